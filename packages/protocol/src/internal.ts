@@ -1,0 +1,86 @@
+/**
+ * Messages between tutti's own processes (never seen by clients). Each is a multipart ZeroMQ message:
+ * a small msgpackr header, then one raw frame per tensor, so tensor bytes are never re-encoded and a
+ * batch's frames can be sent unchanged to every member.
+ *
+ *   batcher  -> worker    BATCH    [header{batch, inputs: specs}, ...input bytes]
+ *   batcher  -> combiner  PLAN     [header{batch, size, parts}]
+ *   worker   -> combiner  RESULT   [header{batch, member, outputs: specs | error}, ...output bytes]
+ *   combiner -> batcher   REPLY    [...client envelope, reply frame]   (forwarded to the client as is)
+ */
+import { Packr } from 'msgpackr';
+import { TuttiError } from './errors.js';
+import type { RequestId } from './wire.js';
+import type { TensorSpec, WireTensor } from './tensor.js';
+
+export const BATCH = 1;
+export const PLAN = 2;
+export const RESULT = 3;
+
+export interface BatchHeader {
+  kind: typeof BATCH;
+  batch: number;
+  inputs: TensorSpec[];
+  /** When the batch left the batcher (ms since epoch), for queue-time accounting. */
+  sentAt: number;
+}
+
+/** One client request's rows inside a batch. */
+export interface PlanPart {
+  /** The ZeroMQ routing frames to answer the client through the batcher's ROUTER. */
+  envelope: Buffer[];
+  id: RequestId;
+  offset: number;
+  count: number;
+  members: boolean;
+  /** Absolute deadline in ms since epoch, or 0 for none. */
+  deadline: number;
+}
+
+export interface PlanHeader {
+  kind: typeof PLAN;
+  batch: number;
+  size: number;
+  parts: PlanPart[];
+}
+
+export interface ResultHeader {
+  kind: typeof RESULT;
+  batch: number;
+  member: string;
+  instance: number;
+  outputs: TensorSpec[];
+  /** Set when the member failed on this batch; outputs are then empty. */
+  error?: string;
+  computeMs: number;
+}
+
+export type InternalHeader = BatchHeader | PlanHeader | ResultHeader;
+
+// Internal only: msgpackr's records make small repeated headers cheaper to pack and parse.
+const packr = new Packr({ useRecords: true, moreTypes: false, structuredClone: false });
+
+export function encodeHeader(header: InternalHeader): Buffer {
+  return packr.pack(header);
+}
+
+export function decodeHeader(frame: Uint8Array): InternalHeader {
+  const header = packr.unpack(frame) as InternalHeader;
+  if (typeof header !== 'object' || header === null || typeof header.kind !== 'number') {
+    throw new TuttiError('INTERNAL', 'internal message has no header');
+  }
+  return header;
+}
+
+/** Header plus tensor frames, ready for socket.send(). */
+export function encodeTensorMessage(header: BatchHeader | ResultHeader, tensors: readonly WireTensor[]): Buffer[] {
+  return [encodeHeader(header), ...tensors.map((t) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength))];
+}
+
+/** Joins a header's tensor specs with the frames that follow it. */
+export function tensorsOf(specs: readonly TensorSpec[], frames: readonly Uint8Array[]): WireTensor[] {
+  if (frames.length !== specs.length) {
+    throw new TuttiError('INTERNAL', `internal message has ${frames.length} tensor frames for ${specs.length} tensors`);
+  }
+  return specs.map((spec, index) => ({ ...spec, data: frames[index]! }));
+}

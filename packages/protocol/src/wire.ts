@@ -1,0 +1,257 @@
+/**
+ * Wire protocol v1 between clients and the server (docs/PROTOCOL.md): one frame per message holding a
+ * standard MessagePack map, tensor bytes as MessagePack bin. No msgpackr records or extensions, so
+ * any MessagePack library in any language can speak it.
+ */
+import { Packr, Unpackr } from 'msgpackr';
+import { DATATYPE_NAMES, datatypeInfo, isDatatype } from './datatypes.js';
+import { TuttiError, isRequestErrorCode, type RequestErrorCode } from './errors.js';
+import type { TensorSpec, WireTensor } from './tensor.js';
+
+export const PROTOCOL_VERSION = 1;
+
+export type RequestId = string | number;
+export type Op = 'infer' | 'metadata' | 'health';
+
+export interface InferParameters {
+  timeout_ms?: number;
+  members?: boolean;
+}
+
+export interface InferRequest {
+  id: RequestId;
+  op: 'infer';
+  inputs: WireTensor[];
+  parameters: InferParameters;
+}
+
+export interface ControlRequest {
+  id: RequestId;
+  op: 'metadata' | 'health';
+}
+
+export type Request = InferRequest | ControlRequest;
+
+export interface InferReply {
+  id: RequestId;
+  model_name: string;
+  outputs: WireTensor[];
+  members?: Record<string, WireTensor[]>;
+}
+
+export interface MetadataReply {
+  id: RequestId;
+  name: string;
+  inputs: TensorSpec[];
+  outputs: TensorSpec[];
+  members: string[];
+  rule: string;
+}
+
+export interface HealthReply {
+  id: RequestId;
+  live: true;
+  ready: boolean;
+}
+
+export interface ErrorReply {
+  id: RequestId | null;
+  error: { code: RequestErrorCode; message: string };
+}
+
+export type Reply = InferReply | MetadataReply | HealthReply | ErrorReply;
+
+// Standard MessagePack only: plain maps, no record extension, bins for bytes.
+const packr = new Packr({ useRecords: false, variableMapSize: true });
+const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
+
+export function encodeMessage(message: object): Buffer {
+  return packr.pack(message);
+}
+
+/** Decodes one MessagePack frame, as INVALID_ARGUMENT when it is not MessagePack. */
+export function decodeMessage(frame: Uint8Array): unknown {
+  try {
+    return unpackr.unpack(frame);
+  } catch (error) {
+    throw invalid(`message is not valid MessagePack (${(error as Error).message})`);
+  }
+}
+
+const OPS: readonly Op[] = ['infer', 'metadata', 'health'];
+const MAX_ID_LENGTH = 256;
+const MAX_RANK = 16;
+
+function invalid(message: string): TuttiError {
+  return new TuttiError('INVALID_ARGUMENT', message);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array);
+}
+
+/** The id of a request-shaped value if it has a usable one, so even a rejected request is answered by id. */
+export function requestIdOf(value: unknown): RequestId | null {
+  if (!isPlainObject(value)) return null;
+  const id = value.id;
+  if (typeof id === 'string' && id.length <= MAX_ID_LENGTH) return id;
+  if (typeof id === 'number' && Number.isSafeInteger(id)) return id;
+  return null;
+}
+
+/**
+ * Checks a decoded message is a well-formed request. Structure only: whether the inputs suit the
+ * ensemble is `checkInferInputs`'s job.
+ */
+export function parseRequest(value: unknown): Request {
+  if (!isPlainObject(value)) throw invalid('request must be a MessagePack map');
+  const id = requestIdOf(value);
+  if (id === null) throw invalid(`"id" must be a string (at most ${MAX_ID_LENGTH} chars) or an integer`);
+  const op = value.op ?? 'infer';
+  if (typeof op !== 'string' || !OPS.includes(op as Op)) {
+    throw invalid(`unknown op ${JSON.stringify(op)}; expected one of ${OPS.join(', ')}`);
+  }
+  if (op !== 'infer') return { id, op: op as 'metadata' | 'health' };
+  return { id, op: 'infer', inputs: parseInputs(value.inputs), parameters: parseParameters(value.parameters) };
+}
+
+export function decodeRequest(frame: Uint8Array): Request {
+  return parseRequest(decodeMessage(frame));
+}
+
+function parseParameters(value: unknown): InferParameters {
+  if (value === undefined || value === null) return {};
+  if (!isPlainObject(value)) throw invalid('"parameters" must be a map');
+  const parameters: InferParameters = {};
+  if (value.timeout_ms !== undefined) {
+    const timeout = value.timeout_ms;
+    if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0) {
+      throw invalid(`parameters.timeout_ms must be a positive number of milliseconds, got ${JSON.stringify(timeout)}`);
+    }
+    parameters.timeout_ms = timeout;
+  }
+  if (value.members !== undefined) {
+    if (typeof value.members !== 'boolean') throw invalid('parameters.members must be true or false');
+    parameters.members = value.members;
+  }
+  return parameters;
+}
+
+function parseInputs(value: unknown): WireTensor[] {
+  if (!Array.isArray(value) || value.length === 0) throw invalid('"inputs" must be a non-empty array of tensors');
+  return value.map((tensor, index) => parseTensor(tensor, `inputs[${index}]`));
+}
+
+function parseTensor(value: unknown, where: string): WireTensor {
+  if (!isPlainObject(value)) throw invalid(`${where} must be a map with name, datatype, shape and data`);
+  const { name, datatype, shape, data } = value;
+  if (typeof name !== 'string' || name.length === 0) throw invalid(`${where}.name must be a non-empty string`);
+  const at = `${where} ("${name}")`;
+  if (!isDatatype(datatype)) {
+    throw invalid(`${at}: unknown datatype ${JSON.stringify(datatype)}; expected one of ${DATATYPE_NAMES.join(', ')}`);
+  }
+  if (!Array.isArray(shape) || shape.length === 0 || shape.length > MAX_RANK) {
+    throw invalid(`${at}: shape must be an array of 1 to ${MAX_RANK} integers, the first being the batch size`);
+  }
+  for (const dim of shape) {
+    if (typeof dim !== 'number' || !Number.isSafeInteger(dim) || dim < 0) {
+      throw invalid(`${at}: shape ${JSON.stringify(shape)} must hold non-negative integers`);
+    }
+  }
+  if (!(data instanceof Uint8Array)) {
+    throw invalid(`${at}: data must be a MessagePack bin of little-endian element bytes`);
+  }
+  return { name, datatype, shape: shape as number[], data };
+}
+
+export interface CheckedInputs {
+  /** The request's tensors in the order of the ensemble's inputs. */
+  tensors: WireTensor[];
+  batchSize: number;
+}
+
+/**
+ * Checks an infer request's tensors against the ensemble's inputs: every input present once, no
+ * unknown ones, datatype and shape as declared, and a byte length that agrees with the shape. All
+ * arithmetic is checked before anything proportional to the claimed size is allocated.
+ */
+export function checkInferInputs(inputs: WireTensor[], specs: readonly TensorSpec[], maxBatchSize: number): CheckedInputs {
+  const byName = new Map<string, WireTensor>();
+  for (const tensor of inputs) {
+    if (byName.has(tensor.name)) throw invalid(`input "${tensor.name}" is given more than once`);
+    if (!specs.some((spec) => spec.name === tensor.name)) {
+      throw invalid(`unknown input "${tensor.name}"; this ensemble takes ${specs.map((s) => `"${s.name}"`).join(', ')}`);
+    }
+    byName.set(tensor.name, tensor);
+  }
+  let batchSize = -1;
+  const tensors = specs.map((spec) => {
+    const tensor = byName.get(spec.name);
+    if (!tensor) throw invalid(`missing input "${spec.name}" (${spec.datatype} ${formatShape(spec.shape)})`);
+    if (tensor.datatype !== spec.datatype) {
+      throw invalid(`input "${spec.name}" must be ${spec.datatype}, got ${tensor.datatype}`);
+    }
+    const size = checkShape(tensor, spec);
+    if (batchSize === -1) batchSize = size;
+    else if (size !== batchSize) {
+      throw invalid(`input "${spec.name}" has batch size ${size} but the other inputs have ${batchSize}`);
+    }
+    return tensor;
+  });
+  if (batchSize < 1) throw invalid('batch size (first dimension) must be at least 1');
+  if (batchSize > maxBatchSize) {
+    throw invalid(`batch size ${batchSize} exceeds this ensemble's maximum batch size ${maxBatchSize}; split the request`);
+  }
+  return { tensors, batchSize };
+}
+
+function checkShape(tensor: WireTensor, spec: TensorSpec): number {
+  const { shape } = tensor;
+  if (shape.length !== spec.shape.length) {
+    throw invalid(`input "${spec.name}" must have shape ${formatShape(spec.shape)}, got ${formatShape(shape)}`);
+  }
+  for (let axis = 1; axis < shape.length; axis++) {
+    const want = spec.shape[axis]!;
+    if (want !== -1 && shape[axis] !== want) {
+      throw invalid(`input "${spec.name}" must have shape ${formatShape(spec.shape)}, got ${formatShape(shape)}`);
+    }
+  }
+  // The element count is bounded by the bytes actually received, so no shape can make us allocate.
+  const bytesPerElement = datatypeInfo(spec.datatype).bytes;
+  let expected = bytesPerElement;
+  for (const dim of shape) {
+    expected *= dim;
+    if (expected > tensor.data.byteLength) break;
+  }
+  if (expected !== tensor.data.byteLength) {
+    const claimed = shape.reduce((product, dim) => product * dim, bytesPerElement);
+    throw invalid(
+      `input "${spec.name}": shape ${formatShape(shape)} of ${spec.datatype} needs ${claimed} bytes, data has ${tensor.data.byteLength}`,
+    );
+  }
+  return shape[0]!;
+}
+
+export function formatShape(shape: readonly number[]): string {
+  return `[${shape.join(', ')}]`;
+}
+
+export function encodeError(id: RequestId | null, code: RequestErrorCode, message: string): Buffer {
+  return encodeMessage({ id, error: { code, message } } satisfies ErrorReply);
+}
+
+export function encodeErrorOf(id: RequestId | null, error: unknown): Buffer {
+  if (error instanceof TuttiError && isRequestErrorCode(error.code)) return encodeError(id, error.code, error.message);
+  return encodeError(id, 'INTERNAL', `internal error: ${(error as Error)?.message ?? String(error)}`);
+}
+
+/** Decodes a reply on the client side; the caller tells replies apart by their keys. */
+export function decodeReply(frame: Uint8Array): Reply {
+  const value = decodeMessage(frame);
+  if (!isPlainObject(value) || !('id' in value)) throw new TuttiError('INTERNAL', 'reply is not a map with an id');
+  return value as unknown as Reply;
+}
+
+export function isErrorReply(reply: Reply): reply is ErrorReply {
+  return 'error' in reply;
+}
