@@ -1,0 +1,65 @@
+/**
+ * Gathers, per batch, the plan from the batcher and one result per member. Members finish in any
+ * order and the plan may arrive after them; a batch is complete when the plan and every member are
+ * in. Pure: no sockets, no clocks.
+ */
+import type { PlanHeader, WireTensor } from '@tutti/protocol';
+
+export interface MemberResult {
+  member: string;
+  outputs: WireTensor[];
+  error?: string;
+  computeMs: number;
+}
+
+export interface CompleteBatch {
+  plan: PlanHeader;
+  /** In the ensemble's member order. */
+  results: MemberResult[];
+}
+
+interface Pending {
+  plan?: PlanHeader;
+  results: Map<string, MemberResult>;
+}
+
+export class BatchAssembler {
+  #members: readonly string[];
+  #pending = new Map<number, Pending>();
+
+  constructor(members: readonly string[]) {
+    this.#members = members;
+  }
+
+  get pendingBatches(): number {
+    return this.#pending.size;
+  }
+
+  addPlan(plan: PlanHeader): CompleteBatch | undefined {
+    const entry = this.#entry(plan.batch);
+    entry.plan = plan;
+    return this.#completed(plan.batch, entry);
+  }
+
+  addResult(batch: number, result: MemberResult): CompleteBatch | undefined {
+    if (!this.#members.includes(result.member)) return undefined;
+    const entry = this.#entry(batch);
+    entry.results.set(result.member, result);
+    return this.#completed(batch, entry);
+  }
+
+  #entry(batch: number): Pending {
+    let entry = this.#pending.get(batch);
+    if (!entry) {
+      entry = { results: new Map() };
+      this.#pending.set(batch, entry);
+    }
+    return entry;
+  }
+
+  #completed(batch: number, entry: Pending): CompleteBatch | undefined {
+    if (!entry.plan || entry.results.size < this.#members.length) return undefined;
+    this.#pending.delete(batch);
+    return { plan: entry.plan, results: this.#members.map((name) => entry.results.get(name)!) };
+  }
+}

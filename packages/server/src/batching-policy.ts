@@ -1,0 +1,104 @@
+/**
+ * Dynamic batching, as pure logic: requests wait in arrival order; a batch is due when the waiting
+ * rows fill the maximum batch size, or when the oldest request has waited the maximum queue delay.
+ * A batch takes whole requests, first come first served, while they fit. No I/O, no timers: the
+ * batcher asks `dueAt()` and sets its own.
+ */
+import { invalidOption } from '@tutti/protocol';
+
+export interface BatchingOptions {
+  maxBatchSize: number;
+  maxQueueDelayMs: number;
+}
+
+export interface Queued {
+  /** Rows this request contributes (its own batch dimension). */
+  rows: number;
+  /** When it arrived, in ms (any monotonic clock, the same for every call). */
+  arrivedAt: number;
+}
+
+export class BatchingPolicy<T extends Queued> {
+  readonly maxBatchSize: number;
+  readonly maxQueueDelayMs: number;
+  #queue: T[] = [];
+  #head = 0;
+  #rows = 0;
+
+  constructor(options: BatchingOptions) {
+    const { maxBatchSize, maxQueueDelayMs } = options;
+    if (!Number.isInteger(maxBatchSize) || maxBatchSize < 1) invalidOption('maxBatchSize', maxBatchSize, 'an integer >= 1');
+    if (!(maxQueueDelayMs >= 0) || !Number.isFinite(maxQueueDelayMs)) {
+      invalidOption('maxQueueDelayMs', maxQueueDelayMs, 'a finite number >= 0');
+    }
+    this.maxBatchSize = maxBatchSize;
+    this.maxQueueDelayMs = maxQueueDelayMs;
+  }
+
+  get pendingRequests(): number {
+    return this.#queue.length - this.#head;
+  }
+
+  get pendingRows(): number {
+    return this.#rows;
+  }
+
+  push(item: T): void {
+    if (!(item.rows >= 1 && item.rows <= this.maxBatchSize)) {
+      invalidOption('rows', item.rows, `between 1 and maxBatchSize ${this.maxBatchSize}`);
+    }
+    this.#queue.push(item);
+    this.#rows += item.rows;
+  }
+
+  /** When the next batch is due: now or earlier if full, else the oldest arrival plus the delay; undefined if empty. */
+  dueAt(): number | undefined {
+    const oldest = this.#queue[this.#head];
+    if (!oldest) return undefined;
+    if (this.#rows >= this.maxBatchSize) return -Infinity;
+    return oldest.arrivedAt + this.maxQueueDelayMs;
+  }
+
+  isDue(now: number): boolean {
+    const due = this.dueAt();
+    return due !== undefined && due <= now;
+  }
+
+  /** Takes the next batch's requests, oldest first, as many as fit in maxBatchSize rows. */
+  take(): T[] {
+    const batch: T[] = [];
+    let rows = 0;
+    while (this.#head < this.#queue.length) {
+      const next = this.#queue[this.#head]!;
+      if (rows + next.rows > this.maxBatchSize) break;
+      batch.push(next);
+      rows += next.rows;
+      this.#head++;
+    }
+    this.#rows -= rows;
+    this.#compact();
+    return batch;
+  }
+
+  /** Removes and returns the requests for which `predicate` holds (e.g. past their deadline). */
+  removeWhere(predicate: (item: T) => boolean): T[] {
+    const kept: T[] = [];
+    const removed: T[] = [];
+    for (let i = this.#head; i < this.#queue.length; i++) {
+      const item = this.#queue[i]!;
+      (predicate(item) ? removed : kept).push(item);
+    }
+    this.#queue = kept;
+    this.#head = 0;
+    for (const item of removed) this.#rows -= item.rows;
+    return removed;
+  }
+
+  // Array.shift is O(n); move a head index and drop the taken prefix once it dominates.
+  #compact(): void {
+    if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
+      this.#queue = this.#queue.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+}

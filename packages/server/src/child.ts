@@ -1,0 +1,50 @@
+/**
+ * The life of a tutti child process: read the config, start, report ready or failed to the
+ * supervisor, and stop cleanly on SIGTERM/SIGINT or when the supervisor goes away (its IPC channel
+ * disconnects), so that no process outlives the server, even after a kill -9 of the supervisor.
+ */
+import type { ChildReport, ProcessConfig } from './config.js';
+
+export interface Running {
+  close(): Promise<void>;
+}
+
+export function readConfig<T extends ProcessConfig>(role: T['role']): T {
+  const config = JSON.parse(process.argv[2] ?? '{}') as ProcessConfig;
+  if (config.role !== role) throw new Error(`expected a ${role} config, got ${JSON.stringify(config.role)}`);
+  return config as T;
+}
+
+function report(message: ChildReport): void {
+  process.send?.(message);
+}
+
+export function runChild(start: () => Promise<{ running: Running; endpoints?: Record<string, string> }>): void {
+  let running: Running | undefined;
+  let stopping = false;
+  const stop = async (code: number): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    const timer = setTimeout(() => process.exit(code), 2_000);
+    timer.unref();
+    try {
+      await running?.close();
+    } finally {
+      process.exit(code);
+    }
+  };
+  process.on('SIGTERM', () => void stop(0));
+  process.on('SIGINT', () => void stop(0));
+  process.on('disconnect', () => void stop(0));
+  start().then(
+    (started) => {
+      running = started.running;
+      report(started.endpoints ? { type: 'ready', endpoints: started.endpoints } : { type: 'ready' });
+    },
+    (error: unknown) => {
+      report({ type: 'failed', error: (error as Error)?.message ?? String(error) });
+      // Give the IPC message time to leave before exiting.
+      setTimeout(() => process.exit(1), 50);
+    },
+  );
+}

@@ -1,0 +1,9 @@
+import { readConfig, runChild } from './child.js';
+import { Combiner } from './combiner.js';
+import type { CombinerConfig } from './config.js';
+
+runChild(async () => {
+  const combiner = new Combiner(readConfig<CombinerConfig>('combiner'));
+  const endpoints = await combiner.start();
+  return { running: combiner, endpoints };
+});

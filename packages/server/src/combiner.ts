@@ -1,0 +1,91 @@
+/**
+ * The combination-rule process: takes plans from the batcher and results from every member on one
+ * PULL socket, applies the ensemble's rule per complete batch, and pushes each client its reply
+ * (envelope + frame) to the batcher, which forwards it untouched. Built-in rules are microseconds
+ * per batch and run inline; a custom rule runs on piscina threads so it never blocks this loop.
+ */
+import { Pull, Push } from 'zeromq';
+import { builtinRule, CustomRuleRunner, type CombinationRule, type CombineInput, type CombineOutput } from '@tutti/rules';
+import { PLAN, RESULT, decodeHeader, tensorsOf } from '@tutti/protocol';
+import type { Ensemble } from '@tutti/manifest';
+import { BatchAssembler, type CompleteBatch } from './batch-assembly.js';
+import type { CombinerConfig } from './config.js';
+import { combineInputOf, encodeFailure, encodeReplies } from './replies.js';
+import { SendQueue } from './send-queue.js';
+
+type Apply = (input: CombineInput) => CombineOutput | Promise<CombineOutput>;
+
+export class Combiner {
+  #ensemble: Ensemble;
+  #config: CombinerConfig;
+  #input = new Pull({ receiveHighWaterMark: 0, linger: 0 });
+  #replies = new Push({ sendHighWaterMark: 0, linger: 0 });
+  #replyQueue = new SendQueue(this.#replies, (error) => console.error('combiner: reply send failed:', error));
+  #assembler: BatchAssembler;
+  #apply: Apply | undefined;
+  #custom: CustomRuleRunner | undefined;
+
+  constructor(config: CombinerConfig) {
+    this.#config = config;
+    this.#ensemble = config.ensemble;
+    this.#assembler = new BatchAssembler(config.ensemble.members.map((m) => m.name));
+  }
+
+  async start(): Promise<Record<string, string>> {
+    const { rule } = this.#ensemble;
+    if (rule.kind === 'builtin') {
+      const apply: CombinationRule = builtinRule(rule.name);
+      this.#apply = apply;
+    } else {
+      this.#custom = await CustomRuleRunner.create(rule.path);
+      this.#apply = (input) => this.#custom!.run(input);
+    }
+    await this.#input.bind(this.#config.bind.input);
+    await this.#replies.bind(this.#config.bind.replies);
+    void this.#loop();
+    return { input: this.#input.lastEndpoint!, replies: this.#replies.lastEndpoint! };
+  }
+
+  async #loop(): Promise<void> {
+    for await (const [headerFrame, ...frames] of this.#input) {
+      let complete: CompleteBatch | undefined;
+      try {
+        const header = decodeHeader(headerFrame!);
+        if (header.kind === PLAN) complete = this.#assembler.addPlan(header);
+        else if (header.kind === RESULT) {
+          const outputs = header.error ? [] : tensorsOf(header.outputs, frames);
+          const result = { member: header.member, outputs, computeMs: header.computeMs, ...(header.error ? { error: header.error } : {}) };
+          complete = this.#assembler.addResult(header.batch, result);
+        }
+      } catch (error) {
+        console.error('combiner: dropped a malformed internal message:', (error as Error).message);
+      }
+      if (complete) void this.#combine(complete);
+    }
+  }
+
+  async #combine(batch: CompleteBatch): Promise<void> {
+    const failed = batch.results.find((r) => r.error !== undefined);
+    if (failed) {
+      this.#sendAll(encodeFailure(batch, 'INTERNAL', `member "${failed.member}" failed on this batch: ${failed.error}`));
+      return;
+    }
+    try {
+      const input = combineInputOf(this.#ensemble, batch);
+      const combined = await this.#apply!(input);
+      this.#sendAll(encodeReplies(this.#ensemble, batch, input, combined, Date.now()));
+    } catch (error) {
+      this.#sendAll(encodeFailure(batch, 'INTERNAL', `combination rule failed: ${(error as Error).message}`));
+    }
+  }
+
+  #sendAll(replies: Buffer[][]): void {
+    for (const frames of replies) this.#replyQueue.send(frames);
+  }
+
+  async close(): Promise<void> {
+    this.#input.close();
+    this.#replies.close();
+    await this.#custom?.close();
+  }
+}

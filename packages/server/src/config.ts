@@ -1,0 +1,42 @@
+/**
+ * What the supervisor tells each process it starts (passed as JSON in argv), and what a process
+ * reports back over the Node IPC channel. Control only: data never travels this way.
+ */
+import type { Ensemble } from '@tutti/manifest';
+import type { SessionSettings } from '@tutti/runtime';
+
+export interface CombinerConfig {
+  role: 'combiner';
+  ensemble: Ensemble;
+  /** Where to bind: the PULL that takes plans and member results, the PUSH that gives replies. */
+  bind: { input: string; replies: string };
+}
+
+export interface BatcherConfig {
+  role: 'batcher';
+  ensemble: Ensemble;
+  clientEndpoint: string;
+  /** One PUSH per member, bound here; instances connect. */
+  bindMembers: Record<string, string>;
+  combiner: { input: string; replies: string };
+}
+
+export interface WorkerConfig {
+  role: 'worker';
+  ensemble: Ensemble;
+  member: string;
+  instance: number;
+  settings: Partial<SessionSettings>;
+  batches: string;
+  results: string;
+}
+
+export type ProcessConfig = CombinerConfig | BatcherConfig | WorkerConfig;
+
+/** Child -> supervisor. */
+export type ChildReport =
+  | { type: 'ready'; endpoints?: Record<string, string> }
+  | { type: 'failed'; error: string };
+
+/** Supervisor -> batcher. */
+export type SupervisorCommand = { type: 'readiness'; ready: boolean; reason?: string };

@@ -1,0 +1,3 @@
+export { Server, type ServeOptions, type ProcessInfo } from './supervisor.js';
+export { BatchingPolicy, type BatchingOptions, type Queued } from './batching-policy.js';
+export { BatchAssembler, type CompleteBatch, type MemberResult } from './batch-assembly.js';

@@ -1,0 +1,72 @@
+/**
+ * Turns a combined batch into one reply per client request: each gets its own rows of every output
+ * (and of every member's outputs when it asked for them), encoded as a protocol v1 reply. Pure.
+ */
+import type { Ensemble } from '@tutti/manifest';
+import type { CombineInput, CombineOutput } from '@tutti/rules';
+import { TuttiError, bytesOf, encodeError, encodeMessage, viewAs, type InferReply, type PlanPart, type WireTensor } from '@tutti/protocol';
+import type { CompleteBatch } from './batch-assembly.js';
+
+/** The rule's input: per ensemble output, every member's array (FP32, checked by the manifest). */
+export function combineInputOf(ensemble: Ensemble, batch: CompleteBatch): CombineInput {
+  const outputs: CombineInput['outputs'] = {};
+  for (const spec of ensemble.outputs) {
+    let shape: number[] | undefined;
+    const data = batch.results.map((result) => {
+      const tensor = result.outputs.find((t) => t.name === spec.name);
+      if (!tensor) throw new TuttiError('INTERNAL', `member "${result.member}" returned no output "${spec.name}"`);
+      if (tensor.shape[0] !== batch.plan.size) {
+        throw new TuttiError('INTERNAL', `member "${result.member}" returned ${tensor.shape[0]} rows of "${spec.name}" for a batch of ${batch.plan.size}`);
+      }
+      shape ??= tensor.shape;
+      return viewAs(spec.datatype, tensor.data) as Float32Array;
+    });
+    outputs[spec.name] = { shape: shape!, data };
+  }
+  return {
+    members: batch.results.map((r) => r.member),
+    weights: ensemble.members.map((m) => m.weight),
+    outputs,
+  };
+}
+
+function rowsOf(tensor: { shape: number[]; datatype: WireTensor['datatype']; data: Uint8Array }, part: PlanPart, name: string): WireTensor {
+  const rowBytes = tensor.data.byteLength / tensor.shape[0]!;
+  const start = part.offset * rowBytes;
+  return {
+    name,
+    datatype: tensor.datatype,
+    shape: [part.count, ...tensor.shape.slice(1)],
+    data: tensor.data.subarray(start, start + part.count * rowBytes),
+  };
+}
+
+export function encodeReplies(ensemble: Ensemble, batch: CompleteBatch, input: CombineInput, combined: CombineOutput, now: number): Buffer[][] {
+  // Combined arrays have the members' shape: [batch rows, ...].
+  const outputs = ensemble.outputs.map((spec) => ({
+    name: spec.name,
+    datatype: spec.datatype,
+    shape: input.outputs[spec.name]!.shape,
+    data: bytesOf(combined[spec.name]!),
+  }));
+  return batch.plan.parts.map((part) => {
+    if (part.deadline && now > part.deadline) {
+      return [...part.envelope, encodeError(part.id, 'DEADLINE_EXCEEDED', `request ${part.id} missed its deadline while its batch was computed`)];
+    }
+    const reply: InferReply = {
+      id: part.id,
+      model_name: ensemble.name,
+      outputs: outputs.map((tensor) => rowsOf(tensor, part, tensor.name)),
+    };
+    if (part.members) {
+      reply.members = Object.fromEntries(
+        batch.results.map((result) => [result.member, result.outputs.map((tensor) => rowsOf(tensor, part, tensor.name))]),
+      );
+    }
+    return [...part.envelope, encodeMessage(reply)];
+  });
+}
+
+export function encodeFailure(batch: CompleteBatch | { plan: CompleteBatch['plan'] }, code: 'INTERNAL' | 'UNAVAILABLE', message: string): Buffer[][] {
+  return batch.plan.parts.map((part) => [...part.envelope, encodeError(part.id, code, message)]);
+}

@@ -1,0 +1,12 @@
+/**
+ * Starts a worker thread on a TypeScript module. Worker threads do not inherit the tsx loader that
+ * runs tutti's processes (`node --import tsx`), so the thread registers it before importing.
+ */
+import { Worker, type WorkerOptions } from 'node:worker_threads';
+
+const tsxApi = import.meta.resolve('tsx/esm/api');
+
+export function startTsWorker(moduleUrl: URL, options: WorkerOptions = {}): Worker {
+  const bootstrap = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(moduleUrl.href)}); });`;
+  return new Worker(bootstrap, { ...options, eval: true });
+}

@@ -1,0 +1,9 @@
+import { readConfig, runChild } from './child.js';
+import type { WorkerConfig } from './config.js';
+import { PredictionWorker } from './worker.js';
+
+runChild(async () => {
+  const worker = new PredictionWorker(readConfig<WorkerConfig>('worker'));
+  await worker.start();
+  return { running: worker };
+});
