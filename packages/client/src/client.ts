@@ -34,6 +34,8 @@ export interface InferResult {
   modelName: string;
   outputs: Record<string, TensorOutput>;
   members?: Record<string, Record<string, TensorOutput>>;
+  /** The server batch that answered, and its total rows (several requests batched together). */
+  batch?: { id: number; size: number };
 }
 
 interface Waiting {
@@ -73,6 +75,7 @@ export class TuttiClient {
     const wire = Object.entries(inputs).map(([name, input]) => toWire(name, input));
     const reply = (await this.#request({ op: 'infer', inputs: wire, parameters }, timeoutMs)) as InferReply;
     const result: InferResult = { id: reply.id, modelName: reply.model_name, outputs: fromWireList(reply.outputs) };
+    if (reply.parameters) result.batch = { id: reply.parameters.batch_id, size: reply.parameters.batch_size };
     if (reply.members) {
       result.members = Object.fromEntries(Object.entries(reply.members).map(([name, tensors]) => [name, fromWireList(tensors)]));
     }

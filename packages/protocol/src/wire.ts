@@ -37,6 +37,8 @@ export interface InferReply {
   model_name: string;
   outputs: WireTensor[];
   members?: Record<string, WireTensor[]>;
+  /** Which server batch answered the request, and how many rows that batch had in all. */
+  parameters?: { batch_id: number; batch_size: number };
 }
 
 export interface MetadataReply {

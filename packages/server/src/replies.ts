@@ -57,6 +57,7 @@ export function encodeReplies(ensemble: Ensemble, batch: CompleteBatch, input: C
       id: part.id,
       model_name: ensemble.name,
       outputs: outputs.map((tensor) => rowsOf(tensor, part, tensor.name)),
+      parameters: { batch_id: batch.plan.batch, batch_size: batch.plan.size },
     };
     if (part.members) {
       reply.members = Object.fromEntries(
