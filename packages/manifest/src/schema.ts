@@ -1,0 +1,112 @@
+/**
+ * The ensemble manifest (manifest.yaml) as a zod schema: the one definition of what a manifest may
+ * say. Everything that can be decided from the text alone is decided here (types, ranges, unknown
+ * keys, unique names, FP32 outputs); checks that need the file system live in files.ts and models.ts.
+ */
+import { z } from 'zod';
+import { DATATYPE_NAMES } from '@tutti/protocol';
+import { fields, positiveInt, range, uniquelyNamed } from './builders.js';
+import { expected, listOf, show } from './messages.js';
+import { zooSpecSchema } from './zoo-spec.js';
+
+export const BUILTIN_RULES = ['mean', 'weighted-mean', 'vote', 'max'] as const;
+export type BuiltinRule = (typeof BUILTIN_RULES)[number];
+
+export const DEFAULT_ENDPOINT = 'tcp://127.0.0.1:5555';
+export const MANIFEST_FILE = 'manifest.yaml';
+
+const tensorName = z.string().min(1).describe('Tensor name, as in the ONNX models of the members.');
+
+// The first axis is the batch: the server stacks requests along it, so it must be dynamic.
+const shape = z
+  .tuple([z.literal(-1, { error: expected('-1 (the batch axis comes first and is dynamic)') })], positiveInt())
+  .describe('Dimensions: -1 first (the batch), then positive integers, e.g. [-1, 64].');
+
+const datatype = z
+  .enum(DATATYPE_NAMES, {
+    error: (issue) => `unknown datatype ${show(issue.input)}; expected one of ${DATATYPE_NAMES.join(', ')}`,
+  })
+  .describe('KServe v2 datatype name.');
+
+export const inputSchema = fields({ name: tensorName, datatype, shape });
+
+// Member outputs are combined by float arithmetic (means, weighted sums, argmax of sums), so only
+// FP32 can be combined; saying why saves a trip to the docs.
+export const outputSchema = fields({
+  name: tensorName,
+  datatype: z.literal('FP32', {
+    error: (issue) =>
+      `combined outputs must be FP32, got ${show(issue.input)}: the combination rules do float arithmetic on the members' outputs`,
+  }),
+  shape,
+});
+
+export const memberSchema = fields({
+  name: z.string().min(1).describe('Member name, unique in the ensemble; used in logs and metrics.'),
+  path: z.string().min(1).describe('ONNX model file, relative to the ensemble folder.'),
+  weight: z.number().positive().default(1).describe('Weight in weighted-mean (default 1).'),
+  generate: zooSpecSchema
+    .optional()
+    .describe('Zoo model to generate at `path` on first use when the file is missing.'),
+});
+
+const RULE_HINT = `${listOf([...BUILTIN_RULES, '{ module: path }'])}`;
+
+export const ruleSchema = z
+  .union(
+    [
+      z.enum(BUILTIN_RULES, { error: (issue) => `unknown rule ${show(issue.input)}; expected ${RULE_HINT}` }),
+      fields({ module: z.string().min(1).describe('JavaScript module inside the ensemble folder.') }),
+    ],
+    { error: expected(RULE_HINT) },
+  )
+  .describe('How member outputs are combined: a built-in rule or a custom module.');
+
+export const batchingSchema = fields({
+  maxBatchSize: range(1, 65536, 'integer').describe('Largest batch sent to a member.'),
+  maxQueueDelayMs: range(0, 10000, 'number').describe('Longest a request waits for a batch to fill, in ms.'),
+});
+
+const ENDPOINT_HINT = 'tcp://host:port or ipc://path';
+const TCP_ENDPOINT = /^tcp:\/\/(\*|[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):(\d{1,5})$/;
+
+function isEndpoint(endpoint: string): boolean {
+  if (/^ipc:\/\/.+$/.test(endpoint)) return true;
+  const port = TCP_ENDPOINT.exec(endpoint)?.[2];
+  return port !== undefined && Number(port) >= 1 && Number(port) <= 65535;
+}
+
+export const manifestSchema = fields({
+  name: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-_.]*$/, {
+      error: expected('lowercase letters, digits, "-", "_" or ".", starting with a letter or digit'),
+    })
+    .describe('Ensemble name, as clients address it.'),
+  description: z.string().optional(),
+  inputs: uniquelyNamed(inputSchema, 'input').min(1).describe('Tensors a request carries.'),
+  outputs: uniquelyNamed(outputSchema, 'output')
+    .min(1)
+    .describe('Tensors the ensemble answers with: every member produces them and the rule combines them.'),
+  members: uniquelyNamed(memberSchema, 'member').min(1).describe('The models of the ensemble.'),
+  rule: ruleSchema,
+  batching: batchingSchema,
+  endpoint: z
+    .string()
+    .refine(isEndpoint, { error: expected(ENDPOINT_HINT) })
+    .default(DEFAULT_ENDPOINT)
+    .describe(`ZeroMQ endpoint the server binds: ${ENDPOINT_HINT} (default ${DEFAULT_ENDPOINT}).`),
+  latencyTarget: fields({ p99Ms: z.number().positive().describe('Target 99th percentile latency of one request, in ms.') })
+    .optional(),
+});
+
+/** A manifest as the schema returns it: checked, defaults filled, paths still as written. */
+export type ManifestDocument = z.output<typeof manifestSchema>;
+
+/** JSON Schema of manifest.yaml, for editors (e.g. `# yaml-language-server: $schema=...`). */
+export function manifestJsonSchema(): Record<string, unknown> {
+  return {
+    ...z.toJSONSchema(manifestSchema, { io: 'input', target: 'draft-07' }),
+    title: 'tutti ensemble manifest',
+  };
+}
