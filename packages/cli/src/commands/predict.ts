@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { TuttiClient, type TensorOutput } from '@tutti/client';
 import { loadManifest } from '@tutti/manifest';
@@ -31,7 +32,7 @@ export function predictCommand(): Command {
     .action(async (ensembleDir: string | undefined, flags: PredictFlags) => {
       const endpoint = flags.endpoint ?? (ensembleDir ? (await loadManifest(ensembleDir, { checkModels: false })).endpoint : undefined);
       if (!endpoint) throw new TuttiError('INVALID_OPTION', 'give an ensemble folder or --endpoint');
-      const text = flags.data ?? (flags.file ? await readFile(flags.file === '-' ? 0 : flags.file, 'utf8') : undefined);
+      const text = flags.data ?? (flags.file === '-' ? readFileSync(0, 'utf8') : flags.file ? await readFile(flags.file, 'utf8') : undefined);
       if (text === undefined) throw new TuttiError('INVALID_OPTION', 'give the inputs with --data or --file');
       let json: unknown;
       try {
