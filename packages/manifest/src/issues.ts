@@ -105,7 +105,7 @@ export class IssueCollector {
  * rule"); for `rule: { module: 3 }` the module branch. Ties fall back to the union's own message.
  */
 function closestBranch(branches: readonly (readonly z.core.$ZodIssue[])[]): readonly z.core.$ZodIssue[] | undefined {
-  const closeness = (issues: readonly z.core.$ZodIssue[]) => {
+  const closeness = (issues: readonly z.core.$ZodIssue[]): number => {
     const root = issues.filter((issue) => issue.path.length === 0);
     if (root.some((issue) => issue.code === 'invalid_type')) return 0;
     return root.length > 0 ? 1 : 2;

@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { ManifestError, type ManifestIssue } from '../src/issues.js';
-import { parseManifest } from '../src/parse.js';
-import { manifestJsonSchema } from '../src/schema.js';
+import { ManifestError, manifestJsonSchema, parseManifest, type ManifestIssue } from '../src/index.js';
 
 const valid = {
   name: 'digits',
