@@ -1,0 +1,52 @@
+/** Encoding, decoding, writing and reading ONNX model files. */
+import { readFileSync } from 'node:fs';
+import { readFile, rename, writeFile } from 'node:fs/promises';
+
+import { TuttiError } from '@tutti/protocol';
+
+import { onnx, type IModelProto, type ModelProto } from './proto.js';
+
+export function encodeModel(model: IModelProto): Uint8Array {
+  return onnx.ModelProto.encode(model).finish();
+}
+
+/** Decodes ONNX bytes; `source` names the file (or says 'bytes') in the MODEL_ERROR a bad model raises. */
+export function decodeModel(bytes: Uint8Array, source = 'model bytes'): ModelProto {
+  let model: ModelProto;
+  try {
+    model = onnx.ModelProto.decode(bytes);
+  } catch (error) {
+    throw new TuttiError('MODEL_ERROR', `${source} is not an ONNX model: ${(error as Error).message}`, { cause: error });
+  }
+  // Protobuf decodes almost anything short without complaint; an ONNX model must at least have a graph.
+  if (!model.graph) throw new TuttiError('MODEL_ERROR', `${source} is not an ONNX model: it has no graph`);
+  return model;
+}
+
+/** Writes a model (or its bytes) to path through a temporary file, so a reader never sees half a model. */
+export async function writeModel(path: string, model: IModelProto | Uint8Array): Promise<void> {
+  const bytes = model instanceof Uint8Array ? model : encodeModel(model);
+  const temporary = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  await writeFile(temporary, bytes);
+  await rename(temporary, path);
+}
+
+export async function readModelBytes(path: string): Promise<Uint8Array> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    throw new TuttiError('MODEL_ERROR', `cannot read model ${path}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+export function readModelBytesSync(path: string): Uint8Array {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw new TuttiError('MODEL_ERROR', `cannot read model ${path}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+export async function readModel(path: string): Promise<ModelProto> {
+  return decodeModel(await readModelBytes(path), path);
+}

@@ -1,0 +1,54 @@
+/** The inputs and outputs a model declares, with KServe v2 datatypes and -1 for dynamic dimensions. */
+import { TuttiError, type Datatype } from '@tutti/protocol';
+
+import { datatypeOfElemType, elemTypeName } from './elem-types.js';
+import { decodeModel, readModelBytes, readModelBytesSync } from './model-io.js';
+import { toNumber, type IValueInfoProto, type ModelProto } from './proto.js';
+
+export interface TensorSpec {
+  name: string;
+  datatype: Datatype;
+  /** Dynamic dimensions are -1. A tensor whose rank the model does not declare has shape []. */
+  shape: number[];
+}
+
+export interface ModelSignature {
+  inputs: TensorSpec[];
+  outputs: TensorSpec[];
+}
+
+function tensorSpec(info: IValueInfoProto, source: string): TensorSpec {
+  const name = info.name ?? '';
+  const tensorType = info.type?.tensorType;
+  if (!tensorType) throw new TuttiError('MODEL_ERROR', `${source}: ${name} is not a tensor (sequences and maps are not supported)`);
+  const elemType = tensorType.elemType ?? 0;
+  const datatype = datatypeOfElemType(elemType);
+  if (!datatype) throw new TuttiError('MODEL_ERROR', `${source}: ${name} has element type ${elemTypeName(elemType)}, which has no KServe v2 datatype`);
+  const shape = (tensorType.shape?.dim ?? []).map((dim) =>
+    // A dimension with a name, or with neither a name nor a value, is dynamic.
+    dim.dimValue !== null && dim.dimValue !== undefined && !dim.dimParam ? toNumber(dim.dimValue) : -1,
+  );
+  return { name, datatype, shape };
+}
+
+/** The signature of a decoded model. Initializers listed among graph inputs (IR < 4 style) are not inputs. */
+export function signatureOf(model: ModelProto, source = 'model'): ModelSignature {
+  const graph = model.graph;
+  if (!graph) throw new TuttiError('MODEL_ERROR', `${source} is not an ONNX model: it has no graph`);
+  const initializers = new Set((graph.initializer ?? []).map((tensor) => tensor.name));
+  return {
+    inputs: (graph.input ?? []).filter((info) => !initializers.has(info.name)).map((info) => tensorSpec(info, source)),
+    outputs: (graph.output ?? []).map((info) => tensorSpec(info, source)),
+  };
+}
+
+export function readSignatureSync(pathOrBytes: string | Uint8Array): ModelSignature {
+  const source = typeof pathOrBytes === 'string' ? pathOrBytes : 'model bytes';
+  const bytes = typeof pathOrBytes === 'string' ? readModelBytesSync(pathOrBytes) : pathOrBytes;
+  return signatureOf(decodeModel(bytes, source), source);
+}
+
+export async function readSignature(pathOrBytes: string | Uint8Array): Promise<ModelSignature> {
+  if (typeof pathOrBytes !== 'string') return readSignatureSync(pathOrBytes);
+  return signatureOf(decodeModel(await readModelBytes(pathOrBytes), pathOrBytes), pathOrBytes);
+}
