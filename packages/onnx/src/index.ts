@@ -3,3 +3,4 @@ export { decodeModel, encodeModel, readModel, readModelBytes, writeModel } from 
 export { readSignature, readSignatureSync, signatureOf, type ModelSignature, type TensorSpec } from './signature.js';
 export { datatypeOfElemType, elemTypeOfDatatype } from './elem-types.js';
 export { onnx, type IModelProto, type ModelProto } from './proto.js';
+export { countModelCost, type ModelCost } from './cost.js';
