@@ -21,7 +21,7 @@ export interface BatchHeader {
   kind: typeof BATCH;
   batch: number;
   inputs: TensorSpec[];
-  /** When the batch left the batcher (ms since epoch), for queue-time accounting. */
+  /** When the batch left the batcher (ms since epoch, sub-ms precision: performance.timeOrigin + now), for queue-time accounting. */
   sentAt: number;
 }
 

@@ -192,7 +192,7 @@ export class Batcher {
       return { name: spec.name, datatype: spec.datatype, shape: [offset, ...first.shape.slice(1)], data };
     });
     const frames = encodeTensorMessage(
-      { kind: BATCH, batch, inputs: inputs.map(({ name, datatype, shape }) => ({ name, datatype, shape })), sentAt: Date.now() },
+      { kind: BATCH, batch, inputs: inputs.map(({ name, datatype, shape }) => ({ name, datatype, shape })), sentAt: performance.timeOrigin + performance.now() },
       inputs,
     );
     await this.#plans.send(encodeHeader(plan));

@@ -70,7 +70,10 @@ async function query(endpoint: string, digits: ReturnType<typeof readDigits>, sp
   };
   const clients = Array.from({ length: flags.clients }, () => new TuttiClient(endpoint, { timeoutMs: 10_000 }));
   let next = 0;
-  const progress = setInterval(() => process.stderr.write(`\r  ${run.requests}/${total} requests answered`), 250);
+  // Progress on a terminal only: a log file gets the final report, not hundreds of \r lines.
+  const progress = setInterval(() => {
+    if (process.stderr.isTTY) process.stderr.write(`\r  ${run.requests}/${total} requests answered`);
+  }, 250);
   const started = performance.now();
   const lane = async (client: TuttiClient) => {
     for (let n = next++; n < total; n = next++) {
@@ -98,7 +101,7 @@ async function query(endpoint: string, digits: ReturnType<typeof readDigits>, sp
   } finally {
     run.seconds = (performance.now() - started) / 1000;
     clearInterval(progress);
-    process.stderr.write('\r');
+    if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
     for (const client of clients) client.close();
   }
   return run;
@@ -106,9 +109,10 @@ async function query(endpoint: string, digits: ReturnType<typeof readDigits>, sp
 
 function report(run: Run, members: string[], heldOut: number, flags: DemoFlags): void {
   const pct = (name: string) => `${(((run.correct.get(name) ?? 0) / heldOut) * 100).toFixed(2)}%`;
+  const width = Math.max(10, ...members.map((m) => m.length));
   console.log(`\nAccuracy on the ${heldOut} held-out digits (served answers):`);
-  for (const member of members) console.log(`  member   ${member.padEnd(16)} ${pct(member)}`);
-  console.log(`  ensemble ${'(combined)'.padEnd(16)} ${pct('ensemble')}`);
+  for (const member of members) console.log(`  member   ${member.padEnd(width)} ${pct(member)}`);
+  console.log(`  ensemble ${'(combined)'.padEnd(width)} ${pct('ensemble')}`);
   const ms = (q: number) => (run.latencyUs.getValueAtPercentile(q) / 1000).toFixed(2);
   console.log(`\n${run.requests} requests (one digit each) from ${flags.clients} clients x ${flags.inFlight} in flight in ${run.seconds.toFixed(2)} s`);
   console.log(`  throughput ${(run.requests / run.seconds).toFixed(0)} requests/s`);
