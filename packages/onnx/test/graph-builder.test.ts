@@ -55,7 +55,7 @@ describe('GraphBuilder', () => {
     expect(OPSET_VERSION).toBe(17);
     expect(model.producerName).toBe('me');
     expect(model.metadataProps.map((p) => [p.key, p.value])).toEqual([['purpose', 'test']]);
-    const dims = model.graph!.input[0]!.type!.tensorType!.shape!.dim!;
+    const dims = model.graph!.input![0]!.type!.tensorType!.shape!.dim!;
     expect(dims.map((d) => d.dimParam || Number(d.dimValue))).toEqual(['batch', 'height', 4, 'dim_3']);
   });
 
@@ -65,12 +65,12 @@ describe('GraphBuilder', () => {
     graph.addInt64Initializer('i', [258, -1]);
     graph.op('Identity', ['w'], {}, 'y');
     graph.addOutput('y', 'FP32', [2]);
-    const [w, i] = decodeModel(encodeModel(graph.build())).graph!.initializer;
-    const floats = new DataView(w!.rawData.buffer, w!.rawData.byteOffset, w!.rawData.byteLength);
+    const [w, i] = decodeModel(encodeModel(graph.build())).graph!.initializer!;
+    const floats = new DataView(w!.rawData!.buffer, w!.rawData!.byteOffset, w!.rawData!.byteLength);
     expect([floats.getFloat32(0, true), floats.getFloat32(4, true)]).toEqual([1.5, -2]);
-    const ints = new DataView(i!.rawData.buffer, i!.rawData.byteOffset, i!.rawData.byteLength);
+    const ints = new DataView(i!.rawData!.buffer, i!.rawData!.byteOffset, i!.rawData!.byteLength);
     expect([ints.getBigInt64(0, true), ints.getBigInt64(8, true)]).toEqual([258n, -1n]);
-    expect(i!.dims.map(Number)).toEqual([2]);
+    expect(i!.dims!.map(Number)).toEqual([2]);
   });
 
   it('refuses duplicate names, initializers that do not fit their dims, bad dimensions and graphs without outputs', () => {

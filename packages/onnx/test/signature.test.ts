@@ -56,10 +56,10 @@ describe('readSignature', () => {
     graph.addOutput('y', 'FP32', [-1, 2]);
     const model = graph.build();
     // Older exporters list every initializer among the inputs too (so they could be overridden).
-    model.graph!.input.push({ name: 'bias', type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: [{ dimValue: 2 }] } } } });
+    model.graph!.input!.push({ name: 'bias', type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: [{ dimValue: 2 }] } } } });
     const bytes = encodeModel(model);
     await expectLoads(bytes);
-    expect(decodeModel(bytes).graph!.input.map((i) => i.name)).toEqual(['x', 'bias']);
+    expect(decodeModel(bytes).graph!.input!.map((i) => i.name)).toEqual(['x', 'bias']);
     expect(readSignatureSync(bytes).inputs).toEqual([{ name: 'x', datatype: 'FP32', shape: [-1, 2] }]);
   });
 
