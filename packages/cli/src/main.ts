@@ -1,1 +1,30 @@
-console.log("tutti cli placeholder")
+/**
+ * The `tutti` command line. Each command lives in its own module under commands/ and is only
+ * registered here; errors that tutti raises on purpose (TuttiError, with a code) are printed as one
+ * line per problem, without a stack, since they are about the user's input, not bugs.
+ */
+import { Command } from 'commander';
+import { TuttiError } from '@tutti/protocol';
+import packageJson from '../package.json' with { type: 'json' };
+import { demoCommand } from './commands/demo.js';
+import { predictCommand } from './commands/predict.js';
+import { serveCommand } from './commands/serve.js';
+import { validateCommand } from './commands/validate.js';
+
+const program = new Command('tutti')
+  .description('Serve ensembles of deep neural networks: batching, prediction workers and combination rules over ZeroMQ.')
+  .version(packageJson.version)
+  .showHelpAfterError('(run with --help for usage)')
+  .addCommand(validateCommand())
+  .addCommand(serveCommand())
+  .addCommand(predictCommand())
+  .addCommand(demoCommand());
+
+try {
+  await program.parseAsync();
+} catch (error) {
+  if (!(error instanceof TuttiError)) throw error;
+  process.stderr.write(`tutti: ${error.code}: ${error.message}\n`);
+  // exit rather than exitCode: a command that failed half-way may still hold sockets or workers open.
+  process.exit(1);
+}

@@ -46,6 +46,12 @@ interface UsableParts {
   rule: ManifestDocument['rule'] | undefined;
 }
 
+/** A member with other problems still names a model file worth checking, unless it is to be generated. */
+function modelFileOnly(entry: unknown): MemberAt['member'] | undefined {
+  const member = z.looseObject({ name: z.string(), path: z.string().min(1), generate: z.undefined().optional() }).safeParse(entry).data;
+  return member && { name: member.name, path: member.path, weight: 1 };
+}
+
 /**
  * The sections that are valid on their own even when the manifest as a whole is not, so that file
  * and model problems are reported in the same run as schema problems.
@@ -61,7 +67,7 @@ function usableParts(raw: unknown, document: ManifestDocument | undefined): Usab
   return {
     io: inputs && outputs ? { inputs, outputs } : undefined,
     members: members.flatMap((entry, index) => {
-      const member = memberSchema.safeParse(entry).data;
+      const member = memberSchema.safeParse(entry).data ?? modelFileOnly(entry);
       return member ? [{ index, member }] : [];
     }),
     rule: ruleSchema.safeParse(fields.rule).data,

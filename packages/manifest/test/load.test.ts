@@ -111,7 +111,7 @@ describe('loadManifest', () => {
       inputs: [{ name: 'pixels', datatype: 'FP32', shape: [-1, 4] }],
       members: [
         { name: 'a', path: 'models/a.onnx' },
-        { name: 'b', path: 'models/b.onnx', weight: -1 },
+        { name: 'b', path: 'models/gone.onnx', weight: -1 },
         { name: 'c', path: 'models/missing.onnx' },
         { name: 'a', path: 'models/a.onnx' },
       ],
@@ -121,6 +121,7 @@ describe('loadManifest', () => {
     const dir = await ensembles.create(manifest, { 'models/a.onnx': classifier(4, 7), 'models/b.onnx': classifier(4, 3) });
     expect((await issuesOf(dir)).map((issue) => issue.path)).toEqual([
       'members[0] (a)', // output shape [-1, 7] in the model
+      'members[1] (b)', // its file is checked despite the bad weight
       'members[1].weight',
       'members[2] (c)', // missing file
       'members[3] (a)', // same model, same mismatch
