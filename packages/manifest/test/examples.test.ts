@@ -1,0 +1,14 @@
+/** The repository's example ensembles are valid, models and all. */
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { validateEnsemble } from '../src/index.js';
+
+const ENSEMBLES = fileURLToPath(new URL('../../../ensembles/', import.meta.url));
+
+describe('example ensembles', () => {
+  it('digits validates', async () => {
+    const result = await validateEnsemble(`${ENSEMBLES}digits`);
+    expect(result.ok ? [] : result.issues).toEqual([]);
+    if (result.ok) expect(result.ensemble.members.length).toBeGreaterThan(1);
+  });
+});
