@@ -27,15 +27,12 @@ export type ValidationResult =
 /** manifest.yaml inside a folder, or the file itself. */
 async function findManifest(dirOrFile: string): Promise<string> {
   const target = path.resolve(dirOrFile);
-  const kind = await stat(target).then(
-    (stats) => (stats.isDirectory() ? 'folder' : 'file'),
-    () => 'missing',
-  );
-  if (kind === 'file') return target;
-  const manifestPath = kind === 'folder' ? path.join(target, MANIFEST_FILE) : target;
-  if (kind === 'missing' || !(await stat(manifestPath).then((stats) => stats.isFile(), () => false))) {
-    const message = kind === 'folder' ? `no ${MANIFEST_FILE} in ${target}` : `no such file or folder: ${target}`;
-    throw new ManifestError(manifestPath, [{ path: '', message }]);
+  const found = await stat(target).catch(() => undefined);
+  if (!found) throw new ManifestError(target, [{ path: '', message: `no such file or folder: ${target}` }]);
+  if (!found.isDirectory()) return target;
+  const manifestPath = path.join(target, MANIFEST_FILE);
+  if (!(await stat(manifestPath).catch(() => undefined))?.isFile()) {
+    throw new ManifestError(manifestPath, [{ path: '', message: `no ${MANIFEST_FILE} in ${target}` }]);
   }
   return manifestPath;
 }
