@@ -29,6 +29,11 @@ export function expected(what: string) {
     issue.input === undefined ? `required: ${what}` : `expected ${what}, got ${show(issue.input)}`;
 }
 
+/** A schema-level error worded by `message`, or "required" when the field is absent. */
+export function unlessMissing(what: string, message: (input: unknown) => string) {
+  return (issue: { input?: unknown }): string => (issue.input === undefined ? `required: ${what}` : message(issue.input));
+}
+
 const ARTICLE: Record<string, string> = {
   object: 'a mapping',
   array: 'a list',

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { DATATYPE_NAMES } from '@tutti/protocol';
 import { fields, positiveInt, range, uniquelyNamed } from './builders.js';
-import { expected, listOf, show } from './messages.js';
+import { expected, listOf, show, unlessMissing } from './messages.js';
 import { zooSpecSchema } from './zoo-spec.js';
 
 export const BUILTIN_RULES = ['mean', 'weighted-mean', 'vote', 'max'] as const;
@@ -24,7 +24,7 @@ const shape = z
 
 const datatype = z
   .enum(DATATYPE_NAMES, {
-    error: (issue) => `unknown datatype ${show(issue.input)}; expected one of ${DATATYPE_NAMES.join(', ')}`,
+    error: unlessMissing('a datatype', (input) => `unknown datatype ${show(input)}; expected one of ${DATATYPE_NAMES.join(', ')}`),
   })
   .describe('KServe v2 datatype name.');
 
@@ -35,8 +35,10 @@ export const inputSchema = fields({ name: tensorName, datatype, shape });
 export const outputSchema = fields({
   name: tensorName,
   datatype: z.literal('FP32', {
-    error: (issue) =>
-      `combined outputs must be FP32, got ${show(issue.input)}: the combination rules do float arithmetic on the members' outputs`,
+    error: unlessMissing(
+      'FP32',
+      (input) => `combined outputs must be FP32, got ${show(input)}: the combination rules do float arithmetic on the members' outputs`,
+    ),
   }),
   shape,
 });
@@ -55,7 +57,7 @@ const RULE_HINT = `${listOf([...BUILTIN_RULES, '{ module: path }'])}`;
 export const ruleSchema = z
   .union(
     [
-      z.enum(BUILTIN_RULES, { error: (issue) => `unknown rule ${show(issue.input)}; expected ${RULE_HINT}` }),
+      z.enum(BUILTIN_RULES, { error: unlessMissing(RULE_HINT, (input) => `unknown rule ${show(input)}; expected ${RULE_HINT}`) }),
       fields({ module: z.string().min(1).describe('JavaScript module inside the ensemble folder.') }),
     ],
     { error: expected(RULE_HINT) },

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import type { ZooSpec } from '@tutti/zoo';
 import { fields, range } from './builders.js';
+import { show } from './messages.js';
 
 // The zoo's limits (packages/zoo/src/spec-checks.ts).
 const count = (max = 1 << 20) => range(1, max, 'integer');
@@ -39,7 +40,12 @@ const resnetSpec = fields({
 });
 
 export const zooSpecSchema = z.discriminatedUnion('kind', [mlpSpec, resnetSpec], {
-  error: (issue) => (issue.code === 'invalid_union' ? `unknown zoo model kind; expected mlp or resnet` : undefined),
+  error: (issue) => {
+    if (issue.code !== 'invalid_union') return undefined;
+    // The issue is about the `kind` field, but carries the whole spec as its input.
+    const kind = (issue.input as { kind?: unknown } | undefined)?.kind;
+    return kind === undefined ? 'required: mlp or resnet' : `unknown zoo model kind ${show(kind)}; expected mlp or resnet`;
+  },
 });
 
 // Compile-time guard: what the schema accepts is what ensureZooModel takes.

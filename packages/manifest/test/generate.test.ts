@@ -42,7 +42,7 @@ describe('members generated from the zoo', () => {
     expect(result.ok ? [] : result.issues.map((issue) => `${issue.path}: ${issue.message}`)).toEqual([
       'members[0].generate.inputSize: expected an integer from 1 to 1048576, got 0',
       'members[0].generate.colour: unknown field; expected kind, inputSize, hidden, outputs, activation, seed, inputName or outputName',
-      'members[1].generate.kind: unknown zoo model kind; expected mlp or resnet',
+      'members[1].generate.kind: unknown zoo model kind "transformer"; expected mlp or resnet',
     ]);
     expect(await exists(path.join(dir, 'models/zoo.onnx'))).toBe(false);
   });
