@@ -11,4 +11,11 @@ describe('example ensembles', () => {
     expect(result.ok ? [] : result.issues).toEqual([]);
     if (result.ok) expect(result.ensemble.members.length).toBeGreaterThan(1);
   });
+
+  // Its models are generated on first use (a few seconds), then cached next to the manifest.
+  it('zoo-cnn validates', { timeout: 300_000 }, async () => {
+    const result = await validateEnsemble(`${ENSEMBLES}zoo-cnn`);
+    expect(result.ok ? [] : result.issues).toEqual([]);
+    if (result.ok) expect(result.ensemble.members.every((member) => member.generate?.kind === 'resnet')).toBe(true);
+  });
 });

@@ -1,4 +1,5 @@
 /** `tutti validate <ensemble>`: check a manifest and its files, then print what would be served. */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
 import { formatIssues, formatShape, validateEnsemble, type Ensemble, type TensorSpec } from '@tutti/manifest';
@@ -35,12 +36,14 @@ export function validateCommand(): Command {
 
 const tensor = (spec: TensorSpec) => `${spec.name} ${spec.datatype} ${formatShape(spec.shape)}`;
 
-/** A readable summary of a valid ensemble; paths relative to the current folder where shorter. */
+/** A readable summary of a valid ensemble. */
 export function formatEnsemble(ensemble: Ensemble): string {
-  const relative = (file: string) => {
-    const fromEnsemble = path.relative(ensemble.dir, file);
-    return fromEnsemble.startsWith('..') ? file : fromEnsemble;
+  // Relative to `from` when the file is below it, else absolute.
+  const below = (from: string, file: string) => {
+    const relative = path.relative(from, file);
+    return relative.split(path.sep)[0] === '..' || path.isAbsolute(relative) ? file : relative;
   };
+  const relative = (file: string) => below(ensemble.dir, file);
   const nameWidth = Math.max(...ensemble.members.map((member) => member.name.length));
   const pathWidth = Math.max(...ensemble.members.map((member) => relative(member.path).length));
   const rule = ensemble.rule.kind === 'builtin' ? ensemble.rule.name : `custom module ${relative(ensemble.rule.path)}`;
@@ -48,13 +51,15 @@ export function formatEnsemble(ensemble: Ensemble): string {
   const lines = [
     `✓ ${ensemble.name} is valid`,
     ...(ensemble.description ? [`  about      ${ensemble.description.trim()}`] : []),
-    `  manifest   ${path.relative(process.cwd(), ensemble.manifestPath) || ensemble.manifestPath}`,
+    `  manifest   ${below(process.cwd(), ensemble.manifestPath)}`,
     ...ensemble.inputs.map((spec, i) => `  ${i === 0 ? 'inputs ' : '       '}    ${tensor(spec)}`),
     ...ensemble.outputs.map((spec, i) => `  ${i === 0 ? 'outputs' : '       '}    ${tensor(spec)}`),
     `  members    ${ensemble.members.length} (✓ = model file found, its inputs and outputs match)`,
     ...ensemble.members.map((member) => {
-      const generated = member.generate ? `  generated: ${member.generate.kind}` : '';
-      return `    ✓ ${member.name.padEnd(nameWidth)}  ${relative(member.path).padEnd(pathWidth)}  weight ${member.weight}${generated}`;
+      // With --no-generate a zoo model may not exist yet, and then nothing about it was checked.
+      const checked = !member.generate || existsSync(member.path);
+      const zoo = member.generate ? `  (zoo ${member.generate.kind}${checked ? '' : ': not generated yet, so not checked'})` : '';
+      return `    ${checked ? '✓' : '·'} ${member.name.padEnd(nameWidth)}  ${relative(member.path).padEnd(pathWidth)}  weight ${member.weight}${zoo}`;
     }),
     `  rule       ${rule}`,
     `  batching   up to ${maxBatchSize} per batch, waiting at most ${maxQueueDelayMs} ms for one to fill`,
