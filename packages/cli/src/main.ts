@@ -1,7 +1,7 @@
 /**
  * The `tutti` command line. Each command lives in its own module under commands/ and is only
- * registered here; errors that tutti raises on purpose (TuttiError, with a code) are printed as one
- * line per problem, without a stack, since they are about the user's input, not bugs.
+ * registered here. Errors tutti raises on purpose (TuttiError, with a code) are printed as
+ * `tutti: CODE: message` without a stack: they are about the user's input or setup, not bugs.
  */
 import { Command } from 'commander';
 import { TuttiError } from '@tutti/protocol';
