@@ -18,6 +18,7 @@ import { Piscina } from 'piscina';
 import { TuttiError, invalidOption } from '@tutti/protocol';
 import { checkCombineInput, elementCount } from './check-input.js';
 import type { CombineInput, CombineOutput } from './types.js';
+import { workerExecArgv } from './worker-exec-argv.js';
 
 export interface CustomRuleRunnerOptions {
   /** Worker threads, each with its own copy of the module (default 1: cores are the budget). */
@@ -69,6 +70,7 @@ export class CustomRuleRunner {
       minThreads: threads,
       maxThreads: threads,
       maxQueue,
+      execArgv: workerExecArgv(process.execArgv),
     });
     // A thread that dies between tasks is replaced by piscina; without a listener its 'error' event would crash the process.
     pool.on('error', () => {});

@@ -48,6 +48,15 @@ describe('weighted-mean', () => {
     expect(rounded(weightedMeanRule(input).probs)).toEqual([0.75, 0.25, 0.3, 0.7]);
   });
 
+  it('handles an odd number of members beyond a pair', () => {
+    // Five members, one value each, weights 1, 1, 1, 1, 4: (1 + 2 + 3 + 4 + 4 * 5) / 8 = 30 / 8 = 3.75.
+    const input = singleOutput([1], [[1], [2], [3], [4], [5]], [1, 1, 1, 1, 4]);
+    expect(rounded(weightedMeanRule(input).probs)).toEqual([3.75]);
+    // The plain mean of the same: 15 / 5 = 3; and of four of them: 10 / 4 = 2.5.
+    expect(rounded(meanRule(input).probs)).toEqual([3]);
+    expect(rounded(meanRule(singleOutput([1], [[1], [2], [3], [4]])).probs)).toEqual([2.5]);
+  });
+
   it('equals the mean when the weights are equal, whatever their scale', () => {
     const input = singleOutput([2], [[1, 4], [2, 8]], [0.5, 0.5]);
     expect(rounded(weightedMeanRule(input).probs)).toEqual([1.5, 6]);
