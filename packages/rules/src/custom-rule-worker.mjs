@@ -92,7 +92,7 @@ function checkResult(result, expected) {
   return { outputs, buffers: [...buffers] };
 }
 
-/** @param {{ kind: 'describe' } | { kind: 'combine', input: import('./types.js').CombineInput }} task */
+/** task: { kind: 'describe' } at create(), then { kind: 'combine', input: CombineInput } per batch (see types.ts). */
 export default async function runCustomRule(task) {
   if ('failure' in loaded) return { ok: false, ...loaded.failure };
   if (task.kind === 'describe') return { ok: true, exportName: loaded.exportName };
