@@ -1,4 +1,4 @@
-import { countModelCost, readSignatureSync } from '@tutti/onnx';
+import { countModelCost, decodeModel, readSignatureSync } from '@tutti/onnx';
 import { describe, expect, it } from 'vitest';
 
 import { resnet, type ResnetSpec } from '../src/index.js';
@@ -62,6 +62,28 @@ describe('resnet', () => {
     const weights = 4 * 3 * 49 + 4 * (4 * 4 * 9) + 8 * 4 * 9 + 8 * 8 * 9 + 8 * 4 + 8 * 10;
     const biases = 4 + 4 * 4 + 3 * 8 + 10;
     expect(cost.parameters).toBe(weights + biases);
+  });
+
+  it('has a residual add per block, identity shortcuts where shapes match and 1x1/2 projections where not', () => {
+    const nodes = decodeModel(resnet({ ...small, stages: [2, 2, 1] })).graph!.node!;
+    const count = (op: string) => nodes.filter((node) => node.opType === op).length;
+    // stem + 2 per block (5 blocks) + a projection opening stages 1 and 2.
+    expect(count('Conv')).toBe(1 + 2 * 5 + 2);
+    expect(count('Add')).toBe(5);
+    expect(count('Relu')).toBe(1 + 2 * 5);
+    expect([count('MaxPool'), count('GlobalAveragePool'), count('Flatten'), count('Gemm'), count('Softmax')]).toEqual([1, 1, 1, 1, 1]);
+    const projections = nodes.filter((node) => node.output?.[0]?.endsWith('_projection'));
+    expect(projections.map((node) => node.output![0])).toEqual(['stage1_block0_projection', 'stage2_block0_projection']);
+    for (const node of projections) {
+      const ints = (name: string) => node.attribute!.find((a) => a.name === name)!.ints!.map(Number);
+      expect([ints('kernel_shape'), ints('strides')]).toEqual([[1, 1], [2, 2]]);
+    }
+    // Each block's Add sums its second conv and its shortcut: the block's input or its projection.
+    const adds = nodes.filter((node) => node.opType === 'Add');
+    expect(adds.map((node) => node.input![0])).toEqual(['stage0_block0_conv2', 'stage0_block1_conv2', 'stage1_block0_conv2', 'stage1_block1_conv2', 'stage2_block0_conv2']);
+    expect(adds[2]!.input![1]).toBe('stage1_block0_projection');
+    const producerOf = (name: string) => nodes.find((node) => node.output?.includes(name));
+    expect(producerOf(adds[1]!.input![1]!)!.input).toEqual([adds[0]!.output![0]]); // identity: the relu after the previous add
   });
 
   it('builds a ResNet-18-sized model in well under a few seconds, which onnxruntime loads', async () => {
