@@ -7,8 +7,8 @@ export const MLP_ACTIVATIONS = ['relu', 'tanh', 'sigmoid'] as const;
 
 export interface MlpSpec {
   inputSize: number;
-  /** Sizes of the hidden layers; may be empty (then the model is a softmax regression). */
-  hidden: number[];
+  /** Sizes of the hidden layers. Default [] (then the model is a softmax regression). */
+  hidden?: number[];
   outputs: number;
   /** Activation of the hidden layers. Default 'relu'. */
   activation?: (typeof MLP_ACTIVATIONS)[number];
