@@ -3,18 +3,19 @@
  * they must disagree (or averaging could not help), and their mean must beat the best of them.
  * This checks the ONNX files as served, not the training script's own float maths.
  */
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parseManifest } from '@tutti/manifest';
+import { readFileSync } from 'node:fs';
 import { CLASSES, PIXELS, readDigits, testSplit } from '../ensembles/digits/data.js';
 
 const DIR = fileURLToPath(new URL('../ensembles/digits/', import.meta.url));
 
-/** Member names and paths from the manifest, read with a regex so this test needs no YAML parser. */
+/** Member names and paths as the manifest gives them (parsed, not loaded: this test runs the files itself). */
 function manifestMembers(): { name: string; path: string }[] {
-  const text = readFileSync(`${DIR}manifest.yaml`, 'utf8');
-  return [...text.matchAll(/^\s*-\s*\{\s*name:\s*([\w.-]+),\s*path:\s*([\w./-]+)/gm)].map((m) => ({ name: m[1]!, path: m[2]! }));
+  const source = `${DIR}manifest.yaml`;
+  return parseManifest(readFileSync(source, 'utf8'), source).members.map(({ name, path }) => ({ name, path }));
 }
 
 function argmaxRows(probs: ArrayLike<number>): number[] {

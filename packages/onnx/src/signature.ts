@@ -1,16 +1,13 @@
 /** The inputs and outputs a model declares, with KServe v2 datatypes and -1 for dynamic dimensions. */
-import { TuttiError, type Datatype } from '@tutti/protocol';
+import { TuttiError, type TensorSpec } from '@tutti/protocol';
 
 import { datatypeOfElemType, elemTypeName } from './elem-types.js';
 import { decodeModel, readModelBytes, readModelBytesSync } from './model-io.js';
 import { toNumber, type IValueInfoProto, type ModelProto } from './proto.js';
 
-export interface TensorSpec {
-  name: string;
-  datatype: Datatype;
-  /** Dynamic dimensions are -1. A tensor whose rank the model does not declare has shape []. */
-  shape: number[];
-}
+// TensorSpec is the protocol's (one definition for the whole project). Here dynamic dimensions are
+// -1, and a tensor whose rank the model does not declare has shape [].
+export type { TensorSpec };
 
 export interface ModelSignature {
   inputs: TensorSpec[];
