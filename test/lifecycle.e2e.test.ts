@@ -1,0 +1,90 @@
+/**
+ * Process lifecycle: a worker that cannot start is reported by name and nothing is left running;
+ * `tutti serve` stops every process on SIGTERM and SIGINT; children do not outlive a supervisor
+ * killed with SIGKILL.
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { TuttiClient } from '@tutti/client';
+import { loadManifest } from '@tutti/manifest';
+import { Server } from '@tutti/server';
+import { DIGITS_DIR } from './support/ensembles.js';
+import { expectAllGone, isAlive } from './support/processes.js';
+
+const TUTTI = fileURLToPath(new URL('../packages/cli/bin/tutti.js', import.meta.url));
+const started: ChildProcess[] = [];
+const startedPids: number[] = [];
+
+afterEach(() => {
+  // Whatever a failed test left behind goes: the CLI and every process it reported.
+  for (const child of started.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+  for (const pid of startedPids.splice(0)) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+});
+
+/** tutti processes (batcher, worker, combiner entries) started by `pid`; other children such as esbuild's service don't count. */
+function childrenOf(pid: number): number[] {
+  let lines: string[];
+  try {
+    lines = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(pid)], { encoding: 'utf8' }).split('\n');
+  } catch {
+    return []; // ps exits 1 when there are none
+  }
+  return lines.filter((line) => line.includes('packages/server/src/')).map((line) => Number.parseInt(line, 10));
+}
+
+/** Starts `tutti serve` and resolves with its process and the pids it prints once ready. */
+async function serveCli(): Promise<{ cli: ChildProcess; pids: number[]; endpoint: string }> {
+  const cli = spawn(process.execPath, [TUTTI, 'serve', DIGITS_DIR, '--endpoint', 'tcp://127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  started.push(cli);
+  let out = '';
+  await new Promise<void>((resolve, reject) => {
+    cli.stdout!.on('data', (chunk) => {
+      out += chunk;
+      if (out.includes('Ctrl-C to stop')) resolve();
+    });
+    cli.stderr!.on('data', (chunk) => (out += chunk));
+    cli.once('exit', (code) => reject(new Error(`tutti serve exited with ${code}:\n${out}`)));
+  });
+  const pids = [...out.matchAll(/pid (\d+)/g)].map((m) => Number(m[1]));
+  startedPids.push(...pids);
+  return { cli, pids, endpoint: /on (tcp:\/\/\S+)/.exec(out)![1]! };
+}
+
+const exited = (child: ChildProcess) => new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', resolve)));
+
+async function waitUntil(condition: () => boolean, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!condition() && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+}
+
+describe('process lifecycle', () => {
+  it('names a worker that fails to start, with its error, and leaves no process behind', async () => {
+    const ensemble = await loadManifest(DIGITS_DIR);
+    ensemble.members[1]!.path = '/nonexistent/model.onnx';
+    const failure = Server.start(ensemble, { endpoint: 'tcp://127.0.0.1:0', log: () => {} });
+    await expect(failure).rejects.toMatchObject({ code: 'PROCESS_FAILED' });
+    await expect(failure).rejects.toThrow(new RegExp(`worker ${ensemble.members[1]!.name}#0 failed to start: .*nonexistent/model.onnx`));
+    await waitUntil(() => childrenOf(process.pid).length === 0, 5_000);
+    expect(childrenOf(process.pid)).toEqual([]);
+  });
+
+  it.each(['SIGTERM', 'SIGINT'] as const)('tutti serve stops every process on %s', async (signal) => {
+    const { cli, pids, endpoint } = await serveCli();
+    expect(pids.length).toBe(2 + (await loadManifest(DIGITS_DIR)).members.length);
+    const client = new TuttiClient(endpoint, { timeoutMs: 10_000 });
+    expect((await client.health()).ready).toBe(true);
+    client.close();
+    cli.kill(signal);
+    expect(await exited(cli)).toBe(0);
+    expectAllGone(pids);
+  });
+
+  it('children exit when the supervisor is killed with SIGKILL', async () => {
+    const { cli, pids } = await serveCli();
+    cli.kill('SIGKILL');
+    await exited(cli);
+    await waitUntil(() => !pids.some(isAlive), 5_000);
+    expectAllGone(pids);
+  });
+});
