@@ -64,7 +64,7 @@ describe('process lifecycle', () => {
     ensemble.members[1]!.path = '/nonexistent/model.onnx';
     const failure = Server.start(ensemble, { endpoint: 'tcp://127.0.0.1:0', log: () => {} });
     await expect(failure).rejects.toMatchObject({ code: 'PROCESS_FAILED' });
-    await expect(failure).rejects.toThrow(new RegExp(`worker ${ensemble.members[1]!.name}#0 failed to start: .*nonexistent/model.onnx`));
+    await expect(failure).rejects.toThrow(new RegExp(`worker ${ensemble.members[1]!.name}#0 \\(cpu\\) failed to start: .*nonexistent/model.onnx`));
     await waitUntil(() => childrenOf(process.pid).length === 0, 5_000);
     expect(childrenOf(process.pid)).toEqual([]);
   });

@@ -53,6 +53,8 @@ export interface ResultHeader {
   /** Set when the member failed on this batch; outputs are then empty. */
   error?: string;
   computeMs: number;
+  /** Emulated devices only: how far the real CPU compute overran the emulated device's time (ms). */
+  emulationLagMs?: number;
 }
 
 export type InternalHeader = BatchHeader | PlanHeader | ResultHeader;

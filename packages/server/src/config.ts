@@ -3,6 +3,7 @@
  * reports back over the Node IPC channel. Control only: data never travels this way.
  */
 import type { Ensemble } from '@tutti/manifest';
+import type { MemberProfile } from '@tutti/allocator';
 import type { SessionSettings } from '@tutti/runtime';
 
 export interface CombinerConfig {
@@ -26,7 +27,13 @@ export interface WorkerConfig {
   ensemble: Ensemble;
   member: string;
   instance: number;
+  /** The device id of the plan ('cpu', 'gpu0', ...). */
+  device: string;
   settings: Partial<SessionSettings>;
+  /** The instance's batch size: batches larger than this run in chunks. */
+  batchSize: number;
+  /** Set for a declared device served in emulation: its profile gives the time each batch is held. */
+  emulation?: MemberProfile;
   batches: string;
   results: string;
 }

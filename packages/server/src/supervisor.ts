@@ -10,7 +10,9 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { TuttiError, invalidOption } from '@tutti/protocol';
+import type { MemberProfile, Plan } from '@tutti/allocator';
 import type { Ensemble } from '@tutti/manifest';
+import { defaultInstances, instancesFromPlan } from './instances.js';
 import type { BatcherConfig, ChildReport, CombinerConfig, ProcessConfig, SupervisorCommand, WorkerConfig } from './config.js';
 
 export interface ServeOptions {
@@ -18,8 +20,12 @@ export interface ServeOptions {
   endpoint?: string;
   /** Transport between tutti's own processes. */
   transport?: 'ipc' | 'tcp';
-  /** onnxruntime intra-op threads per worker; defaults to the cores shared evenly among members. */
+  /** onnxruntime intra-op threads per worker when there is no plan; defaults to the cores shared evenly among members. */
   threadsPerWorker?: number;
+  /** Allocation plan (tutti allocate): instances per member and device, with batch sizes and threads. */
+  plan?: Plan;
+  /** Profiles of members on the plan's emulated devices (profiles[member][deviceId]). */
+  profiles?: Record<string, Record<string, MemberProfile>>;
   /** Where the processes' output lines go, prefixed with the process name. */
   log?: (line: string) => void;
   startTimeoutMs?: number;
@@ -64,8 +70,9 @@ export class Server {
   static async start(ensemble: Ensemble, options: ServeOptions = {}): Promise<Server> {
     const transport = options.transport ?? 'ipc';
     if (transport !== 'ipc' && transport !== 'tcp') invalidOption('transport', transport, '"ipc" or "tcp"');
-    const threads = options.threadsPerWorker ?? Math.max(1, Math.floor(availableParallelism() / ensemble.members.length));
-    if (!Number.isInteger(threads) || threads < 1) invalidOption('threadsPerWorker', threads, 'an integer >= 1');
+    const launches = options.plan
+      ? instancesFromPlan(ensemble, options.plan, options.profiles)
+      : defaultInstances(ensemble, availableParallelism(), options.threadsPerWorker);
     const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
     const timeout = options.startTimeoutMs ?? 120_000;
     const runDir = mkdtempSync(join(tmpdir(), 'tutti-'));
@@ -88,17 +95,16 @@ export class Server {
         'batcher',
       );
       await Promise.all(
-        ensemble.members.map((member) => {
+        launches.map((launch) => {
           const config: WorkerConfig = {
             role: 'worker',
             ensemble,
-            member: member.name,
-            instance: 0,
-            settings: { intraOpThreads: threads },
-            batches: batcher[`member:${member.name}`]!,
+            ...launch,
+            batches: batcher[`member:${launch.member}`]!,
             results: combinerEndpoints.input,
           };
-          return started(config, `worker ${member.name}#0`);
+          const where = `${launch.device}${launch.emulation ? ', emulated' : ''}`;
+          return started(config, `worker ${launch.member}#${launch.instance} (${where})`);
         }),
       );
       const server = new Server(ensemble, batcher.client!, children, runDir);

@@ -9,6 +9,7 @@ import { Pull, Push } from 'zeromq';
 import { BATCH, RESULT, TuttiError, decodeHeader, encodeHeader, encodeTensorMessage, tensorsOf, type ResultHeader } from '@tutti/protocol';
 import type { WorkerConfig } from './config.js';
 import type { InferenceThreadData, ThreadReply, ThreadRequest } from './inference-thread.js';
+import { EmulatedDevice, sleep } from './emulation.js';
 import { startTsWorker } from './ts-worker.js';
 
 type Computed = Extract<ThreadReply, { id: number }>;
@@ -20,19 +21,26 @@ export class PredictionWorker {
   #thread: Thread | undefined;
   #nextId = 0;
   #waiting = new Map<number, (reply: Computed) => void>();
+  #emulated: EmulatedDevice | undefined;
 
   constructor(config: WorkerConfig) {
     this.#config = config;
+    if (config.emulation) this.#emulated = new EmulatedDevice(config.emulation, config.batchSize);
   }
 
   get label(): string {
-    return `${this.#config.member}#${this.#config.instance}`;
+    return `${this.#config.member}#${this.#config.instance} on ${this.#config.device}${this.#emulated ? ' (emulated)' : ''}`;
   }
 
   async start(): Promise<void> {
     const member = this.#config.ensemble.members.find((m) => m.name === this.#config.member);
     if (!member) throw new TuttiError('INVALID_OPTION', `member "${this.#config.member}" is not in ensemble ${this.#config.ensemble.name}`);
-    await this.#startThread({ path: member.path, settings: this.#config.settings, inputs: this.#config.ensemble.inputs });
+    await this.#startThread({
+      path: member.path,
+      settings: this.#config.settings,
+      inputs: this.#config.ensemble.inputs,
+      maxRows: this.#config.batchSize,
+    });
     this.#batches.connect(this.#config.batches);
     this.#results.connect(this.#config.results);
     void this.#loop();
@@ -67,6 +75,7 @@ export class PredictionWorker {
       const header = decodeHeader(headerFrame!);
       if (header.kind !== BATCH) continue;
       const computed = await this.#compute(tensorsOf(header.inputs, frames));
+      const emulationLagMs = this.#emulated ? await this.#holdBack(header.inputs[0]!.shape[0]!, computed.computeMs) : undefined;
       const result: ResultHeader = {
         kind: RESULT,
         batch: header.batch,
@@ -74,6 +83,7 @@ export class PredictionWorker {
         instance: this.#config.instance,
         outputs: 'outputs' in computed ? computed.outputs.map(({ name, datatype, shape }) => ({ name, datatype, shape })) : [],
         computeMs: computed.computeMs,
+        ...(emulationLagMs !== undefined && { emulationLagMs }),
       };
       if ('error' in computed) {
         result.error = computed.error;
@@ -82,6 +92,16 @@ export class PredictionWorker {
         await this.#results.send(encodeTensorMessage(result, computed.outputs));
       }
     }
+  }
+
+  /**
+   * Emulation: the device is busy for its profiled time, so the result (and the next batch) waits
+   * until then. Returns how late the real compute made it (0 when the CPU kept up).
+   */
+  async #holdBack(rows: number, computeMs: number): Promise<number> {
+    const deviceMs = this.#emulated!.batchLatencyMs(rows);
+    if (computeMs < deviceMs) await sleep(deviceMs - computeMs);
+    return Math.max(0, computeMs - deviceMs);
   }
 
   async close(): Promise<void> {

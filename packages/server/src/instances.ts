@@ -1,0 +1,68 @@
+/**
+ * Which worker processes to start: from an allocation plan (instances per member and device, with
+ * their batch size and threads), or, without one, one instance per member on this host's CPU with
+ * the cores shared evenly. Pure: checks the plan against the ensemble and says what is wrong.
+ */
+import type { MemberProfile, Plan } from '@tutti/allocator';
+import type { Ensemble } from '@tutti/manifest';
+import { TuttiError, invalidOption } from '@tutti/protocol';
+import type { SessionSettings } from '@tutti/runtime';
+
+export interface InstanceLaunch {
+  member: string;
+  /** Index among the member's instances. */
+  instance: number;
+  device: string;
+  settings: Partial<SessionSettings>;
+  batchSize: number;
+  emulation?: MemberProfile;
+}
+
+export function defaultInstances(ensemble: Ensemble, cores: number, threadsPerWorker?: number): InstanceLaunch[] {
+  const threads = threadsPerWorker ?? Math.max(1, Math.floor(cores / ensemble.members.length));
+  if (!Number.isInteger(threads) || threads < 1) invalidOption('threadsPerWorker', threads, 'an integer >= 1');
+  return ensemble.members.map((member) => ({
+    member: member.name,
+    instance: 0,
+    device: 'cpu',
+    settings: { intraOpThreads: threads },
+    batchSize: ensemble.batching.maxBatchSize,
+  }));
+}
+
+function planError(message: string): TuttiError {
+  return new TuttiError('INVALID_OPTION', `plan cannot be served: ${message}`);
+}
+
+/**
+ * `profiles[member][deviceId]` must hold the profile of every member placed on an emulated device:
+ * it sets how long the emulated device holds each batch.
+ */
+export function instancesFromPlan(ensemble: Ensemble, plan: Plan, profiles: Record<string, Record<string, MemberProfile>> = {}): InstanceLaunch[] {
+  const names = ensemble.members.map((m) => m.name);
+  const unknown = plan.instances.map((i) => i.member).filter((name) => !names.includes(name));
+  if (unknown.length > 0) throw planError(`it places members the ensemble does not have: ${[...new Set(unknown)].join(', ')}`);
+  const missing = names.filter((name) => !plan.instances.some((i) => i.member === name));
+  if (missing.length > 0) throw planError(`members without any instance: ${missing.join(', ')}`);
+  const counts = new Map<string, number>();
+  return plan.instances.map((placed) => {
+    const device = plan.devices.find((d) => d.id === placed.device);
+    if (!device) throw planError(`instance of ${placed.member} is on device "${placed.device}", which the plan does not declare`);
+    const instance = counts.get(placed.member) ?? 0;
+    counts.set(placed.member, instance + 1);
+    const launch: InstanceLaunch = { member: placed.member, instance, device: device.id, batchSize: placed.batch, settings: {} };
+    if (device.emulated) {
+      const profile = profiles[placed.member]?.[device.id];
+      if (!profile) throw planError(`no profile of ${placed.member} on emulated device ${device.id} (${device.name})`);
+      // The real answer is computed on this host's CPU with one thread; the profile sets the time.
+      return { ...launch, settings: { intraOpThreads: 1 }, emulation: profile };
+    }
+    if (device.origin !== 'detected') {
+      throw planError(`device ${device.id} (${device.name}) is declared, not on this host; declare it with emulate: true to serve it in emulation`);
+    }
+    if (device.kind === 'cpu') return { ...launch, settings: { intraOpThreads: placed.threads } };
+    const index = Number(/(\d+)$/.exec(device.id)?.[1] ?? Number.NaN);
+    if (!Number.isInteger(index)) throw planError(`cannot tell the CUDA index of GPU "${device.id}"`);
+    return { ...launch, settings: { device: { kind: 'gpu', index }, intraOpThreads: 1 } };
+  });
+}
