@@ -19,6 +19,7 @@ export const CONFIG_ERROR_CODES = [
   'INVALID_OPTION',
   'MODEL_ERROR',
   'PROCESS_FAILED',
+  'ALLOCATION_FAILED',
 ] as const;
 
 export type ConfigErrorCode = (typeof CONFIG_ERROR_CODES)[number];
