@@ -6,7 +6,13 @@
  *   batcher  -> worker    BATCH    [header{batch, inputs: specs}, ...input bytes]
  *   batcher  -> combiner  PLAN     [header{batch, size, parts}]
  *   worker   -> combiner  RESULT   [header{batch, member, outputs: specs | error}, ...output bytes]
- *   combiner -> batcher   REPLY    [...client envelope, reply frame]   (forwarded to the client as is)
+ *   combiner -> batcher   REPLY    [header{batch, last}, ...client envelope, reply frame]
+ *                                  (the batcher drops the header and forwards the rest as is)
+ *
+ * Control, worker -> batcher (never data: results go to the combiner):
+ *   HELLO     the instance is loaded and takes `credits` batches at once
+ *   CREDIT    the instance finished a batch (its credit comes back)
+ *   HEARTBEAT the instance is alive (sent from its main thread, also while it computes)
  */
 import { Packr } from 'msgpackr';
 import { TuttiError } from './errors.js';
@@ -16,6 +22,10 @@ import type { TensorSpec, WireTensor } from './tensor.js';
 export const BATCH = 1;
 export const PLAN = 2;
 export const RESULT = 3;
+export const HELLO = 4;
+export const CREDIT = 5;
+export const HEARTBEAT = 6;
+export const REPLY = 7;
 
 export interface BatchHeader {
   kind: typeof BATCH;
@@ -57,7 +67,33 @@ export interface ResultHeader {
   emulationLagMs?: number;
 }
 
-export type InternalHeader = BatchHeader | PlanHeader | ResultHeader;
+export interface HelloHeader {
+  kind: typeof HELLO;
+  member: string;
+  instance: number;
+  device: string;
+  credits: number;
+}
+
+export interface CreditHeader {
+  kind: typeof CREDIT;
+  batch: number;
+}
+
+export interface HeartbeatHeader {
+  kind: typeof HEARTBEAT;
+  /** The hello again, so a batcher that lost track of the instance learns it back. */
+  hello: HelloHeader;
+}
+
+export interface ReplyHeader {
+  kind: typeof REPLY;
+  batch: number;
+  /** The batch's last reply: every request in it has been answered. */
+  last: boolean;
+}
+
+export type InternalHeader = BatchHeader | PlanHeader | ResultHeader | HelloHeader | CreditHeader | HeartbeatHeader | ReplyHeader;
 
 // Internal only: msgpackr's records make small repeated headers cheaper to pack and parse.
 const packr = new Packr({ useRecords: true, moreTypes: false, structuredClone: false });

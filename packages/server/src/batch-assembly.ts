@@ -23,9 +23,13 @@ interface Pending {
   results: Map<string, MemberResult>;
 }
 
+/** Batches remembered as done, so a late duplicate (a batch computed twice after a restart) is dropped. */
+const REMEMBERED = 4096;
+
 export class BatchAssembler {
   #members: readonly string[];
   #pending = new Map<number, Pending>();
+  #done = new Set<number>();
 
   constructor(members: readonly string[]) {
     this.#members = members;
@@ -36,13 +40,14 @@ export class BatchAssembler {
   }
 
   addPlan(plan: PlanHeader): CompleteBatch | undefined {
+    if (this.#done.has(plan.batch)) return undefined;
     const entry = this.#entry(plan.batch);
     entry.plan = plan;
     return this.#completed(plan.batch, entry);
   }
 
   addResult(batch: number, result: MemberResult): CompleteBatch | undefined {
-    if (!this.#members.includes(result.member)) return undefined;
+    if (!this.#members.includes(result.member) || this.#done.has(batch)) return undefined;
     const entry = this.#entry(batch);
     entry.results.set(result.member, result);
     return this.#completed(batch, entry);
@@ -60,6 +65,8 @@ export class BatchAssembler {
   #completed(batch: number, entry: Pending): CompleteBatch | undefined {
     if (!entry.plan || entry.results.size < this.#members.length) return undefined;
     this.#pending.delete(batch);
+    this.#done.add(batch);
+    if (this.#done.size > REMEMBERED) this.#done.delete(this.#done.values().next().value!);
     return { plan: entry.plan, results: this.#members.map((name) => entry.results.get(name)!) };
   }
 }

@@ -4,8 +4,11 @@ import type { BatcherConfig, SupervisorCommand } from './config.js';
 
 runChild(async () => {
   const batcher = new Batcher(readConfig<BatcherConfig>('batcher'));
+  batcher.onReady = () => process.send?.({ type: 'ensemble-ready' });
   process.on('message', (command: SupervisorCommand) => {
-    if (command.type === 'readiness') batcher.setReady(command.ready, command.reason);
+    if (command.type === 'worker-down') batcher.workerDown(command.id);
+    else if (command.type === 'combiner-down') batcher.combinerDown();
+    else if (command.type === 'combiner-restarted') batcher.combinerRestarted();
   });
   const endpoints = await batcher.start();
   return { running: batcher, endpoints };

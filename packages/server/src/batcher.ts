@@ -1,14 +1,24 @@
 /**
  * The batching process. Owns the client-facing ROUTER: decodes and checks each request, answers
  * metadata/health/errors itself, queues inference requests, and when the policy says a batch is due
- * sends the batch's plan to the combiner and the same encoded batch to every member. Replies come
- * back from the combiner already encoded and are forwarded to clients untouched.
+ * and every member has an instance with a free credit, sends the batch's plan to the combiner and
+ * the same encoded batch to one instance of every member. Replies come back from the combiner
+ * already encoded and are forwarded to clients untouched.
+ *
+ * It keeps each batch until the combiner has answered all of it, so a batch held by a worker that
+ * died is sent again to another instance (or the restarted one), and after a combiner restart every
+ * unanswered batch is sent again: each request is answered exactly once, by the combiner.
  */
 import { Pull, Push, Router } from 'zeromq';
 import {
   BATCH,
+  CREDIT,
+  HEARTBEAT,
+  HELLO,
   PLAN,
+  REPLY,
   checkInferInputs,
+  decodeHeader,
   decodeMessage,
   encodeError,
   encodeErrorOf,
@@ -17,6 +27,7 @@ import {
   encodeTensorMessage,
   parseRequest,
   requestIdOf,
+  type HelloHeader,
   type InferRequest,
   type MetadataReply,
   type PlanHeader,
@@ -27,6 +38,7 @@ import type { Ensemble } from '@tutti/manifest';
 import { BatchingPolicy, type Queued } from './batching-policy.js';
 import type { BatcherConfig } from './config.js';
 import { SendQueue } from './send-queue.js';
+import { WorkerPool, type Lost } from './worker-pool.js';
 
 interface Pending extends Queued {
   envelope: Buffer[];
@@ -36,54 +48,84 @@ interface Pending extends Queued {
   deadline: number;
 }
 
+interface InFlight {
+  plan: Buffer;
+  frames: Buffer[];
+  /** Members whose result is not yet in (their instance has not returned the credit). */
+  pending: Set<string>;
+}
+
 /** Largest client message accepted (bytes); larger ones are dropped by libzmq before we see them. */
 const MAX_CLIENT_MESSAGE = 256 * 1024 * 1024;
+const HEARTBEAT_TIMEOUT_MS = 2_000;
+const HOUSEKEEPING_MS = 200;
 
 export class Batcher {
   #ensemble: Ensemble;
   #config: BatcherConfig;
   #router = new Router({ linger: 0, maxMessageSize: MAX_CLIENT_MESSAGE });
   #clientQueue = new SendQueue(this.#router, (error) => console.error('batcher: reply to client failed:', error));
-  #members = new Map<string, Push>();
+  #workers = new Router({ linger: 0 });
+  #workerQueue = new SendQueue(this.#workers, (error) => console.error('batcher: send to worker failed:', error));
   #plans = new Push({ linger: 0, sendHighWaterMark: 0 });
+  #planQueue = new SendQueue(this.#plans, (error) => console.error('batcher: send to combiner failed:', error));
   #replies = new Pull({ linger: 0, receiveHighWaterMark: 0 });
   #policy: BatchingPolicy<Pending>;
-  #ready = false;
-  #notReadyReason = 'the ensemble is starting';
+  #pool: WorkerPool;
+  #inFlight = new Map<number, InFlight>();
+  #resend: { batch: number; member: string }[] = [];
+  #combinerUp = true;
+  #everReady = false;
   #running = true;
   #nextBatch = 0;
+  #housekeeping: NodeJS.Timeout | undefined;
   #wakeDispatcher: (() => void) | undefined;
 
   constructor(config: BatcherConfig) {
     this.#config = config;
     this.#ensemble = config.ensemble;
     this.#policy = new BatchingPolicy(config.ensemble.batching);
-    for (const member of config.ensemble.members) {
-      // A small high-water mark: a busy member stops taking batches, sends wait, and the queue
-      // grows into bigger batches instead of piling up inside ZeroMQ.
-      this.#members.set(member.name, new Push({ linger: 0, sendHighWaterMark: 2 }));
-    }
+    this.#pool = new WorkerPool(config.ensemble.members.map((m) => m.name), { heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS });
   }
 
-  setReady(ready: boolean, reason?: string): void {
-    this.#ready = ready;
-    this.#notReadyReason = reason ?? 'the ensemble is not ready';
+  get ready(): boolean {
+    return this.#combinerUp && this.#pool.missingMembers().length === 0;
   }
 
   async start(): Promise<Record<string, string>> {
-    const endpoints: Record<string, string> = {};
-    for (const [name, socket] of this.#members) {
-      await socket.bind(this.#config.bindMembers[name]!);
-      endpoints[`member:${name}`] = socket.lastEndpoint!;
-    }
+    await this.#workers.bind(this.#config.bindWorkers);
     this.#plans.connect(this.#config.combiner.input);
     this.#replies.connect(this.#config.combiner.replies);
     await this.#router.bind(this.#config.clientEndpoint.replace(/:0$/, ':*'));
-    endpoints.client = this.#router.lastEndpoint!;
     void this.#receiveLoop();
+    void this.#workerLoop();
     void this.#replyLoop();
     void this.#dispatchLoop();
-    return endpoints;
+    this.#housekeeping = setInterval(() => this.#housekeep(), HOUSEKEEPING_MS);
+    return { client: this.#router.lastEndpoint!, workers: this.#workers.lastEndpoint! };
+  }
+
+  /** The supervisor saw a worker process exit: its batches go elsewhere now, not after a heartbeat timeout. */
+  workerDown(id: string): void {
+    const lost = this.#pool.drop(id);
+    if (lost) this.#requeue([lost]);
+  }
+
+  combinerDown(): void {
+    this.#combinerUp = false;
+  }
+
+  /** A new combiner knows nothing: every batch not fully answered is planned and computed again. */
+  combinerRestarted(): void {
+    this.#combinerUp = true;
+    this.#resend = [];
+    for (const [batch, flight] of this.#inFlight) {
+      this.#pool.forget(batch);
+      flight.pending = new Set(this.#ensemble.members.map((m) => m.name));
+      this.#planQueue.send(flight.plan);
+      for (const member of flight.pending) this.#resend.push({ batch, member });
+    }
+    this.#wakeDispatcher?.();
   }
 
   async #receiveLoop(): Promise<void> {
@@ -96,7 +138,7 @@ export class Batcher {
         id = requestIdOf(message);
         const request = parseRequest(message);
         if (request.op === 'infer') this.#enqueue(envelope, request);
-        else this.#reply(envelope, encodeMessage(request.op === 'health' ? { id, live: true, ready: this.#ready } : this.#metadata(request.id)));
+        else this.#reply(envelope, encodeMessage(request.op === 'health' ? { id, live: true, ready: this.ready } : this.#metadata(request.id)));
       } catch (error) {
         this.#reply(envelope, encodeErrorOf(id, error));
       }
@@ -109,12 +151,14 @@ export class Batcher {
   }
 
   #enqueue(envelope: Buffer[], request: InferRequest): void {
-    if (!this.#ready) {
-      this.#reply(envelope, encodeError(request.id, 'UNAVAILABLE', `${this.#notReadyReason}; retry shortly`));
+    // Before the ensemble was ever ready, say so; later, a member restarting only delays requests.
+    if (!this.#everReady && !this.ready) {
+      const missing = this.#pool.missingMembers();
+      this.#reply(envelope, encodeError(request.id, 'UNAVAILABLE', `the ensemble is starting (waiting for ${missing.length ? missing.join(', ') : 'the combiner'}); retry shortly`));
       return;
     }
     const { tensors, batchSize } = checkInferInputs(request.inputs, this.#ensemble.inputs, this.#ensemble.batching.maxBatchSize);
-    const timeout = request.parameters.timeout_ms;
+    const timeout = request.parameters.timeout_ms ?? this.#config.defaultTimeoutMs;
     this.#policy.push({
       envelope,
       id: request.id,
@@ -122,7 +166,7 @@ export class Batcher {
       rows: batchSize,
       arrivedAt: performance.now(),
       members: request.parameters.members === true,
-      deadline: timeout ? Date.now() + timeout : 0,
+      deadline: Date.now() + timeout,
     });
     this.#wakeDispatcher?.();
   }
@@ -131,25 +175,100 @@ export class Batcher {
     this.#clientQueue.send([...envelope, frame]);
   }
 
+  async #workerLoop(): Promise<void> {
+    for await (const [identity, headerFrame] of this.#workers) {
+      const id = identity!.toString();
+      let header;
+      try {
+        header = decodeHeader(headerFrame!);
+      } catch {
+        continue;
+      }
+      const now = performance.now();
+      if (header.kind === HELLO) {
+        this.#hello(id, header, now);
+      } else if (header.kind === CREDIT) {
+        this.#pool.completed(id, header.batch, now);
+        const member = id.slice(0, id.lastIndexOf('#'));
+        this.#inFlight.get(header.batch)?.pending.delete(member);
+      } else if (header.kind === HEARTBEAT) {
+        // Heartbeats repeat the hello, so a worker expired by mistake (or a restarted batcher) learns it again.
+        if (this.#pool.isKnown(id)) this.#pool.seen(id, now);
+        else this.#hello(id, header.hello, now);
+      }
+      this.#wakeDispatcher?.();
+    }
+  }
+
+  #hello(id: string, info: HelloHeader, now: number): void {
+    const lost = this.#pool.hello(id, info, now);
+    if (lost) this.#requeue([lost]);
+    if (this.ready && !this.#everReady) {
+      this.#everReady = true;
+      this.onReady?.();
+    }
+  }
+
+  /** Called the first time every member has a live instance. */
+  onReady: (() => void) | undefined;
+
   async #replyLoop(): Promise<void> {
-    for await (const frames of this.#replies) this.#clientQueue.send(frames);
+    for await (const [headerFrame, ...reply] of this.#replies) {
+      const header = decodeHeader(headerFrame!);
+      if (header.kind !== REPLY) continue;
+      this.#clientQueue.send(reply);
+      if (header.last) {
+        this.#inFlight.delete(header.batch);
+        this.#pool.forget(header.batch);
+      }
+    }
+  }
+
+  #housekeep(): void {
+    const lost = this.#pool.expire(performance.now());
+    if (lost.length > 0) {
+      for (const l of lost) console.error(`batcher: ${l.id} missed its heartbeats; ${l.batches.length} batch(es) go to another instance`);
+      this.#requeue(lost);
+    }
+    this.#expire();
+  }
+
+  /** Batches a dead instance held go to the front: sent again to a live instance of the same member. */
+  #requeue(lost: Lost[]): void {
+    for (const { member, batches } of lost) {
+      for (const batch of batches) if (this.#inFlight.get(batch)?.pending.has(member)) this.#resend.push({ batch, member });
+    }
+    this.#wakeDispatcher?.();
   }
 
   async #dispatchLoop(): Promise<void> {
     while (this.#running) {
+      this.#sendResends();
       const due = this.#policy.dueAt();
       const wait = due === undefined ? Infinity : due - performance.now();
-      if (wait > 0) {
-        await this.#sleep(wait);
+      if (wait > 0 || !this.#pool.canDispatch() || !this.#combinerUp) {
+        await this.#sleep(wait > 0 ? wait : Infinity);
         continue;
       }
       this.#expire();
       const items = this.#policy.take();
-      if (items.length > 0) await this.#dispatch(items);
+      if (items.length > 0) this.#dispatch(items);
     }
   }
 
-  /** Sleeps until `ms` passes or a request arrives, whichever comes first. */
+  #sendResends(): void {
+    this.#resend = this.#resend.filter(({ batch, member }) => {
+      const flight = this.#inFlight.get(batch);
+      if (!flight || !flight.pending.has(member)) return false;
+      const id = this.#pool.pick(member);
+      if (!id) return true;
+      this.#pool.assign(id, batch);
+      this.#workerQueue.send([Buffer.from(id), ...flight.frames]);
+      return false;
+    });
+  }
+
+  /** Sleeps until `ms` passes or something happens (a request, a credit, a worker), whichever is first. */
   #sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const timer = Number.isFinite(ms) ? setTimeout(done, ms) : undefined;
@@ -164,14 +283,15 @@ export class Batcher {
     });
   }
 
+  /** Requests still queued past their deadline are answered here; once sent, the combiner owns them. */
   #expire(): void {
     const now = Date.now();
-    for (const item of this.#policy.removeWhere((p) => p.deadline !== 0 && p.deadline <= now)) {
+    for (const item of this.#policy.removeWhere((p) => p.deadline <= now)) {
       this.#reply(item.envelope, encodeError(item.id, 'DEADLINE_EXCEEDED', `request ${item.id} waited in the queue past its timeout`));
     }
   }
 
-  async #dispatch(items: Pending[]): Promise<void> {
+  #dispatch(items: Pending[]): void {
     const batch = this.#nextBatch++;
     let offset = 0;
     const plan: PlanHeader = {
@@ -195,17 +315,24 @@ export class Batcher {
       { kind: BATCH, batch, inputs: inputs.map(({ name, datatype, shape }) => ({ name, datatype, shape })), sentAt: performance.timeOrigin + performance.now() },
       inputs,
     );
-    await this.#plans.send(encodeHeader(plan));
-    // The same frames go to every member: encoded once, never copied per member.
-    await Promise.all([...this.#members.values()].map((socket) => socket.send(frames)));
+    const encodedPlan = encodeHeader(plan);
+    this.#inFlight.set(batch, { plan: encodedPlan, frames, pending: new Set(this.#ensemble.members.map((m) => m.name)) });
+    this.#planQueue.send(encodedPlan);
+    // The same frames go to one instance of every member: encoded once, never copied per member.
+    for (const member of this.#ensemble.members) {
+      const id = this.#pool.pick(member.name)!;
+      this.#pool.assign(id, batch);
+      this.#workerQueue.send([Buffer.from(id), ...frames]);
+    }
   }
 
   async close(): Promise<void> {
     this.#running = false;
+    clearInterval(this.#housekeeping);
     this.#wakeDispatcher?.();
     this.#router.close();
+    this.#workers.close();
     this.#plans.close();
     this.#replies.close();
-    for (const socket of this.#members.values()) socket.close();
   }
 }

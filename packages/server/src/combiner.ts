@@ -10,7 +10,7 @@ import { PLAN, RESULT, decodeHeader, tensorsOf } from '@tutti/protocol';
 import type { Ensemble } from '@tutti/manifest';
 import { BatchAssembler, type CompleteBatch } from './batch-assembly.js';
 import type { CombinerConfig } from './config.js';
-import { combineInputOf, encodeFailure, encodeReplies } from './replies.js';
+import { combineInputOf, encodeFailure, encodeReplies, withReplyHeaders } from './replies.js';
 import { SendQueue } from './send-queue.js';
 
 type Apply = (input: CombineInput) => CombineOutput | Promise<CombineOutput>;
@@ -67,20 +67,20 @@ export class Combiner {
   async #combine(batch: CompleteBatch): Promise<void> {
     const failed = batch.results.find((r) => r.error !== undefined);
     if (failed) {
-      this.#sendAll(encodeFailure(batch, 'INTERNAL', `member "${failed.member}" failed on this batch: ${failed.error}`));
+      this.#sendAll(batch, encodeFailure(batch, 'INTERNAL', `member "${failed.member}" failed on this batch: ${failed.error}`));
       return;
     }
     try {
       const input = combineInputOf(this.#ensemble, batch);
       const combined = await this.#apply!(input);
-      this.#sendAll(encodeReplies(this.#ensemble, batch, input, combined, Date.now()));
+      this.#sendAll(batch, encodeReplies(this.#ensemble, batch, input, combined, Date.now()));
     } catch (error) {
-      this.#sendAll(encodeFailure(batch, 'INTERNAL', `combination rule failed: ${(error as Error).message}`));
+      this.#sendAll(batch, encodeFailure(batch, 'INTERNAL', `combination rule failed: ${(error as Error).message}`));
     }
   }
 
-  #sendAll(replies: Buffer[][]): void {
-    for (const frames of replies) this.#replyQueue.send(frames);
+  #sendAll(batch: CompleteBatch, replies: Buffer[][]): void {
+    for (const frames of withReplyHeaders(batch.plan.batch, replies)) this.#replyQueue.send(frames);
   }
 
   async close(): Promise<void> {

@@ -17,9 +17,11 @@ export interface BatcherConfig {
   role: 'batcher';
   ensemble: Ensemble;
   clientEndpoint: string;
-  /** One PUSH per member, bound here; instances connect. */
-  bindMembers: Record<string, string>;
+  /** The ROUTER that workers connect their DEALER to. */
+  bindWorkers: string;
   combiner: { input: string; replies: string };
+  /** Deadline of requests that give no timeout_ms, in ms. */
+  defaultTimeoutMs: number;
 }
 
 export interface WorkerConfig {
@@ -43,7 +45,12 @@ export type ProcessConfig = CombinerConfig | BatcherConfig | WorkerConfig;
 /** Child -> supervisor. */
 export type ChildReport =
   | { type: 'ready'; endpoints?: Record<string, string> }
-  | { type: 'failed'; error: string };
+  | { type: 'failed'; error: string }
+  /** Batcher only: every member has a live instance (sent the first time it happens). */
+  | { type: 'ensemble-ready' };
 
-/** Supervisor -> batcher. */
-export type SupervisorCommand = { type: 'readiness'; ready: boolean; reason?: string };
+/** Supervisor -> batcher: what it saw happen to the other processes. */
+export type SupervisorCommand =
+  | { type: 'worker-down'; id: string }
+  | { type: 'combiner-down' }
+  | { type: 'combiner-restarted' };

@@ -4,7 +4,7 @@
  */
 import type { Ensemble } from '@tutti/manifest';
 import type { CombineInput, CombineOutput } from '@tutti/rules';
-import { TuttiError, bytesOf, encodeError, encodeMessage, viewAs, type InferReply, type PlanPart, type WireTensor } from '@tutti/protocol';
+import { REPLY, TuttiError, bytesOf, encodeError, encodeHeader, encodeMessage, viewAs, type InferReply, type PlanPart, type WireTensor } from '@tutti/protocol';
 import type { CompleteBatch } from './batch-assembly.js';
 
 /** The rule's input: per ensemble output, every member's array (FP32, checked by the manifest). */
@@ -66,6 +66,11 @@ export function encodeReplies(ensemble: Ensemble, batch: CompleteBatch, input: C
     }
     return [...part.envelope, encodeMessage(reply)];
   });
+}
+
+/** Puts the REPLY header in front of each reply, marking the batch's last one. */
+export function withReplyHeaders(batch: number, replies: Buffer[][]): Buffer[][] {
+  return replies.map((frames, index) => [encodeHeader({ kind: REPLY, batch, last: index === replies.length - 1 }), ...frames]);
 }
 
 export function encodeFailure(batch: CompleteBatch | { plan: CompleteBatch['plan'] }, code: 'INTERNAL' | 'UNAVAILABLE', message: string): Buffer[][] {

@@ -1,19 +1,22 @@
 /**
  * Starts an ensemble's processes and watches them: the combiner first (it binds), then the batcher
- * (binds the members' sockets and the client endpoint), then one prediction worker per member
- * instance. The ensemble turns ready when every worker has loaded and warmed its model. A process
- * that fails to start is reported by name with its error, and everything started is stopped.
+ * (binds the workers' ROUTER and the client endpoint), then one prediction worker per instance. The
+ * server is started when the batcher has heard from an instance of every member. A process that
+ * fails to start is reported by name with its error, and everything started is stopped.
+ *
+ * Afterwards a worker or the combiner that dies is restarted with backoff; the batcher is told at
+ * once so the batches it held go elsewhere (see Batcher).
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { TuttiError, invalidOption } from '@tutti/protocol';
+import { invalidOption } from '@tutti/protocol';
 import type { MemberProfile, Plan } from '@tutti/allocator';
 import type { Ensemble } from '@tutti/manifest';
+import { spawnChild, stopAll, waitReady, type Child } from './children.js';
 import { defaultInstances, instancesFromPlan } from './instances.js';
-import type { BatcherConfig, ChildReport, CombinerConfig, ProcessConfig, SupervisorCommand, WorkerConfig } from './config.js';
+import type { BatcherConfig, CombinerConfig, ProcessConfig, SupervisorCommand, WorkerConfig } from './config.js';
+import { workerId } from './worker.js';
 
 export interface ServeOptions {
   /** Client endpoint; defaults to the manifest's. `tcp://127.0.0.1:0` picks a free port. */
@@ -26,6 +29,8 @@ export interface ServeOptions {
   plan?: Plan;
   /** Profiles of members on the plan's emulated devices (profiles[member][deviceId]). */
   profiles?: Record<string, Record<string, MemberProfile>>;
+  /** Deadline of requests that give no timeout_ms (default 60 s). */
+  defaultTimeoutMs?: number;
   /** Where the processes' output lines go, prefixed with the process name. */
   log?: (line: string) => void;
   startTimeoutMs?: number;
@@ -37,34 +42,39 @@ export interface ProcessInfo {
   pid: number;
 }
 
-interface Child extends ProcessInfo {
-  process: ChildProcess;
-  exited: Promise<number | null>;
+interface Slot {
+  name: string;
+  config: ProcessConfig;
+  child: Child;
+  restarts: number;
 }
 
-const ENTRY = {
-  combiner: new URL('./combiner-main.ts', import.meta.url),
-  batcher: new URL('./batcher-main.ts', import.meta.url),
-  worker: new URL('./worker-main.ts', import.meta.url),
-};
-const TSX = import.meta.resolve('tsx');
+const MAX_BACKOFF_MS = 5_000;
 
 export class Server {
   readonly ensemble: Ensemble;
   readonly endpoint: string;
-  #children: Child[];
+  #slots: Slot[];
   #runDir: string;
+  #log: (line: string) => void;
   #stopping = false;
+  #timers = new Set<NodeJS.Timeout>();
 
-  private constructor(ensemble: Ensemble, endpoint: string, children: Child[], runDir: string) {
+  private constructor(ensemble: Ensemble, endpoint: string, slots: Slot[], runDir: string, log: (line: string) => void) {
     this.ensemble = ensemble;
     this.endpoint = endpoint;
-    this.#children = children;
+    this.#slots = slots;
     this.#runDir = runDir;
+    this.#log = log;
   }
 
   get processes(): ProcessInfo[] {
-    return this.#children.map(({ name, role, pid }) => ({ name, role, pid }));
+    return this.#slots.map(({ name, config, child }) => ({ name, role: config.role, pid: child.pid }));
+  }
+
+  /** How many times each process was restarted after dying. */
+  get restarts(): Record<string, number> {
+    return Object.fromEntries(this.#slots.map((s) => [s.name, s.restarts]));
   }
 
   static async start(ensemble: Ensemble, options: ServeOptions = {}): Promise<Server> {
@@ -77,107 +87,92 @@ export class Server {
     const timeout = options.startTimeoutMs ?? 120_000;
     const runDir = mkdtempSync(join(tmpdir(), 'tutti-'));
     const internal = (name: string) => (transport === 'ipc' ? `ipc://${join(runDir, name)}` : 'tcp://127.0.0.1:*');
-    const children: Child[] = [];
-    const started = (config: ProcessConfig, name: string) => {
+    const slots: Slot[] = [];
+    const started = async (config: ProcessConfig, name: string) => {
       const child = spawnChild(config, name, log);
-      children.push(child);
+      slots.push({ name, config, child, restarts: 0 });
       return waitReady(child, timeout);
     };
     try {
-      const combiner = await started(
-        { role: 'combiner', ensemble, bind: { input: internal('combiner-in'), replies: internal('combiner-out') } } satisfies CombinerConfig,
-        'combiner',
-      );
-      const bindMembers = Object.fromEntries(ensemble.members.map((m, i) => [m.name, internal(`member-${i}`)]));
-      const combinerEndpoints = { input: combiner.input!, replies: combiner.replies! };
-      const batcher = await started(
-        { role: 'batcher', ensemble, clientEndpoint: options.endpoint ?? ensemble.endpoint, bindMembers, combiner: combinerEndpoints } satisfies BatcherConfig,
-        'batcher',
-      );
+      const combinerConfig: CombinerConfig = { role: 'combiner', ensemble, bind: { input: internal('combiner-in'), replies: internal('combiner-out') } };
+      const combiner = await started(combinerConfig, 'combiner');
+      // A restarted combiner binds exactly where the first one did (tcp ports included).
+      combinerConfig.bind = { input: combiner.endpoints.input!, replies: combiner.endpoints.replies! };
+      const batcherConfig: BatcherConfig = {
+        role: 'batcher',
+        ensemble,
+        clientEndpoint: options.endpoint ?? ensemble.endpoint,
+        bindWorkers: internal('workers'),
+        combiner: combinerConfig.bind,
+        defaultTimeoutMs: options.defaultTimeoutMs ?? 60_000,
+      };
+      const batcherSlot = started(batcherConfig, 'batcher');
+      const batcher = await batcherSlot;
+      const ensembleReady = batcher.next('ensemble-ready', timeout);
       await Promise.all(
         launches.map((launch) => {
-          const config: WorkerConfig = {
-            role: 'worker',
-            ensemble,
-            ...launch,
-            batches: batcher[`member:${launch.member}`]!,
-            results: combinerEndpoints.input,
-          };
+          const config: WorkerConfig = { role: 'worker', ensemble, ...launch, batches: batcher.endpoints.workers!, results: combinerConfig.bind.input };
           const where = `${launch.device}${launch.emulation ? ', emulated' : ''}`;
-          return started(config, `worker ${launch.member}#${launch.instance} (${where})`);
+          return started(config, `worker ${workerId(launch.member, launch.instance)} (${where})`);
         }),
       );
-      const server = new Server(ensemble, batcher.client!, children, runDir);
-      server.#watch();
-      server.#command('batcher', { type: 'readiness', ready: true });
+      await ensembleReady;
+      const server = new Server(ensemble, batcher.endpoints.client!, slots, runDir, log);
+      for (const slot of slots) server.#watch(slot);
       return server;
     } catch (error) {
-      await stopAll(children);
+      await stopAll(slots.map((s) => s.child));
       rmSync(runDir, { recursive: true, force: true });
       throw error;
     }
   }
 
-  #command(role: ProcessConfig['role'], command: SupervisorCommand): void {
-    for (const child of this.#children) if (child.role === role && child.process.connected) child.process.send(command);
+  #command(command: SupervisorCommand): void {
+    const batcher = this.#slots.find((s) => s.config.role === 'batcher')?.child.process;
+    if (batcher?.connected) batcher.send(command);
   }
 
-  /** A process that dies after start is reported; while a member has no live worker the ensemble is not ready. */
-  #watch(): void {
-    for (const child of this.#children) {
-      void child.exited.then((code) => {
-        if (this.#stopping) return;
-        process.stderr.write(`tutti: ${child.name} (pid ${child.pid}) exited unexpectedly with code ${code}\n`);
-        if (child.role === 'worker') this.#command('batcher', { type: 'readiness', ready: false, reason: `${child.name} is down` });
-      });
+  #watch(slot: Slot): void {
+    void slot.child.exited.then((code) => {
+      if (this.#stopping) return;
+      this.#log(`tutti: ${slot.name} (pid ${slot.child.pid}) exited unexpectedly with code ${code}`);
+      const { config } = slot;
+      if (config.role === 'worker') this.#command({ type: 'worker-down', id: workerId(config.member, config.instance) });
+      else if (config.role === 'combiner') this.#command({ type: 'combiner-down' });
+      else {
+        this.#log('tutti: the batcher died; clients lose their in-flight requests and the server stops');
+        void this.stop();
+        return;
+      }
+      const backoff = Math.min(MAX_BACKOFF_MS, 250 * 2 ** slot.restarts);
+      const timer = setTimeout(() => {
+        this.#timers.delete(timer);
+        void this.#restart(slot);
+      }, backoff);
+      this.#timers.add(timer);
+    });
+  }
+
+  async #restart(slot: Slot): Promise<void> {
+    if (this.#stopping) return;
+    slot.restarts++;
+    slot.child = spawnChild(slot.config, slot.name, this.#log);
+    this.#watch(slot);
+    try {
+      await waitReady(slot.child, 120_000);
+    } catch (error) {
+      this.#log(`tutti: restarting ${slot.name} failed: ${(error as Error).message}`);
+      return;
     }
+    this.#log(`tutti: ${slot.name} restarted (pid ${slot.child.pid})`);
+    if (slot.config.role === 'combiner') this.#command({ type: 'combiner-restarted' });
   }
 
   async stop(): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
-    await stopAll(this.#children);
+    for (const timer of this.#timers) clearTimeout(timer);
+    await stopAll(this.#slots.map((s) => s.child));
     rmSync(this.#runDir, { recursive: true, force: true });
   }
-}
-
-function spawnChild(config: ProcessConfig, name: string, log: (line: string) => void): Child {
-  const child = fork(ENTRY[config.role], [JSON.stringify(config)], {
-    execArgv: ['--import', TSX],
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-  });
-  for (const stream of [child.stdout, child.stderr]) {
-    if (stream) createInterface({ input: stream }).on('line', (line) => log(`[${name}] ${line}`));
-  }
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { name, role: config.role, pid: child.pid ?? -1, process: child, exited };
-}
-
-function waitReady(child: Child, timeoutMs: number): Promise<Record<string, string>> {
-  return new Promise((resolve, reject) => {
-    const fail = (why: string) => {
-      clearTimeout(timer);
-      reject(new TuttiError('PROCESS_FAILED', `${child.name} failed to start: ${why}`));
-    };
-    const timer = setTimeout(() => fail(`not ready after ${timeoutMs} ms`), timeoutMs);
-    child.process.on('message', (report: ChildReport) => {
-      if (report.type === 'ready') {
-        clearTimeout(timer);
-        resolve(report.endpoints ?? {});
-      } else if (report.type === 'failed') fail(report.error);
-    });
-    void child.exited.then((code) => fail(`exited with code ${code}`));
-  });
-}
-
-async function stopAll(children: Child[]): Promise<void> {
-  await Promise.all(
-    children.map(async (child) => {
-      if (child.process.exitCode !== null || child.process.signalCode !== null) return;
-      child.process.kill('SIGTERM');
-      const timer = setTimeout(() => child.process.kill('SIGKILL'), 3_000);
-      await child.exited;
-      clearTimeout(timer);
-    }),
-  );
 }

@@ -102,6 +102,14 @@ export class WorkerPool {
     return lost;
   }
 
+  /** Removes an instance known to be dead (its process exited), returning the batches it held. */
+  drop(id: string): Lost | undefined {
+    const live = this.#instances.get(id);
+    if (!live) return undefined;
+    this.#instances.delete(id);
+    return { id, member: live.member, batches: [...live.outstanding] };
+  }
+
   /** Forgets a batch everywhere (answered, or abandoned). */
   forget(batch: number): void {
     for (const live of this.#instances.values()) live.outstanding.delete(batch);

@@ -1,12 +1,27 @@
 /**
- * A prediction worker: one instance of one member. Its main thread pulls batches from the batcher
- * and pushes results to the combiner; the inference thread computes. It takes the next batch only
- * when the thread is free, so a busy worker leaves batches in ZeroMQ's queue and the batcher's sends
- * slow down: that back-pressure is what makes batches grow under load.
+ * A prediction worker: one instance of one member. Its main thread takes batches from the batcher
+ * (a DEALER to the batcher's ROUTER), pushes results to the combiner, and tells the batcher when a
+ * batch is done (its credit returns) and that it is alive (heartbeats, also while the inference
+ * thread computes). The batcher sends an instance at most `credits` batches at a time: that credit
+ * is the back-pressure that makes batches grow under load.
  */
 import type { Worker as Thread } from 'node:worker_threads';
-import { Pull, Push } from 'zeromq';
-import { BATCH, RESULT, TuttiError, decodeHeader, encodeHeader, encodeTensorMessage, tensorsOf, type ResultHeader } from '@tutti/protocol';
+import { Dealer, Push } from 'zeromq';
+import {
+  BATCH,
+  CREDIT,
+  HEARTBEAT,
+  HELLO,
+  RESULT,
+  TuttiError,
+  decodeHeader,
+  encodeHeader,
+  encodeTensorMessage,
+  tensorsOf,
+  type HelloHeader,
+  type ResultHeader,
+} from '@tutti/protocol';
+import { SendQueue } from './send-queue.js';
 import type { WorkerConfig } from './config.js';
 import type { InferenceThreadData, ThreadReply, ThreadRequest } from './inference-thread.js';
 import { EmulatedDevice, sleep } from './emulation.js';
@@ -14,10 +29,22 @@ import { startTsWorker } from './ts-worker.js';
 
 type Computed = Extract<ThreadReply, { id: number }>;
 
+/** Batches an instance holds at once: one computing, one waiting, so it never idles between batches. */
+export const CREDITS = 2;
+/** Heartbeats go out this often; the batcher declares an instance dead after several are missed. */
+export const HEARTBEAT_INTERVAL_MS = 500;
+
+/** The worker's ZeroMQ routing id, by which the batcher addresses it (stable across restarts). */
+export function workerId(member: string, instance: number): string {
+  return `${member}#${instance}`;
+}
+
 export class PredictionWorker {
   #config: WorkerConfig;
-  #batches = new Pull({ receiveHighWaterMark: 2, linger: 0 });
+  #link: Dealer;
+  #linkQueue: SendQueue;
   #results = new Push({ sendHighWaterMark: 64, linger: 0 });
+  #heartbeat: NodeJS.Timeout | undefined;
   #thread: Thread | undefined;
   #nextId = 0;
   #waiting = new Map<number, (reply: Computed) => void>();
@@ -25,6 +52,8 @@ export class PredictionWorker {
 
   constructor(config: WorkerConfig) {
     this.#config = config;
+    this.#link = new Dealer({ linger: 0, routingId: workerId(config.member, config.instance) });
+    this.#linkQueue = new SendQueue(this.#link, (error) => console.error(`worker ${this.label}: send to batcher failed:`, error));
     if (config.emulation) this.#emulated = new EmulatedDevice(config.emulation, config.batchSize);
   }
 
@@ -33,16 +62,20 @@ export class PredictionWorker {
   }
 
   async start(): Promise<void> {
-    const member = this.#config.ensemble.members.find((m) => m.name === this.#config.member);
-    if (!member) throw new TuttiError('INVALID_OPTION', `member "${this.#config.member}" is not in ensemble ${this.#config.ensemble.name}`);
+    const model = this.#config.ensemble.members.find((m) => m.name === this.#config.member);
+    if (!model) throw new TuttiError('INVALID_OPTION', `member "${this.#config.member}" is not in ensemble ${this.#config.ensemble.name}`);
     await this.#startThread({
-      path: member.path,
+      path: model.path,
       settings: this.#config.settings,
       inputs: this.#config.ensemble.inputs,
       maxRows: this.#config.batchSize,
     });
-    this.#batches.connect(this.#config.batches);
     this.#results.connect(this.#config.results);
+    this.#link.connect(this.#config.batches);
+    const { member, instance, device } = this.#config;
+    const hello: HelloHeader = { kind: HELLO, member, instance, device, credits: CREDITS };
+    this.#linkQueue.send(encodeHeader(hello));
+    this.#heartbeat = setInterval(() => this.#linkQueue.send(encodeHeader({ kind: HEARTBEAT, hello })), HEARTBEAT_INTERVAL_MS);
     void this.#loop();
   }
 
@@ -71,7 +104,7 @@ export class PredictionWorker {
   }
 
   async #loop(): Promise<void> {
-    for await (const [headerFrame, ...frames] of this.#batches) {
+    for await (const [headerFrame, ...frames] of this.#link) {
       const header = decodeHeader(headerFrame!);
       if (header.kind !== BATCH) continue;
       const computed = await this.#compute(tensorsOf(header.inputs, frames));
@@ -91,6 +124,7 @@ export class PredictionWorker {
       } else {
         await this.#results.send(encodeTensorMessage(result, computed.outputs));
       }
+      this.#linkQueue.send(encodeHeader({ kind: CREDIT, batch: header.batch }));
     }
   }
 
@@ -105,7 +139,8 @@ export class PredictionWorker {
   }
 
   async close(): Promise<void> {
-    this.#batches.close();
+    clearInterval(this.#heartbeat);
+    this.#link.close();
     this.#results.close();
     await this.#thread?.terminate();
   }

@@ -1,0 +1,81 @@
+/** Forking tutti's TypeScript processes, waiting for their reports, and stopping them. */
+import { fork, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { TuttiError } from '@tutti/protocol';
+import type { ChildReport, ProcessConfig } from './config.js';
+
+const ENTRY = {
+  combiner: new URL('./combiner-main.ts', import.meta.url),
+  batcher: new URL('./batcher-main.ts', import.meta.url),
+  worker: new URL('./worker-main.ts', import.meta.url),
+};
+const TSX = import.meta.resolve('tsx');
+
+export interface Child {
+  name: string;
+  pid: number;
+  process: ChildProcess;
+  exited: Promise<number | null>;
+}
+
+export interface Started {
+  endpoints: Record<string, string>;
+  /** Resolves on the child's next report of this type. */
+  next(type: ChildReport['type'], timeoutMs: number): Promise<void>;
+}
+
+export function spawnChild(config: ProcessConfig, name: string, log: (line: string) => void): Child {
+  const child = fork(ENTRY[config.role], [JSON.stringify(config)], {
+    execArgv: ['--import', TSX],
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  for (const stream of [child.stdout, child.stderr]) {
+    if (stream) createInterface({ input: stream }).on('line', (line) => log(`[${name}] ${line}`));
+  }
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { name, pid: child.pid ?? -1, process: child, exited };
+}
+
+export function waitReady(child: Child, timeoutMs: number): Promise<Started> {
+  return new Promise((resolve, reject) => {
+    const fail = (why: string) => {
+      clearTimeout(timer);
+      reject(new TuttiError('PROCESS_FAILED', `${child.name} failed to start: ${why}`));
+    };
+    const timer = setTimeout(() => fail(`not ready after ${timeoutMs} ms`), timeoutMs);
+    const onReport = (report: ChildReport) => {
+      if (report.type === 'ready') {
+        clearTimeout(timer);
+        child.process.off('message', onReport);
+        resolve({ endpoints: report.endpoints ?? {}, next: (type, ms) => nextReport(child, type, ms) });
+      } else if (report.type === 'failed') fail(report.error);
+    };
+    child.process.on('message', onReport);
+    void child.exited.then((code) => fail(`exited with code ${code}`));
+  });
+}
+
+function nextReport(child: Child, type: ChildReport['type'], timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new TuttiError('PROCESS_FAILED', `${child.name}: no ${type} after ${timeoutMs} ms`)), timeoutMs);
+    const onReport = (report: ChildReport) => {
+      if (report.type !== type) return;
+      clearTimeout(timer);
+      child.process.off('message', onReport);
+      resolve();
+    };
+    child.process.on('message', onReport);
+  });
+}
+
+export async function stopAll(children: Child[]): Promise<void> {
+  await Promise.all(
+    children.map(async (child) => {
+      if (child.process.exitCode !== null || child.process.signalCode !== null) return;
+      child.process.kill('SIGTERM');
+      const timer = setTimeout(() => child.process.kill('SIGKILL'), 3_000);
+      await child.exited;
+      clearTimeout(timer);
+    }),
+  );
+}
