@@ -31,12 +31,16 @@ export interface BatchHeader {
   kind: typeof BATCH;
   batch: number;
   inputs: TensorSpec[];
+  /** The latest deadline of the batch's requests (ms since epoch): past it, nobody waits for the result. */
+  deadline: number;
   /** When the batch left the batcher (ms since epoch, sub-ms precision: performance.timeOrigin + now), for queue-time accounting. */
   sentAt: number;
 }
 
 /** One client request's rows inside a batch. */
 export interface PlanPart {
+  /** The part's index in the batch's first plan (kept when a plan is sent again with fewer parts). */
+  index: number;
   /** The ZeroMQ routing frames to answer the client through the batcher's ROUTER. */
   envelope: Buffer[];
   id: RequestId;
@@ -89,6 +93,8 @@ export interface HeartbeatHeader {
 export interface ReplyHeader {
   kind: typeof REPLY;
   batch: number;
+  /** Which of the plan's parts (requests) this answers. */
+  part: number;
   /** The batch's last reply: every request in it has been answered. */
   last: boolean;
 }

@@ -53,6 +53,17 @@ export class BatchAssembler {
     return this.#completed(batch, entry);
   }
 
+  /** Drops a batch whose requests were all answered otherwise (by their deadline): late results are ignored. */
+  forget(batch: number): void {
+    this.#pending.delete(batch);
+    this.#markDone(batch);
+  }
+
+  #markDone(batch: number): void {
+    this.#done.add(batch);
+    if (this.#done.size > REMEMBERED) this.#done.delete(this.#done.values().next().value!);
+  }
+
   #entry(batch: number): Pending {
     let entry = this.#pending.get(batch);
     if (!entry) {
@@ -65,8 +76,7 @@ export class BatchAssembler {
   #completed(batch: number, entry: Pending): CompleteBatch | undefined {
     if (!entry.plan || entry.results.size < this.#members.length) return undefined;
     this.#pending.delete(batch);
-    this.#done.add(batch);
-    if (this.#done.size > REMEMBERED) this.#done.delete(this.#done.values().next().value!);
+    this.#markDone(batch);
     return { plan: entry.plan, results: this.#members.map((name) => entry.results.get(name)!) };
   }
 }

@@ -49,7 +49,9 @@ interface Pending extends Queued {
 }
 
 interface InFlight {
-  plan: Buffer;
+  plan: PlanHeader;
+  /** Parts (requests) the combiner has answered, by index: never planned again after a combiner restart. */
+  answered: Set<number>;
   frames: Buffer[];
   /** Members whose result is not yet in (their instance has not returned the credit). */
   pending: Set<string>;
@@ -122,7 +124,8 @@ export class Batcher {
     for (const [batch, flight] of this.#inFlight) {
       this.#pool.forget(batch);
       flight.pending = new Set(this.#ensemble.members.map((m) => m.name));
-      this.#planQueue.send(flight.plan);
+      const parts = flight.plan.parts.filter((part) => !flight.answered.has(part.index));
+      this.#planQueue.send(encodeHeader({ ...flight.plan, parts }));
       for (const member of flight.pending) this.#resend.push({ batch, member });
     }
     this.#wakeDispatcher?.();
@@ -216,6 +219,9 @@ export class Batcher {
     for await (const [headerFrame, ...reply] of this.#replies) {
       const header = decodeHeader(headerFrame!);
       if (header.kind !== REPLY) continue;
+      const flight = this.#inFlight.get(header.batch);
+      if (flight?.answered.has(header.part)) continue; // answered before a combiner restart
+      flight?.answered.add(header.part);
       this.#clientQueue.send(reply);
       if (header.last) {
         this.#inFlight.delete(header.batch);
@@ -298,8 +304,8 @@ export class Batcher {
       kind: PLAN,
       batch,
       size: 0,
-      parts: items.map((item) => {
-        const part = { envelope: item.envelope, id: item.id, offset, count: item.rows, members: item.members, deadline: item.deadline };
+      parts: items.map((item, index) => {
+        const part = { index, envelope: item.envelope, id: item.id, offset, count: item.rows, members: item.members, deadline: item.deadline };
         offset += item.rows;
         return part;
       }),
@@ -312,12 +318,17 @@ export class Batcher {
       return { name: spec.name, datatype: spec.datatype, shape: [offset, ...first.shape.slice(1)], data };
     });
     const frames = encodeTensorMessage(
-      { kind: BATCH, batch, inputs: inputs.map(({ name, datatype, shape }) => ({ name, datatype, shape })), sentAt: performance.timeOrigin + performance.now() },
+      {
+        kind: BATCH,
+        batch,
+        inputs: inputs.map(({ name, datatype, shape }) => ({ name, datatype, shape })),
+        deadline: Math.max(...items.map((item) => item.deadline)),
+        sentAt: performance.timeOrigin + performance.now(),
+      },
       inputs,
     );
-    const encodedPlan = encodeHeader(plan);
-    this.#inFlight.set(batch, { plan: encodedPlan, frames, pending: new Set(this.#ensemble.members.map((m) => m.name)) });
-    this.#planQueue.send(encodedPlan);
+    this.#inFlight.set(batch, { plan, answered: new Set(), frames, pending: new Set(this.#ensemble.members.map((m) => m.name)) });
+    this.#planQueue.send(encodeHeader(plan));
     // The same frames go to one instance of every member: encoded once, never copied per member.
     for (const member of this.#ensemble.members) {
       const id = this.#pool.pick(member.name)!;

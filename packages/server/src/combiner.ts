@@ -6,14 +6,21 @@
  */
 import { Pull, Push } from 'zeromq';
 import { builtinRule, CustomRuleRunner, type CombinationRule, type CombineInput, type CombineOutput } from '@tutti/rules';
-import { PLAN, RESULT, decodeHeader, tensorsOf } from '@tutti/protocol';
+import { PLAN, RESULT, decodeHeader, tensorsOf, type PlanHeader } from '@tutti/protocol';
 import type { Ensemble } from '@tutti/manifest';
 import { BatchAssembler, type CompleteBatch } from './batch-assembly.js';
 import type { CombinerConfig } from './config.js';
-import { combineInputOf, encodeFailure, encodeReplies, withReplyHeaders } from './replies.js';
+import { combineInputOf, encodeDeadline, encodeFailure, encodeReplies, withReplyHeader } from './replies.js';
 import { SendQueue } from './send-queue.js';
 
 type Apply = (input: CombineInput) => CombineOutput | Promise<CombineOutput>;
+
+/** A batch whose requests are not all answered yet, with the timer of the next deadline among them. */
+interface Open {
+  unanswered: Set<number>;
+  plan: PlanHeader;
+  timer?: NodeJS.Timeout;
+}
 
 export class Combiner {
   #ensemble: Ensemble;
@@ -24,6 +31,7 @@ export class Combiner {
   #assembler: BatchAssembler;
   #apply: Apply | undefined;
   #custom: CustomRuleRunner | undefined;
+  #open = new Map<number, Open>();
 
   constructor(config: CombinerConfig) {
     this.#config = config;
@@ -51,7 +59,10 @@ export class Combiner {
       let complete: CompleteBatch | undefined;
       try {
         const header = decodeHeader(headerFrame!);
-        if (header.kind === PLAN) complete = this.#assembler.addPlan(header);
+        if (header.kind === PLAN) {
+          this.#opened(header);
+          complete = this.#assembler.addPlan(header);
+        }
         else if (header.kind === RESULT) {
           const outputs = header.error ? [] : tensorsOf(header.outputs, frames);
           const result = { member: header.member, outputs, computeMs: header.computeMs, ...(header.error ? { error: header.error } : {}) };
@@ -62,6 +73,39 @@ export class Combiner {
       }
       if (complete) void this.#combine(complete);
     }
+  }
+
+  /** Starts the deadline watch of a new batch: a request past its timeout is answered at once. */
+  #opened(plan: PlanHeader): void {
+    if (this.#open.has(plan.batch)) return;
+    this.#open.set(plan.batch, { plan, unanswered: new Set(plan.parts.map((p) => p.index)) });
+    this.#watchDeadlines(plan.batch);
+  }
+
+  #watchDeadlines(batch: number): void {
+    const open = this.#open.get(batch);
+    if (!open) return;
+    const now = Date.now();
+    let next = Infinity;
+    for (const part of open.plan.parts) {
+      if (!open.unanswered.has(part.index) || !part.deadline) continue;
+      if (part.deadline <= now) this.#answer(batch, part.index, encodeDeadline(part));
+      else next = Math.min(next, part.deadline);
+    }
+    if (this.#open.has(batch) && Number.isFinite(next)) open.timer = setTimeout(() => this.#watchDeadlines(batch), next - now);
+  }
+
+  /** Sends one request's reply, once: a part already answered (by its deadline) is not answered again. */
+  #answer(batch: number, index: number, frames: Buffer[]): void {
+    const open = this.#open.get(batch);
+    if (!open || !open.unanswered.delete(index)) return;
+    const last = open.unanswered.size === 0;
+    if (last) {
+      clearTimeout(open.timer);
+      this.#open.delete(batch);
+      this.#assembler.forget(batch);
+    }
+    this.#replyQueue.send(withReplyHeader(batch, index, last, frames));
   }
 
   async #combine(batch: CompleteBatch): Promise<void> {
@@ -80,10 +124,11 @@ export class Combiner {
   }
 
   #sendAll(batch: CompleteBatch, replies: Buffer[][]): void {
-    for (const frames of withReplyHeaders(batch.plan.batch, replies)) this.#replyQueue.send(frames);
+    batch.plan.parts.forEach((part, k) => this.#answer(batch.plan.batch, part.index, replies[k]!));
   }
 
   async close(): Promise<void> {
+    for (const open of this.#open.values()) clearTimeout(open.timer);
     this.#input.close();
     this.#replies.close();
     await this.#custom?.close();

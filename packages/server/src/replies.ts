@@ -68,9 +68,13 @@ export function encodeReplies(ensemble: Ensemble, batch: CompleteBatch, input: C
   });
 }
 
-/** Puts the REPLY header in front of each reply, marking the batch's last one. */
-export function withReplyHeaders(batch: number, replies: Buffer[][]): Buffer[][] {
-  return replies.map((frames, index) => [encodeHeader({ kind: REPLY, batch, last: index === replies.length - 1 }), ...frames]);
+/** Puts the REPLY header in front of a part's reply. */
+export function withReplyHeader(batch: number, part: number, last: boolean, frames: Buffer[]): Buffer[] {
+  return [encodeHeader({ kind: REPLY, batch, part, last }), ...frames];
+}
+
+export function encodeDeadline(part: PlanPart): Buffer[] {
+  return [...part.envelope, encodeError(part.id, 'DEADLINE_EXCEEDED', `request ${part.id} passed its timeout while its batch was computed`)];
 }
 
 export function encodeFailure(batch: CompleteBatch | { plan: CompleteBatch['plan'] }, code: 'INTERNAL' | 'UNAVAILABLE', message: string): Buffer[][] {

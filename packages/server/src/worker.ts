@@ -107,6 +107,11 @@ export class PredictionWorker {
     for await (const [headerFrame, ...frames] of this.#link) {
       const header = decodeHeader(headerFrame!);
       if (header.kind !== BATCH) continue;
+      // Every request of the batch is past its deadline (answered already): drop the work, return the credit.
+      if (header.deadline && Date.now() > header.deadline) {
+        this.#linkQueue.send(encodeHeader({ kind: CREDIT, batch: header.batch }));
+        continue;
+      }
       const computed = await this.#compute(tensorsOf(header.inputs, frames));
       const emulationLagMs = this.#emulated ? await this.#holdBack(header.inputs[0]!.shape[0]!, computed.computeMs) : undefined;
       const result: ResultHeader = {

@@ -27,6 +27,19 @@ describe('BatchAssembler', () => {
     expect(assembler.addResult(1, result('a'))?.plan.batch).toBe(1);
   });
 
+  it('drops a forgotten batch and ignores its late results and duplicates of finished ones', () => {
+    const assembler = new BatchAssembler(['a']);
+    assembler.addPlan(plan(1));
+    assembler.forget(1);
+    expect(assembler.pendingBatches).toBe(0);
+    expect(assembler.addResult(1, result('a'))).toBeUndefined();
+    assembler.addPlan(plan(2));
+    expect(assembler.addResult(2, result('a'))).toBeDefined();
+    expect(assembler.addResult(2, result('a'))).toBeUndefined();
+    expect(assembler.addPlan(plan(2))).toBeUndefined();
+    expect(assembler.pendingBatches).toBe(0);
+  });
+
   it('ignores results from members it does not know', () => {
     const assembler = new BatchAssembler(['a']);
     assembler.addPlan(plan(1));

@@ -1,0 +1,61 @@
+/**
+ * Deadlines while a batch computes: one member runs on an emulated device that takes 600 ms per
+ * batch; a request with timeout_ms 50 gets DEADLINE_EXCEEDED when its deadline passes, not when the
+ * batch ends, and the late results are not sent a second time. Requests with room enough are served.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Device, Plan } from '@tutti/allocator';
+import { TuttiClient } from '@tutti/client';
+import { loadManifest } from '@tutti/manifest';
+import { Server } from '@tutti/server';
+import { DIGITS_DIR } from './support/ensembles.js';
+import { expectAllGone } from './support/processes.js';
+
+const SLOW_MS = 600;
+let server: Server;
+
+beforeAll(async () => {
+  const ensemble = await loadManifest(DIGITS_DIR);
+  const cpu: Device = { id: 'cpu', kind: 'cpu', name: 'this host', memoryBytes: 8e9, cores: 2, origin: 'detected' };
+  const slow: Device = { id: 'slow0', kind: 'gpu', name: 'SLOW-EMULATED', memoryBytes: 8e9, origin: 'declared', emulated: true };
+  const [first, ...rest] = ensemble.members.map((m) => m.name);
+  const plan: Plan = {
+    version: 1,
+    ensemble: ensemble.name,
+    strategy: 'greedy',
+    devices: [cpu, slow],
+    members: ensemble.members.map((m) => m.name),
+    instances: [{ member: first!, device: 'slow0', batch: 64, threads: 1 }, ...rest.map((member) => ({ member, device: 'cpu', batch: 64, threads: 1 }))],
+    predicted: { throughput: 0, bottleneck: first!, members: [], devices: [] },
+    steps: [],
+  };
+  const points = [1, 64].map((batch) => ({ batch, threads: 1, latencyMs: SLOW_MS }));
+  const profiles = { [first!]: { slow0: { member: first!, modelSha256: 't', deviceName: slow.name, source: 'cost-model' as const, memoryBytes: 1e6, points } } };
+  server = await Server.start(ensemble, { endpoint: 'tcp://127.0.0.1:0', plan, profiles, log: () => {} });
+});
+
+afterAll(async () => {
+  const pids = server?.processes.map((p) => p.pid) ?? [];
+  await server?.stop();
+  expectAllGone(pids);
+});
+
+describe('deadlines', () => {
+  it('answers DEADLINE_EXCEEDED when the timeout passes during compute, once, and keeps serving', async () => {
+    const client = new TuttiClient(server.endpoint, { timeoutMs: 10_000 });
+    const pixels = new Float32Array(64).fill(3);
+    try {
+      const sent = performance.now();
+      const error = await client.infer({ pixels: { data: pixels, shape: [1, 64] } }, { timeoutMs: 50 }).catch((e: unknown) => e as { code: string; message: string });
+      const waited = performance.now() - sent;
+      expect(error).toMatchObject({ code: 'DEADLINE_EXCEEDED' });
+      expect(waited).toBeLessThan(SLOW_MS); // answered at its deadline, not when the batch finished
+      // A generous request is served; the late batch's results did not produce a second answer for the first.
+      const ok = await client.infer({ pixels: { data: pixels, shape: [1, 64] } }, { timeoutMs: 5_000 });
+      expect(ok.outputs.probabilities!.shape).toEqual([1, 10]);
+      expect(client.inFlight).toBe(0);
+    } finally {
+      client.close();
+    }
+  });
+});
