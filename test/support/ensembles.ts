@@ -37,14 +37,16 @@ export interface Variant {
 }
 
 /** Copies the digits ensemble into a temp folder with the given rule (and weights for weighted-mean). */
-export function digitsVariant(rule: string, weights?: number[]): Variant {
+export function digitsVariant(rule: string, weights?: number[], batching?: Record<string, number>): Variant {
   const dir = mkdtempSync(join(tmpdir(), `tutti-e2e-${rule}-`));
   cpSync(join(DIGITS_DIR, 'models'), join(dir, 'models'), { recursive: true });
   const manifest = parse(readFileSync(join(DIGITS_DIR, 'manifest.yaml'), 'utf8')) as {
     members: { name: string; weight?: number }[];
     rule: unknown;
     name: string;
+    batching: Record<string, number>;
   };
+  if (batching) manifest.batching = { ...manifest.batching, ...batching };
   manifest.name = `digits-${rule}`;
   manifest.members.forEach((member, i) => {
     if (weights) member.weight = weights[i]!;

@@ -27,7 +27,7 @@ export interface Ensemble {
   outputs: TensorSpec[];
   members: EnsembleMember[];
   rule: EnsembleRule;
-  batching: { maxBatchSize: number; maxQueueDelayMs: number };
+  batching: { maxBatchSize: number; maxQueueDelayMs: number; maxQueue: number };
   endpoint: string;
   latencyTarget?: { p99Ms: number };
 }

@@ -67,6 +67,9 @@ export const ruleSchema = z
 export const batchingSchema = fields({
   maxBatchSize: range(1, 65536, 'integer').describe('Largest batch sent to a member.'),
   maxQueueDelayMs: range(0, 10000, 'number').describe('Longest a request waits for a batch to fill, in ms.'),
+  maxQueue: range(1, 1_000_000, 'integer')
+    .default(4096)
+    .describe('Most requests waiting for a batch; past it new requests get RESOURCE_EXHAUSTED at once.'),
 });
 
 const ENDPOINT_HINT = 'tcp://host:port or ipc://path';

@@ -65,7 +65,9 @@ const HOUSEKEEPING_MS = 200;
 export class Batcher {
   #ensemble: Ensemble;
   #config: BatcherConfig;
-  #router = new Router({ linger: 0, maxMessageSize: MAX_CLIENT_MESSAGE });
+  // High-water marks on purpose: the queue bound below is what limits memory, so ZeroMQ should never
+  // drop replies to a client that has many requests in flight; 100k messages per peer is far above it.
+  #router = new Router({ linger: 0, maxMessageSize: MAX_CLIENT_MESSAGE, receiveHighWaterMark: 100_000, sendHighWaterMark: 100_000 });
   #clientQueue = new SendQueue(this.#router, (error) => console.error('batcher: reply to client failed:', error));
   #workers = new Router({ linger: 0 });
   #workerQueue = new SendQueue(this.#workers, (error) => console.error('batcher: send to worker failed:', error));
@@ -161,6 +163,11 @@ export class Batcher {
       return;
     }
     const { tensors, batchSize } = checkInferInputs(request.inputs, this.#ensemble.inputs, this.#ensemble.batching.maxBatchSize);
+    const { maxQueue } = this.#ensemble.batching;
+    if (this.#policy.pendingRequests >= maxQueue) {
+      this.#reply(envelope, encodeError(request.id, 'RESOURCE_EXHAUSTED', `server overloaded: ${maxQueue} requests already wait for a batch; retry later`));
+      return;
+    }
     const timeout = request.parameters.timeout_ms ?? this.#config.defaultTimeoutMs;
     this.#policy.push({
       envelope,
