@@ -4,7 +4,7 @@
  * any MessagePack library in any language can speak it.
  */
 import { Packr, Unpackr } from 'msgpackr';
-import { DATATYPE_NAMES, datatypeInfo, isDatatype } from './datatypes.js';
+import { DATATYPE_NAMES, datatypeInfo, isDatatype, viewAs } from './datatypes.js';
 import { TuttiError, isRequestErrorCode, type RequestErrorCode } from './errors.js';
 import type { TensorSpec, WireTensor } from './tensor.js';
 
@@ -201,6 +201,7 @@ export function checkInferInputs(inputs: WireTensor[], specs: readonly TensorSpe
     return tensor;
   });
   if (batchSize < 1) throw invalid('batch size (first dimension) must be at least 1');
+  for (const tensor of tensors) checkFinite(tensor);
   if (batchSize > maxBatchSize) {
     throw invalid(`batch size ${batchSize} exceeds this ensemble's maximum batch size ${maxBatchSize}; split the request`);
   }
@@ -232,6 +233,24 @@ function checkShape(tensor: WireTensor, spec: TensorSpec): number {
     );
   }
   return shape[0]!;
+}
+
+/**
+ * NaN or infinity in a float input would flow silently through every member into the combined
+ * answer (and a vote over NaN is meaningless): refuse it, naming the input and the first bad element.
+ */
+function checkFinite(tensor: WireTensor): void {
+  if (tensor.datatype !== 'FP32' && tensor.datatype !== 'FP64') return;
+  const values = viewAs(tensor.datatype, tensor.data) as Float32Array | Float64Array;
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i]!)) throw invalid(`input "${tensor.name}": element ${i} is ${values[i]}; inputs must be finite numbers`);
+  }
+}
+
+/** Bytes of the largest well-formed request an ensemble can receive: its inputs at the maximum batch size. */
+export function maxRequestBytes(specs: readonly TensorSpec[], maxBatchSize: number): number {
+  const rows = specs.reduce((sum, spec) => sum + spec.shape.slice(1).reduce((n, d) => n * Math.max(1, d), datatypeInfo(spec.datatype).bytes), 0);
+  return rows * maxBatchSize;
 }
 
 export function formatShape(shape: readonly number[]): string {

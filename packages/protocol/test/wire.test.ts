@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Unpackr, pack } from 'msgpackr';
-import { TuttiError, bytesOf, checkInferInputs, decodeRequest, encodeError, encodeMessage, type TensorSpec } from '../src/index.js';
+import { TuttiError, bytesOf, checkInferInputs, decodeRequest, encodeError, encodeMessage, maxRequestBytes, type TensorSpec } from '../src/index.js';
 
 const specs: TensorSpec[] = [{ name: 'pixels', datatype: 'FP32', shape: [-1, 4] }];
 
@@ -81,10 +81,18 @@ describe('checkInferInputs', () => {
     ['empty batch', [tensor([0, 4], 0)], /at least 1/],
     ['batch over the maximum', [tensor([9, 4], 144)], /exceeds this ensemble's maximum batch size 8/],
     ['an overflowing shape', [tensor([2 ** 52, 4], 16)], /needs .* bytes, data has 16/],
+    ['a NaN element', [{ ...tensor([1, 4], 16), data: bytesOf(new Float32Array([0, 1, Number.NaN, 3])) }], /element 2 is NaN; inputs must be finite/],
+    ['an infinite element', [{ ...tensor([1, 4], 16), data: bytesOf(new Float32Array([Number.POSITIVE_INFINITY, 1, 2, 3])) }], /element 0 is Infinity/],
   ])('rejects a %s', (_what, inputs, message) => {
     const error = rejection(() => checkInferInputs(inputs, specs, 8));
     expect(error.code).toBe('INVALID_ARGUMENT');
     expect(error.message).toMatch(message);
+  });
+});
+
+describe('maxRequestBytes', () => {
+  it('is the inputs of one row times the maximum batch size', () => {
+    expect(maxRequestBytes([{ name: 'x', datatype: 'FP32', shape: [-1, 3, 4] }, { name: 'y', datatype: 'INT64', shape: [-1, 2] }], 8)).toBe((48 + 16) * 8);
   });
 });
 

@@ -25,6 +25,7 @@ import {
   encodeHeader,
   encodeMessage,
   encodeTensorMessage,
+  maxRequestBytes,
   parseRequest,
   requestIdOf,
   type HelloHeader,
@@ -57,8 +58,13 @@ interface InFlight {
   pending: Set<string>;
 }
 
-/** Largest client message accepted (bytes); larger ones are dropped by libzmq before we see them. */
-const MAX_CLIENT_MESSAGE = 256 * 1024 * 1024;
+/**
+ * Largest client message accepted: twice the largest well-formed request plus 1 MiB of headroom.
+ * libzmq enforces it before any byte reaches us, by closing that client's connection.
+ */
+function maxClientMessage(ensemble: Ensemble): number {
+  return 2 * maxRequestBytes(ensemble.inputs, ensemble.batching.maxBatchSize) + 2 ** 20;
+}
 const HEARTBEAT_TIMEOUT_MS = 2_000;
 const HOUSEKEEPING_MS = 200;
 
@@ -67,8 +73,8 @@ export class Batcher {
   #config: BatcherConfig;
   // High-water marks on purpose: the queue bound below is what limits memory, so ZeroMQ should never
   // drop replies to a client that has many requests in flight; 100k messages per peer is far above it.
-  #router = new Router({ linger: 0, maxMessageSize: MAX_CLIENT_MESSAGE, receiveHighWaterMark: 100_000, sendHighWaterMark: 100_000 });
-  #clientQueue = new SendQueue(this.#router, (error) => console.error('batcher: reply to client failed:', error));
+  #router: Router;
+  #clientQueue: SendQueue;
   #workers = new Router({ linger: 0 });
   #workerQueue = new SendQueue(this.#workers, (error) => console.error('batcher: send to worker failed:', error));
   #plans = new Push({ linger: 0, sendHighWaterMark: 0 });
@@ -88,6 +94,8 @@ export class Batcher {
   constructor(config: BatcherConfig) {
     this.#config = config;
     this.#ensemble = config.ensemble;
+    this.#router = new Router({ linger: 0, maxMessageSize: maxClientMessage(config.ensemble), receiveHighWaterMark: 100_000, sendHighWaterMark: 100_000 });
+    this.#clientQueue = new SendQueue(this.#router, (error) => console.error('batcher: reply to client failed:', error));
     this.#policy = new BatchingPolicy(config.ensemble.batching);
     this.#pool = new WorkerPool(config.ensemble.members.map((m) => m.name), { heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS });
   }
