@@ -34,8 +34,8 @@ function childrenOf(pid: number): number[] {
 }
 
 /** Starts `tutti serve` and resolves with its process and the pids it prints once ready. */
-async function serveCli(): Promise<{ cli: ChildProcess; pids: number[]; endpoint: string }> {
-  const cli = spawn(process.execPath, [TUTTI, 'serve', DIGITS_DIR, '--endpoint', 'tcp://127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+async function serveCli(endpoint = 'tcp://127.0.0.1:0'): Promise<{ cli: ChildProcess; pids: number[]; endpoint: string }> {
+  const cli = spawn(process.execPath, [TUTTI, 'serve', DIGITS_DIR, '--endpoint', endpoint, '--one-per-member'], { stdio: ['ignore', 'pipe', 'pipe'] });
   started.push(cli);
   let out = '';
   await new Promise<void>((resolve, reject) => {
@@ -78,6 +78,46 @@ describe('process lifecycle', () => {
     cli.kill(signal);
     expect(await exited(cli)).toBe(0);
     expectAllGone(pids);
+  });
+
+  it('SIGTERM under load drains: every accepted request is answered, then the same port serves again at once', async () => {
+    const { cli, pids, endpoint } = await serveCli();
+    const client = new TuttiClient(endpoint, { timeoutMs: 10_000 });
+    const outcomes: Record<string, number> = {};
+    let running = true;
+    const lane = async () => {
+      while (running) {
+        try {
+          await client.infer({ pixels: { data: new Float32Array(64).fill(1), shape: [1, 64] } });
+          outcomes.OK = (outcomes.OK ?? 0) + 1;
+        } catch (error) {
+          const key = /no reply from/.test((error as Error).message) ? 'NO_REPLY' : (error as { code: string }).code;
+          outcomes[key] = (outcomes[key] ?? 0) + 1;
+          if (key === 'UNAVAILABLE' || key === 'NO_REPLY') return;
+        }
+      }
+    };
+    const load = Promise.all(Array.from({ length: 16 }, lane));
+    await new Promise((r) => setTimeout(r, 500));
+    cli.kill('SIGTERM');
+    expect(await exited(cli)).toBe(0);
+    running = false;
+    await load;
+    client.close();
+    expect(outcomes.NO_REPLY ?? 0).toBe(0);
+    expect(outcomes.OK).toBeGreaterThan(0);
+    expectAllGone(pids);
+    // The endpoint is free again at once.
+    const again = await serveCli(endpoint);
+    const second = new TuttiClient(again.endpoint, { timeoutMs: 10_000 });
+    try {
+      expect((await second.infer({ pixels: { data: new Float32Array(64).fill(1), shape: [1, 64] } })).outputs.probabilities!.shape).toEqual([1, 10]);
+    } finally {
+      second.close();
+      again.cli.kill('SIGTERM');
+      await exited(again.cli);
+    }
+    expectAllGone(again.pids);
   });
 
   it('children exit when the supervisor is killed with SIGKILL', async () => {

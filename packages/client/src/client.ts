@@ -21,6 +21,11 @@ import { fromWireList, toWire, type TensorInput, type TensorOutput } from './ten
 export interface ClientOptions {
   /** Default per-request timeout in ms, enforced by the client (and sent as timeout_ms to the server). */
   timeoutMs?: number;
+  /**
+   * CurveZMQ: the server's public key and this client's key pair (Z85 text, from `tutti keys`).
+   * A server that does not accept the key never answers: requests end by their timeout.
+   */
+  curve?: { serverPublicKey: string; publicKey: string; secretKey: string };
 }
 
 export interface InferOptions {
@@ -59,7 +64,10 @@ export class TuttiClient {
     if (!(timeoutMs > 0)) invalidOption('timeoutMs', timeoutMs, 'a positive number of milliseconds');
     this.endpoint = endpoint;
     this.#timeoutMs = timeoutMs;
-    this.#socket = new Dealer({ linger: 0 });
+    const curve = options.curve
+      ? { curveServerKey: options.curve.serverPublicKey, curvePublicKey: options.curve.publicKey, curveSecretKey: options.curve.secretKey }
+      : {};
+    this.#socket = new Dealer({ linger: 0, ...curve });
     this.#socket.connect(endpoint);
     void this.#receive();
   }

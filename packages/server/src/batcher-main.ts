@@ -9,6 +9,7 @@ runChild(async () => {
     if (command.type === 'worker-down') batcher.workerDown(command.id);
     else if (command.type === 'combiner-down') batcher.combinerDown();
     else if (command.type === 'combiner-restarted') batcher.combinerRestarted();
+    else if (command.type === 'drain') void batcher.drain().then(() => process.send?.({ type: 'drained' }));
   });
   const endpoints = await batcher.start();
   return { running: batcher, endpoints };

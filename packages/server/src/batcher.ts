@@ -40,6 +40,7 @@ import { BatchingPolicy, type Queued } from './batching-policy.js';
 import type { BatcherConfig } from './config.js';
 import { SendQueue } from './send-queue.js';
 import { WorkerPool, type Lost } from './worker-pool.js';
+import { ZapHandler } from './curve.js';
 
 interface Pending extends Queued {
   envelope: Buffer[];
@@ -75,6 +76,7 @@ export class Batcher {
   // drop replies to a client that has many requests in flight; 100k messages per peer is far above it.
   #router: Router;
   #clientQueue: SendQueue;
+  #zap: ZapHandler | undefined;
   #workers = new Router({ linger: 0 });
   #workerQueue = new SendQueue(this.#workers, (error) => console.error('batcher: send to worker failed:', error));
   #plans = new Push({ linger: 0, sendHighWaterMark: 0 });
@@ -86,6 +88,7 @@ export class Batcher {
   #resend: { batch: number; member: string }[] = [];
   #combinerUp = true;
   #everReady = false;
+  #draining: (() => void) | undefined;
   #running = true;
   #nextBatch = 0;
   #housekeeping: NodeJS.Timeout | undefined;
@@ -94,7 +97,10 @@ export class Batcher {
   constructor(config: BatcherConfig) {
     this.#config = config;
     this.#ensemble = config.ensemble;
-    this.#router = new Router({ linger: 0, maxMessageSize: maxClientMessage(config.ensemble), receiveHighWaterMark: 100_000, sendHighWaterMark: 100_000 });
+    const curve = config.curve
+      ? { curveServer: true, curvePublicKey: config.curve.publicKey, curveSecretKey: config.curve.secretKey, zapDomain: 'tutti' }
+      : {};
+    this.#router = new Router({ linger: 0, maxMessageSize: maxClientMessage(config.ensemble), receiveHighWaterMark: 100_000, sendHighWaterMark: 100_000, ...curve });
     this.#clientQueue = new SendQueue(this.#router, (error) => console.error('batcher: reply to client failed:', error));
     this.#policy = new BatchingPolicy(config.ensemble.batching);
     this.#pool = new WorkerPool(config.ensemble.members.map((m) => m.name), { heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS });
@@ -108,6 +114,14 @@ export class Batcher {
     await this.#workers.bind(this.#config.bindWorkers);
     this.#plans.connect(this.#config.combiner.input);
     this.#replies.connect(this.#config.combiner.replies);
+    if (this.#config.curve) {
+      this.#zap = new ZapHandler(this.#config.curve.allowedClients, (key, address) =>
+        console.error(`batcher: refused client key ${key} from ${address} (${this.#zap!.refused} refused so far)`),
+      );
+      await this.#zap.start();
+    } else if (!/^(tcp:\/\/(127\.0\.0\.1|localhost|\[::1\]):|ipc:)/.test(this.#config.clientEndpoint)) {
+      console.error(`batcher: WARNING: ${this.#config.clientEndpoint} is reachable from other hosts without CurveZMQ; anyone who can connect is served`);
+    }
     await this.#router.bind(this.#config.clientEndpoint.replace(/:0$/, ':*'));
     void this.#receiveLoop();
     void this.#workerLoop();
@@ -141,6 +155,19 @@ export class Batcher {
     this.#wakeDispatcher?.();
   }
 
+  /** Graceful stop: refuse new requests, send every queued one now, resolve when all are answered. */
+  drain(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#draining = resolve;
+      this.#wakeDispatcher?.();
+      this.#checkDrained();
+    });
+  }
+
+  #checkDrained(): void {
+    if (this.#draining && this.#policy.pendingRequests === 0 && this.#inFlight.size === 0) this.#draining();
+  }
+
   async #receiveLoop(): Promise<void> {
     for await (const frames of this.#router) {
       const payload = frames[frames.length - 1]!;
@@ -164,6 +191,10 @@ export class Batcher {
   }
 
   #enqueue(envelope: Buffer[], request: InferRequest): void {
+    if (this.#draining) {
+      this.#reply(envelope, encodeError(request.id, 'UNAVAILABLE', 'the server is stopping; retry against another replica or after its restart'));
+      return;
+    }
     // Before the ensemble was ever ready, say so; later, a member restarting only delays requests.
     if (!this.#everReady && !this.ready) {
       const missing = this.#pool.missingMembers();
@@ -241,6 +272,7 @@ export class Batcher {
       if (header.last) {
         this.#inFlight.delete(header.batch);
         this.#pool.forget(header.batch);
+        this.#checkDrained();
       }
     }
   }
@@ -266,7 +298,8 @@ export class Batcher {
     while (this.#running) {
       this.#sendResends();
       const due = this.#policy.dueAt();
-      const wait = due === undefined ? Infinity : due - performance.now();
+      // Draining: what is queued goes out now, without waiting for batches to fill.
+      const wait = due === undefined ? Infinity : this.#draining ? 0 : due - performance.now();
       if (wait > 0 || !this.#pool.canDispatch() || !this.#combinerUp) {
         await this.#sleep(wait > 0 ? wait : Infinity);
         continue;
@@ -310,6 +343,7 @@ export class Batcher {
     for (const item of this.#policy.removeWhere((p) => p.deadline <= now)) {
       this.#reply(item.envelope, encodeError(item.id, 'DEADLINE_EXCEEDED', `request ${item.id} waited in the queue past its timeout`));
     }
+    this.#checkDrained();
   }
 
   #dispatch(items: Pending[]): void {
@@ -357,6 +391,7 @@ export class Batcher {
     clearInterval(this.#housekeeping);
     this.#wakeDispatcher?.();
     this.#router.close();
+    this.#zap?.close();
     this.#workers.close();
     this.#plans.close();
     this.#replies.close();

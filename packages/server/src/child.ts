@@ -34,7 +34,8 @@ export function runChild(start: () => Promise<{ running: Running; endpoints?: Re
     }
   };
   process.on('SIGTERM', () => void stop(0));
-  process.on('SIGINT', () => void stop(0));
+  // Ctrl-C in a terminal signals the whole process group: the supervisor decides (it drains first).
+  process.on('SIGINT', () => {});
   process.on('disconnect', () => void stop(0));
   start().then(
     (started) => {

@@ -55,7 +55,7 @@ export function waitReady(child: Child, timeoutMs: number): Promise<Started> {
   });
 }
 
-function nextReport(child: Child, type: ChildReport['type'], timeoutMs: number): Promise<void> {
+export function nextReport(child: Child, type: ChildReport['type'], timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new TuttiError('PROCESS_FAILED', `${child.name}: no ${type} after ${timeoutMs} ms`)), timeoutMs);
     const onReport = (report: ChildReport) => {

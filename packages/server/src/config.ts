@@ -5,6 +5,7 @@
 import type { Ensemble } from '@tutti/manifest';
 import type { MemberProfile } from '@tutti/allocator';
 import type { SessionSettings } from '@tutti/runtime';
+import type { CurveConfig } from './curve.js';
 
 export interface CombinerConfig {
   role: 'combiner';
@@ -22,6 +23,8 @@ export interface BatcherConfig {
   combiner: { input: string; replies: string };
   /** Deadline of requests that give no timeout_ms, in ms. */
   defaultTimeoutMs: number;
+  /** CurveZMQ encryption and client allow-list on the client endpoint. */
+  curve?: CurveConfig;
 }
 
 export interface WorkerConfig {
@@ -47,10 +50,14 @@ export type ChildReport =
   | { type: 'ready'; endpoints?: Record<string, string> }
   | { type: 'failed'; error: string }
   /** Batcher only: every member has a live instance (sent the first time it happens). */
-  | { type: 'ensemble-ready' };
+  | { type: 'ensemble-ready' }
+  /** Batcher only: after a drain command, every accepted request has been answered. */
+  | { type: 'drained' };
 
 /** Supervisor -> batcher: what it saw happen to the other processes. */
 export type SupervisorCommand =
   | { type: 'worker-down'; id: string }
   | { type: 'combiner-down' }
-  | { type: 'combiner-restarted' };
+  | { type: 'combiner-restarted' }
+  /** Stop taking requests, finish those accepted, then report 'drained'. */
+  | { type: 'drain' };

@@ -13,10 +13,11 @@ import { join } from 'node:path';
 import { invalidOption } from '@tutti/protocol';
 import type { MemberProfile, Plan } from '@tutti/allocator';
 import type { Ensemble } from '@tutti/manifest';
-import { spawnChild, stopAll, waitReady, type Child } from './children.js';
+import { nextReport, spawnChild, stopAll, waitReady, type Child } from './children.js';
 import { defaultInstances, instancesFromPlan } from './instances.js';
 import type { BatcherConfig, CombinerConfig, ProcessConfig, SupervisorCommand, WorkerConfig } from './config.js';
 import { workerId } from './worker.js';
+import type { CurveConfig } from './curve.js';
 
 export interface ServeOptions {
   /** Client endpoint; defaults to the manifest's. `tcp://127.0.0.1:0` picks a free port. */
@@ -31,6 +32,8 @@ export interface ServeOptions {
   profiles?: Record<string, Record<string, MemberProfile>>;
   /** Deadline of requests that give no timeout_ms (default 60 s). */
   defaultTimeoutMs?: number;
+  /** CurveZMQ on the client endpoint: the server's key pair and the client public keys allowed in. */
+  curve?: CurveConfig;
   /** Where the processes' output lines go, prefixed with the process name. */
   log?: (line: string) => void;
   startTimeoutMs?: number;
@@ -105,6 +108,7 @@ export class Server {
         bindWorkers: internal('workers'),
         combiner: combinerConfig.bind,
         defaultTimeoutMs: options.defaultTimeoutMs ?? 60_000,
+        ...(options.curve && { curve: options.curve }),
       };
       const batcherSlot = started(batcherConfig, 'batcher');
       const batcher = await batcherSlot;
@@ -168,10 +172,21 @@ export class Server {
     if (slot.config.role === 'combiner') this.#command({ type: 'combiner-restarted' });
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops every process. First the batcher drains: it refuses new requests and the ones it accepted
+   * are answered, for at most `drainMs` (default 5 s); then the processes get SIGTERM.
+   */
+  async stop(options: { drainMs?: number } = {}): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
     for (const timer of this.#timers) clearTimeout(timer);
+    const batcher = this.#slots.find((s) => s.config.role === 'batcher')?.child;
+    const drainMs = options.drainMs ?? 5_000;
+    if (batcher?.process.connected && drainMs > 0) {
+      const drained = nextReport(batcher, 'drained', drainMs).catch(() => this.#log(`tutti: requests still in flight after the ${drainMs} ms drain`));
+      batcher.process.send({ type: 'drain' } satisfies SupervisorCommand);
+      await drained;
+    }
     await stopAll(this.#slots.map((s) => s.child));
     rmSync(this.#runDir, { recursive: true, force: true });
   }

@@ -1,0 +1,71 @@
+/**
+ * CurveZMQ on the client endpoint: the batcher's ROUTER is a CURVE server, and a ZAP handler lets in
+ * only clients whose public key is on the allow-list (keys made with `tutti keys`). Refused clients
+ * are counted and logged; to them the server simply does not answer (CURVE gives no error channel),
+ * so clients keep their own timeouts.
+ */
+import { Router } from 'zeromq';
+
+export interface CurveConfig {
+  /** The server's key pair, Z85 text (40 characters each). */
+  publicKey: string;
+  secretKey: string;
+  /** Z85 public keys of the clients allowed in. */
+  allowedClients: string[];
+}
+
+const Z85 = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#';
+
+/** Z85 text of bytes whose length is a multiple of 4 (ZeroMQ RFC 32). */
+export function z85Encode(bytes: Uint8Array): string {
+  let out = '';
+  for (let i = 0; i < bytes.length; i += 4) {
+    let value = ((bytes[i]! << 24) >>> 0) + (bytes[i + 1]! << 16) + (bytes[i + 2]! << 8) + bytes[i + 3]!;
+    const chunk: string[] = [];
+    for (let k = 0; k < 5; k++) {
+      chunk.unshift(Z85[value % 85]!);
+      value = Math.floor(value / 85);
+    }
+    out += chunk.join('');
+  }
+  return out;
+}
+
+const ZAP_ENDPOINT = 'inproc://zeromq.zap.01';
+
+/**
+ * Answers libzmq's authentication requests (ZAP, RFC 27) in this process: CURVE clients whose key is
+ * allowed get 200, everyone else 400. Must run before the CURVE socket binds.
+ */
+export class ZapHandler {
+  #socket = new Router({ linger: 0 });
+  #allowed: Set<string>;
+  #onRefused: (clientKey: string, address: string) => void;
+  refused = 0;
+
+  constructor(allowedClients: readonly string[], onRefused: (clientKey: string, address: string) => void) {
+    this.#allowed = new Set(allowedClients);
+    this.#onRefused = onRefused;
+  }
+
+  async start(): Promise<void> {
+    await this.#socket.bind(ZAP_ENDPOINT);
+    void this.#loop();
+  }
+
+  async #loop(): Promise<void> {
+    for await (const [routing, empty, version, requestId, , address, , mechanism, credential] of this.#socket) {
+      const key = mechanism?.toString() === 'CURVE' && credential?.length === 32 ? z85Encode(credential) : '';
+      const allowed = key !== '' && this.#allowed.has(key);
+      if (!allowed) {
+        this.refused++;
+        this.#onRefused(key || `(${mechanism?.toString() ?? 'no'} mechanism)`, address?.toString() ?? '?');
+      }
+      await this.#socket.send([routing!, empty!, version!, requestId!, allowed ? '200' : '400', allowed ? 'OK' : 'client key not allowed', allowed ? key : '', '']);
+    }
+  }
+
+  close(): void {
+    this.#socket.close();
+  }
+}

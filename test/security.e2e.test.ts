@@ -1,0 +1,60 @@
+/**
+ * CurveZMQ on the client endpoint: a client whose public key is on the allow-list is served over an
+ * encrypted connection; a client with another key, and a plaintext client, are refused (never
+ * answered) and counted in the batcher's log.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { curveKeyPair } from 'zeromq';
+import { TuttiClient } from '@tutti/client';
+import { loadManifest } from '@tutti/manifest';
+import { Server } from '@tutti/server';
+import { DIGITS_DIR } from './support/ensembles.js';
+import { expectAllGone } from './support/processes.js';
+
+const serverKeys = curveKeyPair();
+const alice = curveKeyPair();
+const mallory = curveKeyPair();
+const lines: string[] = [];
+let server: Server;
+
+beforeAll(async () => {
+  server = await Server.start(await loadManifest(DIGITS_DIR), {
+    endpoint: 'tcp://127.0.0.1:0',
+    curve: { ...serverKeys, allowedClients: [alice.publicKey] },
+    log: (line) => lines.push(line),
+  });
+});
+
+afterAll(async () => {
+  const pids = server?.processes.map((p) => p.pid) ?? [];
+  await server?.stop();
+  expectAllGone(pids);
+});
+
+const request = (client: TuttiClient) => client.infer({ pixels: { data: new Float32Array(64).fill(4), shape: [1, 64] } });
+
+describe('CurveZMQ with an allow-list', () => {
+  it('serves an allowed client', async () => {
+    const client = new TuttiClient(server.endpoint, { timeoutMs: 10_000, curve: { serverPublicKey: serverKeys.publicKey, ...alice } });
+    try {
+      expect((await request(client)).outputs.probabilities!.shape).toEqual([1, 10]);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('refuses and counts a client with an unknown key, and a plaintext client', async () => {
+    const stranger = new TuttiClient(server.endpoint, { timeoutMs: 1_500, curve: { serverPublicKey: serverKeys.publicKey, ...mallory } });
+    const plain = new TuttiClient(server.endpoint, { timeoutMs: 1_500 });
+    try {
+      await expect(request(stranger)).rejects.toThrow(/no reply/);
+      await expect(request(plain)).rejects.toThrow(/no reply/);
+    } finally {
+      stranger.close();
+      plain.close();
+    }
+    const refused = lines.filter((line) => line.includes('refused client key'));
+    expect(refused.some((line) => line.includes(mallory.publicKey))).toBe(true);
+    expect(refused.some((line) => line.includes(alice.publicKey))).toBe(false);
+  });
+});
