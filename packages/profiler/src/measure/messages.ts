@@ -1,0 +1,26 @@
+/** What the parent asks a measuring child process, and what the child reports back over IPC. */
+import type { ProfilePoint } from '@tutti/allocator';
+import type { TensorSpec } from '@tutti/protocol';
+import type { RunLimits } from './timing.js';
+
+export interface MeasureRequest {
+  modelPath: string;
+  inputs: TensorSpec[];
+  /** Ascending, distinct. */
+  batchSizes: number[];
+  /** Ascending, distinct, each at most this host's cores. */
+  threadOptions: number[];
+  limits: RunLimits;
+}
+
+export type ChildMessage =
+  | {
+      type: 'memory';
+      /** RSS of the child once onnxruntime is imported, before the session exists. */
+      baselineRssBytes: number;
+      /** RSS after creating the session and running one batch of the largest size. */
+      loadedRssBytes: number;
+    }
+  | { type: 'point'; point: ProfilePoint; runs: number }
+  | { type: 'done' }
+  | { type: 'failed'; error: string };

@@ -1,0 +1,60 @@
+/**
+ * Progress of profileEnsemble for a terminal: a cli-progress bar per member being measured when the
+ * stream is a TTY, otherwise one line per member as it finishes (logs and CI stay readable).
+ * Cost-model and file profiles take no time and are not reported.
+ */
+import cliProgress from 'cli-progress';
+import { formatBytes } from '@tutti/allocator';
+import type { ProfileEvent, ProfileProgress } from './profile-ensemble.js';
+
+export interface ProgressReporter {
+  onProgress: ProfileProgress;
+  /** Stops a bar left running (after an error), restoring the cursor. */
+  stop(): void;
+}
+
+const BAR_FORMAT = '{member} on {device} [{bar}] {value}/{total} points {detail}';
+
+function lineFor(event: ProfileEvent): string | undefined {
+  if (event.type === 'skipped') return `${event.member} on ${event.device}: skipped: ${event.reason}`;
+  if (event.type !== 'done') return undefined;
+  const seconds = `${event.seconds.toFixed(1)} s`;
+  if (event.source === 'measured') return `${event.member} on ${event.device}: measured ${event.profile.points.length} points in ${seconds}`;
+  if (event.source === 'cache') return `${event.member} on ${event.device}: from cache`;
+  return undefined;
+}
+
+export function progressReporter(stream: NodeJS.WriteStream = process.stderr): ProgressReporter {
+  if (!stream.isTTY) {
+    return {
+      onProgress: (event) => {
+        const line = lineFor(event);
+        if (line) stream.write(`${line}\n`);
+      },
+      stop: () => {},
+    };
+  }
+  let bar: cliProgress.SingleBar | undefined;
+  const stop = () => {
+    bar?.stop();
+    bar = undefined;
+  };
+  const onProgress: ProfileProgress = (event) => {
+    if (event.type === 'start' && event.source === 'measured') {
+      stop();
+      bar = new cliProgress.SingleBar({ format: BAR_FORMAT, stream, hideCursor: true, barsize: 24 }, cliProgress.Presets.shades_classic);
+      bar.start(event.points, 0, { member: event.member, device: event.device, detail: 'loading' });
+    } else if (event.type === 'memory') {
+      bar?.update({ detail: `${formatBytes(event.bytes)} per instance` });
+    } else if (event.type === 'point') {
+      bar?.update(event.done, { detail: `batch ${event.point.batch}, ${event.point.threads} thread(s): ${event.point.latencyMs.toFixed(2)} ms` });
+    } else if (event.type === 'done' && event.source === 'measured') {
+      bar?.update({ detail: `done in ${event.seconds.toFixed(1)} s` });
+      stop();
+    } else {
+      const line = lineFor(event);
+      if (line) stream.write(`${line}\n`);
+    }
+  };
+  return { onProgress, stop };
+}
