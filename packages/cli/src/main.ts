@@ -6,7 +6,9 @@
 import { Command } from 'commander';
 import { TuttiError } from '@tutti/protocol';
 import packageJson from '../package.json' with { type: 'json' };
+import { allocateCommand } from './commands/allocate.js';
 import { demoCommand } from './commands/demo.js';
+import { keysCommand } from './commands/keys.js';
 import { predictCommand } from './commands/predict.js';
 import { serveCommand } from './commands/serve.js';
 import { validateCommand } from './commands/validate.js';
@@ -18,7 +20,9 @@ const program = new Command('tutti')
   .addCommand(validateCommand())
   .addCommand(serveCommand())
   .addCommand(predictCommand())
-  .addCommand(demoCommand());
+  .addCommand(demoCommand())
+  .addCommand(allocateCommand())
+  .addCommand(keysCommand());
 
 try {
   await program.parseAsync();

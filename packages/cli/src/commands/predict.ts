@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { TuttiClient, type TensorOutput } from '@tutti/client';
 import { loadManifest } from '@tutti/manifest';
 import { TuttiError } from '@tutti/protocol';
+import { readKeyPair, readPublicKey } from '../curve-keys.js';
 import { inputsFromJson, outputToJson } from '../json-tensors.js';
 
 interface PredictFlags {
@@ -13,6 +14,8 @@ interface PredictFlags {
   members?: boolean;
   timeout: number;
   json?: boolean;
+  curveKey?: string;
+  serverKey?: string;
 }
 
 export function predictCommand(): Command {
@@ -25,6 +28,8 @@ export function predictCommand(): Command {
     .option('-m, --members', "also print each member's outputs")
     .option('--timeout <ms>', 'give up after this many milliseconds', (v) => Number.parseInt(v, 10), 10_000)
     .option('--json', 'print the reply as JSON')
+    .option('--curve-key <file>', "CurveZMQ: this client's key pair (tutti keys)")
+    .option('--server-key <file>', "CurveZMQ: the server's public key (.pub)")
     .addHelpText(
       'after',
       `\nExamples:\n  tutti predict ensembles/digits --data '{"pixels": [[0,0,5,13,9,1,0,0,0,0,13,15,10,15,5,0,0,3,15,2,0,11,8,0,0,4,12,0,0,8,8,0,0,5,8,0,0,9,8,0,0,4,11,0,1,12,7,0,0,2,14,5,10,12,0,0,0,0,6,13,10,0,0,0]]}'\n  tutti predict --endpoint tcp://127.0.0.1:5555 --file request.json --members`,
@@ -40,7 +45,9 @@ export function predictCommand(): Command {
       } catch (error) {
         throw new TuttiError('INVALID_ARGUMENT', `inputs are not valid JSON: ${(error as Error).message}`);
       }
-      const client = new TuttiClient(endpoint, { timeoutMs: flags.timeout });
+      if (Boolean(flags.curveKey) !== Boolean(flags.serverKey)) throw new TuttiError('INVALID_OPTION', 'CurveZMQ needs both --curve-key and --server-key');
+      const curve = flags.curveKey ? { ...(await readKeyPair(flags.curveKey)), serverPublicKey: await readPublicKey(flags.serverKey!) } : undefined;
+      const client = new TuttiClient(endpoint, { timeoutMs: flags.timeout, ...(curve && { curve }) });
       try {
         const metadata = await client.metadata();
         const result = await client.infer(inputsFromJson(metadata.inputs, json), { members: flags.members === true });

@@ -1,12 +1,38 @@
+import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
-import { loadManifest } from '@tutti/manifest';
+import { formatPlan, parsePlan, type MemberProfile, type Plan } from '@tutti/allocator';
+import { loadManifest, type Ensemble } from '@tutti/manifest';
+import { profileEnsemble } from '@tutti/profiler';
 import { Server } from '@tutti/server';
+import { TuttiError } from '@tutti/protocol';
+import { readAllowList, readKeyPair } from '../curve-keys.js';
+import { planEnsemble } from '../planning.js';
 import { untilSignal } from '../signals.js';
 
 export interface ServeFlags {
   endpoint?: string;
   transport: 'ipc' | 'tcp';
   threads?: number;
+  plan?: string;
+  devices?: string;
+  onePerMember?: boolean;
+  curveKey?: string;
+  allow?: string[];
+}
+
+/** The plan to serve and the profiles its emulated devices need: from a file, or allocated now. */
+async function choosePlan(ensemble: Ensemble, flags: ServeFlags): Promise<{ plan?: Plan; profiles?: Record<string, Record<string, MemberProfile>> }> {
+  if (flags.onePerMember) return {};
+  if (flags.plan) {
+    const plan = parsePlan(await readFile(flags.plan, 'utf8'));
+    const emulated = plan.devices.filter((d) => d.emulated);
+    // Emulated devices need their profiles (cost model: cheap) to know how long to hold each batch.
+    const profiles = emulated.length > 0 ? await profileEnsemble(ensemble, emulated, {}) : {};
+    return { plan, profiles };
+  }
+  console.error('tutti: no --plan: allocating from profiles (measured once per model file, then cached)');
+  const { plan, profiles } = await planEnsemble(ensemble, { ...(flags.devices && { devicesFile: flags.devices }) });
+  return { plan, profiles };
 }
 
 export function serveCommand(): Command {
@@ -15,15 +41,33 @@ export function serveCommand(): Command {
     .argument('<ensemble>', 'ensemble folder (or its manifest.yaml)')
     .option('-e, --endpoint <url>', "client endpoint (default: the manifest's); tcp://127.0.0.1:0 picks a free port")
     .addOption(new Option('-t, --transport <kind>', "transport between tutti's own processes").choices(['ipc', 'tcp']).default('ipc'))
-    .option('--threads <n>', 'onnxruntime intra-op threads per worker (default: cores / members)', (v) => Number.parseInt(v, 10))
-    .addHelpText('after', '\nExample:\n  tutti serve ensembles/digits\n  tutti serve ensembles/zoo-cnn --endpoint tcp://0.0.0.0:5600 --transport tcp\n\nStop with Ctrl-C (SIGINT) or SIGTERM: every process is stopped.')
+    .option('--plan <file>', 'allocation plan from tutti allocate (default: allocate now from profiles)')
+    .option('-d, --devices <file>', 'devices file for the automatic allocation (declared devices are served in emulation)')
+    .option('--one-per-member', 'skip allocation: one instance per member on the CPU, cores shared evenly')
+    .option('--threads <n>', 'with --one-per-member: intra-op threads per worker (default: cores / members)', (v) => Number.parseInt(v, 10))
+    .option('--curve-key <file>', "CurveZMQ: encrypt the client endpoint with this server key pair (tutti keys)")
+    .option('--allow <files...>', 'CurveZMQ: client public keys (.pub files or folders of them) allowed in; others are refused and counted')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  tutti serve ensembles/digits\n  tutti serve ensembles/zoo-cnn --plan ensembles/zoo-cnn/plan.json\n  tutti serve ensembles/zoo-cnn --endpoint tcp://0.0.0.0:5600 --transport tcp --one-per-member\n\nStop with Ctrl-C (SIGINT) or SIGTERM: every process is stopped.',
+    )
     .action(async (ensembleDir: string, flags: ServeFlags) => {
       const ensemble = await loadManifest(ensembleDir);
+      if (flags.allow && !flags.curveKey) throw new TuttiError('INVALID_OPTION', '--allow needs --curve-key: the allow-list is enforced by CurveZMQ');
+      const curve = flags.curveKey
+        ? { ...(await readKeyPair(flags.curveKey)), allowedClients: await readAllowList(flags.allow ?? []) }
+        : undefined;
+      if (curve && curve.allowedClients.length === 0) throw new TuttiError('INVALID_OPTION', '--curve-key without --allow would refuse every client; give the allowed client keys');
+      const { plan, profiles } = await choosePlan(ensemble, flags);
+      if (plan) console.log(formatPlan(plan));
       const started = performance.now();
       const server = await Server.start(ensemble, {
         ...(flags.endpoint ? { endpoint: flags.endpoint } : {}),
         transport: flags.transport,
         ...(flags.threads ? { threadsPerWorker: flags.threads } : {}),
+        ...(plan && { plan }),
+        ...(profiles && { profiles }),
+        ...(curve && { curve }),
       });
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
       console.log(`tutti: serving ${ensemble.name} (${ensemble.members.length} members, rule ${ruleName(ensemble.rule)}) on ${server.endpoint} — ready in ${seconds} s`);

@@ -1,0 +1,47 @@
+/**
+ * From an ensemble to a plan: the devices (detected here, or declared in a devices file), each
+ * member's profile on each device (measured and cached, cost model, or a profile file), then the
+ * allocator. Shared by `tutti allocate`, `tutti serve` and the benchmarks.
+ */
+import { allocate, type Device, type MemberProfile, type Plan, type Strategy } from '@tutti/allocator';
+import type { Ensemble } from '@tutti/manifest';
+import { defaultBatchSizes, detectDevices, loadDevicesFile, profileEnsemble, type ProfileProgress } from '@tutti/profiler';
+
+export interface PlanningOptions {
+  devicesFile?: string;
+  profilesFile?: string;
+  strategy?: Strategy;
+  batchSizes?: number[];
+  threadOptions?: number[];
+  onProgress?: ProfileProgress;
+}
+
+export interface Planned {
+  plan: Plan;
+  devices: Device[];
+  profiles: Record<string, Record<string, MemberProfile>>;
+}
+
+export async function planEnsemble(ensemble: Ensemble, options: PlanningOptions = {}): Promise<Planned> {
+  const devices = options.devicesFile ? await loadDevicesFile(options.devicesFile) : detectDevices();
+  const batchSizes = options.batchSizes ?? defaultBatchSizes(ensemble.batching.maxBatchSize);
+  const profiles = await profileEnsemble(ensemble, devices, {
+    batchSizes,
+    ...(options.threadOptions && { threadOptions: options.threadOptions }),
+    ...(options.profilesFile && { profilesFile: options.profilesFile }),
+    ...(options.onProgress && { onProgress: options.onProgress }),
+  });
+  // A request's p99 is its wait in the queue plus its batch's compute: the batch gets what remains.
+  const latencyBudgetMs = ensemble.latencyTarget ? ensemble.latencyTarget.p99Ms - ensemble.batching.maxQueueDelayMs : undefined;
+  const plan = allocate(
+    {
+      devices,
+      members: ensemble.members.map((m) => m.name),
+      profiles,
+      batchSizes,
+      ...(latencyBudgetMs !== undefined && { latencyBudgetMs }),
+    },
+    options.strategy ?? 'greedy',
+  );
+  return { plan: { ...plan, ensemble: ensemble.name }, devices, profiles };
+}
