@@ -7,12 +7,14 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd()).join('\n');
 }
 
+/** Where a device's figures come from: measured here, or a declared device (served in emulation or not). */
 export function deviceLabel(device: Device): string {
-  const origin = device.emulated ? 'declared, EMULATED here' : device.origin;
+  const origin = device.emulated ? 'emulated' : device.origin;
   return `${device.id} ${device.kind} ${device.name} (${origin})`;
 }
 
-function cell(plan: Plan, device: string, member: string): string {
+/** The instances of one member on one device, grouped by setting: "2 x b8 t1, 1 x b4 t2", or "-". */
+export function matrixCell(plan: Plan, device: string, member: string): string {
   const here = plan.instances.filter((i) => i.device === device && i.member === member);
   if (here.length === 0) return '-';
   const groups = new Map<string, number>();
@@ -23,39 +25,54 @@ function cell(plan: Plan, device: string, member: string): string {
   return [...groups].map(([key, n]) => `${n} x ${key}`).join(', ');
 }
 
-export function formatPlan(plan: Plan): string {
-  const lines: string[] = [];
+function formatLatency(ms: number, budgetMs: number | undefined): string {
+  const over = budgetMs !== undefined && ms > budgetMs * (1 + 1e-9) ? ' (over budget)' : '';
+  return `${ms.toFixed(1)} ms${over}`;
+}
+
+function matrixSection(plan: Plan): string[] {
+  const rows = plan.devices.map((d) => [deviceLabel(d), ...plan.members.map((m) => matrixCell(plan, d.id, m))]);
+  return ['Allocation matrix (instances x batch size b, threads t):', table([['device', ...plan.members], ...rows])];
+}
+
+function devicesSection(plan: Plan): string[] {
+  const rows = plan.predicted.devices.map((u) => [
+    `  ${u.device}`,
+    `memory ${formatBytes(u.memoryBytes)} / ${formatBytes(u.memoryCapacity)}`,
+    u.cores === undefined ? '' : `cores ${u.cores} / ${u.coresCapacity}${u.cores > (u.coresCapacity ?? 1) ? ' (oversubscribed: instances share them)' : ''}`,
+  ]);
+  return ['Devices (used / capacity):', table(rows)];
+}
+
+function membersSection(plan: Plan): string[] {
   const { predicted } = plan;
-  lines.push(`Plan for ${plan.ensemble || 'ensemble'} (${plan.strategy}): predicted ${formatRate(predicted.throughput)} rows/s, bottleneck ${predicted.bottleneck}`);
-  if (plan.devices.some((d) => d.emulated || d.origin === 'declared')) {
-    lines.push('Declared devices are not measured here: their figures come from profiles (cost model or file); emulated ones are served by CPU workers holding batches to those times.');
+  const slowest = Math.max(0, ...predicted.members.map((m) => m.batchLatencyMs));
+  const rows = [
+    ['  member', 'instances', 'rows/s', 'batch latency'],
+    ...predicted.members.map((m) => [`  ${m.member}${m.member === predicted.bottleneck ? ' *' : ''}`, String(m.instances), formatRate(m.throughput), formatLatency(m.batchLatencyMs, plan.latencyBudgetMs)]),
+    // Members run side by side, so the ensemble's batch takes as long as its slowest member's.
+    ['  ensemble', String(plan.instances.length), formatRate(predicted.throughput), formatLatency(slowest, plan.latencyBudgetMs)],
+  ];
+  const budget = plan.latencyBudgetMs === undefined ? '' : `; batch latency budget ${plan.latencyBudgetMs} ms`;
+  return [`Members (predicted; * = bottleneck${budget}):`, table(rows)];
+}
+
+function stepsSection(plan: Plan): string[] {
+  if (plan.steps.length === 0) return plan.strategy === 'greedy' ? ['Greedy steps: none improved the worst-fit start.'] : [];
+  const lines = [`Greedy steps (${plan.steps.length}):`];
+  plan.steps.forEach((s, k) => {
+    const gain = s.throughputBefore > 0 ? `+${((s.throughputAfter / s.throughputBefore - 1) * 100).toFixed(1)}%` : 'from 0';
+    lines.push(`  ${String(k + 1).padStart(2)}. ${s.move}: ${formatRate(s.throughputBefore)} -> ${formatRate(s.throughputAfter)} rows/s (${gain})`);
+  });
+  return lines;
+}
+
+export function formatPlan(plan: Plan): string {
+  const { predicted } = plan;
+  const header = [`Plan for ${plan.ensemble || 'ensemble'} (${plan.strategy}): predicted ${formatRate(predicted.throughput)} rows/s, bottleneck ${predicted.bottleneck}`];
+  if (plan.devices.some((d) => d.origin === 'declared')) {
+    header.push('Declared devices are not measured here: their figures come from profiles (cost model or file); emulated ones are served by CPU workers holding each batch to its profiled time.');
   }
-  lines.push('', 'Allocation matrix (instances x batch size, threads):');
-  lines.push(table([['device', ...plan.members], ...plan.devices.map((d) => [deviceLabel(d), ...plan.members.map((m) => cell(plan, d.id, m))])]));
-  lines.push('', 'Devices:');
-  lines.push(
-    table(
-      predicted.devices.map((u) => [
-        `  ${u.device}`,
-        `memory ${formatBytes(u.memoryBytes)} / ${formatBytes(u.memoryCapacity)}`,
-        u.cores === undefined ? '' : `cores ${u.cores} / ${u.coresCapacity}`,
-      ]),
-    ),
-  );
-  lines.push('', 'Members (predicted):');
-  lines.push(
-    table([
-      ['  member', 'instances', 'rows/s', 'batch latency'],
-      ...predicted.members.map((m) => [`  ${m.member}${m.member === predicted.bottleneck ? ' *' : ''}`, String(m.instances), formatRate(m.throughput), `${m.batchLatencyMs.toFixed(1)} ms`]),
-      ['  ensemble', String(plan.instances.length), formatRate(predicted.throughput), `* = bottleneck`],
-    ]),
-  );
-  if (plan.steps.length > 0) {
-    lines.push('', `Greedy steps (${plan.steps.length}):`);
-    plan.steps.forEach((s, k) => {
-      const gain = s.throughputBefore > 0 ? ((s.throughputAfter / s.throughputBefore - 1) * 100).toFixed(1) : 'inf';
-      lines.push(`  ${String(k + 1).padStart(2)}. ${s.move}: ${formatRate(s.throughputBefore)} -> ${formatRate(s.throughputAfter)} rows/s (+${gain}%)`);
-    });
-  } else if (plan.strategy === 'greedy') lines.push('', 'Greedy steps: none improved the worst-fit start by more than 1%.');
-  return lines.join('\n');
+  const sections = [header, matrixSection(plan), devicesSection(plan), membersSection(plan), stepsSection(plan)].filter((s) => s.length > 0);
+  return sections.map((s) => s.join('\n')).join('\n\n');
 }

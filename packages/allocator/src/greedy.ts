@@ -5,8 +5,9 @@
  * one member out of the tie (without lowering the minimum) also counts as progress.
  */
 import { neighbours } from './moves.js';
-import { deviceUsage, predict } from './predict.js';
-import type { AllocationInput, DeviceUsage, GreedyStep, Instance, Plan, Prediction } from './types.js';
+import { TuttiError } from '@tutti/protocol';
+import { predict } from './predict.js';
+import type { AllocationInput, GreedyStep, Instance, Plan, Prediction } from './types.js';
 import { checkInput } from './validate.js';
 import { toPlan, worstFit } from './worst-fit.js';
 
@@ -16,13 +17,23 @@ function tiedAt(prediction: Prediction, level: number): number {
   return prediction.members.filter((m) => m.throughput <= level).length;
 }
 
-/** Memory within capacity everywhere; CPU threads within the cores, or no more oversubscribed than before. */
-function feasible(usage: DeviceUsage[], before: DeviceUsage[]): boolean {
-  return usage.every((u, k) => {
+/**
+ * Whether a neighbour may be taken: memory within capacity everywhere; CPU threads within the cores
+ * and the slowest predicted batch within the latency budget, or, where the start already broke one
+ * of those (more CPU members than cores), no worse than now.
+ */
+function feasible(input: AllocationInput, candidate: Prediction, now: Prediction): boolean {
+  const devicesFit = candidate.devices.every((u, k) => {
     if (u.memoryBytes > u.memoryCapacity) return false;
     if (u.cores === undefined) return true;
-    return u.cores <= Math.max(u.coresCapacity ?? 1, before[k]!.cores ?? 0);
+    return u.cores <= Math.max(u.coresCapacity ?? 1, now.devices[k]!.cores ?? 0);
   });
+  if (!devicesFit || input.latencyBudgetMs === undefined) return devicesFit;
+  return slowestBatch(candidate) <= Math.max(input.latencyBudgetMs, slowestBatch(now)) * (1 + 1e-9);
+}
+
+function slowestBatch(prediction: Prediction): number {
+  return Math.max(...prediction.members.map((m) => m.batchLatencyMs));
 }
 
 interface Scored {
@@ -41,6 +52,7 @@ function better(a: Scored, b: Scored): boolean {
 
 export function greedy(input: AllocationInput, start?: Plan): Plan {
   checkInput(input);
+  if (start) checkStart(input, start);
   const minGain = input.minGain ?? 0.01;
   let instances = (start ?? worstFit(input)).instances;
   let current = predict(input, instances);
@@ -48,15 +60,12 @@ export function greedy(input: AllocationInput, start?: Plan): Plan {
   for (let step = 0; step < MAX_STEPS; step++) {
     const level = current.throughput * (1 + minGain);
     const tiedNow = tiedAt(current, level);
-    const usageNow = deviceUsage(input, instances);
     let best: Scored | undefined;
     for (const candidate of neighbours(input, instances, current.bottleneck)) {
-      if (!feasible(deviceUsage(input, candidate.instances), usageNow)) continue;
       const prediction = predict(input, candidate.instances);
-      if (prediction.throughput < current.throughput) continue;
+      if (prediction.throughput < current.throughput || !feasible(input, prediction, current)) continue;
       const tied = tiedAt(prediction, level);
-      const gains = prediction.throughput > level || (tied < tiedNow && prediction.throughput >= current.throughput);
-      if (!gains) continue;
+      if (!(prediction.throughput > level || tied < tiedNow)) continue;
       const scored = { ...candidate, prediction, tied, total: prediction.members.reduce((s, m) => s + m.throughput, 0) };
       if (!best || better(scored, best)) best = scored;
     }
@@ -66,4 +75,17 @@ export function greedy(input: AllocationInput, start?: Plan): Plan {
     current = best.prediction;
   }
   return toPlan(input, 'greedy', instances, steps);
+}
+
+/** A given start must be a plan of this input: known members and devices, profiles for each instance, every member placed. */
+function checkStart(input: AllocationInput, start: Plan): void {
+  const problems: string[] = [];
+  for (const i of start.instances) {
+    if (!input.members.includes(i.member)) problems.push(`unknown member "${i.member}"`);
+    else if (!input.devices.some((d) => d.id === i.device)) problems.push(`unknown device ${i.device}`);
+    else if (!input.profiles[i.member]?.[i.device]) problems.push(`"${i.member}" has no profile on ${i.device}`);
+  }
+  const missing = input.members.filter((m) => !start.instances.some((i) => i.member === m));
+  if (missing.length > 0) problems.push(`no instance of ${missing.map((m) => `"${m}"`).join(', ')}`);
+  if (problems.length > 0) throw new TuttiError('INVALID_OPTION', `greedy start plan does not fit the input: ${[...new Set(problems)].join('; ')}`);
 }

@@ -1,9 +1,11 @@
 export * from './types.js';
-export { latencyOf, instanceThroughput, settingsFor, type Setting } from './profiles.js';
-export { predict, deviceUsage, fits } from './predict.js';
+export { latencyOf, instanceThroughput, settingsFor, pickSetting, type Setting } from './profiles.js';
+export { costModelProfile, estimatedMemoryBytes, threadSpeedup, RUNTIME_OVERHEAD_BYTES, type ModelCost } from './cost-model.js';
+export { predict, deviceUsage, deviceShares, fits } from './predict.js';
 export { worstFit, baseline, placeWorstFit } from './worst-fit.js';
 export { greedy } from './greedy.js';
 export { allocate } from './allocate.js';
-export { formatPlan, deviceLabel } from './format.js';
+export { checkInput } from './validate.js';
+export { formatPlan, deviceLabel, matrixCell } from './format.js';
 export { planToJson, parsePlan } from './plan-file.js';
-export { formatBytes } from './units.js';
+export { formatBytes, formatRate } from './units.js';

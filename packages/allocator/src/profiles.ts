@@ -54,14 +54,25 @@ export function settingsFor(input: AllocationInput, member: string, device: Devi
   return settings;
 }
 
-/** The best batch size for a member on a device at a given thread count (undefined if none qualifies). */
-export function bestBatch(input: AllocationInput, member: string, device: Device, threads: number): Setting | undefined {
+/**
+ * The setting with the best throughput among those whose batch latency, slowed by `share` (the part
+ * of the device the instance gets when it shares it), stays within `maxLatencyMs`; ties go to the
+ * larger batch. When none does, the quickest setting: the closest the plan can get to the budget.
+ */
+export function pickSetting(settings: readonly Setting[], maxLatencyMs = Infinity, share = 1): Setting | undefined {
   let best: Setting | undefined;
-  for (const setting of settingsFor(input, member, device)) {
-    if (setting.threads !== threads) continue;
-    if (!best || setting.throughput > best.throughput) best = setting;
+  for (const setting of settings) {
+    if (setting.latencyMs / share > maxLatencyMs) continue;
+    if (!best || setting.throughput > best.throughput || (setting.throughput === best.throughput && setting.batch > best.batch)) best = setting;
   }
-  return best;
+  if (best || settings.length === 0) return best;
+  return settings.reduce((a, b) => (b.latencyMs < a.latencyMs ? b : a));
+}
+
+/** The best batch size for a member on a device at a given thread count (undefined if none qualifies). */
+export function bestBatch(input: AllocationInput, member: string, device: Device, threads: number, share = 1): Setting | undefined {
+  const settings = settingsFor(input, member, device).filter((s) => s.threads === threads);
+  return pickSetting(settings, input.latencyBudgetMs, share);
 }
 
 /** The thread count closest to `wanted` (not above it) that the member was profiled at on the device. */

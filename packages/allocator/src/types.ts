@@ -122,4 +122,6 @@ export interface Plan {
   instances: Instance[];
   predicted: Prediction;
   steps: GreedyStep[];
+  /** The batch latency budget the plan was made under (AllocationInput.latencyBudgetMs), for reports. */
+  latencyBudgetMs?: number;
 }

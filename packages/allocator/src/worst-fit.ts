@@ -2,13 +2,12 @@
  * Worst-fit decreasing (Pochelu et al.): members by memory, largest first, each placed (one
  * instance) on the device with the most free memory among those it can run on, which spreads the
  * members out. Then each instance gets its settings: CPU cores split evenly among the CPU instances,
- * and a batch size. `baseline` is the paper's comparison point: the same one instance per member,
- * each at its own best batch size; plain `worst-fit` leaves the batch size at the largest allowed,
- * for the greedy search to tune.
+ * and the batch size with the best throughput within the latency budget.
  */
 import { TuttiError } from '@tutti/protocol';
-import { bestBatch, settingsFor, usableThreads } from './profiles.js';
-import { predict } from './predict.js';
+import { splitCores } from './cores.js';
+import { bestBatch, settingsFor } from './profiles.js';
+import { deviceShares, predict } from './predict.js';
 import { formatBytes } from './units.js';
 import type { AllocationInput, Device, Instance, Plan, Strategy } from './types.js';
 import { checkInput } from './validate.js';
@@ -44,53 +43,48 @@ export function placeWorstFit(input: AllocationInput): { member: string; device:
 
 function fitsNowhere(input: AllocationInput, member: string, free: Map<string, number>): TuttiError {
   const runnable = input.devices.filter((d) => memoryOn(input, member, d) !== undefined);
-  if (runnable.length > 0 && runnable.every((d) => settingsFor(input, member, d).length === 0)) {
+  if (runnable.every((d) => settingsFor(input, member, d).length === 0)) {
     return new TuttiError('ALLOCATION_FAILED', `member "${member}" has no batch size whose latency meets the budget of ${input.latencyBudgetMs} ms on any device`);
   }
-  let largest: Device | undefined;
-  for (const device of input.devices) if (!largest || free.get(device.id)! > free.get(largest.id)!) largest = device;
-  const need = Math.min(...runnable.map((d) => memoryOn(input, member, d)!));
+  // Named against the roomiest device it could run on: the one that came closest to taking it.
+  let roomiest = runnable[0]!;
+  for (const device of runnable) if (free.get(device.id)! > free.get(roomiest.id)!) roomiest = device;
   return new TuttiError(
     'ALLOCATION_FAILED',
-    `member "${member}" needs ${formatBytes(need)} but the largest free space is ${formatBytes(free.get(largest!.id)!)} (on ${largest!.id})`,
+    `member "${member}" needs ${formatBytes(memoryOn(input, member, roomiest)!)} but the largest free space is ${formatBytes(free.get(roomiest.id)!)} (on ${roomiest.id})`,
   );
 }
 
-/** Splits each CPU's cores evenly among its instances (at least one thread each), as profiled. */
-export function splitCores(input: AllocationInput, placed: readonly { member: string; device: Device }[]): number[] {
-  const threads = placed.map(() => 1);
-  for (const device of input.devices) {
-    if (device.kind !== 'cpu') continue;
-    const here = placed.map((p, i) => (p.device.id === device.id ? i : -1)).filter((i) => i >= 0);
-    const cores = device.cores ?? 1;
-    here.forEach((index, k) => {
-      const wanted = Math.floor(cores / here.length) + (k < cores % here.length ? 1 : 0);
-      threads[index] = usableThreads(input, placed[index]!.member, device, wanted) ?? 1;
-    });
-  }
-  return threads;
-}
-
-function settle(input: AllocationInput, placed: { member: string; device: Device }[], pick: 'best' | 'largest'): Instance[] {
+/**
+ * Threads, then a batch size per instance: the best throughput among the batch sizes whose latency
+ * meets the budget once the instance shares its device (cores oversubscribed, a GPU time-shared).
+ */
+function settle(input: AllocationInput, placed: { member: string; device: Device }[]): Instance[] {
   const threads = splitCores(input, placed);
+  const draft = placed.map(({ member, device }, i) => ({ member, device: device.id, batch: 0, threads: threads[i]! }));
+  const shares = deviceShares(input, draft);
   return placed.map(({ member, device }, i) => {
-    const options = settingsFor(input, member, device).filter((s) => s.threads === threads[i]);
-    const setting = pick === 'best' ? bestBatch(input, member, device, threads[i]!) : options.reduce((a, b) => (b.batch > a.batch ? b : a), options[0]!);
+    const setting = bestBatch(input, member, device, threads[i]!, shares.get(device.id));
     if (!setting) throw new TuttiError('ALLOCATION_FAILED', `member "${member}" has no usable setting on ${device.id} with ${threads[i]} thread(s)`);
     return { member, device: device.id, batch: setting.batch, threads: setting.threads };
   });
 }
 
 export function toPlan(input: AllocationInput, strategy: Strategy, instances: Instance[], steps: Plan['steps'] = []): Plan {
-  return { version: 1, ensemble: '', strategy, devices: input.devices, members: input.members, instances, predicted: predict(input, instances), steps };
+  const plan: Plan = { version: 1, ensemble: '', strategy, devices: input.devices, members: input.members, instances, predicted: predict(input, instances), steps };
+  if (input.latencyBudgetMs !== undefined) plan.latencyBudgetMs = input.latencyBudgetMs;
+  return plan;
 }
 
 export function worstFit(input: AllocationInput): Plan {
   checkInput(input);
-  return toPlan(input, 'worst-fit', settle(input, placeWorstFit(input), 'largest'));
+  return toPlan(input, 'worst-fit', settle(input, placeWorstFit(input)));
 }
 
+/**
+ * The paper's baseline: one instance per member where worst-fit puts it, each at its best batch
+ * size, nothing else tuned. That is exactly the worst-fit plan, named for the comparison.
+ */
 export function baseline(input: AllocationInput): Plan {
-  checkInput(input);
-  return toPlan(input, 'baseline', settle(input, placeWorstFit(input), 'best'));
+  return { ...worstFit(input), strategy: 'baseline' };
 }
