@@ -10,12 +10,15 @@ import { loadManifest } from '@tutti/manifest';
 import { Server } from '@tutti/server';
 import { DIGITS_DIR } from './support/ensembles.js';
 import { expectAllGone } from './support/processes.js';
+import { combineReference, maxAbsDiff, runMembers } from './support/reference.js';
 
 const SLOW_MS = 600;
 let server: Server;
+let memberPaths: { name: string; path: string }[];
 
 beforeAll(async () => {
   const ensemble = await loadManifest(DIGITS_DIR);
+  memberPaths = ensemble.members.map(({ name, path }) => ({ name, path }));
   const cpu: Device = { id: 'cpu', kind: 'cpu', name: 'this host', memoryBytes: 8e9, cores: 2, origin: 'detected' };
   const slow: Device = { id: 'slow0', kind: 'gpu', name: 'SLOW-EMULATED', memoryBytes: 8e9, origin: 'declared', emulated: true };
   const [first, ...rest] = ensemble.members.map((m) => m.name);
@@ -54,6 +57,20 @@ describe('deadlines', () => {
       const ok = await client.infer({ pixels: { data: pixels, shape: [1, 64] } }, { timeoutMs: 5_000 });
       expect(ok.outputs.probabilities!.shape).toEqual([1, 10]);
       expect(client.inFlight).toBe(0);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('answers a partial request at its deadline from the members that answered, and names them', async () => {
+    const client = new TuttiClient(server.endpoint, { timeoutMs: 10_000 });
+    const pixels = new Float32Array(64).map((_, i) => i % 17);
+    try {
+      const result = await client.infer({ pixels: { data: pixels, shape: [1, 64] } }, { timeoutMs: 150, partial: true });
+      const fast = memberPaths.slice(1);
+      expect(result.membersUsed).toEqual(fast.map((m) => m.name));
+      const reference = combineReference('mean', await runMembers(fast.map((m) => m.path), pixels, 1), fast.map(() => 1), 10);
+      expect(maxAbsDiff(result.outputs.probabilities!.data as Float32Array, reference)).toBeLessThan(1e-5);
     } finally {
       client.close();
     }

@@ -32,6 +32,8 @@ export interface InferOptions {
   timeoutMs?: number;
   /** Also return each member's own outputs. */
   members?: boolean;
+  /** At the timeout, accept an answer combined from the members that answered in time. */
+  partial?: boolean;
 }
 
 export interface InferResult {
@@ -41,6 +43,8 @@ export interface InferResult {
   members?: Record<string, Record<string, TensorOutput>>;
   /** The server batch that answered, and its total rows (several requests batched together). */
   batch?: { id: number; size: number };
+  /** Set when the answer is partial: the members it was combined from. */
+  membersUsed?: string[];
 }
 
 interface Waiting {
@@ -80,10 +84,12 @@ export class TuttiClient {
     const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
     const parameters: InferParameters = { timeout_ms: timeoutMs };
     if (options.members) parameters.members = true;
+    if (options.partial) parameters.partial = true;
     const wire = Object.entries(inputs).map(([name, input]) => toWire(name, input));
     const reply = (await this.#request({ op: 'infer', inputs: wire, parameters }, timeoutMs)) as InferReply;
     const result: InferResult = { id: reply.id, modelName: reply.model_name, outputs: fromWireList(reply.outputs) };
     if (reply.parameters) result.batch = { id: reply.parameters.batch_id, size: reply.parameters.batch_size };
+    if (reply.parameters?.members_used) result.membersUsed = reply.parameters.members_used;
     if (reply.members) {
       result.members = Object.fromEntries(Object.entries(reply.members).map(([name, tensors]) => [name, fromWireList(tensors)]));
     }
@@ -107,11 +113,15 @@ export class TuttiClient {
     if (this.#closed) return Promise.reject(new TuttiError('UNAVAILABLE', 'client is closed'));
     const id = this.#nextId++;
     const frame = encodeMessage({ id, ...message });
+    // The server enforces timeout_ms and answers at it (DEADLINE_EXCEEDED, or a partial answer); the
+    // client's own timer waits a little longer so that answer arrives first, and fires only when the
+    // server is silent (gone, overloaded past its queue, or refusing our key).
+    const waitMs = timeoutMs + Math.max(100, timeoutMs * 0.1);
     return new Promise<Reply>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#waiting.delete(id);
-        reject(new TuttiError('DEADLINE_EXCEEDED', `no reply from ${this.endpoint} within ${timeoutMs} ms (request ${id})`));
-      }, timeoutMs);
+        reject(new TuttiError('DEADLINE_EXCEEDED', `no reply from ${this.endpoint} within ${Math.round(waitMs)} ms (request ${id})`));
+      }, waitMs);
       this.#waiting.set(id, { resolve, reject, timer });
       this.#enqueue(frame);
     }).then((reply) => {

@@ -47,6 +47,8 @@ export interface PlanPart {
   offset: number;
   count: number;
   members: boolean;
+  /** At the deadline, answer from the members that have answered (Clipper's straggler mitigation). */
+  partial: boolean;
   /** Absolute deadline in ms since epoch, or 0 for none. */
   deadline: number;
 }

@@ -16,6 +16,8 @@ export type Op = 'infer' | 'metadata' | 'health';
 export interface InferParameters {
   timeout_ms?: number;
   members?: boolean;
+  /** At the timeout, answer from the members that have answered so far (at least one) instead of failing. */
+  partial?: boolean;
 }
 
 export interface InferRequest {
@@ -37,8 +39,8 @@ export interface InferReply {
   model_name: string;
   outputs: WireTensor[];
   members?: Record<string, WireTensor[]>;
-  /** Which server batch answered the request, and how many rows that batch had in all. */
-  parameters?: { batch_id: number; batch_size: number };
+  /** Which server batch answered the request, and how many rows that batch had in all; for a partial answer, the members it combines. */
+  parameters?: { batch_id: number; batch_size: number; partial?: boolean; members_used?: string[] };
 }
 
 export interface MetadataReply {
@@ -132,10 +134,12 @@ function parseParameters(value: unknown): InferParameters {
     }
     parameters.timeout_ms = timeout;
   }
-  if (value.members !== undefined) {
-    if (typeof value.members !== 'boolean') throw invalid('parameters.members must be true or false');
-    parameters.members = value.members;
+  for (const flag of ['members', 'partial'] as const) {
+    if (value[flag] === undefined) continue;
+    if (typeof value[flag] !== 'boolean') throw invalid(`parameters.${flag} must be true or false`);
+    parameters[flag] = value[flag];
   }
+  if (parameters.partial && parameters.timeout_ms === undefined) throw invalid('parameters.partial needs parameters.timeout_ms: the answer is partial at that deadline');
   return parameters;
 }
 

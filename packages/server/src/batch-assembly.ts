@@ -53,6 +53,16 @@ export class BatchAssembler {
     return this.#completed(batch, entry);
   }
 
+  /** The results in so far of a batch still pending, in member order (for partial answers). */
+  resultsSoFar(batch: number): MemberResult[] {
+    const entry = this.#pending.get(batch);
+    if (!entry) return [];
+    return this.#members.flatMap((name) => {
+      const result = entry.results.get(name);
+      return result && result.error === undefined ? [result] : [];
+    });
+  }
+
   /** Drops a batch whose requests were all answered otherwise (by their deadline): late results are ignored. */
   forget(batch: number): void {
     this.#pending.delete(batch);

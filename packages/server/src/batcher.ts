@@ -47,6 +47,7 @@ interface Pending extends Queued {
   id: RequestId;
   tensors: WireTensor[];
   members: boolean;
+  partial: boolean;
   deadline: number;
 }
 
@@ -215,6 +216,7 @@ export class Batcher {
       rows: batchSize,
       arrivedAt: performance.now(),
       members: request.parameters.members === true,
+      partial: request.parameters.partial === true,
       deadline: Date.now() + timeout,
     });
     this.#wakeDispatcher?.();
@@ -354,7 +356,7 @@ export class Batcher {
       batch,
       size: 0,
       parts: items.map((item, index) => {
-        const part = { index, envelope: item.envelope, id: item.id, offset, count: item.rows, members: item.members, deadline: item.deadline };
+        const part = { index, envelope: item.envelope, id: item.id, offset, count: item.rows, members: item.members, partial: item.partial, deadline: item.deadline };
         offset += item.rows;
         return part;
       }),

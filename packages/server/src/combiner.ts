@@ -6,7 +6,7 @@
  */
 import { Pull, Push } from 'zeromq';
 import { builtinRule, CustomRuleRunner, type CombinationRule, type CombineInput, type CombineOutput } from '@tutti/rules';
-import { PLAN, RESULT, decodeHeader, tensorsOf, type PlanHeader } from '@tutti/protocol';
+import { PLAN, RESULT, decodeHeader, tensorsOf, type PlanHeader, type PlanPart } from '@tutti/protocol';
 import type { Ensemble } from '@tutti/manifest';
 import { BatchAssembler, type CompleteBatch } from './batch-assembly.js';
 import type { CombinerConfig } from './config.js';
@@ -89,8 +89,9 @@ export class Combiner {
     let next = Infinity;
     for (const part of open.plan.parts) {
       if (!open.unanswered.has(part.index) || !part.deadline) continue;
-      if (part.deadline <= now) this.#answer(batch, part.index, encodeDeadline(part));
-      else next = Math.min(next, part.deadline);
+      if (part.deadline > now) next = Math.min(next, part.deadline);
+      else if (part.partial) void this.#answerPartially(open.plan, part);
+      else this.#answer(batch, part.index, encodeDeadline(part));
     }
     if (this.#open.has(batch) && Number.isFinite(next)) open.timer = setTimeout(() => this.#watchDeadlines(batch), next - now);
   }
@@ -106,6 +107,24 @@ export class Combiner {
       this.#assembler.forget(batch);
     }
     this.#replyQueue.send(withReplyHeader(batch, index, last, frames));
+  }
+
+  /** The straggler answer: combine what the members that did answer gave, and say which they were. */
+  async #answerPartially(plan: PlanHeader, part: PlanPart): Promise<void> {
+    const results = this.#assembler.resultsSoFar(plan.batch);
+    if (results.length === 0) {
+      this.#answer(plan.batch, part.index, encodeDeadline(part));
+      return;
+    }
+    const batch: CompleteBatch = { plan: { ...plan, parts: [part] }, results };
+    try {
+      const input = combineInputOf(this.#ensemble, batch);
+      const combined = await this.#apply!(input);
+      // now = 0: this part is answered at its deadline on purpose, not refused for passing it.
+      this.#answer(plan.batch, part.index, encodeReplies(this.#ensemble, batch, input, combined, 0)[0]!);
+    } catch (error) {
+      this.#answer(plan.batch, part.index, encodeFailure(batch, 'INTERNAL', `combination rule failed: ${(error as Error).message}`)[0]!);
+    }
   }
 
   async #combine(batch: CompleteBatch): Promise<void> {

@@ -7,7 +7,7 @@ import type { CombineInput, CombineOutput } from '@tutti/rules';
 import { REPLY, TuttiError, bytesOf, encodeError, encodeHeader, encodeMessage, viewAs, type InferReply, type PlanPart, type WireTensor } from '@tutti/protocol';
 import type { CompleteBatch } from './batch-assembly.js';
 
-/** The rule's input: per ensemble output, every member's array (FP32, checked by the manifest). */
+/** The rule's input: per ensemble output, every member's array (FP32, checked by the manifest). A partial batch has fewer members. */
 export function combineInputOf(ensemble: Ensemble, batch: CompleteBatch): CombineInput {
   const outputs: CombineInput['outputs'] = {};
   for (const spec of ensemble.outputs) {
@@ -25,7 +25,7 @@ export function combineInputOf(ensemble: Ensemble, batch: CompleteBatch): Combin
   }
   return {
     members: batch.results.map((r) => r.member),
-    weights: ensemble.members.map((m) => m.weight),
+    weights: batch.results.map((r) => ensemble.members.find((m) => m.name === r.member)!.weight),
     outputs,
   };
 }
@@ -59,6 +59,9 @@ export function encodeReplies(ensemble: Ensemble, batch: CompleteBatch, input: C
       outputs: outputs.map((tensor) => rowsOf(tensor, part, tensor.name)),
       parameters: { batch_id: batch.plan.batch, batch_size: batch.plan.size },
     };
+    if (batch.results.length < ensemble.members.length) {
+      reply.parameters = { ...reply.parameters!, partial: true, members_used: batch.results.map((r) => r.member) };
+    }
     if (part.members) {
       reply.members = Object.fromEntries(
         batch.results.map((result) => [result.member, result.outputs.map((tensor) => rowsOf(tensor, part, tensor.name))]),
