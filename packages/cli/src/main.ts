@@ -10,6 +10,7 @@ import { allocateCommand } from './commands/allocate.js';
 import { demoCommand } from './commands/demo.js';
 import { keysCommand } from './commands/keys.js';
 import { predictCommand } from './commands/predict.js';
+import { profileCommand } from './commands/profile.js';
 import { serveCommand } from './commands/serve.js';
 import { validateCommand } from './commands/validate.js';
 
@@ -21,6 +22,7 @@ const program = new Command('tutti')
   .addCommand(serveCommand())
   .addCommand(predictCommand())
   .addCommand(demoCommand())
+  .addCommand(profileCommand())
   .addCommand(allocateCommand())
   .addCommand(keysCommand());
 

@@ -30,7 +30,8 @@ function table(rows: string[][], indent: string): string[] {
 export function formatProfileTable(profile: MemberProfile, indent = '    '): string[] {
   const threads = [...new Set(profile.points.map((p) => p.threads))].sort((a, b) => a - b);
   const batches = [...new Set(profile.points.map((p) => p.batch))].sort((a, b) => a - b);
-  const header = ['batch', ...threads.flatMap((t) => [`${t} thr: ms`, 'rows/s'])];
+  // Thread counts label the columns only when there are several (a GPU has just 1).
+  const header = ['batch', ...threads.flatMap((t) => [threads.length > 1 ? `${t} thr: ms` : 'ms', 'rows/s'])];
   const rows = batches.map((batch) => [
     String(batch),
     ...threads.flatMap((t) => {
@@ -41,9 +42,9 @@ export function formatProfileTable(profile: MemberProfile, indent = '    '): str
   return table([header, ...rows], indent);
 }
 
-/** 'gpu0' or 'v100-0, v100-1' or 'v100-0 .. v100-15 (16 devices)'. */
-function deviceList(ids: string[]): string {
-  return ids.length <= 3 ? ids.join(', ') : `${ids[0]} .. ${ids.at(-1)} (${ids.length} devices)`;
+/** 'cpu (AMD EPYC 7B13)', 'v100-0, v100-1 (V100)' or 'v100-0 .. v100-15 (16 x V100)'. */
+function deviceLabel(ids: string[], name: string): string {
+  return ids.length <= 3 ? `${ids.join(', ')} (${name})` : `${ids[0]} .. ${ids.at(-1)} (${ids.length} x ${name})`;
 }
 
 /** Devices with the same name and source share one profile: print it once for all of them. */
@@ -70,7 +71,7 @@ export function formatEnsembleProfiling(ensembleName: string, devices: Device[],
       const profile = byDevice[ids[0]!]!;
       const source = sources[ids[0]!]!;
       counts[source] = (counts[source] ?? 0) + 1;
-      lines.push(`  on ${deviceList(ids)} (${device.name}): ${SOURCE_LABEL[source]}; memory per instance ${formatBytes(profile.memoryBytes)}`);
+      lines.push(`  on ${deviceLabel(ids, device.name)}: ${SOURCE_LABEL[source]}; memory per instance ${formatBytes(profile.memoryBytes)}`);
       lines.push(...formatProfileTable(profile));
     }
     for (const skipped of profiling.skipped.filter((s) => s.member === member)) lines.push(`  on ${skipped.device}: skipped: ${skipped.reason}`);

@@ -3,6 +3,7 @@
  * stream is a TTY, otherwise one line per member as it finishes (logs and CI stay readable).
  * Cost-model and file profiles take no time and are not reported.
  */
+import os from 'node:os';
 import cliProgress from 'cli-progress';
 import { formatBytes } from '@tutti/allocator';
 import type { ProfileEvent, ProfileProgress } from './profile-ensemble.js';
@@ -11,6 +12,16 @@ export interface ProgressReporter {
   onProgress: ProfileProgress;
   /** Stops a bar left running (after an error), restoring the cursor. */
   stop(): void;
+}
+
+/** A 1-minute load average at least this high means other processes hold a core's worth of CPU. */
+const BUSY_LOAD_AVERAGE = 1;
+
+/** Said once, before the first measurement: timings taken beside other work come out slower and erratic. */
+function busyHostNote(): string | undefined {
+  const [load = 0] = os.loadavg();
+  if (load < BUSY_LOAD_AVERAGE) return undefined;
+  return `note: load average ${load.toFixed(1)} on ${os.availableParallelism()} cores: other processes are running, so measurements may come out slow and erratic (measure again later with --refresh)`;
 }
 
 const BAR_FORMAT = '{member} on {device} [{bar}] {value}/{total} points {detail}';
@@ -25,15 +36,32 @@ function lineFor(event: ProfileEvent): string | undefined {
 }
 
 export function progressReporter(stream: NodeJS.WriteStream = process.stderr): ProgressReporter {
-  if (!stream.isTTY) {
-    return {
-      onProgress: (event) => {
-        const line = lineFor(event);
-        if (line) stream.write(`${line}\n`);
-      },
-      stop: () => {},
-    };
-  }
+  const reporter = stream.isTTY ? barReporter(stream) : lineReporter(stream);
+  let checkedLoad = false;
+  return {
+    onProgress: (event) => {
+      if (!checkedLoad && event.type === 'start' && event.source === 'measured') {
+        checkedLoad = true;
+        const note = busyHostNote();
+        if (note) stream.write(`${note}\n`);
+      }
+      reporter.onProgress(event);
+    },
+    stop: reporter.stop,
+  };
+}
+
+function lineReporter(stream: NodeJS.WriteStream): ProgressReporter {
+  return {
+    onProgress: (event) => {
+      const line = lineFor(event);
+      if (line) stream.write(`${line}\n`);
+    },
+    stop: () => {},
+  };
+}
+
+function barReporter(stream: NodeJS.WriteStream): ProgressReporter {
   let bar: cliProgress.SingleBar | undefined;
   const stop = () => {
     bar?.stop();
