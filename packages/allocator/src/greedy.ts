@@ -11,6 +11,7 @@ import type { AllocationInput, GreedyStep, Instance, Plan, Prediction } from './
 import { checkInput } from './validate.js';
 import { toPlan, worstFit } from './worst-fit.js';
 
+/** A guard: every step gains or breaks a tie, so the search ends anyway; this bounds it on odd inputs. */
 const MAX_STEPS = 1000;
 
 function tiedAt(prediction: Prediction, level: number): number {
@@ -57,6 +58,7 @@ export function greedy(input: AllocationInput, start?: Plan): Plan {
   let instances = (start ?? worstFit(input)).instances;
   let current = predict(input, instances);
   const steps: GreedyStep[] = [];
+  const visited: Instance[][] = [instances];
   for (let step = 0; step < MAX_STEPS; step++) {
     const level = current.throughput * (1 + minGain);
     const tiedNow = tiedAt(current, level);
@@ -73,8 +75,21 @@ export function greedy(input: AllocationInput, start?: Plan): Plan {
     steps.push({ move: best.move, throughputBefore: current.throughput, throughputAfter: best.prediction.throughput });
     instances = best.instances;
     current = best.prediction;
+    visited.push(instances);
   }
-  return toPlan(input, 'greedy', instances, steps);
+  const kept = stepsWorthKeeping(steps, minGain);
+  return toPlan(input, 'greedy', visited[kept]!, steps.slice(0, kept));
+}
+
+/**
+ * Tie-breaking steps only pay off if a gain follows. When the steps after the last one that gained
+ * more than `minGain` on its own did not, together, gain more than that either, they led nowhere:
+ * drop them, so the plan has no changes without a reason.
+ */
+function stepsWorthKeeping(steps: readonly GreedyStep[], minGain: number): number {
+  const tiesFrom = steps.findLastIndex((s) => s.throughputAfter > s.throughputBefore * (1 + minGain)) + 1;
+  if (tiesFrom >= steps.length) return steps.length;
+  return steps.at(-1)!.throughputAfter > steps[tiesFrom]!.throughputBefore * (1 + minGain) ? steps.length : tiesFrom;
 }
 
 /** A given start must be a plan of this input: known members and devices, profiles for each instance, every member placed. */

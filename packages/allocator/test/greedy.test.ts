@@ -27,6 +27,15 @@ describe('greedy', () => {
     expect(plan.steps.every((s) => /^add big on gpu\d+ \(b\d+, 1 thread\)$/.test(s.move))).toBe(true);
   });
 
+  it('breaks ties between bottleneck members: one move lifts one, the next lifts the ensemble', () => {
+    const twins = input(gpus(4), [{ name: 'a', memoryGB: 10, gmacs: 5 }, { name: 'b', memoryGB: 10, gmacs: 5 }]);
+    const start = worstFit(twins);
+    const plan = greedy(twins);
+    expect(plan.steps.map((s) => s.move)).toEqual([expect.stringMatching(/^add a on gpu2/), expect.stringMatching(/^add b on gpu3/)]);
+    expect(plan.steps[0]!.throughputAfter).toBe(start.predicted.throughput);
+    expect(plan.predicted.throughput).toBeCloseTo(2 * start.predicted.throughput, 6);
+  });
+
   it('stops at maxInstancesPerMember', () => {
     const plan = greedy(input(gpus(16), [{ name: 'big', memoryGB: 10, gmacs: 5 }], { maxInstancesPerMember: 4 }));
     expect(plan.instances).toHaveLength(4);
@@ -54,6 +63,9 @@ describe('greedy', () => {
       }
       const plan = greedy(problem);
       expectNeverLower(start, plan);
+      // Tie-breaking steps after the last step that gained over 1% are kept only if together they gain over 1%.
+      const tiesFrom = plan.steps.findLastIndex((s) => s.throughputAfter > s.throughputBefore * 1.01) + 1;
+      if (tiesFrom < plan.steps.length) expect(plan.predicted.throughput).toBeGreaterThan(plan.steps[tiesFrom]!.throughputBefore * 1.01);
       expectHonestPrediction(problem, plan);
       if (problem.latencyBudgetMs !== undefined) expectWithinBudget(problem, plan);
       // Memory always fits; cores too, unless worst-fit already had more CPU instances than cores (greedy never adds to that).
