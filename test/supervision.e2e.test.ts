@@ -51,44 +51,53 @@ async function readyWithin(client: TuttiClient, name: string, ms: number): Promi
   throw new Error(`not ready after ${ms} ms`);
 }
 
-describe('supervision under load', () => {
-  it('answers every request, correctly or with an explicit error, through kill -9 of a worker and of the combiner', async () => {
-    const clients = Array.from({ length: 4 }, () => new TuttiClient(server.endpoint, { timeoutMs: 15_000 }));
-    const outcome = { correct: 0, wrong: 0, unanswered: 0, errors: {} as Record<string, number> };
-    let running = true;
-    const lane = async (client: TuttiClient, lane: number) => {
-      for (let n = lane; running; n += 16) {
-        const row = n % split.length;
-        try {
-          const result = await client.infer({ pixels: { data: pixels.subarray(row * 64, (row + 1) * 64), shape: [1, 64] } });
-          const diff = maxAbsDiff(result.outputs.probabilities!.data as Float32Array, reference.subarray(row * 10, (row + 1) * 10));
-          if (diff < 1e-5) outcome.correct++;
-          else outcome.wrong++;
-        } catch (error) {
-          // The client's own timer firing means the server never answered: the one outcome not allowed.
-          if (/no reply from/.test((error as Error).message)) outcome.unanswered++;
-          else {
-            const code = (error as { code: string }).code;
-            outcome.errors[code] = (outcome.errors[code] ?? 0) + 1;
-          }
+/** Closed-loop load from 4 clients x 4 in flight, checking every answer; returns a stop function with the outcome. */
+function steadyLoad(): () => Promise<{ correct: number; wrong: number; unanswered: number; errors: Record<string, number> }> {
+  const clients = Array.from({ length: 4 }, () => new TuttiClient(server.endpoint, { timeoutMs: 15_000 }));
+  const outcome = { correct: 0, wrong: 0, unanswered: 0, errors: {} as Record<string, number> };
+  let running = true;
+  const lane = async (client: TuttiClient, lane: number) => {
+    for (let n = lane; running; n += 16) {
+      const row = n % split.length;
+      try {
+        const result = await client.infer({ pixels: { data: pixels.subarray(row * 64, (row + 1) * 64), shape: [1, 64] } });
+        if (maxAbsDiff(result.outputs.probabilities!.data as Float32Array, reference.subarray(row * 10, (row + 1) * 10)) < 1e-5) outcome.correct++;
+        else outcome.wrong++;
+      } catch (error) {
+        if (/no reply from/.test((error as Error).message)) outcome.unanswered++;
+        else {
+          const code = (error as { code: string }).code;
+          outcome.errors[code] = (outcome.errors[code] ?? 0) + 1;
         }
       }
-    };
-    const load = Promise.all(Array.from({ length: 16 }, (_, i) => lane(clients[i % 4]!, i)));
+    }
+  };
+  const load = Promise.all(Array.from({ length: 16 }, (_, i) => lane(clients[i % 4]!, i)));
+  return async () => {
+    running = false;
+    await load;
+    for (const client of clients) client.close();
+    return outcome;
+  };
+}
+
+describe('supervision under load', () => {
+  it('answers every request, correctly or with an explicit error, through kill -9 of a worker and of the combiner', async () => {
+    const stop = steadyLoad();
+    const probe = new TuttiClient(server.endpoint, { timeoutMs: 10_000 });
     try {
       await sleep(1_000);
       const worker = server.processes.find((p) => p.role === 'worker')!;
       everyPid.add(worker.pid);
       process.kill(worker.pid, 'SIGKILL');
-      const workerBack = await readyWithin(clients[0]!, worker.name, 15_000);
+      const workerBack = await readyWithin(probe, worker.name, 15_000);
       await sleep(1_000);
       const combiner = server.processes.find((p) => p.role === 'combiner')!;
       everyPid.add(combiner.pid);
       process.kill(combiner.pid, 'SIGKILL');
-      const combinerBack = await readyWithin(clients[0]!, 'combiner', 15_000);
+      const combinerBack = await readyWithin(probe, 'combiner', 15_000);
       await sleep(1_500);
-      running = false;
-      await load;
+      const outcome = await stop();
       console.log(`supervision: ${JSON.stringify(outcome)}; ready again ${workerBack.toFixed(0)} ms after the worker kill, ${combinerBack.toFixed(0)} ms after the combiner's; restarts ${JSON.stringify(server.restarts)}`);
       expect(outcome.unanswered).toBe(0);
       expect(outcome.wrong).toBe(0);
@@ -96,9 +105,29 @@ describe('supervision under load', () => {
       expect(server.restarts[worker.name]).toBe(1);
       expect(server.restarts.combiner).toBe(1);
     } finally {
-      running = false;
-      await load;
-      for (const client of clients) client.close();
+      probe.close();
+      await stop();
+    }
+  });
+
+  it('finds a frozen worker (SIGSTOP) by its missing heartbeats, replaces it, and loses no request', async () => {
+    const stop = steadyLoad();
+    const worker = server.processes.filter((p) => p.role === 'worker')[1]!;
+    everyPid.add(worker.pid);
+    await sleep(500);
+    process.kill(worker.pid, 'SIGSTOP');
+    const probe = new TuttiClient(server.endpoint, { timeoutMs: 10_000 });
+    try {
+      const back = await readyWithin(probe, worker.name, 20_000);
+      await sleep(1_000);
+      const outcome = await stop();
+      console.log(`frozen worker: ${JSON.stringify(outcome)}; replaced and ready ${back.toFixed(0)} ms after SIGSTOP`);
+      expect(outcome.unanswered).toBe(0);
+      expect(outcome.wrong).toBe(0);
+      expect(outcome.correct).toBeGreaterThan(100);
+    } finally {
+      probe.close();
+      await stop().catch(() => undefined);
     }
   });
 });

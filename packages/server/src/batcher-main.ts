@@ -5,6 +5,7 @@ import type { BatcherConfig, SupervisorCommand } from './config.js';
 runChild(async () => {
   const batcher = new Batcher(readConfig<BatcherConfig>('batcher'));
   batcher.onReady = () => process.send?.({ type: 'ensemble-ready' });
+  batcher.onUnresponsive = (id) => process.send?.({ type: 'worker-unresponsive', id });
   process.on('message', (command: SupervisorCommand) => {
     if (command.type === 'worker-down') batcher.workerDown(command.id);
     else if (command.type === 'combiner-down') batcher.combinerDown();

@@ -262,6 +262,8 @@ export class Batcher {
 
   /** Called the first time every member has a live instance. */
   onReady: (() => void) | undefined;
+  /** Called for a worker that missed its heartbeats, so the supervisor can kill and restart it. */
+  onUnresponsive: ((id: string) => void) | undefined;
 
   async #replyLoop(): Promise<void> {
     for await (const [headerFrame, ...reply] of this.#replies) {
@@ -282,7 +284,10 @@ export class Batcher {
   #housekeep(): void {
     const lost = this.#pool.expire(performance.now());
     if (lost.length > 0) {
-      for (const l of lost) console.error(`batcher: ${l.id} missed its heartbeats; ${l.batches.length} batch(es) go to another instance`);
+      for (const l of lost) {
+        console.error(`batcher: ${l.id} missed its heartbeats; ${l.batches.length} batch(es) go to another instance`);
+        this.onUnresponsive?.(l.id);
+      }
       this.#requeue(lost);
     }
     this.#expire();

@@ -39,6 +39,8 @@ export interface WorkerConfig {
   batchSize: number;
   /** Set for a declared device served in emulation: its profile gives the time each batch is held. */
   emulation?: MemberProfile;
+  /** A batch computing longer than this means the inference is hung: the worker exits to be restarted. */
+  hangTimeoutMs?: number;
   batches: string;
   results: string;
 }
@@ -52,7 +54,9 @@ export type ChildReport =
   /** Batcher only: every member has a live instance (sent the first time it happens). */
   | { type: 'ensemble-ready' }
   /** Batcher only: after a drain command, every accepted request has been answered. */
-  | { type: 'drained' };
+  | { type: 'drained' }
+  /** Batcher only: a worker missed its heartbeats (frozen or hung): kill it so that it restarts. */
+  | { type: 'worker-unresponsive'; id: string };
 
 /** Supervisor -> batcher: what it saw happen to the other processes. */
 export type SupervisorCommand =

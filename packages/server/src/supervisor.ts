@@ -15,7 +15,7 @@ import type { MemberProfile, Plan } from '@tutti/allocator';
 import type { Ensemble } from '@tutti/manifest';
 import { nextReport, spawnChild, stopAll, waitReady, type Child } from './children.js';
 import { defaultInstances, instancesFromPlan } from './instances.js';
-import type { BatcherConfig, CombinerConfig, ProcessConfig, SupervisorCommand, WorkerConfig } from './config.js';
+import type { BatcherConfig, ChildReport, CombinerConfig, ProcessConfig, SupervisorCommand, WorkerConfig } from './config.js';
 import { workerId } from './worker.js';
 import type { CurveConfig } from './curve.js';
 
@@ -123,12 +123,25 @@ export class Server {
       await ensembleReady;
       const server = new Server(ensemble, batcher.endpoints.client!, slots, runDir, log);
       for (const slot of slots) server.#watch(slot);
+      server.#listenToBatcher();
       return server;
     } catch (error) {
       await stopAll(slots.map((s) => s.child));
       rmSync(runDir, { recursive: true, force: true });
       throw error;
     }
+  }
+
+  /** A worker the batcher found frozen is killed; its exit then takes the usual restart path. */
+  #listenToBatcher(): void {
+    const batcher = this.#slots.find((s) => s.config.role === 'batcher')!;
+    batcher.child.process.on('message', (report: ChildReport) => {
+      if (report.type !== 'worker-unresponsive') return;
+      const slot = this.#slots.find((s) => s.config.role === 'worker' && workerId(s.config.member, s.config.instance) === report.id);
+      if (!slot || slot.child.process.exitCode !== null) return;
+      this.#log(`tutti: ${slot.name} (pid ${slot.child.pid}) stopped answering heartbeats; killing it to restart it`);
+      slot.child.process.kill('SIGKILL');
+    });
   }
 
   #command(command: SupervisorCommand): void {

@@ -33,6 +33,8 @@ type Computed = Extract<ThreadReply, { id: number }>;
 export const CREDITS = 2;
 /** Heartbeats go out this often; the batcher declares an instance dead after several are missed. */
 export const HEARTBEAT_INTERVAL_MS = 500;
+/** Default bound on one batch's compute before the worker counts as hung (emulated and real devices alike). */
+export const DEFAULT_HANG_TIMEOUT_MS = 60_000;
 
 /** The worker's ZeroMQ routing id, by which the batcher addresses it (stable across restarts). */
 export function workerId(member: string, instance: number): string {
@@ -49,6 +51,8 @@ export class PredictionWorker {
   #nextId = 0;
   #waiting = new Map<number, (reply: Computed) => void>();
   #emulated: EmulatedDevice | undefined;
+  /** When the batch being computed started (0 when idle), to notice a hung inference thread. */
+  #computingSince = 0;
 
   constructor(config: WorkerConfig) {
     this.#config = config;
@@ -75,7 +79,16 @@ export class PredictionWorker {
     const { member, instance, device } = this.#config;
     const hello: HelloHeader = { kind: HELLO, member, instance, device, credits: CREDITS };
     this.#linkQueue.send(encodeHeader(hello));
-    this.#heartbeat = setInterval(() => this.#linkQueue.send(encodeHeader({ kind: HEARTBEAT, hello })), HEARTBEAT_INTERVAL_MS);
+    const hangTimeoutMs = this.#config.hangTimeoutMs ?? DEFAULT_HANG_TIMEOUT_MS;
+    this.#heartbeat = setInterval(() => {
+      // The main thread beats even while the inference thread computes; a compute that never ends is a
+      // hang the heartbeat alone would hide, so the worker exits and the supervisor restarts it.
+      if (this.#computingSince && performance.now() - this.#computingSince > hangTimeoutMs) {
+        console.error(`worker ${this.label}: a batch has computed for over ${hangTimeoutMs} ms; exiting to be restarted`);
+        process.exit(3);
+      }
+      this.#linkQueue.send(encodeHeader({ kind: HEARTBEAT, hello }));
+    }, HEARTBEAT_INTERVAL_MS);
     void this.#loop();
   }
 
@@ -112,7 +125,9 @@ export class PredictionWorker {
         this.#linkQueue.send(encodeHeader({ kind: CREDIT, batch: header.batch }));
         continue;
       }
+      this.#computingSince = performance.now();
       const computed = await this.#compute(tensorsOf(header.inputs, frames));
+      this.#computingSince = 0;
       const emulationLagMs = this.#emulated ? await this.#holdBack(header.inputs[0]!.shape[0]!, computed.computeMs) : undefined;
       const result: ResultHeader = {
         kind: RESULT,
