@@ -40,7 +40,7 @@ const planSchema = z.strictObject({
 });
 
 export function planToJson(plan: Plan): string {
-  return `${JSON.stringify(plan, null, 2)}\n`;
+  return JSON.stringify(plan, null, 2);
 }
 
 /** What the schema cannot say: ids unique, every instance on a listed device and of a listed member, every member served. */
