@@ -101,7 +101,7 @@ async function measureHere(facts: MemberFacts, device: Device, context: Context)
     if (!started) context.emit({ ...where, type: 'start', source: 'measured', points: threadOptions.length * context.batchSizes.length });
     started = true;
   };
-  const { options } = context;
+  const { cacheDir, refresh, minRuns, minMs, maxRuns, maxMs } = context.options;
   const result = await profileMemberWithOrigin(facts.member.path, context.ensemble.inputs, {
     batchSizes: context.batchSizes,
     threadOptions,
@@ -109,12 +109,12 @@ async function measureHere(facts: MemberFacts, device: Device, context: Context)
     // Measured on this host's CPU and cached under its name, whatever the declared device is called.
     deviceName: context.hostCpu.name,
     modelSha256: await facts.sha256(),
-    ...(options.cacheDir !== undefined && { cacheDir: options.cacheDir }),
-    ...(options.refresh !== undefined && { refresh: options.refresh }),
-    ...(options.minRuns !== undefined && { minRuns: options.minRuns }),
-    ...(options.minMs !== undefined && { minMs: options.minMs }),
-    ...(options.maxRuns !== undefined && { maxRuns: options.maxRuns }),
-    ...(options.maxMs !== undefined && { maxMs: options.maxMs }),
+    cacheDir,
+    refresh,
+    minRuns,
+    minMs,
+    maxRuns,
+    maxMs,
     onProgress: (event) => {
       start();
       context.emit({ ...where, ...event });
