@@ -11,6 +11,7 @@ import { loadManifest } from '@tutti/manifest';
 import { Server } from '@tutti/server';
 import { DIGITS_DIR } from './support/ensembles.js';
 import { expectAllGone, isAlive } from './support/processes.js';
+import { combineReference, maxAbsDiff, runMembers } from './support/reference.js';
 
 const packr = new Packr({ useRecords: false });
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
@@ -64,7 +65,59 @@ function hostileFrames(): Buffer[] {
   return frames;
 }
 
+/** Frame n of the fuzz stream: random bytes, or a valid request with a few bytes mutated (seeded by n). */
+function fuzzFrame(n: number, valid: Buffer): Buffer {
+  const random = seeded(1_000_003 + n);
+  if (n % 2 === 0) return Buffer.from(Array.from({ length: Math.floor(random() * 400) }, () => Math.floor(random() * 256)));
+  const mutated = Buffer.from(valid);
+  for (let k = 0; k < 1 + Math.floor(random() * 6); k++) mutated[Math.floor(random() * mutated.length)] = Math.floor(random() * 256);
+  return mutated;
+}
+
 describe('hostile input', () => {
+  it('survives 100,000 random and mutated frames while a well-behaved client keeps getting correct answers', async () => {
+    const FRAMES = Number(process.env.TUTTI_FUZZ_FRAMES ?? 100_000);
+    const ensemble = await loadManifest(DIGITS_DIR);
+    const good = new Float32Array(64).map((_, i) => (i * 5) % 17);
+    const expected = combineReference('mean', await runMembers(ensemble.members.map((m) => m.path), good, 1), ensemble.members.map(() => 1), 10);
+    const valid = packr.pack({ id: 9, inputs: [{ name: 'pixels', datatype: 'FP32', shape: [1, 64], data: Buffer.from(good.buffer) }] });
+    const fuzzer = new Dealer({ linger: 0, receiveTimeout: 30_000 });
+    fuzzer.connect(server.endpoint);
+    const client = new TuttiClient(server.endpoint, { timeoutMs: 30_000 });
+    const codes: Record<string, number> = {};
+    let fuzzing = true;
+    const checked = { correct: 0, wrong: 0 };
+    const wellBehaved = (async () => {
+      while (fuzzing) {
+        const result = await client.infer({ pixels: { data: good, shape: [1, 64] } });
+        if (maxAbsDiff(result.outputs.probabilities!.data as Float32Array, expected) < 1e-5) checked.correct++;
+        else checked.wrong++;
+      }
+    })();
+    try {
+      const replies = (async () => {
+        for (let received = 0; received < FRAMES; received++) {
+          const reply = unpackr.unpack((await fuzzer.receive())[0]!);
+          const code = reply.error?.code ?? (reply.outputs ? 'OK' : 'OTHER');
+          codes[code] = (codes[code] ?? 0) + 1;
+        }
+      })();
+      for (let n = 0; n < FRAMES; n++) await fuzzer.send(fuzzFrame(n, valid));
+      await replies;
+    } finally {
+      fuzzing = false;
+      await wellBehaved.catch(() => undefined);
+      fuzzer.close();
+      client.close();
+    }
+    console.log(`fuzz: ${FRAMES} frames -> ${JSON.stringify(codes)}; well-behaved client ${JSON.stringify(checked)}`);
+    expect(Object.values(codes).reduce((a, b) => a + b, 0)).toBe(FRAMES);
+    expect(Object.keys(codes).filter((code) => !['INVALID_ARGUMENT', 'OK', 'RESOURCE_EXHAUSTED'].includes(code))).toEqual([]);
+    expect(checked.wrong).toBe(0);
+    expect(checked.correct).toBeGreaterThan(10);
+    for (const p of server.processes) expect(isAlive(p.pid)).toBe(true);
+  }, 300_000);
+
   it('answers every malformed frame with an error and keeps serving', async () => {
     const socket = new Dealer({ linger: 0, receiveTimeout: 10_000 });
     socket.connect(server.endpoint);
