@@ -69,7 +69,10 @@ function stepsSection(plan: Plan): string[] {
 
 export function formatPlan(plan: Plan): string {
   const { predicted } = plan;
-  const header = [`Plan for ${plan.ensemble || 'ensemble'} (${plan.strategy}): predicted ${formatRate(predicted.throughput)} rows/s, bottleneck ${predicted.bottleneck}`];
+  const limit = predicted.limitedBy
+    ? `bottleneck ${predicted.bottleneck}, limited by the ${predicted.limitedBy} it shares (its members' work fills it)`
+    : `bottleneck ${predicted.bottleneck}`;
+  const header = [`Plan for ${plan.ensemble || 'ensemble'} (${plan.strategy}): predicted ${formatRate(predicted.throughput)} rows/s, ${limit}`];
   if (plan.devices.some((d) => d.origin === 'declared')) {
     header.push('Declared devices are not measured here: their figures come from profiles (cost model or file); emulated ones are served by CPU workers holding each batch to its profiled time.');
   }

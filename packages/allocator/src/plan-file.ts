@@ -22,6 +22,7 @@ const instance = z.strictObject({ member: z.string().min(1), device: z.string().
 const prediction = z.strictObject({
   throughput: rate,
   bottleneck: z.string(),
+  limitedBy: z.string().optional(),
   members: z.array(z.strictObject({ member: z.string(), throughput: rate, batchLatencyMs: rate, instances: z.number().int().nonnegative() })),
   devices: z.array(
     z.strictObject({ device: z.string(), memoryBytes: rate, memoryCapacity: rate, cores: z.number().int().nonnegative().optional(), coresCapacity: count.optional() }),

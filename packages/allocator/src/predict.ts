@@ -1,8 +1,12 @@
 /**
- * Predicted throughput of a placement. Every input visits every member, so the ensemble goes at the
- * pace of its slowest member, whose speed is the sum of its instances'. Devices are shared: on a CPU
- * the cores are a budget split among the instances' threads (oversubscribed threads slow everyone
- * down proportionally); on a GPU the instances time-share the device, each getting 1/n of it.
+ * Predicted throughput of a placement. Every input visits every member, so at an ensemble rate of X
+ * rows/s each member processes X, split over its instances in proportion to their capacity c_i
+ * (batch / latency, alone). That bounds X three ways:
+ * - by each member's capacity: X <= C_m = sum of c_i over its instances;
+ * - by each CPU's cores: an instance busy a fraction X / C_m of the time keeps t_i threads busy, so
+ *   X * sum(t_i / C_m(i)) <= cores. Work-conserving: a fast member that waits for the slow one leaves
+ *   its cores to it, which is what the OS scheduler does with oversubscribed threads;
+ * - by each GPU's time: X * sum(1 / C_m(i)) <= 1 (sessions mostly run one after another on a GPU).
  * The greedy search calls this for every neighbour, so it makes one pass over the instances.
  */
 import { latencyOf } from './profiles.js';
@@ -66,20 +70,45 @@ export function predict(input: AllocationInput, instances: readonly Instance[]):
   const byDevice = loads(input, instances);
   const shares = sharesOf(input, byDevice);
   const byMember = new Map<string, MemberPrediction>(input.members.map((member) => [member, { member, throughput: 0, batchLatencyMs: 0, instances: 0 }]));
-  for (const instance of instances) {
-    const prediction = byMember.get(instance.member);
+  const capacities = instances.map((instance) => {
     const profile = input.profiles[instance.member]?.[instance.device];
-    const share = shares.get(instance.device) ?? 0;
-    if (!prediction || !profile || share === 0) continue;
-    const latencyMs = latencyOf(profile, instance.batch, instance.threads);
-    if (latencyMs !== undefined && latencyMs > 0) prediction.throughput += ((instance.batch * 1000) / latencyMs) * share;
-    prediction.batchLatencyMs = Math.max(prediction.batchLatencyMs, (latencyMs ?? Infinity) / share);
-    prediction.instances++;
+    const latencyMs = profile && latencyOf(profile, instance.batch, instance.threads);
+    const prediction = byMember.get(instance.member);
+    const capacity = latencyMs && latencyMs > 0 ? (instance.batch * 1000) / latencyMs : 0;
+    if (prediction) {
+      prediction.throughput += capacity;
+      // Reported latency: a batch's time when every instance on the device is busy at once (the worst case).
+      prediction.batchLatencyMs = Math.max(prediction.batchLatencyMs, (latencyMs ?? Infinity) / (shares.get(instance.device) || 1));
+      prediction.instances++;
+    }
+    return capacity;
+  });
+  // The work each device does per ensemble row, against what it has: its bound on the ensemble rate.
+  const work = new Map<string, number>();
+  instances.forEach((instance, k) => {
+    const device = input.devices.find((d) => d.id === instance.device);
+    const memberCapacity = byMember.get(instance.member)?.throughput ?? 0;
+    if (!device || capacities[k] === 0 || memberCapacity === 0) return;
+    work.set(device.id, (work.get(device.id) ?? 0) + (device.kind === 'cpu' ? instance.threads : 1) / memberCapacity);
+  });
+  const bounds = new Map(input.devices.filter((d) => work.has(d.id)).map((d) => [d.id, (d.kind === 'cpu' ? (d.cores ?? 1) : 1) / work.get(d.id)!]));
+  // A member goes no faster than its capacity, nor than the devices it shares allow.
+  const limits = new Map<string, string>();
+  for (const instance of instances) {
+    const member = byMember.get(instance.member);
+    const bound = bounds.get(instance.device);
+    if (member && bound !== undefined && bound < member.throughput * (1 - 1e-9)) {
+      member.throughput = bound;
+      limits.set(member.member, instance.device);
+    }
   }
   const members = [...byMember.values()];
   let bottleneck = members[0]!;
   for (const m of members) if (m.throughput < bottleneck.throughput) bottleneck = m;
-  return { throughput: bottleneck.throughput, bottleneck: bottleneck.member, members, devices: usageOf(input, byDevice) };
+  const prediction: Prediction = { throughput: bottleneck.throughput, bottleneck: bottleneck.member, members, devices: usageOf(input, byDevice) };
+  const limitedBy = limits.get(bottleneck.member);
+  if (limitedBy) prediction.limitedBy = limitedBy;
+  return prediction;
 }
 
 /** Whether a placement fits: memory on every device, and CPU threads within the cores. */

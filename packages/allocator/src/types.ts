@@ -99,7 +99,10 @@ export interface DeviceUsage {
 export interface Prediction {
   /** Rows per second of the whole ensemble: the minimum over members (every input visits every member). */
   throughput: number;
+  /** The member with the least capacity (where another instance would help first). */
   bottleneck: string;
+  /** Set when a shared device, not a member's capacity, limits the ensemble: its id. */
+  limitedBy?: string;
   members: MemberPrediction[];
   devices: DeviceUsage[];
 }

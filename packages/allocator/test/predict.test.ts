@@ -16,11 +16,16 @@ describe('predict', () => {
       { member: 'slow', device: 'gpu0', batch: 32, threads: 1 },
     ];
     const prediction = predict(problem, instances);
-    const slow = alone('slow', 'cpu', 8, 2) + alone('slow', 'gpu0', 32, 1);
-    const fast = alone('fast', 'cpu', 8, 2);
-    expect(prediction.members.map((m) => m.throughput)).toEqual([fast, slow]);
-    expect(prediction.throughput).toBe(Math.min(fast, slow));
-    expect(prediction.bottleneck).toBe(fast < slow ? 'fast' : 'slow');
+    const slowCapacity = alone('slow', 'cpu', 8, 2) + alone('slow', 'gpu0', 32, 1);
+    const fastCapacity = alone('fast', 'cpu', 8, 2);
+    // The 4-core CPU bounds the rate to cores / sum(threads / member capacity).
+    const cpuBound = 4 / (2 / fastCapacity + 2 / slowCapacity);
+    const gpuBound = slowCapacity; // one instance on gpu0: X / slowCapacity <= 1
+    const fast = Math.min(fastCapacity, cpuBound);
+    const slow = Math.min(slowCapacity, cpuBound, gpuBound);
+    expect(prediction.members[0]!.throughput).toBeCloseTo(fast, 9);
+    expect(prediction.members[1]!.throughput).toBeCloseTo(slow, 9);
+    expect(prediction.throughput).toBeCloseTo(Math.min(fast, slow), 9);
     expect(prediction.members[1]!.instances).toBe(2);
   });
 
@@ -52,8 +57,18 @@ describe('predict', () => {
       { member: 'fast', device: 'gpu0', batch: 32, threads: 1 },
       { member: 'slow', device: 'gpu0', batch: 32, threads: 1 },
     ]);
-    expect(shared.members[0]!.throughput).toBeCloseTo(alone('fast', 'gpu0', 32, 1) / 2, 9);
-    expect(shared.members[1]!.throughput).toBeCloseTo(alone('slow', 'gpu0', 32, 1) / 2, 9);
+    // The GPU's time is the limit for both: X (1/c_fast + 1/c_slow) = 1.
+    const both = 1 / (1 / alone('fast', 'gpu0', 32, 1) + 1 / alone('slow', 'gpu0', 32, 1));
+    expect(shared.throughput).toBeCloseTo(both, 9);
+    expect(shared.limitedBy).toBe('gpu0');
+    // Two instances of one member on one GPU are worth one.
+    const twice = predict(problem, [
+      { member: 'fast', device: 'gpu0', batch: 32, threads: 1 },
+      { member: 'fast', device: 'gpu0', batch: 32, threads: 1 },
+      { member: 'slow', device: 'gpu1', batch: 32, threads: 1 },
+    ]);
+    expect(twice.members[0]!.throughput).toBeCloseTo(alone('fast', 'gpu0', 32, 1), 9);
+    expect(twice.throughput).toBeLessThanOrEqual(alone('fast', 'gpu0', 32, 1) * (1 + 1e-9));
   });
 
   it('flags memory over capacity', () => {

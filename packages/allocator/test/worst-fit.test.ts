@@ -46,9 +46,10 @@ describe('worst-fit settings', () => {
     const plan = worstFit(problem);
     expect(plan.instances.map((i) => i.threads)).toEqual([1, 1, 1, 1]);
     expect(plan.predicted.devices[0]).toMatchObject({ cores: 4, coresCapacity: 2 });
-    // 4 threads on 2 cores: each instance gets half its own speed.
-    const { batch } = plan.instances[0]!;
-    expect(plan.predicted.members[0]!.throughput).toBeCloseTo(instanceThroughput(problem.profiles.a!.cpu!, batch, 1)! / 2, 9);
+    // 4 one-thread instances on 2 cores, work-conserving: X * sum(1 / c_i) = 2 cores.
+    const capacities = plan.instances.map((i) => instanceThroughput(problem.profiles[i.member]!.cpu!, i.batch, 1)!);
+    expect(plan.predicted.throughput).toBeCloseTo(2 / capacities.reduce((sum, c) => sum + 1 / c, 0), 9);
+    expect(plan.predicted.limitedBy).toBe('cpu');
   });
 
   it('splits the cores as evenly as possible among the CPU instances', () => {
