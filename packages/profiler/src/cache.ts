@@ -17,7 +17,7 @@ import { deviceIdPrefix } from './devices/devices-file.js';
 import { memberProfileSchema } from './profile-schema.js';
 
 /** Bumped when what a cached profile means changes (how it is measured), so old files are not reused. */
-const CACHE_FORMAT = 1;
+const CACHE_FORMAT = 2;
 
 export interface ProfileKey {
   modelSha256: string;

@@ -8,7 +8,7 @@
  *   - a detected GPU: skipped (measuring on a GPU is not implemented); give its profiles in a file.
  */
 import { readFile } from 'node:fs/promises';
-import { costModelProfile, type Device, type MemberProfile, type ProfilePoint } from '@tutti/allocator';
+import { costModelProfile, type Device, type MemberProfile } from '@tutti/allocator';
 import type { Ensemble, EnsembleMember } from '@tutti/manifest';
 import { countModelCost } from '@tutti/onnx';
 import { TuttiError } from '@tutti/protocol';
@@ -16,7 +16,7 @@ import { detectCpu } from './devices/detect.js';
 import type { RunLimits } from './measure/timing.js';
 import { defaultBatchSizes, defaultThreadOptions, distinctAscending } from './options.js';
 import { findProfile, loadProfileFile, type EnsembleProfiles } from './profile-file.js';
-import { profileMemberWithOrigin } from './profile-member.js';
+import { profileMemberWithOrigin, type MeasureEvent } from './profile-member.js';
 import { fileSha256 } from './sha256.js';
 
 /** Where a profile came from: measured now, the cache of earlier measurements, the cost model, a profile file. */
@@ -25,8 +25,7 @@ export type ProfileSource = 'measured' | 'cache' | 'cost-model' | 'file';
 type Where = { member: string; device: string };
 export type ProfileEvent =
   | (Where & { type: 'start'; source: ProfileSource; points: number })
-  | (Where & { type: 'memory'; bytes: number; processBaselineBytes: number })
-  | (Where & { type: 'point'; point: ProfilePoint; done: number; total: number })
+  | (Where & MeasureEvent)
   | (Where & { type: 'done'; source: ProfileSource; seconds: number; profile: MemberProfile })
   | (Where & { type: 'skipped'; reason: string });
 
@@ -101,7 +100,7 @@ async function measureHere(facts: MemberFacts, device: Device, context: Context)
     if (!started) context.emit({ ...where, type: 'start', source: 'measured', points: threadOptions.length * context.batchSizes.length });
     started = true;
   };
-  const { cacheDir, refresh, minRuns, minMs, maxRuns, maxMs } = context.options;
+  const { cacheDir, refresh, minRuns, minMs, maxRuns, maxMs, rounds } = context.options;
   const result = await profileMemberWithOrigin(facts.member.path, context.ensemble.inputs, {
     batchSizes: context.batchSizes,
     threadOptions,
@@ -115,6 +114,7 @@ async function measureHere(facts: MemberFacts, device: Device, context: Context)
     minMs,
     maxRuns,
     maxMs,
+    rounds,
     onProgress: (event) => {
       start();
       context.emit({ ...where, ...event });

@@ -77,6 +77,7 @@ export async function profileMemberWithOrigin(modelPath: string, inputs: TensorS
     minMs: options.minMs ?? DEFAULT_RUN_LIMITS.minMs,
     maxRuns: options.maxRuns ?? DEFAULT_RUN_LIMITS.maxRuns,
     maxMs: options.maxMs ?? DEFAULT_RUN_LIMITS.maxMs,
+    rounds: options.rounds ?? DEFAULT_RUN_LIMITS.rounds,
   };
   const measured = await measureInChild(
     { modelPath: path.resolve(modelPath), inputs, batchSizes: key.batchSizes, threadOptions: key.threadOptions, limits },

@@ -24,7 +24,7 @@ function busyHostNote(): string | undefined {
   return `note: load average ${load.toFixed(1)} on ${os.availableParallelism()} cores: other processes are running, so measurements may come out slow and erratic (measure again later with --refresh)`;
 }
 
-const BAR_FORMAT = '{member} on {device} [{bar}] {value}/{total} points {detail}';
+const BAR_FORMAT = '{member} on {device} [{bar}] {percentage}% {detail}';
 
 function lineFor(event: ProfileEvent): string | undefined {
   if (event.type === 'skipped') return `${event.member} on ${event.device}: skipped: ${event.reason}`;
@@ -74,8 +74,10 @@ function barReporter(stream: NodeJS.WriteStream): ProgressReporter {
       bar.start(event.points, 0, { member: event.member, device: event.device, detail: 'loading' });
     } else if (event.type === 'memory') {
       bar?.update({ detail: `${formatBytes(event.bytes)} per instance` });
-    } else if (event.type === 'point') {
-      bar?.update(event.done, { detail: `batch ${event.point.batch}, ${event.point.threads} thread(s): ${event.point.latencyMs.toFixed(2)} ms` });
+    } else if (event.type === 'progress') {
+      // Each point is measured in rounds (see measure/timing.ts): the bar counts rounds.
+      bar?.setTotal(event.total);
+      bar?.update(event.done, { detail: `batch ${event.batch}, ${event.threads} thread(s): ${event.roundMedianMs.toFixed(2)} ms` });
     } else if (event.type === 'done' && event.source === 'measured') {
       bar?.update({ detail: `done in ${event.seconds.toFixed(1)} s` });
       stop();

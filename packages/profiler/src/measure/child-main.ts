@@ -3,10 +3,11 @@
  * holding one session, and so the caller's heap and threads stay out of the timings. Reports each
  * figure as soon as it has it (see messages.ts), then exits.
  */
+import type { ProfilePoint } from '@tutti/allocator';
 import { ModelSession } from '@tutti/runtime';
 import type { ChildMessage, MeasureRequest } from './messages.js';
-import { randomInputs } from './random-inputs.js';
-import { timeRuns } from './timing.js';
+import { firstRows, randomInputs } from './random-inputs.js';
+import { roundLimits, timeRuns } from './timing.js';
 
 const request = JSON.parse(process.argv[2] ?? '{}') as MeasureRequest;
 
@@ -32,15 +33,33 @@ async function measureMemory(): Promise<void> {
   await send({ type: 'memory', baselineRssBytes, loadedRssBytes });
 }
 
+/** Every (threads, batch) point once per round, so each point's rounds are spread over the whole measurement. */
 async function measureLatencies(): Promise<void> {
-  for (const threads of request.threadOptions) {
-    const session = await ModelSession.load(request.modelPath, { intraOpThreads: threads });
-    for (const batch of request.batchSizes) {
-      const inputs = randomInputs(request.inputs, batch);
-      const timed = await timeRuns(() => session.run(inputs), request.limits);
-      await send({ type: 'point', point: { batch, threads, latencyMs: Number(timed.medianMs.toFixed(4)) }, runs: timed.runs });
+  const sessions: { threads: number; session: ModelSession }[] = [];
+  for (const threads of request.threadOptions) sessions.push({ threads, session: await ModelSession.load(request.modelPath, { intraOpThreads: threads }) });
+  const inputs = randomInputs(request.inputs, Math.max(...request.batchSizes));
+  const perRound = roundLimits(request.limits);
+  const rounds = Math.max(1, Math.floor(request.limits.rounds));
+  const roundMedians = new Map<string, number[]>();
+  const total = rounds * sessions.length * request.batchSizes.length;
+  let done = 0;
+  for (let round = 0; round < rounds; round++) {
+    for (const { threads, session } of sessions) {
+      for (const batch of request.batchSizes) {
+        const batchInputs = firstRows(inputs, batch);
+        const timed = await timeRuns(() => session.run(batchInputs), perRound, { warmUp: round === 0 });
+        const key = `${threads}/${batch}`;
+        roundMedians.set(key, [...(roundMedians.get(key) ?? []), timed.medianMs]);
+        await send({ type: 'progress', batch, threads, roundMedianMs: timed.medianMs, done: ++done, total });
+      }
     }
+  }
+  for (const { threads, session } of sessions) {
     await session.close();
+    for (const batch of request.batchSizes) {
+      const point: ProfilePoint = { batch, threads, latencyMs: Number(Math.min(...roundMedians.get(`${threads}/${batch}`)!).toFixed(4)) };
+      await send({ type: 'point', point });
+    }
   }
 }
 

@@ -11,6 +11,9 @@ const STDERR_TAIL_CHARS = 2000;
 
 export type MeasureEvent =
   | { type: 'memory'; bytes: number; processBaselineBytes: number }
+  /** One round of one point measured (see timing.ts): `done` of `total` rounds. */
+  | { type: 'progress'; batch: number; threads: number; roundMedianMs: number; done: number; total: number }
+  /** A point's latency, once all its rounds are done: `done` of `total` points. */
   | { type: 'point'; point: ProfilePoint; done: number; total: number };
 
 export interface Measurement {
@@ -38,6 +41,8 @@ export function measureInChild(request: MeasureRequest, onEvent: (event: Measure
     if (message.type === 'memory') {
       memory = { bytes: Math.max(0, message.loadedRssBytes - message.baselineRssBytes), baseline: message.baselineRssBytes };
       onEvent({ type: 'memory', bytes: memory.bytes, processBaselineBytes: memory.baseline });
+    } else if (message.type === 'progress') {
+      onEvent(message);
     } else if (message.type === 'point') {
       points.push(message.point);
       onEvent({ type: 'point', point: message.point, done: points.length, total });

@@ -21,6 +21,9 @@ export type ChildMessage =
       /** RSS after creating the session and running one batch of the largest size. */
       loadedRssBytes: number;
     }
-  | { type: 'point'; point: ProfilePoint; runs: number }
+  /** One round of one point done: `done` of `total` (points x rounds). */
+  | { type: 'progress'; batch: number; threads: number; roundMedianMs: number; done: number; total: number }
+  /** A point's final latency, sent once every round is done. */
+  | { type: 'point'; point: ProfilePoint }
   | { type: 'done' }
   | { type: 'failed'; error: string };

@@ -54,3 +54,11 @@ export function randomInputs(specs: readonly TensorSpec[], batch: number): WireT
     return { name: spec.name, datatype: spec.datatype, shape, data: randomValues(spec.datatype, elementCount(shape)) };
   });
 }
+
+/** The first `batch` rows of larger inputs, as views (the batch axis is first and rows are contiguous). */
+export function firstRows(inputs: readonly WireTensor[], batch: number): WireTensor[] {
+  return inputs.map((input) => {
+    const rowBytes = input.data.byteLength / input.shape[0]!;
+    return { ...input, shape: [batch, ...input.shape.slice(1)], data: input.data.subarray(0, batch * rowBytes) };
+  });
+}

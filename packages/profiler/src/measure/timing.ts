@@ -1,22 +1,28 @@
-/** Timing repeated runs: a warm-up, then enough runs for a stable median, within bounds. */
+/**
+ * Timing repeated runs. A point's runs are split into rounds spread over the whole measurement of
+ * its thread count, and its latency is the lowest of the rounds' medians: a burst of work from
+ * another process (a test suite, a build) then spoils one round rather than the figure, while a
+ * median within each round still ignores single slow runs.
+ */
 
 export interface RunLimits {
-  /** At least this many timed runs (default 5)... */
+  /** At least this many timed runs per point, over all rounds (default 5)... */
   minRuns: number;
   /** ...and at least this long in timed runs, in ms (default 300). */
   minMs: number;
-  /** Never more timed runs than this: bounds very fast models (default 20000). */
+  /** Never more timed runs than this per point: bounds very fast models (default 20000). */
   maxRuns: number;
-  /** Stop past this many ms once 3 runs are in, even below minRuns: bounds very slow models (default 10 s). */
+  /** Past this many ms a round stops after its first run, even below minRuns: bounds very slow models (default 10 s). */
   maxMs: number;
+  /** Rounds per point (default 3). */
+  rounds: number;
 }
 
-export const DEFAULT_RUN_LIMITS: RunLimits = { minRuns: 5, minMs: 300, maxRuns: 20_000, maxMs: 10_000 };
+export const DEFAULT_RUN_LIMITS: RunLimits = { minRuns: 5, minMs: 300, maxRuns: 20_000, maxMs: 10_000, rounds: 3 };
 
 /** Warm-up: the first runs allocate buffers and fault pages in; a few tens of ms settles them. */
 const WARM_UP_MS = 30;
 const WARM_UP_MAX_RUNS = 200;
-const RUNS_BEFORE_TIME_CAP = 3;
 
 export function median(values: readonly number[]): number {
   if (values.length === 0) throw new RangeError('median of no values');
@@ -25,19 +31,35 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
+/** One round's share of a point's limits. */
+export function roundLimits(limits: RunLimits): RunLimits {
+  const rounds = Math.max(1, Math.floor(limits.rounds));
+  return {
+    minRuns: Math.ceil(limits.minRuns / rounds),
+    minMs: limits.minMs / rounds,
+    maxRuns: Math.max(1, Math.ceil(limits.maxRuns / rounds)),
+    maxMs: limits.maxMs / rounds,
+    rounds: 1,
+  };
+}
+
 export interface Timed {
   /** Median latency of one run, ms. */
   medianMs: number;
   runs: number;
 }
 
-/** Runs `run` after a warm-up until the limits are met; the median of the timed runs. */
-export async function timeRuns(run: () => Promise<unknown>, limits: RunLimits = DEFAULT_RUN_LIMITS): Promise<Timed> {
-  const warmUpStart = performance.now();
+async function warmUp(run: () => Promise<unknown>): Promise<void> {
+  const start = performance.now();
   for (let runs = 0; runs < WARM_UP_MAX_RUNS; runs++) {
     await run();
-    if (performance.now() - warmUpStart >= WARM_UP_MS) break;
+    if (performance.now() - start >= WARM_UP_MS) break;
   }
+}
+
+/** Runs `run` (after a warm-up when asked) until the limits are met; the median of the timed runs. */
+export async function timeRuns(run: () => Promise<unknown>, limits: RunLimits, options: { warmUp: boolean }): Promise<Timed> {
+  if (options.warmUp) await warmUp(run);
   const times: number[] = [];
   const start = performance.now();
   for (;;) {
@@ -47,8 +69,7 @@ export async function timeRuns(run: () => Promise<unknown>, limits: RunLimits = 
     times.push(after - before);
     const elapsed = after - start;
     if (times.length >= limits.minRuns && elapsed >= limits.minMs) break;
-    if (times.length >= limits.maxRuns) break;
-    if (elapsed >= limits.maxMs && times.length >= RUNS_BEFORE_TIME_CAP) break;
+    if (times.length >= limits.maxRuns || elapsed >= limits.maxMs) break;
   }
   return { medianMs: median(times), runs: times.length };
 }
