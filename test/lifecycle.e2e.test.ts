@@ -35,7 +35,7 @@ function childrenOf(pid: number): number[] {
 
 /** Starts `tutti serve` and resolves with its process and the pids it prints once ready. */
 async function serveCli(endpoint = 'tcp://127.0.0.1:0'): Promise<{ cli: ChildProcess; pids: number[]; endpoint: string }> {
-  const cli = spawn(process.execPath, [TUTTI, 'serve', DIGITS_DIR, '--endpoint', endpoint, '--one-per-member'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const cli = spawn(process.execPath, [TUTTI, 'serve', DIGITS_DIR, '--endpoint', endpoint, '--one-per-member', '--metrics-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   started.push(cli);
   let out = '';
   await new Promise<void>((resolve, reject) => {

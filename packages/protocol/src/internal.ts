@@ -51,6 +51,8 @@ export interface PlanPart {
   partial: boolean;
   /** Absolute deadline in ms since epoch, or 0 for none. */
   deadline: number;
+  /** When the request reached the batcher (ms since epoch, sub-ms precision), for latency metrics. */
+  arrivedAt: number;
 }
 
 export interface PlanHeader {

@@ -41,6 +41,7 @@ import type { BatcherConfig } from './config.js';
 import { SendQueue } from './send-queue.js';
 import { WorkerPool, type Lost } from './worker-pool.js';
 import { ZapHandler } from './curve.js';
+import { batchRows, inferencesTotal, instancesGauge, pendingRequests, queueSeconds, readyGauge, refusedClientsTotal, requestsTotal } from './metrics.js';
 
 interface Pending extends Queued {
   envelope: Buffer[];
@@ -116,9 +117,10 @@ export class Batcher {
     this.#plans.connect(this.#config.combiner.input);
     this.#replies.connect(this.#config.combiner.replies);
     if (this.#config.curve) {
-      this.#zap = new ZapHandler(this.#config.curve.allowedClients, (key, address) =>
-        console.error(`batcher: refused client key ${key} from ${address} (${this.#zap!.refused} refused so far)`),
-      );
+      this.#zap = new ZapHandler(this.#config.curve.allowedClients, (key, address) => {
+        refusedClientsTotal.inc();
+        console.error(`batcher: refused client key ${key} from ${address} (${this.#zap!.refused} refused so far)`);
+      });
       await this.#zap.start();
     } else if (!/^(tcp:\/\/(127\.0\.0\.1|localhost|\[::1\]):|ipc:)/.test(this.#config.clientEndpoint)) {
       console.error(`batcher: WARNING: ${this.#config.clientEndpoint} is reachable from other hosts without CurveZMQ; anyone who can connect is served`);
@@ -136,15 +138,18 @@ export class Batcher {
   workerDown(id: string): void {
     const lost = this.#pool.drop(id);
     if (lost) this.#requeue([lost]);
+    this.#updateGauges();
   }
 
   combinerDown(): void {
     this.#combinerUp = false;
+    this.#updateGauges();
   }
 
   /** A new combiner knows nothing: every batch not fully answered is planned and computed again. */
   combinerRestarted(): void {
     this.#combinerUp = true;
+    this.#updateGauges();
     this.#resend = [];
     for (const [batch, flight] of this.#inFlight) {
       this.#pool.forget(batch);
@@ -174,14 +179,20 @@ export class Batcher {
       const payload = frames[frames.length - 1]!;
       const envelope = frames.slice(0, -1);
       let id: RequestId | null = null;
+      let op = 'unknown';
       try {
         const message = decodeMessage(payload);
         id = requestIdOf(message);
         const request = parseRequest(message);
+        op = request.op;
         if (request.op === 'infer') this.#enqueue(envelope, request);
-        else this.#reply(envelope, encodeMessage(request.op === 'health' ? { id, live: true, ready: this.ready } : this.#metadata(request.id)));
+        else {
+          this.#reply(envelope, encodeMessage(request.op === 'health' ? { id, live: true, ready: this.ready } : this.#metadata(request.id)));
+          requestsTotal.inc({ op, outcome: 'ok' });
+        }
       } catch (error) {
         this.#reply(envelope, encodeErrorOf(id, error));
+        requestsTotal.inc({ op, outcome: (error as { code?: string }).code ?? 'INTERNAL' });
       }
     }
   }
@@ -194,18 +205,21 @@ export class Batcher {
   #enqueue(envelope: Buffer[], request: InferRequest): void {
     if (this.#draining) {
       this.#reply(envelope, encodeError(request.id, 'UNAVAILABLE', 'the server is stopping; retry against another replica or after its restart'));
+      requestsTotal.inc({ op: 'infer', outcome: 'UNAVAILABLE' });
       return;
     }
     // Before the ensemble was ever ready, say so; later, a member restarting only delays requests.
     if (!this.#everReady && !this.ready) {
       const missing = this.#pool.missingMembers();
       this.#reply(envelope, encodeError(request.id, 'UNAVAILABLE', `the ensemble is starting (waiting for ${missing.length ? missing.join(', ') : 'the combiner'}); retry shortly`));
+      requestsTotal.inc({ op: 'infer', outcome: 'UNAVAILABLE' });
       return;
     }
     const { tensors, batchSize } = checkInferInputs(request.inputs, this.#ensemble.inputs, this.#ensemble.batching.maxBatchSize);
     const { maxQueue } = this.#ensemble.batching;
     if (this.#policy.pendingRequests >= maxQueue) {
       this.#reply(envelope, encodeError(request.id, 'RESOURCE_EXHAUSTED', `server overloaded: ${maxQueue} requests already wait for a batch; retry later`));
+      requestsTotal.inc({ op: 'infer', outcome: 'RESOURCE_EXHAUSTED' });
       return;
     }
     const timeout = request.parameters.timeout_ms ?? this.#config.defaultTimeoutMs;
@@ -219,6 +233,8 @@ export class Batcher {
       partial: request.parameters.partial === true,
       deadline: Date.now() + timeout,
     });
+    requestsTotal.inc({ op: 'infer', outcome: 'accepted' });
+    pendingRequests.set(this.#policy.pendingRequests);
     this.#wakeDispatcher?.();
   }
 
@@ -254,6 +270,7 @@ export class Batcher {
   #hello(id: string, info: HelloHeader, now: number): void {
     const lost = this.#pool.hello(id, info, now);
     if (lost) this.#requeue([lost]);
+    this.#updateGauges();
     if (this.ready && !this.#everReady) {
       this.#everReady = true;
       this.onReady?.();
@@ -281,7 +298,15 @@ export class Batcher {
     }
   }
 
+  /** Live instances per member and device, and readiness, as gauges. */
+  #updateGauges(): void {
+    instancesGauge.reset();
+    for (const instance of this.#pool.instances()) instancesGauge.inc({ member: instance.member, device: instance.device });
+    readyGauge.set(this.ready ? 1 : 0);
+  }
+
   #housekeep(): void {
+    this.#updateGauges();
     const lost = this.#pool.expire(performance.now());
     if (lost.length > 0) {
       for (const l of lost) {
@@ -349,7 +374,9 @@ export class Batcher {
     const now = Date.now();
     for (const item of this.#policy.removeWhere((p) => p.deadline <= now)) {
       this.#reply(item.envelope, encodeError(item.id, 'DEADLINE_EXCEEDED', `request ${item.id} waited in the queue past its timeout`));
+      inferencesTotal.inc({ outcome: 'DEADLINE_EXCEEDED' });
     }
+    pendingRequests.set(this.#policy.pendingRequests);
     this.#checkDrained();
   }
 
@@ -361,12 +388,25 @@ export class Batcher {
       batch,
       size: 0,
       parts: items.map((item, index) => {
-        const part = { index, envelope: item.envelope, id: item.id, offset, count: item.rows, members: item.members, partial: item.partial, deadline: item.deadline };
+        const part = {
+          index,
+          envelope: item.envelope,
+          id: item.id,
+          offset,
+          count: item.rows,
+          members: item.members,
+          partial: item.partial,
+          deadline: item.deadline,
+          arrivedAt: performance.timeOrigin + item.arrivedAt,
+        };
+        queueSeconds.observe((performance.now() - item.arrivedAt) / 1000);
         offset += item.rows;
         return part;
       }),
     };
     plan.size = offset;
+    batchRows.observe(offset);
+    pendingRequests.set(this.#policy.pendingRequests);
     const inputs = this.#ensemble.inputs.map((spec, index): WireTensor => {
       const first = items[0]!.tensors[index]!;
       // One request: its bytes go out as received. Several: one copy into the batch buffer.

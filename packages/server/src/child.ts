@@ -3,7 +3,8 @@
  * supervisor, and stop cleanly on SIGTERM/SIGINT or when the supervisor goes away (its IPC channel
  * disconnects), so that no process outlives the server, even after a kill -9 of the supervisor.
  */
-import type { ChildReport, ProcessConfig } from './config.js';
+import type { ChildReport, ProcessConfig, SupervisorCommand } from './config.js';
+import { registry } from './metrics.js';
 
 export interface Running {
   close(): Promise<void>;
@@ -37,6 +38,10 @@ export function runChild(start: () => Promise<{ running: Running; endpoints?: Re
   // Ctrl-C in a terminal signals the whole process group: the supervisor decides (it drains first).
   process.on('SIGINT', () => {});
   process.on('disconnect', () => void stop(0));
+  process.on('message', (command: SupervisorCommand) => {
+    if (command.type !== 'metrics') return;
+    void registry.getMetricsAsJSON().then((data) => report({ type: 'metrics', id: command.id, data }));
+  });
   start().then(
     (started) => {
       running = started.running;

@@ -12,6 +12,7 @@ import { BatchAssembler, type CompleteBatch } from './batch-assembly.js';
 import type { CombinerConfig } from './config.js';
 import { combineInputOf, encodeDeadline, encodeFailure, encodeReplies, withReplyHeader } from './replies.js';
 import { SendQueue } from './send-queue.js';
+import { combineSeconds, inferencesTotal, requestSeconds } from './metrics.js';
 
 type Apply = (input: CombineInput) => CombineOutput | Promise<CombineOutput>;
 
@@ -91,15 +92,18 @@ export class Combiner {
       if (!open.unanswered.has(part.index) || !part.deadline) continue;
       if (part.deadline > now) next = Math.min(next, part.deadline);
       else if (part.partial) void this.#answerPartially(open.plan, part);
-      else this.#answer(batch, part.index, encodeDeadline(part));
+      else this.#answer(batch, part, encodeDeadline(part), 'DEADLINE_EXCEEDED');
     }
     if (this.#open.has(batch) && Number.isFinite(next)) open.timer = setTimeout(() => this.#watchDeadlines(batch), next - now);
   }
 
   /** Sends one request's reply, once: a part already answered (by its deadline) is not answered again. */
-  #answer(batch: number, index: number, frames: Buffer[]): void {
+  #answer(batch: number, part: PlanPart, frames: Buffer[], outcome: string): void {
+    const index = part.index;
     const open = this.#open.get(batch);
     if (!open || !open.unanswered.delete(index)) return;
+    inferencesTotal.inc({ outcome });
+    requestSeconds.observe((performance.timeOrigin + performance.now() - part.arrivedAt) / 1000);
     const last = open.unanswered.size === 0;
     if (last) {
       clearTimeout(open.timer);
@@ -113,7 +117,7 @@ export class Combiner {
   async #answerPartially(plan: PlanHeader, part: PlanPart): Promise<void> {
     const results = this.#assembler.resultsSoFar(plan.batch);
     if (results.length === 0) {
-      this.#answer(plan.batch, part.index, encodeDeadline(part));
+      this.#answer(plan.batch, part, encodeDeadline(part), 'DEADLINE_EXCEEDED');
       return;
     }
     const batch: CompleteBatch = { plan: { ...plan, parts: [part] }, results };
@@ -121,29 +125,32 @@ export class Combiner {
       const input = combineInputOf(this.#ensemble, batch);
       const combined = await this.#apply!(input);
       // now = 0: this part is answered at its deadline on purpose, not refused for passing it.
-      this.#answer(plan.batch, part.index, encodeReplies(this.#ensemble, batch, input, combined, 0)[0]!);
+      this.#answer(plan.batch, part, encodeReplies(this.#ensemble, batch, input, combined, 0)[0]!, 'partial');
     } catch (error) {
-      this.#answer(plan.batch, part.index, encodeFailure(batch, 'INTERNAL', `combination rule failed: ${(error as Error).message}`)[0]!);
+      this.#answer(plan.batch, part, encodeFailure(batch, 'INTERNAL', `combination rule failed: ${(error as Error).message}`)[0]!, 'INTERNAL');
     }
   }
 
   async #combine(batch: CompleteBatch): Promise<void> {
     const failed = batch.results.find((r) => r.error !== undefined);
     if (failed) {
-      this.#sendAll(batch, encodeFailure(batch, 'INTERNAL', `member "${failed.member}" failed on this batch: ${failed.error}`));
+      this.#sendAll(batch, encodeFailure(batch, 'INTERNAL', `member "${failed.member}" failed on this batch: ${failed.error}`), 'INTERNAL');
       return;
     }
     try {
       const input = combineInputOf(this.#ensemble, batch);
+      const started = performance.now();
       const combined = await this.#apply!(input);
-      this.#sendAll(batch, encodeReplies(this.#ensemble, batch, input, combined, Date.now()));
+      combineSeconds.observe((performance.now() - started) / 1000);
+      const now = Date.now();
+      this.#sendAll(batch, encodeReplies(this.#ensemble, batch, input, combined, now), (part) => (part.deadline && now > part.deadline ? 'DEADLINE_EXCEEDED' : 'ok'));
     } catch (error) {
-      this.#sendAll(batch, encodeFailure(batch, 'INTERNAL', `combination rule failed: ${(error as Error).message}`));
+      this.#sendAll(batch, encodeFailure(batch, 'INTERNAL', `combination rule failed: ${(error as Error).message}`), 'INTERNAL');
     }
   }
 
-  #sendAll(batch: CompleteBatch, replies: Buffer[][]): void {
-    batch.plan.parts.forEach((part, k) => this.#answer(batch.plan.batch, part.index, replies[k]!));
+  #sendAll(batch: CompleteBatch, replies: Buffer[][], outcome: string | ((part: PlanPart) => string)): void {
+    batch.plan.parts.forEach((part, k) => this.#answer(batch.plan.batch, part, replies[k]!, typeof outcome === 'string' ? outcome : outcome(part)));
   }
 
   async close(): Promise<void> {

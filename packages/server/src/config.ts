@@ -56,7 +56,9 @@ export type ChildReport =
   /** Batcher only: after a drain command, every accepted request has been answered. */
   | { type: 'drained' }
   /** Batcher only: a worker missed its heartbeats (frozen or hung): kill it so that it restarts. */
-  | { type: 'worker-unresponsive'; id: string };
+  | { type: 'worker-unresponsive'; id: string }
+  /** Any child, in answer to a metrics command. */
+  | { type: 'metrics'; id: number; data: unknown };
 
 /** Supervisor -> batcher: what it saw happen to the other processes. */
 export type SupervisorCommand =
@@ -64,4 +66,6 @@ export type SupervisorCommand =
   | { type: 'combiner-down' }
   | { type: 'combiner-restarted' }
   /** Stop taking requests, finish those accepted, then report 'drained'. */
-  | { type: 'drain' };
+  | { type: 'drain' }
+  /** Any child: send your metrics (prom-client JSON) back with this id. */
+  | { type: 'metrics'; id: number };

@@ -17,6 +17,8 @@ import { nextReport, spawnChild, stopAll, waitReady, type Child } from './childr
 import { defaultInstances, instancesFromPlan } from './instances.js';
 import type { BatcherConfig, ChildReport, CombinerConfig, ProcessConfig, SupervisorCommand, WorkerConfig } from './config.js';
 import { workerId } from './worker.js';
+import { MetricsEndpoint, type ProcessMetrics } from './metrics-http.js';
+import { Counter, Registry } from 'prom-client';
 import type { CurveConfig } from './curve.js';
 
 export interface ServeOptions {
@@ -34,6 +36,8 @@ export interface ServeOptions {
   defaultTimeoutMs?: number;
   /** CurveZMQ on the client endpoint: the server's key pair and the client public keys allowed in. */
   curve?: CurveConfig;
+  /** Port of the HTTP endpoint with /metrics, /live and /ready (0 picks a free one); none when unset. */
+  metricsPort?: number;
   /** Where the processes' output lines go, prefixed with the process name. */
   log?: (line: string) => void;
   startTimeoutMs?: number;
@@ -53,6 +57,15 @@ interface Slot {
 }
 
 const MAX_BACKOFF_MS = 5_000;
+const METRICS_TIMEOUT_MS = 1_000;
+
+const supervisorRegistry = new Registry();
+const restartsTotal = new Counter({
+  name: 'tutti_process_restarts_total',
+  help: 'Processes restarted after they died, by process',
+  labelNames: ['process'] as const,
+  registers: [supervisorRegistry],
+});
 
 export class Server {
   readonly ensemble: Ensemble;
@@ -62,6 +75,8 @@ export class Server {
   #log: (line: string) => void;
   #stopping = false;
   #timers = new Set<NodeJS.Timeout>();
+  #metrics: MetricsEndpoint | undefined;
+  #nextMetricsId = 0;
 
   private constructor(ensemble: Ensemble, endpoint: string, slots: Slot[], runDir: string, log: (line: string) => void) {
     this.ensemble = ensemble;
@@ -69,6 +84,11 @@ export class Server {
     this.#slots = slots;
     this.#runDir = runDir;
     this.#log = log;
+  }
+
+  /** The HTTP endpoint with /metrics, /live and /ready, when one was asked for. */
+  get metricsUrl(): string | undefined {
+    return this.#metrics?.url;
   }
 
   get processes(): ProcessInfo[] {
@@ -124,12 +144,45 @@ export class Server {
       const server = new Server(ensemble, batcher.endpoints.client!, slots, runDir, log);
       for (const slot of slots) server.#watch(slot);
       server.#listenToBatcher();
+      if (options.metricsPort !== undefined) {
+        server.#metrics = await MetricsEndpoint.start(options.metricsPort, '127.0.0.1', {
+          gather: () => server.#gather(),
+          ready: async () => {
+            const batcher = await server.#gatherFrom(slots.find((s) => s.config.role === 'batcher')!.child);
+            return batcher?.find((m) => m.name === 'tutti_ready')?.values[0]?.value === 1;
+          },
+        });
+      }
       return server;
     } catch (error) {
       await stopAll(slots.map((s) => s.child));
       rmSync(runDir, { recursive: true, force: true });
       throw error;
     }
+  }
+
+  /** Every process's metrics, and the supervisor's own; a process that does not answer in time is left out. */
+  async #gather(): Promise<ProcessMetrics[]> {
+    const children = await Promise.all(this.#slots.map((slot) => this.#gatherFrom(slot.child)));
+    return [await supervisorRegistry.getMetricsAsJSON(), ...children.filter((m): m is ProcessMetrics => m !== undefined)];
+  }
+
+  #gatherFrom(child: Child): Promise<ProcessMetrics | undefined> {
+    if (!child.process.connected) return Promise.resolve(undefined);
+    const id = this.#nextMetricsId++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => done(undefined), METRICS_TIMEOUT_MS);
+      const onReport = (report: ChildReport) => {
+        if (report.type === 'metrics' && report.id === id) done(report.data as ProcessMetrics);
+      };
+      const done = (data: ProcessMetrics | undefined) => {
+        clearTimeout(timer);
+        child.process.off('message', onReport);
+        resolve(data);
+      };
+      child.process.on('message', onReport);
+      child.process.send({ type: 'metrics', id } satisfies SupervisorCommand);
+    });
   }
 
   /** A worker the batcher found frozen is killed; its exit then takes the usual restart path. */
@@ -173,6 +226,7 @@ export class Server {
   async #restart(slot: Slot): Promise<void> {
     if (this.#stopping) return;
     slot.restarts++;
+    restartsTotal.inc({ process: slot.name });
     slot.child = spawnChild(slot.config, slot.name, this.#log);
     this.#watch(slot);
     try {
@@ -193,6 +247,7 @@ export class Server {
     if (this.#stopping) return;
     this.#stopping = true;
     for (const timer of this.#timers) clearTimeout(timer);
+    await this.#metrics?.close();
     const batcher = this.#slots.find((s) => s.config.role === 'batcher')?.child;
     const drainMs = options.drainMs ?? 5_000;
     if (batcher?.process.connected && drainMs > 0) {

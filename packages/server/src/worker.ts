@@ -26,6 +26,7 @@ import type { WorkerConfig } from './config.js';
 import type { InferenceThreadData, ThreadReply, ThreadRequest } from './inference-thread.js';
 import { EmulatedDevice, sleep } from './emulation.js';
 import { startTsWorker } from './ts-worker.js';
+import { computeSeconds } from './metrics.js';
 
 type Computed = Extract<ThreadReply, { id: number }>;
 
@@ -128,6 +129,7 @@ export class PredictionWorker {
       this.#computingSince = performance.now();
       const computed = await this.#compute(tensorsOf(header.inputs, frames));
       this.#computingSince = 0;
+      computeSeconds.observe({ member: this.#config.member, device: this.#config.device }, computed.computeMs / 1000);
       const emulationLagMs = this.#emulated ? await this.#holdBack(header.inputs[0]!.shape[0]!, computed.computeMs) : undefined;
       const result: ResultHeader = {
         kind: RESULT,

@@ -18,6 +18,7 @@ export interface ServeFlags {
   onePerMember?: boolean;
   curveKey?: string;
   allow?: string[];
+  metricsPort: string;
 }
 
 /** The plan to serve and the profiles its emulated devices need: from a file, or allocated now. */
@@ -45,6 +46,7 @@ export function serveCommand(): Command {
     .option('-d, --devices <file>', 'devices file for the automatic allocation (declared devices are served in emulation)')
     .option('--one-per-member', 'skip allocation: one instance per member on the CPU, cores shared evenly')
     .option('--threads <n>', 'with --one-per-member: intra-op threads per worker (default: cores / members)', (v) => Number.parseInt(v, 10))
+    .option('--metrics-port <port>', 'HTTP port for /metrics (Prometheus), /live and /ready on 127.0.0.1; 0 picks a free one, off disables', '9464')
     .option('--curve-key <file>', "CurveZMQ: encrypt the client endpoint with this server key pair (tutti keys)")
     .option('--allow <files...>', 'CurveZMQ: client public keys (.pub files or folders of them) allowed in; others are refused and counted')
     .addHelpText(
@@ -58,6 +60,10 @@ export function serveCommand(): Command {
         ? { ...(await readKeyPair(flags.curveKey)), allowedClients: await readAllowList(flags.allow ?? []) }
         : undefined;
       if (curve && curve.allowedClients.length === 0) throw new TuttiError('INVALID_OPTION', '--curve-key without --allow would refuse every client; give the allowed client keys');
+      const metricsPort = flags.metricsPort === 'off' ? undefined : Number.parseInt(flags.metricsPort, 10);
+      if (metricsPort !== undefined && !(metricsPort >= 0 && metricsPort <= 65535)) {
+        throw new TuttiError('INVALID_OPTION', `--metrics-port must be a port number, 0 or off; got ${flags.metricsPort}`);
+      }
       const { plan, profiles } = await choosePlan(ensemble, flags);
       if (plan) console.log(formatPlan(plan));
       const started = performance.now();
@@ -68,10 +74,12 @@ export function serveCommand(): Command {
         ...(plan && { plan }),
         ...(profiles && { profiles }),
         ...(curve && { curve }),
+        ...(metricsPort !== undefined && { metricsPort }),
       });
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
       console.log(`tutti: serving ${ensemble.name} (${ensemble.members.length} members, rule ${ruleName(ensemble.rule)}) on ${server.endpoint} — ready in ${seconds} s`);
       for (const p of server.processes) console.log(`  ${p.role.padEnd(8)} ${p.name.padEnd(28)} pid ${p.pid}`);
+      if (server.metricsUrl) console.log(`  metrics  ${server.metricsUrl}/metrics   health ${server.metricsUrl}/live ${server.metricsUrl}/ready`);
       console.log('Ctrl-C to stop.');
       const signal = await untilSignal();
       console.log(`tutti: ${signal}: stopping ${server.processes.length} processes`);
