@@ -17,7 +17,7 @@ import { Server } from '@tutti/server';
 import { planEnsemble } from '../packages/cli/src/planning.js';
 import { readDigits, testSplit } from '../ensembles/digits/data.js';
 import { closedLoop, type ClosedLoopResult } from './lib/closed-loop.js';
-import { hardwareLine } from './lib/hardware.js';
+import { hardwareLine } from '../packages/cli/src/hardware.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({ options: { ensembles: { type: 'string', default: 'digits,zoo-cnn' }, seconds: { type: 'string', default: '15' } } });

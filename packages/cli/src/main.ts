@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { TuttiError } from '@tutti/protocol';
 import packageJson from '../package.json' with { type: 'json' };
 import { allocateCommand } from './commands/allocate.js';
+import { benchCommand } from './commands/bench.js';
 import { demoCommand } from './commands/demo.js';
 import { keysCommand } from './commands/keys.js';
 import { predictCommand } from './commands/predict.js';
@@ -24,7 +25,8 @@ const program = new Command('tutti')
   .addCommand(demoCommand())
   .addCommand(profileCommand())
   .addCommand(allocateCommand())
-  .addCommand(keysCommand());
+  .addCommand(keysCommand())
+  .addCommand(benchCommand());
 
 try {
   await program.parseAsync();

@@ -1,0 +1,31 @@
+/**
+ * Where a request's time went on the server, from the Prometheus text before and after a step:
+ * mean time queued in the batcher, computing in each member, in the combination rule, and in all.
+ */
+export type Sums = Map<string, { sum: number; count: number }>;
+
+/** Histogram `_sum` and `_count` series by base name and labels. */
+export function histogramSums(text: string): Sums {
+  const sums: Sums = new Map();
+  for (const line of text.split('\n')) {
+    const match = /^(\w+)_(sum|count)(\{[^}]*\})? ([\d.eE+-]+)$/.exec(line);
+    if (!match) continue;
+    const key = `${match[1]}${match[3] ?? ''}`;
+    const entry = sums.get(key) ?? { sum: 0, count: 0 };
+    entry[match[2] as 'sum' | 'count'] = Number(match[4]);
+    sums.set(key, entry);
+  }
+  return sums;
+}
+
+/** Mean (ms) of each histogram over what was recorded between two readings. */
+export function meansBetween(before: Sums, after: Sums): Record<string, number> {
+  const means: Record<string, number> = {};
+  for (const [key, end] of after) {
+    if (!key.includes('_seconds')) continue; // only durations; tutti_batch_size is rows, not time
+    const start = before.get(key) ?? { sum: 0, count: 0 };
+    const count = end.count - start.count;
+    if (count > 0) means[key] = ((end.sum - start.sum) / count) * 1000;
+  }
+  return means;
+}

@@ -1,0 +1,78 @@
+/**
+ * One load-generating client process: a real TuttiClient over the real protocol, in a closed loop
+ * (a fixed number of requests always in flight) or an open loop (Poisson arrivals, latency from the
+ * scheduled send time). Counts what is answered after the warm-up and reports to its parent.
+ */
+import { TuttiClient, type TensorInput } from '@tutti/client';
+import { datatypeInfo, type TensorSpec } from '@tutti/protocol';
+import { LatencyRecorder } from './latency.js';
+import type { LoadConfig, LoadReport } from './load-config.js';
+import { poissonSchedule, seededRandom } from './poisson.js';
+
+const config = JSON.parse(process.argv[2]!) as LoadConfig;
+
+/** Random but finite inputs of the right shape and type: the server's work does not depend on the values. */
+function inputsOf(specs: TensorSpec[], rows: number, seed: number): Record<string, TensorInput> {
+  const random = seededRandom(seed);
+  return Object.fromEntries(
+    specs.map((spec) => {
+      const shape = [rows, ...spec.shape.slice(1).map((d) => Math.max(1, d))];
+      const count = shape.reduce((a, b) => a * b, 1);
+      const Array_ = datatypeInfo(spec.datatype).array!;
+      const big = spec.datatype === 'INT64' || spec.datatype === 'UINT64';
+      const data = new Array_(count);
+      for (let i = 0; i < count; i++) (data as unknown as (number | bigint)[])[i] = big ? BigInt(Math.floor(random() * 10)) : random();
+      return [spec.name, { data, shape, datatype: spec.datatype }];
+    }),
+  );
+}
+
+async function main(): Promise<LoadReport> {
+  const client = new TuttiClient(config.endpoint, { timeoutMs: config.timeoutMs });
+  const inputs = inputsOf(config.inputs, config.rows, config.seed);
+  const latency = new LatencyRecorder();
+  const errors: Record<string, number> = {};
+  let requests = 0;
+  const start = performance.now();
+  const measureFrom = start + config.warmupSeconds * 1000;
+  const end = measureFrom + config.seconds * 1000;
+  const send = async (scheduledAt: number) => {
+    try {
+      await client.infer(inputs);
+      if (scheduledAt >= measureFrom && scheduledAt < end) {
+        latency.record(performance.now() - scheduledAt);
+        requests++;
+      }
+    } catch (error) {
+      if (scheduledAt < measureFrom) return;
+      const code = /no reply from/.test((error as Error).message) ? 'NO_REPLY' : ((error as { code?: string }).code ?? 'ERROR');
+      errors[code] = (errors[code] ?? 0) + 1;
+    }
+  };
+  if (config.mode === 'closed') {
+    const lane = async () => {
+      while (performance.now() < end) await send(performance.now());
+    };
+    await Promise.all(Array.from({ length: config.concurrency }, lane));
+  } else {
+    const schedule = poissonSchedule(config.rate, config.warmupSeconds + config.seconds, config.seed);
+    const inFlight: Promise<void>[] = [];
+    for (const offset of schedule) {
+      const due = start + offset;
+      const wait = due - performance.now();
+      if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+      inFlight.push(send(due));
+    }
+    await Promise.all(inFlight);
+  }
+  client.close();
+  return { type: 'result', requests, rows: requests * config.rows, errors, histogram: latency.encode(), seconds: config.seconds };
+}
+
+main().then(
+  (report) => process.send!(report, () => process.exit(0)),
+  (error: unknown) => {
+    console.error(`load process failed: ${(error as Error).message}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,91 @@
+/**
+ * Runs one load step from several client processes at once (so the load generator is not one
+ * event loop competing with itself), then merges what they saw.
+ */
+import { fork } from 'node:child_process';
+import { TuttiError, type TensorSpec } from '@tutti/protocol';
+import { LatencyRecorder, type LatencySummary } from './latency.js';
+import type { LoadConfig, LoadReport } from './load-config.js';
+
+export interface StepOptions {
+  endpoint: string;
+  inputs: TensorSpec[];
+  rows?: number;
+  mode: 'closed' | 'open';
+  /** Closed loop: total requests in flight. Open loop: total requests per second. */
+  load: number;
+  processes?: number;
+  warmupSeconds?: number;
+  seconds?: number;
+  seed?: number;
+  timeoutMs?: number;
+}
+
+export interface StepResult {
+  mode: 'closed' | 'open';
+  load: number;
+  requests: number;
+  rows: number;
+  requestsPerSecond: number;
+  rowsPerSecond: number;
+  latency: LatencySummary;
+  errors: Record<string, number>;
+}
+
+const ENTRY = new URL('./load-process.ts', import.meta.url);
+const TSX = import.meta.resolve('tsx');
+
+function runProcess(config: LoadConfig): Promise<LoadReport> {
+  return new Promise((resolve, reject) => {
+    const child = fork(ENTRY, [JSON.stringify(config)], { execArgv: ['--import', TSX], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    let report: LoadReport | undefined;
+    child.on('message', (message: LoadReport) => (report = message));
+    child.on('exit', (code) => (report ? resolve(report) : reject(new TuttiError('PROCESS_FAILED', `load process exited with code ${code} and no report`))));
+  });
+}
+
+/** Splits a total into `parts` shares that differ by at most one (closed) or are equal (open). */
+export function shares(total: number, parts: number, whole: boolean): number[] {
+  if (!whole) return Array.from({ length: parts }, () => total / parts);
+  return Array.from({ length: parts }, (_, i) => Math.floor(total / parts) + (i < total % parts ? 1 : 0)).filter((n) => n > 0);
+}
+
+export async function runStep(options: StepOptions): Promise<StepResult> {
+  const processes = Math.max(1, Math.min(options.processes ?? 2, options.mode === 'closed' ? options.load : Infinity));
+  const rows = options.rows ?? 1;
+  const seconds = options.seconds ?? 5;
+  const reports = await Promise.all(
+    shares(options.load, processes, options.mode === 'closed').map((share, i) =>
+      runProcess({
+        endpoint: options.endpoint,
+        mode: options.mode,
+        concurrency: options.mode === 'closed' ? share : 0,
+        rate: options.mode === 'open' ? share : 0,
+        warmupSeconds: options.warmupSeconds ?? 1,
+        seconds,
+        seed: (options.seed ?? 1) * 1000 + i,
+        inputs: options.inputs,
+        rows,
+        timeoutMs: options.timeoutMs ?? 30_000,
+      }),
+    ),
+  );
+  const latency = new LatencyRecorder();
+  const errors: Record<string, number> = {};
+  let requests = 0;
+  for (const report of reports) {
+    latency.merge(LatencyRecorder.decode(report.histogram));
+    requests += report.requests;
+    for (const [code, n] of Object.entries(report.errors)) errors[code] = (errors[code] ?? 0) + n;
+  }
+  return {
+    mode: options.mode,
+    load: options.load,
+    requests,
+    rows: requests * rows,
+    requestsPerSecond: requests / seconds,
+    rowsPerSecond: (requests * rows) / seconds,
+    latency: latency.summary(),
+    errors,
+  };
+}

@@ -1,0 +1,34 @@
+/** The systems a bench run measures, each started on a free port and stopped after. */
+import { fork } from 'node:child_process';
+import { TuttiError } from '@tutti/protocol';
+import type { Ensemble } from '@tutti/manifest';
+import type { BaselineConfig } from './baseline-server.js';
+
+export interface RunningSystem {
+  name: string;
+  endpoint: string;
+  metricsUrl?: string;
+  stop(): Promise<void>;
+}
+
+const BASELINE = new URL('./baseline-main.ts', import.meta.url);
+const TSX = import.meta.resolve('tsx');
+
+export function startBaseline(kind: BaselineConfig['kind'], ensemble: Ensemble, threads: number, batchSizes?: Record<string, number>): Promise<RunningSystem> {
+  const config: BaselineConfig = { kind, ensemble, endpoint: 'tcp://127.0.0.1:0', threads, ...(batchSizes && { batchSizes }) };
+  const child = fork(BASELINE, [JSON.stringify(config)], { execArgv: ['--import', TSX], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    child.once('message', (message: { endpoint: string }) =>
+      resolve({
+        name: kind,
+        endpoint: message.endpoint,
+        stop: () =>
+          new Promise<void>((done) => {
+            child.once('exit', () => done());
+            child.kill('SIGTERM');
+          }),
+      }),
+    );
+    child.once('exit', (code) => reject(new TuttiError('PROCESS_FAILED', `${kind} baseline exited with code ${code}`)));
+  });
+}
