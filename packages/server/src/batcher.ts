@@ -330,8 +330,10 @@ export class Batcher {
     while (this.#running) {
       this.#sendResends();
       const due = this.#policy.dueAt();
-      // Draining: what is queued goes out now, without waiting for batches to fill.
-      const wait = due === undefined ? Infinity : this.#draining ? 0 : due - performance.now();
+      // Wait for a batch to fill only while members are busy: with nothing in flight, waiting adds
+      // latency and cannot add throughput. Draining: what is queued goes out now.
+      const idle = this.#inFlight.size === 0;
+      const wait = due === undefined ? Infinity : this.#draining || idle ? 0 : due - performance.now();
       if (wait > 0 || !this.#pool.canDispatch() || !this.#combinerUp) {
         await this.#sleep(wait > 0 ? wait : Infinity);
         continue;
