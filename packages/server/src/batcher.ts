@@ -69,6 +69,10 @@ function maxClientMessage(ensemble: Ensemble): number {
   return 2 * maxRequestBytes(ensemble.inputs, ensemble.batching.maxBatchSize) + 2 ** 20;
 }
 const HEARTBEAT_TIMEOUT_MS = 2_000;
+/** After a drain, how long new requests still get their UNAVAILABLE answer before the socket closes. */
+const DRAIN_GRACE_MS = 1_000;
+/** How long replies already handed to ZeroMQ may take to leave when the client socket closes. */
+const CLOSE_LINGER_MS = 1_000;
 const HOUSEKEEPING_MS = 200;
 
 export class Batcher {
@@ -439,6 +443,10 @@ export class Batcher {
     this.#running = false;
     clearInterval(this.#housekeeping);
     this.#wakeDispatcher?.();
+    // After a drain, requests already on their way are still read and answered UNAVAILABLE, and the
+    // answers get time to leave: closing at once would drop both, and those clients would hear nothing.
+    if (this.#draining) await new Promise((resolve) => setTimeout(resolve, DRAIN_GRACE_MS));
+    this.#router.linger = CLOSE_LINGER_MS;
     this.#router.close();
     this.#zap?.close();
     this.#workers.close();

@@ -26,7 +26,8 @@ export function runChild(start: () => Promise<{ running: Running; endpoints?: Re
   const stop = async (code: number): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    const timer = setTimeout(() => process.exit(code), 2_000);
+    // Past the batcher's drain grace and socket linger (1 s each), stop waiting for close().
+    const timer = setTimeout(() => process.exit(code), 4_000);
     timer.unref();
     try {
       await running?.close();

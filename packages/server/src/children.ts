@@ -73,7 +73,7 @@ export async function stopAll(children: Child[]): Promise<void> {
     children.map(async (child) => {
       if (child.process.exitCode !== null || child.process.signalCode !== null) return;
       child.process.kill('SIGTERM');
-      const timer = setTimeout(() => child.process.kill('SIGKILL'), 3_000);
+      const timer = setTimeout(() => child.process.kill('SIGKILL'), 5_000);
       await child.exited;
       clearTimeout(timer);
     }),
