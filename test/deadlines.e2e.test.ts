@@ -4,12 +4,12 @@
  * batch ends, and the late results are not sent a second time. Requests with room enough are served.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Device, Plan } from '@tutti/allocator';
 import { TuttiClient } from '@tutti/client';
 import { loadManifest } from '@tutti/manifest';
 import { Server } from '@tutti/server';
 import { DIGITS_DIR } from './support/ensembles.js';
 import { expectAllGone } from './support/processes.js';
+import { HOST_CPU, emulatedDevice, fixedLatencyProfile, planOf } from './support/plans.js';
 import { combineReference, maxAbsDiff, runMembers } from './support/reference.js';
 
 const SLOW_MS = 600;
@@ -19,21 +19,13 @@ let memberPaths: { name: string; path: string }[];
 beforeAll(async () => {
   const ensemble = await loadManifest(DIGITS_DIR);
   memberPaths = ensemble.members.map(({ name, path }) => ({ name, path }));
-  const cpu: Device = { id: 'cpu', kind: 'cpu', name: 'this host', memoryBytes: 8e9, cores: 2, origin: 'detected' };
-  const slow: Device = { id: 'slow0', kind: 'gpu', name: 'SLOW-EMULATED', memoryBytes: 8e9, origin: 'declared', emulated: true };
+  const slow = emulatedDevice('slow0', 'SLOW-EMULATED');
   const [first, ...rest] = ensemble.members.map((m) => m.name);
-  const plan: Plan = {
-    version: 1,
-    ensemble: ensemble.name,
-    strategy: 'greedy',
-    devices: [cpu, slow],
-    members: ensemble.members.map((m) => m.name),
-    instances: [{ member: first!, device: 'slow0', batch: 64, threads: 1 }, ...rest.map((member) => ({ member, device: 'cpu', batch: 64, threads: 1 }))],
-    predicted: { throughput: 0, bottleneck: first!, members: [], devices: [] },
-    steps: [],
-  };
-  const points = [1, 64].map((batch) => ({ batch, threads: 1, latencyMs: SLOW_MS }));
-  const profiles = { [first!]: { slow0: { member: first!, modelSha256: 't', deviceName: slow.name, source: 'cost-model' as const, memoryBytes: 1e6, points } } };
+  const plan = planOf(ensemble, [HOST_CPU, slow], [
+    { member: first!, device: 'slow0', batch: 64, threads: 1 },
+    ...rest.map((member) => ({ member, device: 'cpu', batch: 64, threads: 1 })),
+  ]);
+  const profiles = { [first!]: { slow0: fixedLatencyProfile(first!, slow, SLOW_MS) } };
   server = await Server.start(ensemble, { endpoint: 'tcp://127.0.0.1:0', plan, profiles, log: () => {} });
 });
 

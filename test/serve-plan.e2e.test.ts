@@ -4,13 +4,13 @@
  * profile's time). Every answer is still the ensemble computed directly with onnxruntime.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Device, MemberProfile, Plan } from '@tutti/allocator';
 import { TuttiClient } from '@tutti/client';
 import { loadManifest, type Ensemble } from '@tutti/manifest';
 import { Server } from '@tutti/server';
 import { readDigits, testSplit } from '../ensembles/digits/data.js';
 import { DIGITS_DIR } from './support/ensembles.js';
 import { expectAllGone } from './support/processes.js';
+import { HOST_CPU, emulatedDevice, fixedLatencyProfile, planOf } from './support/plans.js';
 import { combineReference, maxAbsDiff, runMembers } from './support/reference.js';
 
 const EMULATED_MS = 25;
@@ -19,8 +19,7 @@ const split = testSplit().slice(0, 64);
 const pixels = new Float32Array(split.length * 64);
 split.forEach((index, row) => pixels.set(digits.pixels[index]!, row * 64));
 
-const cpu: Device = { id: 'cpu', kind: 'cpu', name: 'this host', memoryBytes: 8e9, cores: 2, origin: 'detected' };
-const gpu: Device = { id: 'gpu0', kind: 'gpu', name: 'EMULATED-GPU', memoryBytes: 16e9, origin: 'declared', emulated: true };
+const gpu = emulatedDevice('gpu0', 'EMULATED-GPU');
 
 let ensemble: Ensemble;
 let server: Server;
@@ -29,32 +28,13 @@ let reference: Float64Array;
 beforeAll(async () => {
   ensemble = await loadManifest(DIGITS_DIR);
   const [first, second, ...rest] = ensemble.members.map((m) => m.name);
-  const plan: Plan = {
-    version: 1,
-    ensemble: ensemble.name,
-    strategy: 'greedy',
-    devices: [cpu, gpu],
-    members: ensemble.members.map((m) => m.name),
-    instances: [
-      { member: first!, device: 'cpu', batch: 4, threads: 1 },
-      { member: first!, device: 'cpu', batch: 4, threads: 1 },
-      { member: second!, device: 'gpu0', batch: 64, threads: 1 },
-      ...rest.map((member) => ({ member, device: 'cpu', batch: 3, threads: 1 })),
-    ],
-    predicted: { throughput: 0, bottleneck: first!, members: [], devices: [] },
-    steps: [],
-  };
-  const gpuProfile: MemberProfile = {
-    member: second!,
-    modelSha256: 'test',
-    deviceName: gpu.name,
-    source: 'cost-model',
-    memoryBytes: 1e8,
-    points: [
-      { batch: 1, threads: 1, latencyMs: EMULATED_MS },
-      { batch: 64, threads: 1, latencyMs: EMULATED_MS },
-    ],
-  };
+  const plan = planOf(ensemble, [HOST_CPU, gpu], [
+    { member: first!, device: 'cpu', batch: 4, threads: 1 },
+    { member: first!, device: 'cpu', batch: 4, threads: 1 },
+    { member: second!, device: 'gpu0', batch: 64, threads: 1 },
+    ...rest.map((member) => ({ member, device: 'cpu', batch: 3, threads: 1 })),
+  ]);
+  const gpuProfile = fixedLatencyProfile(second!, gpu, EMULATED_MS);
   const members = await runMembers(ensemble.members.map((m) => m.path), pixels, split.length);
   reference = combineReference('mean', members, ensemble.members.map(() => 1), 10);
   server = await Server.start(ensemble, { endpoint: 'tcp://127.0.0.1:0', plan, profiles: { [second!]: { gpu0: gpuProfile } }, log: () => {} });

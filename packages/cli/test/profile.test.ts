@@ -1,33 +1,16 @@
 /** `tutti profile`, run as a real process the way a user runs it, with its cache in a temp dir. */
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const TUTTI = path.join(ROOT, 'packages/cli/bin/tutti.js');
+import { runTutti } from './run-tutti.js';
 const DIGITS_MEMBERS = ['logreg', 'mlp-relu-32', 'mlp-tanh-64', 'mlp-relu-48-24', 'mlp-sigmoid-32-subset'];
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 describe('tutti profile', () => {
   let cacheDir: string;
-  const tutti = (...args: string[]): Promise<Run> =>
-    new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [TUTTI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TUTTI_CACHE_DIR: cacheDir } });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
+  const tutti = (...args: string[]) => runTutti(args, { TUTTI_CACHE_DIR: cacheDir });
 
   beforeAll(async () => {
     cacheDir = await mkdtemp(path.join(tmpdir(), 'tutti-profile-cli-'));

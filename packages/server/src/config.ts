@@ -3,8 +3,7 @@
  * reports back over the Node IPC channel. Control only: data never travels this way.
  */
 import type { Ensemble } from '@tutti/manifest';
-import type { MemberProfile } from '@tutti/allocator';
-import type { SessionSettings } from '@tutti/runtime';
+import type { InstanceLaunch } from './instances.js';
 import type { CurveConfig } from './curve.js';
 
 export interface CombinerConfig {
@@ -27,18 +26,10 @@ export interface BatcherConfig {
   curve?: CurveConfig;
 }
 
-export interface WorkerConfig {
+/** One instance of the plan (member, device, settings, batch size, emulation), plus where to connect. */
+export interface WorkerConfig extends InstanceLaunch {
   role: 'worker';
   ensemble: Ensemble;
-  member: string;
-  instance: number;
-  /** The device id of the plan ('cpu', 'gpu0', ...). */
-  device: string;
-  settings: Partial<SessionSettings>;
-  /** The instance's batch size: batches larger than this run in chunks. */
-  batchSize: number;
-  /** Set for a declared device served in emulation: its profile gives the time each batch is held. */
-  emulation?: MemberProfile;
   /** A batch computing longer than this means the inference is hung: the worker exits to be restarted. */
   hangTimeoutMs?: number;
   batches: string;

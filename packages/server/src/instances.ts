@@ -12,9 +12,12 @@ export interface InstanceLaunch {
   member: string;
   /** Index among the member's instances. */
   instance: number;
+  /** The device id of the plan ('cpu', 'gpu0', ...). */
   device: string;
   settings: Partial<SessionSettings>;
+  /** The instance's batch size: batches larger than this run in chunks. */
   batchSize: number;
+  /** Set for a declared device served in emulation: its profile gives the time each batch is held. */
   emulation?: MemberProfile;
 }
 
