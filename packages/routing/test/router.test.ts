@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import { Router, type Route } from '../src/router.js';
+
+const fast = [
+  { batch: 1, latencyMs: 1 },
+  { batch: 32, latencyMs: 4 },
+];
+const slow = [
+  { batch: 1, latencyMs: 5 },
+  { batch: 32, latencyMs: 40 },
+];
+
+function idOf(route: Route): string | undefined {
+  return route && 'id' in route ? route.id : undefined;
+}
+
+function pool(policy: 'fcfs' | 'least-loaded' | 'fastest-finish', rebalance = true) {
+  const router = new Router({ policy, rebalance, detector: { windowMs: 100, windows: 2 } });
+  router.add({ id: 'slow', member: 'm', credits: 2, profile: slow });
+  router.add({ id: 'fast', member: 'm', credits: 2, profile: fast });
+  return router;
+}
+
+describe('Router', () => {
+  it('fcfs takes the first free instance, least-loaded the emptiest, fastest-finish the fastest', () => {
+    expect(idOf(pool('fcfs').route('m', 32, 0))).toBe('slow');
+    const ll = pool('least-loaded');
+    ll.sent('slow', 1, 32, 0);
+    expect(idOf(ll.route('m', 32, 0))).toBe('fast');
+    expect(idOf(pool('fastest-finish').route('m', 32, 0))).toBe('fast');
+  });
+
+  it('fastest-finish queues on a busy fast instance while that still finishes first, then uses the slow one', () => {
+    const r = pool('fastest-finish');
+    r.sent('fast', 1, 32, 0); // fast busy until 4 ms
+    // On fast: 4 + 4 = 8 ms; on slow: 40 ms.
+    expect(idOf(r.route('m', 32, 0))).toBe('fast');
+    r.sent('fast', 2, 32, 0);
+    // fast has no credit left: the batch waits for it (it frees at 4 ms and finishes by 12) rather than take 40 ms.
+    expect(r.route('m', 32, 0)).toEqual({ wait: true });
+    // For a batch of 1 the slow instance (5 ms) beats fast's queue (8 + 1 ms).
+    expect(idOf(r.route('m', 1, 0))).toBe('slow');
+  });
+
+  it('least-loaded and fcfs never wait while an instance has a credit', () => {
+    for (const policy of ['fcfs', 'least-loaded'] as const) {
+      const r = pool(policy);
+      r.sent('fast', 1, 32, 0);
+      r.sent('fast', 2, 32, 0);
+      expect(idOf(r.route('m', 32, 0))).toBe('slow');
+    }
+  });
+
+  it('says undefined without instances and wait when every instance is full', () => {
+    const r = pool('least-loaded');
+    expect(r.route('other', 1, 0)).toBeUndefined();
+    for (const [id, batch] of [['slow', 1], ['slow', 2], ['fast', 3], ['fast', 4]] as const) r.sent(id, batch, 1, 0);
+    expect(r.route('m', 1, 0)).toEqual({ wait: true });
+  });
+
+  /** Serves `n` batches of 32 on `id` taking `ms` each, starting at `t`; returns the time after. */
+  function serve(r: Router, id: string, n: number, ms: number, t: number, first = 0): number {
+    for (let k = 0; k < n; k++) {
+      r.sent(id, first + k, 32, t);
+      t += ms;
+      r.done(id, first + k, t, ms);
+    }
+    return t;
+  }
+
+  it('re-balancing shifts work away from an interfered instance and back once it recovers', () => {
+    const r = new Router({ policy: 'fastest-finish', detector: { windowMs: 100, windows: 2 } });
+    r.add({ id: 'a', member: 'm', credits: 2, profile: fast });
+    r.add({ id: 'b', member: 'm', credits: 2, profile: [{ batch: 32, latencyMs: 6 }] });
+    let t = serve(r, 'a', 20, 4, 0);
+    t = serve(r, 'b', 20, 6, t, 100);
+    expect(idOf(r.route('m', 32, t))).toBe('a');
+    // a becomes 3x slower (12 ms a batch) for many windows: detected, and b (6 ms) takes the work.
+    t = serve(r, 'a', 60, 12, t, 200);
+    expect(r.get('a')!.detector.interfered).toBe(true);
+    expect(idOf(r.route('m', 32, t))).toBe('b');
+    // Back to 4 ms: cleared after two normal windows, and a is preferred again.
+    t = serve(r, 'a', 80, 4, t, 300);
+    expect(r.get('a')!.detector.interfered).toBe(false);
+    expect(idOf(r.route('m', 32, t))).toBe('a');
+  });
+
+  it('without re-balancing the interfered instance is still predicted at its normal speed', () => {
+    const r = new Router({ policy: 'fastest-finish', rebalance: false, detector: { windowMs: 100, windows: 2 } });
+    r.add({ id: 'a', member: 'm', credits: 2, profile: fast });
+    r.add({ id: 'b', member: 'm', credits: 2, profile: [{ batch: 32, latencyMs: 6 }] });
+    let t = serve(r, 'a', 20, 4, 0);
+    t = serve(r, 'a', 60, 12, t, 100);
+    expect(r.get('a')!.detector.interfered).toBe(true);
+    expect(idOf(r.route('m', 32, t))).toBe('a');
+  });
+
+  it('probes an interfered instance that has had no batch for a while', () => {
+    const r = new Router({ policy: 'fastest-finish', probeMs: 500, detector: { windowMs: 100, windows: 2 } });
+    r.add({ id: 'a', member: 'm', credits: 2, profile: fast });
+    r.add({ id: 'b', member: 'm', credits: 2, profile: [{ batch: 32, latencyMs: 6 }] });
+    let t = serve(r, 'a', 20, 4, 0);
+    t = serve(r, 'a', 60, 12, t, 100);
+    expect(idOf(r.route('m', 32, t))).toBe('b');
+    expect(idOf(r.route('m', 32, t + 600))).toBe('a');
+  });
+
+  it('refuses an unknown policy and bad detector options when built', () => {
+    expect(() => new Router({ policy: 'random' as never })).toThrow(/policy/);
+    expect(() => new Router({ detector: { windows: 0 } })).toThrow(/windows/);
+  });
+});
