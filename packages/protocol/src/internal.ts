@@ -81,11 +81,15 @@ export interface HelloHeader {
   instance: number;
   device: string;
   credits: number;
+  /** Batch latencies (ms) from the instance's profile at its settings, when one is known: where routing starts. */
+  profile?: { batch: number; latencyMs: number }[];
 }
 
 export interface CreditHeader {
   kind: typeof CREDIT;
   batch: number;
+  /** How long the instance took to serve the batch, in ms (compute, plus hold-back on an emulated device). */
+  serviceMs?: number;
 }
 
 export interface HeartbeatHeader {

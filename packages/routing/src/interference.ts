@@ -20,7 +20,11 @@ export interface DetectorOptions {
   windows?: number;
 }
 
-export type DetectorEvent = { kind: 'interfered'; slowdown: number } | { kind: 'cleared'; slowdown: number };
+export interface DetectorEvent {
+  kind: 'interfered' | 'cleared';
+  /** The slowdown of the window that decided it. */
+  slowdown: number;
+}
 
 export class InterferenceDetector {
   readonly windowMs: number;

@@ -27,10 +27,7 @@ export interface RouterOptions {
 
 export type Route = { id: string } | { wait: true } | undefined;
 
-export interface InterferenceChange extends DetectorEvent {
-  id: string;
-  member: string;
-}
+export type InterferenceChange = DetectorEvent & { id: string; member: string };
 
 export class Router {
   readonly policy: RoutingPolicy;
@@ -115,7 +112,7 @@ export class Router {
 }
 
 function minBy<T>(items: readonly T[], key: (item: T) => number): T {
-  let best = items[0]!;
+  let best = items[0] as T;
   let bestKey = key(best);
   for (const item of items.slice(1)) {
     const k = key(item);

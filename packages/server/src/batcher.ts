@@ -41,7 +41,8 @@ import type { BatcherConfig } from './config.js';
 import { SendQueue } from './send-queue.js';
 import { WorkerPool, type Lost } from './worker-pool.js';
 import { ZapHandler } from './curve.js';
-import { batchRows, inferencesTotal, instancesGauge, pendingRequests, queueSeconds, readyGauge, refusedClientsTotal, requestsTotal } from './metrics.js';
+import type { InterferenceChange } from '@tutti/routing';
+import { batchRows, batchesRoutedTotal, inferencesTotal, instancesGauge, interferedGauge, interferenceEventsTotal, pendingRequests, queueSeconds, readyGauge, refusedClientsTotal, requestsTotal } from './metrics.js';
 
 interface Pending extends Queued {
   envelope: Buffer[];
@@ -91,7 +92,8 @@ export class Batcher {
   #policy: BatchingPolicy<Pending>;
   #pool: WorkerPool;
   #inFlight = new Map<number, InFlight>();
-  #resend: { batch: number; member: string }[] = [];
+  /** Copies of batches not yet sent to an instance of a member: waiting for a credit, a faster instance, or a restart. */
+  #unsent: { batch: number; member: string }[] = [];
   #combinerUp = true;
   #everReady = false;
   #draining: (() => void) | undefined;
@@ -109,7 +111,10 @@ export class Batcher {
     this.#router = new Router({ linger: 0, maxMessageSize: maxClientMessage(config.ensemble), receiveHighWaterMark: 100_000, sendHighWaterMark: 100_000, ...curve });
     this.#clientQueue = new SendQueue(this.#router, (error) => console.error('batcher: reply to client failed:', error));
     this.#policy = new BatchingPolicy(config.ensemble.batching);
-    this.#pool = new WorkerPool(config.ensemble.members.map((m) => m.name), { heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS });
+    this.#pool = new WorkerPool(config.ensemble.members.map((m) => m.name), {
+      heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS,
+      ...(config.routing && { routing: config.routing }),
+    });
   }
 
   get ready(): boolean {
@@ -154,13 +159,13 @@ export class Batcher {
   combinerRestarted(): void {
     this.#combinerUp = true;
     this.#updateGauges();
-    this.#resend = [];
+    this.#unsent = [];
     for (const [batch, flight] of this.#inFlight) {
       this.#pool.forget(batch);
       flight.pending = new Set(this.#ensemble.members.map((m) => m.name));
       const parts = flight.plan.parts.filter((part) => !flight.answered.has(part.index));
       this.#planQueue.send(encodeHeader({ ...flight.plan, parts }));
-      for (const member of flight.pending) this.#resend.push({ batch, member });
+      for (const member of flight.pending) this.#unsent.push({ batch, member });
     }
     this.#wakeDispatcher?.();
   }
@@ -259,7 +264,7 @@ export class Batcher {
       if (header.kind === HELLO) {
         this.#hello(id, header, now);
       } else if (header.kind === CREDIT) {
-        this.#pool.completed(id, header.batch, now);
+        this.#interference(this.#pool.completed(id, header.batch, now, header.serviceMs));
         const member = id.slice(0, id.lastIndexOf('#'));
         this.#inFlight.get(header.batch)?.pending.delete(member);
       } else if (header.kind === HEARTBEAT) {
@@ -309,8 +314,18 @@ export class Batcher {
     readyGauge.set(this.ready ? 1 : 0);
   }
 
+  /** Interference found on (or gone from) an instance: the router already shifts work; say so. */
+  #interference(change: InterferenceChange | undefined): void {
+    if (!change) return;
+    interferenceEventsTotal.inc({ instance: change.id, kind: change.kind });
+    interferedGauge.set({ instance: change.id }, change.kind === 'interfered' ? change.slowdown : 0);
+    const action = this.#pool.router.rebalance ? (change.kind === 'interfered' ? '; shifting work away from it' : '; it takes its share again') : ' (re-balancing off)';
+    console.error(`batcher: ${change.id} ${change.kind === 'interfered' ? `is ${change.slowdown.toFixed(2)}x slower than its normal` : `is back to normal speed (${change.slowdown.toFixed(2)}x)`}${action}`);
+  }
+
   #housekeep(): void {
     this.#updateGauges();
+    for (const change of this.#pool.tick(performance.now())) this.#interference(change);
     const lost = this.#pool.expire(performance.now());
     if (lost.length > 0) {
       for (const l of lost) {
@@ -325,20 +340,22 @@ export class Batcher {
   /** Batches a dead instance held go to the front: sent again to a live instance of the same member. */
   #requeue(lost: Lost[]): void {
     for (const { member, batches } of lost) {
-      for (const batch of batches) if (this.#inFlight.get(batch)?.pending.has(member)) this.#resend.push({ batch, member });
+      for (const batch of batches) if (this.#inFlight.get(batch)?.pending.has(member)) this.#unsent.unshift({ batch, member });
     }
     this.#wakeDispatcher?.();
   }
 
   async #dispatchLoop(): Promise<void> {
     while (this.#running) {
-      this.#sendResends();
+      this.#sendUnsent();
       const due = this.#policy.dueAt();
       // Wait for a batch to fill only while members are busy: with nothing in flight, waiting adds
       // latency and cannot add throughput. Draining: what is queued goes out now.
       const idle = this.#inFlight.size === 0;
       const wait = due === undefined ? Infinity : this.#draining || idle ? 0 : due - performance.now();
-      if (wait > 0 || !this.#pool.canDispatch() || !this.#combinerUp) {
+      // A new batch forms only once the last one has gone to every member: until then requests
+      // keep queueing, and the next batch grows.
+      if (wait > 0 || this.#unsent.length > 0 || !this.#pool.canDispatch() || !this.#combinerUp) {
         await this.#sleep(wait > 0 ? wait : Infinity);
         continue;
       }
@@ -348,14 +365,22 @@ export class Batcher {
     }
   }
 
-  #sendResends(): void {
-    this.#resend = this.#resend.filter(({ batch, member }) => {
+  /** Sends each waiting copy the router now places, in order per member (a later batch never overtakes an earlier one). */
+  #sendUnsent(): void {
+    const now = performance.now();
+    const blocked = new Set<string>();
+    this.#unsent = this.#unsent.filter(({ batch, member }) => {
       const flight = this.#inFlight.get(batch);
       if (!flight || !flight.pending.has(member)) return false;
-      const id = this.#pool.pick(member);
-      if (!id) return true;
-      this.#pool.assign(id, batch);
-      this.#workerQueue.send([Buffer.from(id), ...flight.frames]);
+      if (blocked.has(member)) return true;
+      const route = this.#pool.route(member, flight.plan.size, now);
+      if (!route || !('id' in route)) {
+        blocked.add(member);
+        return true;
+      }
+      this.#pool.assign(route.id, batch, flight.plan.size, now);
+      batchesRoutedTotal.inc({ instance: route.id });
+      this.#workerQueue.send([Buffer.from(route.id), ...flight.frames]);
       return false;
     });
   }
@@ -432,11 +457,8 @@ export class Batcher {
     this.#inFlight.set(batch, { plan, answered: new Set(), frames, pending: new Set(this.#ensemble.members.map((m) => m.name)) });
     this.#planQueue.send(encodeHeader(plan));
     // The same frames go to one instance of every member: encoded once, never copied per member.
-    for (const member of this.#ensemble.members) {
-      const id = this.#pool.pick(member.name)!;
-      this.#pool.assign(id, batch);
-      this.#workerQueue.send([Buffer.from(id), ...frames]);
-    }
+    for (const member of this.#ensemble.members) this.#unsent.push({ batch, member: member.name });
+    this.#sendUnsent();
   }
 
   async close(): Promise<void> {

@@ -5,6 +5,7 @@
 import type { Ensemble } from '@tutti/manifest';
 import type { InstanceLaunch } from './instances.js';
 import type { CurveConfig } from './curve.js';
+import type { RouterOptions } from '@tutti/routing';
 
 export interface CombinerConfig {
   role: 'combiner';
@@ -24,6 +25,8 @@ export interface BatcherConfig {
   defaultTimeoutMs: number;
   /** CurveZMQ encryption and client allow-list on the client endpoint. */
   curve?: CurveConfig;
+  /** Which instance of a member takes each batch, and interference re-balancing. */
+  routing?: RouterOptions;
 }
 
 /** One instance of the plan (member, device, settings, batch size, emulation), plus where to connect. */

@@ -19,6 +19,14 @@ export interface InstanceLaunch {
   batchSize: number;
   /** Set for a declared device served in emulation: its profile gives the time each batch is held. */
   emulation?: MemberProfile;
+  /** The instance's profiled batch latencies at its settings, when known: the router starts from them. */
+  profile?: { batch: number; latencyMs: number }[];
+}
+
+/** A profile's points at one thread count, as the router wants them. */
+function pointsAt(profile: MemberProfile | undefined, threads: number): { batch: number; latencyMs: number }[] | undefined {
+  const points = profile?.points.filter((p) => p.threads === threads).map(({ batch, latencyMs }) => ({ batch, latencyMs }));
+  return points && points.length > 0 ? points : undefined;
 }
 
 export function defaultInstances(ensemble: Ensemble, cores: number, threadsPerWorker?: number): InstanceLaunch[] {
@@ -53,9 +61,10 @@ export function instancesFromPlan(ensemble: Ensemble, plan: Plan, profiles: Reco
     if (!device) throw planError(`instance of ${placed.member} is on device "${placed.device}", which the plan does not declare`);
     const instance = counts.get(placed.member) ?? 0;
     counts.set(placed.member, instance + 1);
-    const launch: InstanceLaunch = { member: placed.member, instance, device: device.id, batchSize: placed.batch, settings: {} };
+    const profile = profiles[placed.member]?.[device.id];
+    const points = pointsAt(profile, device.kind === 'cpu' ? placed.threads : 1);
+    const launch: InstanceLaunch = { member: placed.member, instance, device: device.id, batchSize: placed.batch, settings: {}, ...(points && { profile: points }) };
     if (device.emulated) {
-      const profile = profiles[placed.member]?.[device.id];
       if (!profile) throw planError(`no profile of ${placed.member} on emulated device ${device.id} (${device.name})`);
       // The real answer is computed on this host's CPU with one thread; the profile sets the time.
       return { ...launch, settings: { intraOpThreads: 1 }, emulation: profile };

@@ -37,6 +37,24 @@ export const instancesGauge = new Gauge({
   registers: [registry],
 });
 export const readyGauge = new Gauge({ name: 'tutti_ready', help: '1 when every member has a live instance and the combiner is up', registers: [registry] });
+export const batchesRoutedTotal = new Counter({
+  name: 'tutti_batches_routed_total',
+  help: 'Batches the router sent to each instance (its share of the work)',
+  labelNames: ['instance'] as const,
+  registers: [registry],
+});
+export const interferedGauge = new Gauge({
+  name: 'tutti_instance_interfered',
+  help: 'Measured slowdown of an instance found interfered with (service time over its calibrated normal); 0 when not interfered',
+  labelNames: ['instance'] as const,
+  registers: [registry],
+});
+export const interferenceEventsTotal = new Counter({
+  name: 'tutti_interference_events_total',
+  help: 'Interference detected on (interfered) or cleared from (cleared) an instance',
+  labelNames: ['instance', 'kind'] as const,
+  registers: [registry],
+});
 export const refusedClientsTotal = new Counter({ name: 'tutti_refused_clients_total', help: 'Client connections refused by the CurveZMQ allow-list', registers: [registry] });
 
 // Combiner.

@@ -20,6 +20,7 @@ import { workerId } from './worker.js';
 import { MetricsEndpoint, type ProcessMetrics } from './metrics-http.js';
 import { Counter, Registry } from 'prom-client';
 import type { CurveConfig } from './curve.js';
+import type { RouterOptions } from '@tutti/routing';
 
 export interface ServeOptions {
   /** Client endpoint; defaults to the manifest's. `tcp://127.0.0.1:0` picks a free port. */
@@ -36,6 +37,8 @@ export interface ServeOptions {
   defaultTimeoutMs?: number;
   /** CurveZMQ on the client endpoint: the server's key pair and the client public keys allowed in. */
   curve?: CurveConfig;
+  /** Routing policy across a member's instances, and interference re-balancing (default: fastest-finish, on). */
+  routing?: RouterOptions;
   /** Port of the HTTP endpoint with /metrics, /live and /ready (0 picks a free one); none when unset. */
   metricsPort?: number;
   /** Where the processes' output lines go, prefixed with the process name. */
@@ -129,6 +132,7 @@ export class Server {
         combiner: combinerConfig.bind,
         defaultTimeoutMs: options.defaultTimeoutMs ?? 60_000,
         ...(options.curve && { curve: options.curve }),
+        ...(options.routing && { routing: options.routing }),
       };
       const batcherSlot = started(batcherConfig, 'batcher');
       const batcher = await batcherSlot;

@@ -1,10 +1,11 @@
 /**
  * The batcher's view of the prediction workers, as pure logic: which instances of each member are
- * alive (heard from within the heartbeat timeout), how many batches each holds against its credits,
- * and which batches a dead instance took with it so they can be sent again. No sockets, no clocks:
- * callers pass `now`.
+ * alive (heard from within the heartbeat timeout), which batches each holds against its credits
+ * (kept by the router, which also decides where the next batch goes), and which batches a dead
+ * instance took with it so they can be sent again. No sockets, no clocks: callers pass `now`.
  */
 import { invalidOption } from '@tutti/protocol';
+import { Router, type InterferenceChange, type LatencyPoint, type Route, type RouterOptions } from '@tutti/routing';
 
 export interface InstanceInfo {
   member: string;
@@ -12,16 +13,18 @@ export interface InstanceInfo {
   device: string;
   /** Batches the instance accepts at once (one computing, the rest queued in front of it). */
   credits: number;
+  /** The instance's profiled batch latencies, when known: the router's starting point. */
+  profile?: LatencyPoint[];
 }
 
 interface Live extends InstanceInfo {
   id: string;
   lastSeen: number;
-  outstanding: Set<number>;
 }
 
 export interface PoolOptions {
   heartbeatTimeoutMs: number;
+  routing?: RouterOptions;
 }
 
 export interface Lost {
@@ -34,20 +37,26 @@ export class WorkerPool {
   #members: readonly string[];
   #timeoutMs: number;
   #instances = new Map<string, Live>();
+  #router: Router;
 
   constructor(members: readonly string[], options: PoolOptions) {
     if (!(options.heartbeatTimeoutMs > 0)) invalidOption('heartbeatTimeoutMs', options.heartbeatTimeoutMs, 'a positive number of ms');
     this.#members = members;
     this.#timeoutMs = options.heartbeatTimeoutMs;
+    this.#router = new Router(options.routing);
+  }
+
+  get router(): Router {
+    return this.#router;
   }
 
   /** A worker introduced itself (again, after a restart: its old batches are then lost). */
   hello(id: string, info: InstanceInfo, now: number): Lost | undefined {
     if (!this.#members.includes(info.member)) return undefined;
-    const previous = this.#instances.get(id);
-    this.#instances.set(id, { ...info, id, lastSeen: now, outstanding: new Set() });
-    if (previous && previous.outstanding.size > 0) return { id, member: previous.member, batches: [...previous.outstanding] };
-    return undefined;
+    const previous = this.#remove(id);
+    this.#instances.set(id, { ...info, id, lastSeen: now });
+    this.#router.add({ id, member: info.member, credits: info.credits, ...(info.profile && { profile: info.profile }) });
+    return previous && previous.batches.length > 0 ? previous : undefined;
   }
 
   isKnown(id: string): boolean {
@@ -59,31 +68,26 @@ export class WorkerPool {
     if (live) live.lastSeen = now;
   }
 
-  /** The instance finished a batch: its credit comes back. */
-  completed(id: string, batch: number, now: number): void {
+  /** The instance finished a batch in `serviceMs`: its credit comes back. Returns an interference change, if any. */
+  completed(id: string, batch: number, now: number, serviceMs?: number): InterferenceChange | undefined {
     const live = this.#instances.get(id);
-    if (!live) return;
-    live.outstanding.delete(batch);
+    if (!live) return undefined;
     live.lastSeen = now;
+    return this.#router.done(id, batch, now, serviceMs);
   }
 
-  /** The live instance of `member` with a free credit and the fewest batches outstanding (ties: first to join). */
-  pick(member: string): string | undefined {
-    let best: Live | undefined;
-    for (const live of this.#instances.values()) {
-      if (live.member !== member || live.outstanding.size >= live.credits) continue;
-      if (!best || live.outstanding.size < best.outstanding.size) best = live;
-    }
-    return best?.id;
+  /** Where a batch of `rows` for `member` goes now (see Router.route). */
+  route(member: string, rows: number, now: number): Route {
+    return this.#router.route(member, rows, now);
   }
 
-  assign(id: string, batch: number): void {
-    this.#instances.get(id)?.outstanding.add(batch);
+  assign(id: string, batch: number, rows: number, now: number): void {
+    this.#router.sent(id, batch, rows, now);
   }
 
   /** Whether every member has an instance with a free credit: a new batch can go out. */
   canDispatch(): boolean {
-    return this.#members.every((member) => this.pick(member) !== undefined);
+    return this.#members.every((member) => this.#router.instances(member).some((s) => s.hasCredit));
   }
 
   /** Members with no live instance (empty when the ensemble is ready). */
@@ -95,27 +99,37 @@ export class WorkerPool {
   expire(now: number): Lost[] {
     const lost: Lost[] = [];
     for (const [id, live] of this.#instances) {
-      if (now - live.lastSeen <= this.#timeoutMs) continue;
-      this.#instances.delete(id);
-      lost.push({ id, member: live.member, batches: [...live.outstanding] });
+      if (now - live.lastSeen > this.#timeoutMs) lost.push(this.#remove(id)!);
     }
     return lost;
   }
 
   /** Removes an instance known to be dead (its process exited), returning the batches it held. */
   drop(id: string): Lost | undefined {
-    const live = this.#instances.get(id);
-    if (!live) return undefined;
-    this.#instances.delete(id);
-    return { id, member: live.member, batches: [...live.outstanding] };
+    return this.#remove(id);
+  }
+
+  /** Lets interference detectors close their windows; returns the changes. */
+  tick(now: number): InterferenceChange[] {
+    return this.#router.tick(now);
   }
 
   /** Forgets a batch everywhere (answered, or abandoned). */
   forget(batch: number): void {
-    for (const live of this.#instances.values()) live.outstanding.delete(batch);
+    this.#router.forget(batch);
   }
 
   instances(member?: string): InstanceInfo[] {
-    return [...this.#instances.values()].filter((l) => member === undefined || l.member === member).map(({ member: m, instance, device, credits }) => ({ member: m, instance, device, credits }));
+    return [...this.#instances.values()]
+      .filter((l) => member === undefined || l.member === member)
+      .map(({ member: m, instance, device, credits }) => ({ member: m, instance, device, credits }));
+  }
+
+  #remove(id: string): Lost | undefined {
+    const live = this.#instances.get(id);
+    if (!live) return undefined;
+    this.#instances.delete(id);
+    const state = this.#router.remove(id);
+    return { id, member: live.member, batches: state?.heldBatches() ?? [] };
   }
 }

@@ -77,8 +77,8 @@ export class PredictionWorker {
     });
     this.#results.connect(this.#config.results);
     this.#link.connect(this.#config.batches);
-    const { member, instance, device } = this.#config;
-    const hello: HelloHeader = { kind: HELLO, member, instance, device, credits: CREDITS };
+    const { member, instance, device, profile } = this.#config;
+    const hello: HelloHeader = { kind: HELLO, member, instance, device, credits: CREDITS, ...(profile && { profile }) };
     this.#linkQueue.send(encodeHeader(hello));
     const hangTimeoutMs = this.#config.hangTimeoutMs ?? DEFAULT_HANG_TIMEOUT_MS;
     this.#heartbeat = setInterval(() => {
@@ -126,7 +126,8 @@ export class PredictionWorker {
         this.#linkQueue.send(encodeHeader({ kind: CREDIT, batch: header.batch }));
         continue;
       }
-      this.#computingSince = performance.now();
+      const startedAt = performance.now();
+      this.#computingSince = startedAt;
       const computed = await this.#compute(tensorsOf(header.inputs, frames));
       this.#computingSince = 0;
       computeSeconds.observe({ member: this.#config.member, device: this.#config.device }, computed.computeMs / 1000);
@@ -146,7 +147,7 @@ export class PredictionWorker {
       } else {
         await this.#results.send(encodeTensorMessage(result, computed.outputs));
       }
-      this.#linkQueue.send(encodeHeader({ kind: CREDIT, batch: header.batch }));
+      this.#linkQueue.send(encodeHeader({ kind: CREDIT, batch: header.batch, serviceMs: performance.now() - startedAt }));
     }
   }
 

@@ -8,6 +8,7 @@ import { TuttiError } from '@tutti/protocol';
 import { readAllowList, readKeyPair } from '../curve-keys.js';
 import { planEnsemble } from '../planning.js';
 import { untilSignal } from '../signals.js';
+import { ROUTING_POLICIES, type RoutingPolicy } from '@tutti/routing';
 
 export interface ServeFlags {
   endpoint?: string;
@@ -19,6 +20,8 @@ export interface ServeFlags {
   curveKey?: string;
   allow?: string[];
   metricsPort: string;
+  routing: RoutingPolicy;
+  rebalance: boolean;
 }
 
 /** The plan to serve and the profiles its emulated devices need: from a file, or allocated now. */
@@ -47,6 +50,12 @@ export function serveCommand(): Command {
     .option('--one-per-member', 'skip allocation: one instance per member on the CPU, cores shared evenly')
     .option('--threads <n>', 'with --one-per-member: intra-op threads per worker (default: cores / members)', (v) => Number.parseInt(v, 10))
     .option('--metrics-port <port>', 'HTTP port for /metrics (Prometheus), /live and /ready on 127.0.0.1; 0 picks a free one, off disables', '9464')
+    .addOption(
+      new Option('--routing <policy>', "which instance of a member takes each batch: fastest-finish (predicted completion, KAIROS), least-loaded, or fcfs")
+        .choices([...ROUTING_POLICIES])
+        .default('fastest-finish'),
+    )
+    .option('--no-rebalance', 'do not shift work away from instances found slowed down by interference (ODIN)')
     .option('--curve-key <file>', "CurveZMQ: encrypt the client endpoint with this server key pair (tutti keys)")
     .option('--allow <files...>', 'CurveZMQ: client public keys (.pub files or folders of them) allowed in; others are refused and counted')
     .addHelpText(
@@ -75,6 +84,7 @@ export function serveCommand(): Command {
         ...(profiles && { profiles }),
         ...(curve && { curve }),
         ...(metricsPort !== undefined && { metricsPort }),
+        routing: { policy: flags.routing, rebalance: flags.rebalance },
       });
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
       console.log(`tutti: serving ${ensemble.name} (${ensemble.members.length} members, rule ${ruleName(ensemble.rule)}) on ${server.endpoint} — ready in ${seconds} s`);
