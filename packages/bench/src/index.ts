@@ -1,6 +1,8 @@
 export { poissonSchedule, seededRandom } from './poisson.js';
 export { LatencyRecorder, type LatencySummary } from './latency.js';
-export { runStep, shares, type StepOptions, type StepResult } from './run-load.js';
+export { mergeTraces, runStep, shares, type StepOptions, type StepResult, type TracePoint } from './run-load.js';
+export { timeline, type TimelineBucket } from './timeline.js';
 export { startBaseline, type RunningSystem } from './systems.js';
 export { histogramSums, meansBetween } from './breakdown.js';
-export { throughputLatencySvg, type Series } from './plot.js';
+export { COLORS, throughputLatencySvg, type Series } from './plot.js';
+export { escapeXml, timeScale, timeSeriesSvg, type TimeHLine, type TimePanel, type TimeSeries, type TimeSeriesOptions } from './plot-time.js';

@@ -15,6 +15,8 @@ export interface LoadConfig {
   /** Rows (samples) per request. */
   rows: number;
   timeoutMs: number;
+  /** Also report every measured request (for time series); off by default since it grows with the run. */
+  trace?: boolean;
 }
 
 /** What it reports when done. */
@@ -26,4 +28,12 @@ export interface LoadReport {
   /** Encoded HDR histogram of latencies (LatencyRecorder.encode). */
   histogram: string;
   seconds: number;
+  /**
+   * With `trace`: flat pairs [sendOffsetMs, latencyMs], one per request scheduled after the warm-up,
+   * latency -1 for an error; offsets from this process's end of warm-up. Flat numbers, not objects,
+   * keep the IPC message small at thousands of requests per second.
+   */
+  trace?: number[];
+  /** With `trace`: wall-clock time (epoch ms) of the end of warm-up, so the runner can align processes. */
+  traceStart?: number;
 }

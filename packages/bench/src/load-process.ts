@@ -33,6 +33,9 @@ async function main(): Promise<LoadReport> {
   const latency = new LatencyRecorder();
   const errors: Record<string, number> = {};
   let requests = 0;
+  const trace: number[] | undefined = config.trace ? [] : undefined;
+  // Microseconds are plenty and keep the JSON short.
+  const micro = (ms: number) => Math.round(ms * 1000) / 1000;
   const start = performance.now();
   const measureFrom = start + config.warmupSeconds * 1000;
   const end = measureFrom + config.seconds * 1000;
@@ -40,11 +43,16 @@ async function main(): Promise<LoadReport> {
     try {
       await client.infer(inputs);
       if (scheduledAt >= measureFrom && scheduledAt < end) {
-        latency.record(performance.now() - scheduledAt);
+        const ms = performance.now() - scheduledAt;
+        latency.record(ms);
         requests++;
+        // An open-loop send may go out up to ~1 ms before its due time (timer granularity), so a fast
+        // answer can come back "before" it; clamp as the histogram does, keeping -1 for errors only.
+        trace?.push(micro(scheduledAt - measureFrom), micro(Math.max(0, ms)));
       }
     } catch (error) {
       if (scheduledAt < measureFrom) return;
+      trace?.push(micro(scheduledAt - measureFrom), -1);
       const code = /no reply from/.test((error as Error).message) ? 'NO_REPLY' : ((error as { code?: string }).code ?? 'ERROR');
       errors[code] = (errors[code] ?? 0) + 1;
     }
@@ -66,7 +74,12 @@ async function main(): Promise<LoadReport> {
     await Promise.all(inFlight);
   }
   client.close();
-  return { type: 'result', requests, rows: requests * config.rows, errors, histogram: latency.encode(), seconds: config.seconds };
+  const report: LoadReport = { type: 'result', requests, rows: requests * config.rows, errors, histogram: latency.encode(), seconds: config.seconds };
+  if (trace) {
+    report.trace = trace;
+    report.traceStart = performance.timeOrigin + measureFrom;
+  }
+  return report;
 }
 
 main().then(

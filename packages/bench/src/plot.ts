@@ -4,7 +4,8 @@ export interface Series {
   points: { throughput: number; p99: number }[];
 }
 
-const COLORS = ['#1b6ac9', '#d1495b', '#2a9d55', '#8e5cc4', '#e08a00'];
+/** Shared with the time-series plot so one system keeps its colour across figures. */
+export const COLORS = ['#1b6ac9', '#d1495b', '#2a9d55', '#8e5cc4', '#e08a00'];
 
 export function throughputLatencySvg(title: string, series: Series[], computeBound?: number): string {
   const width = 720;

@@ -19,6 +19,14 @@ export interface StepOptions {
   seconds?: number;
   seed?: number;
   timeoutMs?: number;
+  /** Keep every measured request for time series (StepResult.trace). */
+  trace?: boolean;
+}
+
+/** One measured request: t is its scheduled send time in ms from the start of measuring; latencyMs -1 for an error. */
+export interface TracePoint {
+  t: number;
+  latencyMs: number;
 }
 
 export interface StepResult {
@@ -30,6 +38,10 @@ export interface StepResult {
   rowsPerSecond: number;
   latency: LatencySummary;
   errors: Record<string, number>;
+  /** With `trace`: every measured request of every process, sorted by t. */
+  trace?: TracePoint[];
+  /** With `trace`: wall-clock time (epoch ms) of t = 0, to place outside events (a competing job) on the same axis. */
+  traceStart?: number;
 }
 
 const ENTRY = new URL('./load-process.ts', import.meta.url);
@@ -67,6 +79,7 @@ export async function runStep(options: StepOptions): Promise<StepResult> {
         inputs: options.inputs,
         rows,
         timeoutMs: options.timeoutMs ?? 30_000,
+        ...(options.trace && { trace: true }),
       }),
     ),
   );
@@ -78,7 +91,7 @@ export async function runStep(options: StepOptions): Promise<StepResult> {
     requests += report.requests;
     for (const [code, n] of Object.entries(report.errors)) errors[code] = (errors[code] ?? 0) + n;
   }
-  return {
+  const result: StepResult = {
     mode: options.mode,
     load: options.load,
     requests,
@@ -88,4 +101,23 @@ export async function runStep(options: StepOptions): Promise<StepResult> {
     latency: latency.summary(),
     errors,
   };
+  if (options.trace) Object.assign(result, mergeTraces(reports));
+  return result;
+}
+
+/**
+ * The processes are forked together but start measuring a few ms apart (each loads tsx on its own),
+ * so each trace is shifted by its process's wall-clock start relative to the earliest one.
+ */
+export function mergeTraces(reports: Pick<LoadReport, 'trace' | 'traceStart'>[]): { trace: TracePoint[]; traceStart: number } {
+  const traced = reports.filter((r) => r.trace && r.traceStart !== undefined);
+  const traceStart = Math.min(...traced.map((r) => r.traceStart!));
+  const trace: TracePoint[] = [];
+  for (const report of traced) {
+    const shift = report.traceStart! - traceStart;
+    const flat = report.trace!;
+    for (let i = 0; i + 1 < flat.length; i += 2) trace.push({ t: flat[i]! + shift, latencyMs: flat[i + 1]! });
+  }
+  trace.sort((a, b) => a.t - b.t);
+  return { trace, traceStart };
 }
