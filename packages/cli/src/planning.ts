@@ -22,6 +22,11 @@ export interface Planned {
   profiles: Record<string, Record<string, MemberProfile>>;
 }
 
+/** A request's p99 is its wait in the queue plus its batch's compute: the batch gets what remains of the target. */
+export function latencyBudgetOf(ensemble: Ensemble): number | undefined {
+  return ensemble.latencyTarget ? ensemble.latencyTarget.p99Ms - ensemble.batching.maxQueueDelayMs : undefined;
+}
+
 export async function planEnsemble(ensemble: Ensemble, options: PlanningOptions = {}): Promise<Planned> {
   const devices = options.devicesFile ? await loadDevicesFile(options.devicesFile) : detectDevices();
   const batchSizes = options.batchSizes ?? defaultBatchSizes(ensemble.batching.maxBatchSize);
@@ -31,8 +36,7 @@ export async function planEnsemble(ensemble: Ensemble, options: PlanningOptions 
     ...(options.profilesFile && { profilesFile: options.profilesFile }),
     ...(options.onProgress && { onProgress: options.onProgress }),
   });
-  // A request's p99 is its wait in the queue plus its batch's compute: the batch gets what remains.
-  const latencyBudgetMs = ensemble.latencyTarget ? ensemble.latencyTarget.p99Ms - ensemble.batching.maxQueueDelayMs : undefined;
+  const latencyBudgetMs = latencyBudgetOf(ensemble);
   const plan = allocate(
     {
       devices,

@@ -20,7 +20,7 @@ import { TuttiError } from '@tutti/protocol';
 import { detectCpu, detectGpus } from './detect.js';
 import { parseMemorySize } from './memory-size.js';
 
-const memory = z.unknown().transform((value, context) => {
+export const memory = z.unknown().transform((value, context) => {
   const bytes = parseMemorySize(value);
   if (bytes === undefined) {
     context.issues.push({ code: 'custom', input: value, message: `expected a size like 32GB, 512MB, 1.5GiB or a number of bytes, got ${JSON.stringify(value)}` });
@@ -29,7 +29,7 @@ const memory = z.unknown().transform((value, context) => {
   return bytes;
 });
 
-const speed = z.strictObject({
+export const speed = z.strictObject({
   gmacsPerSecond: z.number().positive(),
   memoryGBps: z.number().positive().optional(),
   overheadMs: z.number().nonnegative().optional(),
@@ -70,7 +70,7 @@ function formatPath(path: readonly PropertyKey[]): string {
 }
 
 /** `prefix.field: message` per problem, in words a person editing the file acts on. */
-function issuesOf(error: z.ZodError, prefix: string): string[] {
+export function issuesOf(error: z.ZodError, prefix: string): string[] {
   const at = (path: readonly PropertyKey[]) => {
     const field = formatPath(path);
     if (!prefix) return field || '(file)';
@@ -126,7 +126,7 @@ function duplicateIds(devices: Device[]): string[] {
   return problems;
 }
 
-function invalidFile(source: string, problems: string[]): TuttiError {
+export function invalidFile(source: string, problems: string[]): TuttiError {
   const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
   return new TuttiError('INVALID_OPTION', `${source}: ${count}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
 }
