@@ -3,7 +3,7 @@
  * fixed cost per batch (GPU-like) and two slow devices with a low one (CPU-like), all EMULATED (see
  * bench/lib/emulated-pool.ts). For each routing policy (fastest-finish after KAIROS, least-loaded,
  * fcfs) the same seeded Poisson loads are offered, and the allowable throughput is the highest rate
- * served with p99 under the latency target, no errors, and at least 97% of the offered rate.
+ * served with p99 under the latency target, no errors, and at least 90% of the offered rate (Poisson counts in a few seconds vary by a few per cent).
  *
  *   npx tsx bench/routing.ts [--seconds 5] [--rates 250,500,...]
  *
@@ -22,19 +22,21 @@ import { oneMemberEnsemble, poolPlan, type LinearType } from './lib/emulated-poo
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({
   options: {
-    seconds: { type: 'string', default: '5' },
-    rates: { type: 'string', default: '200,400,600,800,1000,1200,1400,1600,1800' },
+    seconds: { type: 'string', default: '8' },
+    rates: { type: 'string', default: '100,200,300,400,500,600,700,800' },
     policies: { type: 'string', default: 'fastest-finish,least-loaded,fcfs' },
   },
 });
 const seconds = Number(values.seconds);
 const rates = values.rates.split(',').map(Number);
 const policies = values.policies.split(',') as RoutingPolicy[];
-const P99_TARGET_MS = 50;
+// Device times are large against this host's own serving overhead (about 1-3 ms a request under load),
+// so that what is measured is the routing, not the 2-core host running batcher, workers and clients.
+const P99_TARGET_MS = 150;
 
 // EMULATED device types: round figures shaped like a GPU (costly launch, cheap rows) and a CPU core.
-const FAST: LinearType = { name: 'emulated GPU-like (8 ms + 0.25 ms/row)', kind: 'gpu', fixedMs: 8, perRowMs: 0.25 };
-const SLOW: LinearType = { name: 'emulated CPU-like (1 ms + 2 ms/row)', kind: 'cpu', fixedMs: 1, perRowMs: 2 };
+const FAST: LinearType = { name: 'emulated GPU-like (30 ms + 1 ms/row)', kind: 'gpu', fixedMs: 30, perRowMs: 1 };
+const SLOW: LinearType = { name: 'emulated CPU-like (4 ms + 8 ms/row)', kind: 'cpu', fixedMs: 4, perRowMs: 8 };
 
 interface PolicyResult {
   policy: RoutingPolicy;
@@ -45,7 +47,7 @@ interface PolicyResult {
 function allowableOf(steps: PolicyResult['steps']): number {
   let best = 0;
   for (const s of steps) {
-    const ok = s.latency.p99 <= P99_TARGET_MS && Object.keys(s.errors).length === 0 && s.requestsPerSecond >= 0.97 * s.offered;
+    const ok = s.latency.p99 <= P99_TARGET_MS && Object.keys(s.errors).length === 0 && s.requestsPerSecond >= 0.9 * s.offered;
     if (ok) best = Math.max(best, s.offered);
   }
   return best;
@@ -78,7 +80,7 @@ async function measure(policy: RoutingPolicy, dir: string, member: string): Prom
 async function main(): Promise<void> {
   console.log(`Routing on a heterogeneous EMULATED pool: 1x ${FAST.name}, 2x ${SLOW.name}; p99 target ${P99_TARGET_MS} ms`);
   console.log(`host: ${hardwareLine()}`);
-  const pool = oneMemberEnsemble({ maxBatchSize: 32, maxQueueDelayMs: 2, p99Ms: P99_TARGET_MS });
+  const pool = oneMemberEnsemble({ maxBatchSize: 32, maxQueueDelayMs: 5, p99Ms: P99_TARGET_MS });
   const results: PolicyResult[] = [];
   try {
     for (const policy of policies) results.push(await measure(policy, pool.dir, pool.member));

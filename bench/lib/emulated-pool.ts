@@ -20,17 +20,31 @@ export interface OneMember {
   remove(): void;
 }
 
-/** A one-member ensemble (a digits MLP) with the given batching and p99 target, in a temp folder. */
-export function oneMemberEnsemble(options: { maxBatchSize: number; maxQueueDelayMs: number; p99Ms: number; member?: string }): OneMember {
-  const member = options.member ?? 'mlp-relu-32';
+export interface OneMemberOptions {
+  maxBatchSize: number;
+  maxQueueDelayMs: number;
+  p99Ms: number;
+  /** A digits member to copy (default mlp-relu-32)... */
+  member?: string;
+  /** ...or a ResNet from the zoo, generated on first use: its width and input size (3 channels, 100 classes). */
+  resnet?: { width: number; inputSize: number };
+}
+
+/** A one-member ensemble (a digits MLP, or a zoo ResNet) with the given batching and p99 target, in a temp folder. */
+export function oneMemberEnsemble(options: OneMemberOptions): OneMember {
   const dir = mkdtempSync(join(tmpdir(), 'tutti-pool-'));
   mkdirSync(join(dir, 'models'));
-  copyFileSync(join(DIGITS, 'models', `${member}.onnx`), join(dir, 'models', `${member}.onnx`));
+  const resnet = options.resnet;
+  const member = resnet ? `resnet-w${resnet.width}-${resnet.inputSize}` : (options.member ?? 'mlp-relu-32');
+  if (!resnet) copyFileSync(join(DIGITS, 'models', `${member}.onnx`), join(dir, 'models', `${member}.onnx`));
+  const io = resnet
+    ? { inputs: [{ name: 'image', datatype: 'FP32', shape: [-1, 3, resnet.inputSize, resnet.inputSize] }], outputs: [{ name: 'probabilities', datatype: 'FP32', shape: [-1, 100] }] }
+    : { inputs: [{ name: 'pixels', datatype: 'FP32', shape: [-1, 64] }], outputs: [{ name: 'probabilities', datatype: 'FP32', shape: [-1, 10] }] };
+  const generate = resnet && { kind: 'resnet', inputSize: resnet.inputSize, channels: 3, width: resnet.width, stages: [2, 2, 2, 2], classes: 100, seed: 7 };
   const manifest = {
     name: `one-${member}`,
-    inputs: [{ name: 'pixels', datatype: 'FP32', shape: [-1, 64] }],
-    outputs: [{ name: 'probabilities', datatype: 'FP32', shape: [-1, 10] }],
-    members: [{ name: member, path: `models/${member}.onnx` }],
+    ...io,
+    members: [{ name: member, path: `models/${member}.onnx`, ...(generate && { generate }) }],
     rule: 'mean',
     batching: { maxBatchSize: options.maxBatchSize, maxQueueDelayMs: options.maxQueueDelayMs },
     endpoint: 'tcp://127.0.0.1:5599',

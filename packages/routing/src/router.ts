@@ -3,8 +3,9 @@
  * - 'fcfs': first come, first served: the first instance (in order of joining) with a free credit;
  * - 'least-loaded': the instance with a free credit holding the fewest rows;
  * - 'fastest-finish' (KAIROS): the instance predicted to finish the batch soonest, counting the work
- *   already queued on it and its calibrated speed. When that instance has no free credit the batch
- *   waits for it (`wait`), since sending it to a slower free instance would finish later.
+ *   already queued on it and its calibrated speed. When that instance has no free credit, a free one
+ *   takes the batch if it still meets the latency target; if none does, the batch waits for the fast
+ *   one (`wait`), as KAIROS lets a query wait for a faster busy instance.
  * With re-balancing on (ODIN), an instance found interfered with is predicted at its measured
  * slowdown, so work shifts away from it until the slowdown ends; an interfered instance that has
  * had no batch for `probeMs` gets the next one it can take, so the end of the slowdown is noticed.
@@ -68,8 +69,11 @@ export class Router {
     return [...this.#instances.values()].filter((s) => member === undefined || s.member === member);
   }
 
-  /** The instance of `member` to send a batch of `rows` to now; `wait` to hold it; undefined if none can take it. */
-  route(member: string, rows: number, now: number): Route {
+  /**
+   * The instance of `member` to send a batch of `rows` to now; `wait` to hold it; undefined if none
+   * can take it. `slackMs`: how long the batch may still take and meet its latency target, if any.
+   */
+  route(member: string, rows: number, now: number, slackMs?: number): Route {
     const candidates = this.instances(member);
     const free = candidates.filter((s) => s.hasCredit);
     if (free.length === 0) return candidates.length > 0 ? { wait: true } : undefined;
@@ -77,8 +81,43 @@ export class Router {
     if (this.policy === 'least-loaded') return { id: minBy(free, (s) => s.heldRows * 1e6 + s.joined).id };
     const probe = this.rebalance ? free.find((s) => s.detector.interfered && now - s.lastSentAt >= this.#probeMs) : undefined;
     if (probe) return { id: probe.id };
-    const best = minBy(candidates, (s) => s.predictedFinishMs(rows, now, this.#slowdownOf(s)) + s.joined * 1e-9);
-    return best.hasCredit ? { id: best.id } : { wait: true };
+    const finish = (s: InstanceState) => s.predictedFinishMs(rows, now, this.#slowdownOf(s)) + s.joined * 1e-9;
+    const best = minBy(candidates, finish);
+    if (best.hasCredit) return { id: best.id };
+    // The fastest is busy. Without a deadline, never idle a free instance. With one, a free instance
+    // that still meets it takes the batch (throughput), and only when none can does it wait.
+    const soonestFree = minBy(free, finish);
+    if (slackMs === undefined || finish(soonestFree) <= slackMs) return { id: soonestFree.id };
+    return { wait: true };
+  }
+
+  /**
+   * The most rows a batch of `member` formed now should have. With a latency target, when the
+   * instance that would finish a full batch soonest is busy, the batch is cut to what a free
+   * instance can still finish within `slackMs`, so slower instances take work they can serve in
+   * time (KAIROS sends a slow instance only the queries it can meet the target on) instead of
+   * every full batch queueing for the fast one.
+   */
+  batchLimit(member: string, maxRows: number, now: number, slackMs?: number): number {
+    if (this.policy !== 'fastest-finish' || slackMs === undefined) return maxRows;
+    const candidates = this.instances(member);
+    const free = candidates.filter((s) => s.hasCredit);
+    if (free.length === 0) return maxRows;
+    const finish = (s: InstanceState, rows: number) => s.predictedFinishMs(rows, now, this.#slowdownOf(s));
+    if (minBy(candidates, (s) => finish(s, maxRows)).hasCredit) return maxRows;
+    let fits = 0;
+    for (const s of free) {
+      // Finish time grows with rows: bisect for the largest batch this instance finishes within the slack.
+      let lo = 0;
+      let hi = maxRows;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (finish(s, mid) <= slackMs) lo = mid;
+        else hi = mid - 1;
+      }
+      fits = Math.max(fits, lo);
+    }
+    return fits > 0 ? fits : maxRows;
   }
 
   sent(id: string, batch: number, rows: number, now: number): void {

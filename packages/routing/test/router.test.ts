@@ -36,10 +36,14 @@ describe('Router', () => {
     // On fast: 4 + 4 = 8 ms; on slow: 40 ms.
     expect(idOf(r.route('m', 32, 0))).toBe('fast');
     r.sent('fast', 2, 32, 0);
-    // fast has no credit left: the batch waits for it (it frees at 4 ms and finishes by 12) rather than take 40 ms.
-    expect(r.route('m', 32, 0)).toEqual({ wait: true });
     // For a batch of 1 the slow instance (5 ms) beats fast's queue (8 + 1 ms).
     expect(idOf(r.route('m', 1, 0))).toBe('slow');
+    // fast has no credit left and would finish a batch of 32 by 12 ms; slow takes 40 ms. With 20 ms of
+    // slack the batch waits for fast; with 50 ms slow meets the target and takes it (fast stays free
+    // for what comes next); with no target at all a free instance is never left idle.
+    expect(r.route('m', 32, 0, 20)).toEqual({ wait: true });
+    expect(idOf(r.route('m', 32, 0, 50))).toBe('slow');
+    expect(idOf(r.route('m', 32, 0))).toBe('slow');
   });
 
   it('least-loaded and fcfs never wait while an instance has a credit', () => {
@@ -108,5 +112,25 @@ describe('Router', () => {
   it('refuses an unknown policy and bad detector options when built', () => {
     expect(() => new Router({ policy: 'random' as never })).toThrow(/policy/);
     expect(() => new Router({ detector: { windows: 0 } })).toThrow(/windows/);
+  });
+});
+
+describe('Router.batchLimit', () => {
+  it('cuts the batch to what a free slow instance finishes within the slack while the fast one is busy', () => {
+    const r = pool('fastest-finish');
+    // Nothing busy: a full batch goes to fast.
+    expect(r.batchLimit('m', 32, 0, 30)).toBe(32);
+    r.sent('fast', 1, 32, 0);
+    r.sent('fast', 2, 32, 0);
+    // slow: 5 ms at 1 row, 40 ms at 32 (linear between): within 20 ms it finishes (20 - 5) / (35 / 31) + 1 = 14 rows.
+    expect(r.batchLimit('m', 32, 0, 20)).toBe(14);
+    // No slack at all fits: the batch keeps its full size and waits for fast.
+    expect(r.batchLimit('m', 32, 0, 2)).toBe(32);
+    // Without a target, or for another policy, nothing is cut.
+    expect(r.batchLimit('m', 32, 0)).toBe(32);
+    const ll = pool('least-loaded');
+    ll.sent('fast', 1, 32, 0);
+    ll.sent('fast', 2, 32, 0);
+    expect(ll.batchLimit('m', 32, 0, 20)).toBe(32);
   });
 });

@@ -60,6 +60,8 @@ interface InFlight {
   frames: Buffer[];
   /** Members whose result is not yet in (their instance has not returned the credit). */
   pending: Set<string>;
+  /** When the batch's oldest request arrived (performance.now()), for its slack against the latency target. */
+  oldestArrival: number;
 }
 
 /**
@@ -75,6 +77,8 @@ const DRAIN_GRACE_MS = 1_000;
 /** How long replies already handed to ZeroMQ may take to leave when the client socket closes. */
 const CLOSE_LINGER_MS = 1_000;
 const HOUSEKEEPING_MS = 200;
+/** Share of a batch's remaining latency budget its compute may use; the rest covers combining and replying. */
+const SLACK_SHARE = 0.9;
 
 export class Batcher {
   #ensemble: Ensemble;
@@ -360,7 +364,7 @@ export class Batcher {
         continue;
       }
       this.#expire();
-      const items = this.#policy.take();
+      const items = this.#policy.take(this.#batchLimit());
       if (items.length > 0) this.#dispatch(items);
     }
   }
@@ -373,7 +377,7 @@ export class Batcher {
       const flight = this.#inFlight.get(batch);
       if (!flight || !flight.pending.has(member)) return false;
       if (blocked.has(member)) return true;
-      const route = this.#pool.route(member, flight.plan.size, now);
+      const route = this.#pool.route(member, flight.plan.size, now, this.#slackOf(flight.oldestArrival, now));
       if (!route || !('id' in route)) {
         blocked.add(member);
         return true;
@@ -383,6 +387,19 @@ export class Batcher {
       this.#workerQueue.send([Buffer.from(route.id), ...flight.frames]);
       return false;
     });
+  }
+
+  /** What is left of the latency target for a request that arrived at `arrivedAt`, less a margin for combining and replying. */
+  #slackOf(arrivedAt: number, now: number): number | undefined {
+    const target = this.#ensemble.latencyTarget?.p99Ms;
+    return target === undefined ? undefined : (target - (now - arrivedAt)) * SLACK_SHARE;
+  }
+
+  #batchLimit(): number {
+    const now = performance.now();
+    const oldest = this.#policy.oldestArrivedAt ?? now;
+    const members = this.#ensemble.members.map((m) => m.name);
+    return this.#pool.batchLimit(members, this.#ensemble.batching.maxBatchSize, now, this.#slackOf(oldest, now));
   }
 
   /** Sleeps until `ms` passes or something happens (a request, a credit, a worker), whichever is first. */
@@ -454,7 +471,8 @@ export class Batcher {
       },
       inputs,
     );
-    this.#inFlight.set(batch, { plan, answered: new Set(), frames, pending: new Set(this.#ensemble.members.map((m) => m.name)) });
+    const oldestArrival = Math.min(...items.map((item) => item.arrivedAt));
+    this.#inFlight.set(batch, { plan, answered: new Set(), frames, pending: new Set(this.#ensemble.members.map((m) => m.name)), oldestArrival });
     this.#planQueue.send(encodeHeader(plan));
     // The same frames go to one instance of every member: encoded once, never copied per member.
     for (const member of this.#ensemble.members) this.#unsent.push({ batch, member: member.name });

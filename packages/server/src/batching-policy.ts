@@ -64,13 +64,22 @@ export class BatchingPolicy<T extends Queued> {
     return due !== undefined && due <= now;
   }
 
-  /** Takes the next batch's requests, oldest first, as many as fit in maxBatchSize rows. */
-  take(): T[] {
+  /** When the oldest waiting request arrived; undefined if none waits. */
+  get oldestArrivedAt(): number | undefined {
+    return this.#queue[this.#head]?.arrivedAt;
+  }
+
+  /**
+   * Takes the next batch's requests, oldest first, as many as fit in `maxRows` (default and at most
+   * maxBatchSize) rows; always at least the oldest request, since requests are never split.
+   */
+  take(maxRows = this.maxBatchSize): T[] {
+    const limit = Math.min(maxRows, this.maxBatchSize);
     const batch: T[] = [];
     let rows = 0;
     while (this.#head < this.#queue.length) {
       const next = this.#queue[this.#head]!;
-      if (rows + next.rows > this.maxBatchSize) break;
+      if (rows + next.rows > limit && batch.length > 0) break;
       batch.push(next);
       rows += next.rows;
       this.#head++;

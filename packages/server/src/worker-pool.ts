@@ -76,9 +76,14 @@ export class WorkerPool {
     return this.#router.done(id, batch, now, serviceMs);
   }
 
-  /** Where a batch of `rows` for `member` goes now (see Router.route). */
-  route(member: string, rows: number, now: number): Route {
-    return this.#router.route(member, rows, now);
+  /** Where a batch of `rows` for `member` goes now, with `slackMs` left before its latency target (see Router.route). */
+  route(member: string, rows: number, now: number, slackMs?: number): Route {
+    return this.#router.route(member, rows, now, slackMs);
+  }
+
+  /** The most rows a batch formed now should have (see Router.batchLimit), over every member. */
+  batchLimit(members: readonly string[], maxRows: number, now: number, slackMs?: number): number {
+    return Math.min(...members.map((member) => this.#router.batchLimit(member, maxRows, now, slackMs)));
   }
 
   assign(id: string, batch: number, rows: number, now: number): void {

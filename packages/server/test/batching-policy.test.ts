@@ -58,3 +58,15 @@ describe('BatchingPolicy', () => {
     expect(() => policy.push(item(1, 5, 0))).toThrow(/rows/);
   });
 });
+
+describe('BatchingPolicy.take with a row limit', () => {
+  it('takes whole requests up to the limit, and always at least the oldest', () => {
+    const policy = new BatchingPolicy<{ rows: number; arrivedAt: number }>({ maxBatchSize: 16, maxQueueDelayMs: 1 });
+    for (const rows of [3, 3, 3, 8]) policy.push({ rows, arrivedAt: rows });
+    expect(policy.oldestArrivedAt).toBe(3);
+    expect(policy.take(7).map((i) => i.rows)).toEqual([3, 3]);
+    expect(policy.take(2).map((i) => i.rows)).toEqual([3]);
+    expect(policy.take(100).map((i) => i.rows)).toEqual([8]);
+    expect(policy.oldestArrivedAt).toBeUndefined();
+  });
+});
