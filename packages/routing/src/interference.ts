@@ -12,9 +12,9 @@ import { invalidOption } from '@tutti/protocol';
 export interface DetectorOptions {
   /** Window length in ms (default 500). */
   windowMs?: number;
-  /** Slowdown above which a window counts as slow (default 1.5). */
+  /** Slowdown above which a window counts as slow (default 1.8: on a busy 2-core host, normal noise reaches 1.6). */
   enter?: number;
-  /** Slowdown below which a window counts as normal again (default 1.2). */
+  /** Slowdown below which a window counts as normal again (default 1.3). */
   exit?: number;
   /** Consecutive windows needed to change state, either way (default 3). */
   windows?: number;
@@ -39,8 +39,8 @@ export class InterferenceDetector {
 
   constructor(options: DetectorOptions = {}) {
     this.windowMs = options.windowMs ?? 500;
-    this.enter = options.enter ?? 1.5;
-    this.exit = options.exit ?? 1.2;
+    this.enter = options.enter ?? 1.8;
+    this.exit = options.exit ?? 1.3;
     this.windows = options.windows ?? 3;
     if (!(this.windowMs > 0)) invalidOption('windowMs', this.windowMs, 'a positive number of ms');
     if (!(this.enter > 1)) invalidOption('enter', this.enter, 'a slowdown ratio above 1');

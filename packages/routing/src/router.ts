@@ -7,8 +7,9 @@
  *   takes the batch if it still meets the latency target; if none does, the batch waits for the fast
  *   one (`wait`), as KAIROS lets a query wait for a faster busy instance.
  * With re-balancing on (ODIN), an instance found interfered with is predicted at its measured
- * slowdown, so work shifts away from it until the slowdown ends; an interfered instance that has
- * had no batch for `probeMs` gets the next one it can take, so the end of the slowdown is noticed.
+ * slowdown and holds one batch at a time, so work shifts away from it until the slowdown ends; an
+ * interfered instance that has had no batch for `probeMs` gets the next one it can take, so the end
+ * of the slowdown is noticed.
  */
 import { invalidOption } from '@tutti/protocol';
 import { InstanceState, type InstanceDescription } from './instance-state.js';
@@ -75,7 +76,7 @@ export class Router {
    */
   route(member: string, rows: number, now: number, slackMs?: number): Route {
     const candidates = this.instances(member);
-    const free = candidates.filter((s) => s.hasCredit);
+    const free = candidates.filter((s) => this.#hasRoom(s));
     if (free.length === 0) return candidates.length > 0 ? { wait: true } : undefined;
     if (this.policy === 'fcfs') return { id: minBy(free, (s) => s.joined).id };
     if (this.policy === 'least-loaded') return { id: minBy(free, (s) => s.heldRows * 1e6 + s.joined).id };
@@ -83,7 +84,7 @@ export class Router {
     if (probe) return { id: probe.id };
     const finish = (s: InstanceState) => s.predictedFinishMs(rows, now, this.#slowdownOf(s)) + s.joined * 1e-9;
     const best = minBy(candidates, finish);
-    if (best.hasCredit) return { id: best.id };
+    if (this.#hasRoom(best)) return { id: best.id };
     // The fastest is busy. Without a deadline, never idle a free instance. With one, a free instance
     // that still meets it takes the batch (throughput), and only when none can does it wait.
     const soonestFree = minBy(free, finish);
@@ -101,10 +102,10 @@ export class Router {
   batchLimit(member: string, maxRows: number, now: number, slackMs?: number): number {
     if (this.policy !== 'fastest-finish' || slackMs === undefined) return maxRows;
     const candidates = this.instances(member);
-    const free = candidates.filter((s) => s.hasCredit);
+    const free = candidates.filter((s) => this.#hasRoom(s));
     if (free.length === 0) return maxRows;
     const finish = (s: InstanceState, rows: number) => s.predictedFinishMs(rows, now, this.#slowdownOf(s));
-    if (minBy(candidates, (s) => finish(s, maxRows)).hasCredit) return maxRows;
+    if (this.#hasRoom(minBy(candidates, (s) => finish(s, maxRows)))) return maxRows;
     let fits = 0;
     for (const s of free) {
       // Finish time grows with rows: bisect for the largest batch this instance finishes within the slack.
@@ -143,6 +144,15 @@ export class Router {
 
   forget(batch: number): void {
     for (const state of this.#instances.values()) state.forget(batch);
+  }
+
+  /**
+   * Whether the instance may take another batch: a free credit, and with re-balancing, at most one
+   * batch at a time while it is interfered with (a batch queued behind a slowed one waits for both).
+   */
+  #hasRoom(state: InstanceState): boolean {
+    if (this.rebalance && this.policy === 'fastest-finish' && state.detector.interfered) return state.outstanding === 0;
+    return state.hasCredit;
   }
 
   #slowdownOf(state: InstanceState): number {

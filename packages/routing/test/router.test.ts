@@ -134,3 +134,21 @@ describe('Router.batchLimit', () => {
     expect(ll.batchLimit('m', 32, 0, 20)).toBe(32);
   });
 });
+
+describe('Router with an interfered instance', () => {
+  it('gives it one batch at a time while re-balancing, its full credits otherwise', () => {
+    for (const rebalance of [true, false]) {
+      const r = new Router({ policy: 'fastest-finish', rebalance, detector: { windowMs: 100, windows: 2 } });
+      r.add({ id: 'a', member: 'm', credits: 2, profile: fast });
+      let t = 0;
+      for (let k = 0; k < 60; k++) {
+        r.sent('a', k, 32, t);
+        t += k < 20 ? 4 : 12;
+        r.done('a', k, t, k < 20 ? 4 : 12);
+      }
+      expect(r.get('a')!.detector.interfered).toBe(true);
+      r.sent('a', 100, 32, t);
+      expect(r.route('m', 32, t)).toEqual(rebalance ? { wait: true } : { id: 'a' });
+    }
+  });
+});
