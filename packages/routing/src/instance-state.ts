@@ -105,7 +105,8 @@ export class InstanceState {
     }
     const slowdown = serviceMs / Math.max(1e-3, this.model.expectedMs(held.rows)!);
     // Calibrate only on batches at normal speed: a slowdown is judged against it, never learned as it.
-    if (!this.detector.interfered && slowdown < this.detector.enter) this.model.learn(held.rows, serviceMs);
+    // Below `exit`, not `enter`: the onset of an interference, slower but not yet detected, must not creep in.
+    if (!this.detector.interfered && slowdown < this.detector.exit) this.model.learn(held.rows, serviceMs);
     return this.detector.observe(slowdown, now);
   }
 

@@ -7,9 +7,9 @@
  *   takes the batch if it still meets the latency target; if none does, the batch waits for the fast
  *   one (`wait`), as KAIROS lets a query wait for a faster busy instance.
  * With re-balancing on (ODIN), an instance found interfered with is predicted at its measured
- * slowdown and holds one batch at a time, so work shifts away from it until the slowdown ends; an
- * interfered instance that has had no batch for `probeMs` gets the next one it can take, so the end
- * of the slowdown is noticed.
+ * slowdown and holds one batch at a time, so work shifts away from it until the slowdown ends. Any
+ * instance that has had no batch for `probeMs` gets the next one it can take, so the end of a
+ * slowdown (or a stale calibration) is noticed.
  */
 import { invalidOption } from '@tutti/protocol';
 import { InstanceState, type InstanceDescription } from './instance-state.js';
@@ -23,7 +23,7 @@ export interface RouterOptions {
   /** Shift work away from instances found interfered with (default true). */
   rebalance?: boolean;
   detector?: DetectorOptions;
-  /** How long an interfered instance may go without a batch before it gets one to re-measure (default 1000 ms). */
+  /** How long an instance may go without a batch before it gets one to re-measure its speed (default 1000 ms). */
   probeMs?: number;
 }
 
@@ -80,7 +80,9 @@ export class Router {
     if (free.length === 0) return candidates.length > 0 ? { wait: true } : undefined;
     if (this.policy === 'fcfs') return { id: minBy(free, (s) => s.joined).id };
     if (this.policy === 'least-loaded') return { id: minBy(free, (s) => s.heldRows * 1e6 + s.joined).id };
-    const probe = this.rebalance ? free.find((s) => s.detector.interfered && now - s.lastSentAt >= this.#probeMs) : undefined;
+    // An instance that has had no batch for a while is sent one: its speed may have changed (the end
+    // of an interference, or a calibration learned in a busy moment), and only a batch can tell.
+    const probe = free.find((s) => now - s.lastSentAt >= this.#probeMs && s.lastSentAt > -Infinity);
     if (probe) return { id: probe.id };
     const finish = (s: InstanceState) => s.predictedFinishMs(rows, now, this.#slowdownOf(s)) + s.joined * 1e-9;
     const best = minBy(candidates, finish);

@@ -73,7 +73,7 @@ describe('Router', () => {
   }
 
   it('re-balancing shifts work away from an interfered instance and back once it recovers', () => {
-    const r = new Router({ policy: 'fastest-finish', detector: { windowMs: 100, windows: 2 } });
+    const r = new Router({ policy: 'fastest-finish', probeMs: 1e9, detector: { windowMs: 100, windows: 2 } });
     r.add({ id: 'a', member: 'm', credits: 2, profile: fast });
     r.add({ id: 'b', member: 'm', credits: 2, profile: [{ batch: 32, latencyMs: 6 }] });
     let t = serve(r, 'a', 20, 4, 0);
@@ -90,7 +90,7 @@ describe('Router', () => {
   });
 
   it('without re-balancing the interfered instance is still predicted at its normal speed', () => {
-    const r = new Router({ policy: 'fastest-finish', rebalance: false, detector: { windowMs: 100, windows: 2 } });
+    const r = new Router({ policy: 'fastest-finish', rebalance: false, probeMs: 1e9, detector: { windowMs: 100, windows: 2 } });
     r.add({ id: 'a', member: 'm', credits: 2, profile: fast });
     r.add({ id: 'b', member: 'm', credits: 2, profile: [{ batch: 32, latencyMs: 6 }] });
     let t = serve(r, 'a', 20, 4, 0);
@@ -99,7 +99,7 @@ describe('Router', () => {
     expect(idOf(r.route('m', 32, t))).toBe('a');
   });
 
-  it('probes an interfered instance that has had no batch for a while', () => {
+  it('probes an instance that has had no batch for a while, interfered with or not', () => {
     const r = new Router({ policy: 'fastest-finish', probeMs: 500, detector: { windowMs: 100, windows: 2 } });
     r.add({ id: 'a', member: 'm', credits: 2, profile: fast });
     r.add({ id: 'b', member: 'm', credits: 2, profile: [{ batch: 32, latencyMs: 6 }] });
@@ -107,6 +107,14 @@ describe('Router', () => {
     t = serve(r, 'a', 60, 12, t, 100);
     expect(idOf(r.route('m', 32, t))).toBe('b');
     expect(idOf(r.route('m', 32, t + 600))).toBe('a');
+    // b has served nothing since it joined... and an instance never sent anything is not probed (nothing to re-measure).
+    const fresh = new Router({ policy: 'fastest-finish', probeMs: 500 });
+    fresh.add({ id: 'a', member: 'm', credits: 2, profile: fast });
+    fresh.add({ id: 'b', member: 'm', credits: 2, profile: slow });
+    fresh.sent('b', 1, 1, 0);
+    fresh.done('b', 1, 5, 5);
+    expect(idOf(fresh.route('m', 32, 100))).toBe('a');
+    expect(idOf(fresh.route('m', 32, 600))).toBe('b');
   });
 
   it('refuses an unknown policy and bad detector options when built', () => {
