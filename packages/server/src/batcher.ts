@@ -11,11 +11,9 @@
  */
 import { Pull, Push, Router } from 'zeromq';
 import {
-  BATCH,
   CREDIT,
   HEARTBEAT,
   HELLO,
-  PLAN,
   REPLY,
   checkInferInputs,
   decodeHeader,
@@ -24,7 +22,6 @@ import {
   encodeErrorOf,
   encodeHeader,
   encodeMessage,
-  encodeTensorMessage,
   maxRequestBytes,
   parseRequest,
   requestIdOf,
@@ -33,10 +30,10 @@ import {
   type MetadataReply,
   type PlanHeader,
   type RequestId,
-  type WireTensor,
 } from '@tutti/protocol';
 import type { Ensemble } from '@tutti/manifest';
 import { BatchingPolicy, type Queued } from './batching-policy.js';
+import { buildBatch, type BatchItem } from './batch-builder.js';
 import type { BatcherConfig } from './config.js';
 import { SendQueue } from './send-queue.js';
 import { WorkerPool, type Lost } from './worker-pool.js';
@@ -44,14 +41,7 @@ import { ZapHandler } from './curve.js';
 import type { InterferenceChange } from '@tutti/routing';
 import { batchRows, batchesRoutedTotal, inferencesTotal, instancesGauge, interferedGauge, interferenceEventsTotal, pendingRequests, queueSeconds, readyGauge, refusedClientsTotal, requestsTotal } from './metrics.js';
 
-interface Pending extends Queued {
-  envelope: Buffer[];
-  id: RequestId;
-  tensors: WireTensor[];
-  members: boolean;
-  partial: boolean;
-  deadline: number;
-}
+type Pending = Queued & BatchItem;
 
 interface InFlight {
   plan: PlanHeader;
@@ -430,48 +420,11 @@ export class Batcher {
 
   #dispatch(items: Pending[]): void {
     const batch = this.#nextBatch++;
-    let offset = 0;
-    const plan: PlanHeader = {
-      kind: PLAN,
-      batch,
-      size: 0,
-      parts: items.map((item, index) => {
-        const part = {
-          index,
-          envelope: item.envelope,
-          id: item.id,
-          offset,
-          count: item.rows,
-          members: item.members,
-          partial: item.partial,
-          deadline: item.deadline,
-          arrivedAt: performance.timeOrigin + item.arrivedAt,
-        };
-        queueSeconds.observe((performance.now() - item.arrivedAt) / 1000);
-        offset += item.rows;
-        return part;
-      }),
-    };
-    plan.size = offset;
-    batchRows.observe(offset);
+    const now = performance.now();
+    const { plan, frames, oldestArrival } = buildBatch(batch, items, this.#ensemble.inputs, performance.timeOrigin, now);
+    for (const item of items) queueSeconds.observe((now - item.arrivedAt) / 1000);
+    batchRows.observe(plan.size);
     pendingRequests.set(this.#policy.pendingRequests);
-    const inputs = this.#ensemble.inputs.map((spec, index): WireTensor => {
-      const first = items[0]!.tensors[index]!;
-      // One request: its bytes go out as received. Several: one copy into the batch buffer.
-      const data = items.length === 1 ? first.data : Buffer.concat(items.map((item) => item.tensors[index]!.data));
-      return { name: spec.name, datatype: spec.datatype, shape: [offset, ...first.shape.slice(1)], data };
-    });
-    const frames = encodeTensorMessage(
-      {
-        kind: BATCH,
-        batch,
-        inputs: inputs.map(({ name, datatype, shape }) => ({ name, datatype, shape })),
-        deadline: Math.max(...items.map((item) => item.deadline)),
-        sentAt: performance.timeOrigin + performance.now(),
-      },
-      inputs,
-    );
-    const oldestArrival = Math.min(...items.map((item) => item.arrivedAt));
     this.#inFlight.set(batch, { plan, answered: new Set(), frames, pending: new Set(this.#ensemble.members.map((m) => m.name)), oldestArrival });
     this.#planQueue.send(encodeHeader(plan));
     // The same frames go to one instance of every member: encoded once, never copied per member.

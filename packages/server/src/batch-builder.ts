@@ -1,0 +1,64 @@
+/**
+ * From the requests a batch takes to what goes out: the plan the combiner needs to answer each
+ * request (its rows in the batch, its envelope, its deadline), and the batch's frames for the
+ * members, encoded once. Pure: clocks are passed in.
+ */
+import { BATCH, PLAN, encodeTensorMessage, type PlanHeader, type RequestId, type TensorSpec, type WireTensor } from '@tutti/protocol';
+
+export interface BatchItem {
+  envelope: Buffer[];
+  id: RequestId;
+  tensors: WireTensor[];
+  rows: number;
+  /** performance.now() when it arrived. */
+  arrivedAt: number;
+  members: boolean;
+  partial: boolean;
+  /** Date.now() deadline. */
+  deadline: number;
+}
+
+export interface BuiltBatch {
+  plan: PlanHeader;
+  frames: Buffer[];
+  /** performance.now() arrival of the batch's oldest request. */
+  oldestArrival: number;
+}
+
+/** `timeOrigin` and `now` are performance.timeOrigin and performance.now(): arrival times cross processes as epoch ms. */
+export function buildBatch(batch: number, items: readonly BatchItem[], inputSpecs: readonly TensorSpec[], timeOrigin: number, now: number): BuiltBatch {
+  let offset = 0;
+  const parts = items.map((item, index) => {
+    const part = {
+      index,
+      envelope: item.envelope,
+      id: item.id,
+      offset,
+      count: item.rows,
+      members: item.members,
+      partial: item.partial,
+      deadline: item.deadline,
+      arrivedAt: timeOrigin + item.arrivedAt,
+    };
+    offset += item.rows;
+    return part;
+  });
+  const plan: PlanHeader = { kind: PLAN, batch, size: offset, parts };
+  const inputs = inputSpecs.map((spec, index): WireTensor => {
+    const first = items[0]!.tensors[index]!;
+    // One request: its bytes go out as received. Several: one copy into the batch buffer.
+    const data = items.length === 1 ? first.data : Buffer.concat(items.map((item) => item.tensors[index]!.data));
+    return { name: spec.name, datatype: spec.datatype, shape: [offset, ...first.shape.slice(1)], data };
+  });
+  const frames = encodeTensorMessage(
+    {
+      kind: BATCH,
+      batch,
+      inputs: inputs.map(({ name, datatype, shape }) => ({ name, datatype, shape })),
+      deadline: Math.max(...items.map((item) => item.deadline)),
+      sentAt: timeOrigin + now,
+    },
+    inputs,
+  );
+  return { plan, frames, oldestArrival: Math.min(...items.map((item) => item.arrivedAt)) };
+}
