@@ -101,8 +101,13 @@ export interface HeartbeatHeader {
 export interface ReplyHeader {
   kind: typeof REPLY;
   batch: number;
-  /** Which of the plan's parts (requests) this answers. */
-  part: number;
+  /**
+   * Which of the plan's parts (requests) this message answers, by index: a whole batch's replies
+   * travel as one message, each part's frames (client envelope, then the reply) one after another.
+   */
+  parts: number[];
+  /** How many frames each part has, in the order of `parts`. */
+  frames: number[];
   /** The batch's last reply: every request in it has been answered. */
   last: boolean;
 }

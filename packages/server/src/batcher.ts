@@ -34,6 +34,7 @@ import {
 import type { Ensemble } from '@tutti/manifest';
 import { BatchingPolicy, type Queued } from './batching-policy.js';
 import { buildBatch, type BatchItem } from './batch-builder.js';
+import { splitReply } from './replies.js';
 import type { BatcherConfig } from './config.js';
 import { SendQueue } from './send-queue.js';
 import { WorkerPool, type Lost } from './worker-pool.js';
@@ -286,13 +287,15 @@ export class Batcher {
   onUnresponsive: ((id: string) => void) | undefined;
 
   async #replyLoop(): Promise<void> {
-    for await (const [headerFrame, ...reply] of this.#replies) {
+    for await (const [headerFrame, ...frames] of this.#replies) {
       const header = decodeHeader(headerFrame!);
       if (header.kind !== REPLY) continue;
       const flight = this.#inFlight.get(header.batch);
-      if (flight?.answered.has(header.part)) continue; // answered before a combiner restart
-      flight?.answered.add(header.part);
-      this.#clientQueue.send(reply);
+      for (const [part, reply] of splitReply(header.parts, header.frames, frames)) {
+        if (flight?.answered.has(part)) continue; // answered before a combiner restart
+        flight?.answered.add(part);
+        this.#clientQueue.send(reply);
+      }
       if (header.last) {
         this.#inFlight.delete(header.batch);
         this.#pool.forget(header.batch);

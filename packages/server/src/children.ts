@@ -26,7 +26,9 @@ export interface Started {
 
 export function spawnChild(config: ProcessConfig, name: string, log: (line: string) => void): Child {
   const child = fork(ENTRY[config.role], [JSON.stringify(config)], {
-    execArgv: ['--import', TSX],
+    // TUTTI_CHILD_NODE_ARGS adds Node flags to every child, for diagnosis: e.g. "--cpu-prof
+    // --cpu-prof-dir=/tmp/prof" (Node refuses --cpu-prof in NODE_OPTIONS).
+    execArgv: ['--import', TSX, ...(process.env.TUTTI_CHILD_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [])],
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   for (const stream of [child.stdout, child.stderr]) {

@@ -10,7 +10,7 @@ import { PLAN, RESULT, decodeHeader, tensorsOf, type PlanHeader, type PlanPart }
 import type { Ensemble } from '@tutti/manifest';
 import { BatchAssembler, type CompleteBatch } from './batch-assembly.js';
 import type { CombinerConfig } from './config.js';
-import { combineInputOf, encodeDeadline, encodeFailure, encodeReplies, withReplyHeader } from './replies.js';
+import { combineInputOf, encodeDeadline, encodeFailure, encodeReplies, replyMessage } from './replies.js';
 import { SendQueue } from './send-queue.js';
 import { combineSeconds, inferencesTotal, requestSeconds } from './metrics.js';
 
@@ -99,9 +99,17 @@ export class Combiner {
 
   /** Sends one request's reply, once: a part already answered (by its deadline) is not answered again. */
   #answer(batch: number, part: PlanPart, frames: Buffer[], outcome: string): void {
-    const index = part.index;
+    const last = this.#settle(batch, part, outcome);
+    if (last !== undefined) this.#replyQueue.send(replyMessage(batch, [{ index: part.index, frames }], last));
+  }
+
+  /**
+   * Marks a part answered, counting it; undefined when it already was (or the batch is gone),
+   * else whether it was the batch's last unanswered part.
+   */
+  #settle(batch: number, part: PlanPart, outcome: string): boolean | undefined {
     const open = this.#open.get(batch);
-    if (!open || !open.unanswered.delete(index)) return;
+    if (!open || !open.unanswered.delete(part.index)) return undefined;
     inferencesTotal.inc({ outcome });
     requestSeconds.observe((performance.timeOrigin + performance.now() - part.arrivedAt) / 1000);
     const last = open.unanswered.size === 0;
@@ -110,7 +118,7 @@ export class Combiner {
       this.#open.delete(batch);
       this.#assembler.forget(batch);
     }
-    this.#replyQueue.send(withReplyHeader(batch, index, last, frames));
+    return last;
   }
 
   /** The straggler answer: combine what the members that did answer gave, and say which they were. */
@@ -149,8 +157,17 @@ export class Combiner {
     }
   }
 
+  /** Answers every part not answered yet, in one message to the batcher (one send for the whole batch). */
   #sendAll(batch: CompleteBatch, replies: Buffer[][], outcome: string | ((part: PlanPart) => string)): void {
-    batch.plan.parts.forEach((part, k) => this.#answer(batch.plan.batch, part, replies[k]!, typeof outcome === 'string' ? outcome : outcome(part)));
+    const answers: { index: number; frames: Buffer[] }[] = [];
+    let last = false;
+    batch.plan.parts.forEach((part, k) => {
+      const settled = this.#settle(batch.plan.batch, part, typeof outcome === 'string' ? outcome : outcome(part));
+      if (settled === undefined) return;
+      answers.push({ index: part.index, frames: replies[k]! });
+      last ||= settled;
+    });
+    if (answers.length > 0) this.#replyQueue.send(replyMessage(batch.plan.batch, answers, last));
   }
 
   async close(): Promise<void> {

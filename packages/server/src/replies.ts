@@ -71,9 +71,20 @@ export function encodeReplies(ensemble: Ensemble, batch: CompleteBatch, input: C
   });
 }
 
-/** Puts the REPLY header in front of a part's reply. */
-export function withReplyHeader(batch: number, part: number, last: boolean, frames: Buffer[]): Buffer[] {
-  return [encodeHeader({ kind: REPLY, batch, part, last }), ...frames];
+/** One message answering several parts of a batch: the REPLY header, then each part's frames in turn. */
+export function replyMessage(batch: number, answers: readonly { index: number; frames: Buffer[] }[], last: boolean): Buffer[] {
+  const header = encodeHeader({ kind: REPLY, batch, parts: answers.map((a) => a.index), frames: answers.map((a) => a.frames.length), last });
+  return [header, ...answers.flatMap((a) => a.frames)];
+}
+
+/** The parts of a REPLY message (see replyMessage), as [part index, frames] pairs. */
+export function splitReply(parts: readonly number[], counts: readonly number[], frames: readonly Buffer[]): [number, Buffer[]][] {
+  let offset = 0;
+  return parts.map((part, k) => {
+    const slice = frames.slice(offset, offset + counts[k]!);
+    offset += counts[k]!;
+    return [part, slice];
+  });
 }
 
 export function encodeDeadline(part: PlanPart): Buffer[] {
