@@ -239,7 +239,11 @@ export class Batcher {
     });
     requestsTotal.inc({ op: 'infer', outcome: 'accepted' });
     pendingRequests.set(this.#policy.pendingRequests);
-    this.#wakeDispatcher?.();
+    // The dispatcher only needs waking when this request changes what it waits for: the first in the
+    // queue sets when a batch is due, a full batch is due now, and an idle server sends at once.
+    // Otherwise it is already waiting for the right moment; waking it per request costs a timer each.
+    const { pendingRequests: queued, pendingRows, maxBatchSize } = this.#policy;
+    if (queued === 1 || pendingRows >= maxBatchSize || this.#inFlight.size === 0) this.#wakeDispatcher?.();
   }
 
   #reply(envelope: Buffer[], frame: Buffer): void {
