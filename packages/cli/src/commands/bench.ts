@@ -69,7 +69,7 @@ export function benchCommand(): Command {
     .argument('<ensemble>', 'ensemble folder')
     .option('-s, --seconds <n>', 'measured seconds per step', Number, 5)
     .option('-w, --warmup <n>', 'warm-up seconds per step', Number, 1)
-    .option('-c, --concurrency <list>', 'closed-loop requests in flight, a sweep', '1,4,16,64')
+    .option('-c, --concurrency <list>', 'closed-loop requests in flight, a sweep', '1,4,16,64,256')
     .option('-p, --processes <n>', 'client processes generating the load', Number, 2)
     .option('-o, --out <folder>', 'where to write the JSON and the SVG plot', 'bench-results')
     .option('--no-baselines', 'measure tutti only')
