@@ -27,7 +27,13 @@ function feasible(input: AllocationInput, candidate: Prediction, now: Prediction
   const devicesFit = candidate.devices.every((u, k) => {
     if (u.memoryBytes > u.memoryCapacity) return false;
     if (u.cores === undefined) return true;
-    return u.cores <= Math.max(u.coresCapacity ?? 1, now.devices[k]!.cores ?? 0);
+    const before = now.devices[k]!.cores ?? 0;
+    // A CPU the start already oversubscribes may take one more thread while the bottleneck is held
+    // back by its own instances rather than by a device: a single-thread instance of a heavy member
+    // time-sliced with the others gets less than a core, and a second one gives it the slack
+    // (measured on zoo-cnn: 12.0 -> 14.1 images/s with a second resnet34 instance).
+    const slack = before > (u.coresCapacity ?? 1) && now.limitedBy === undefined ? 1 : 0;
+    return u.cores <= Math.max(u.coresCapacity ?? 1, before + slack);
   });
   if (!devicesFit || input.latencyBudgetMs === undefined) return devicesFit;
   return slowestBatch(candidate) <= Math.max(input.latencyBudgetMs, slowestBatch(now)) * (1 + 1e-9);

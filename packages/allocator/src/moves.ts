@@ -73,8 +73,10 @@ function addOnDevice(input: AllocationInput, instances: readonly Instance[], mem
   const threadCounts = new Set<number>();
   for (let wanted = 1; wanted <= free; wanted++) threadCounts.add(usableThreads(input, member, device, wanted) ?? 0);
   for (const threads of threadCounts) if (threads >= 1) moves.push(added(input, instances, member, device, threads));
-  // No free core: take one thread from an instance that has several.
+  // No free core: take one thread from an instance that has several, or (for the greedy search to
+  // accept only while the member's own instances, not the cores, hold it back) oversubscribe.
   const one = usableThreads(input, member, device, 1);
+  if (free < 1 && one !== undefined) moves.push(added(input, instances, member, device, one, ' (oversubscribing the cores)'));
   if (free < 1 && one !== undefined) {
     instances.forEach((donor, index) => {
       if (donor.device !== device.id || donor.threads < 2) return;

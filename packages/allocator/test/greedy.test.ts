@@ -69,12 +69,30 @@ describe('greedy', () => {
       if (tiesFrom < plan.steps.length) expect(plan.predicted.throughput).toBeGreaterThan(plan.steps[tiesFrom]!.throughputBefore * 1.01);
       expectHonestPrediction(problem, plan);
       if (problem.latencyBudgetMs !== undefined) expectWithinBudget(problem, plan);
-      // Memory always fits; cores too, unless worst-fit already had more CPU instances than cores (greedy never adds to that).
+      // Memory always fits; cores too, unless worst-fit already had more CPU instances than cores:
+      // then only the steps that say they oversubscribe add threads, one each.
+      const oversubscribing = plan.steps.filter((step) => step.move.includes('(oversubscribing the cores)')).length;
       plan.predicted.devices.forEach((usage, k) => {
         expect(usage.memoryBytes).toBeLessThanOrEqual(usage.memoryCapacity);
-        if (usage.cores !== undefined) expect(usage.cores).toBeLessThanOrEqual(Math.max(usage.coresCapacity!, start.predicted.devices[k]!.cores!));
+        if (usage.cores !== undefined) expect(usage.cores).toBeLessThanOrEqual(Math.max(usage.coresCapacity!, start.predicted.devices[k]!.cores! + oversubscribing));
       });
     }
+  });
+
+  it('gives a heavy member held back by its single instance a second one on an oversubscribed CPU, and no more', () => {
+    // Three light members and one six times heavier on 2 cores: worst-fit puts 4 threads on them. The
+    // heavy member's own instance caps the ensemble below what the cores could do, so it gets a second.
+    const members = [0.5, 0.5, 0.5, 3].map((gmacs, i) => ({ name: `m${i}`, memoryGB: 0.3, gmacs }));
+    const problem = input([cpu(2)], members);
+    const start = worstFit(problem);
+    expect(start.predicted.limitedBy).toBeUndefined();
+    const plan = greedy(problem);
+    expect(plan.instances.filter((i) => i.member === 'm3')).toHaveLength(2);
+    expect(plan.steps.some((s) => s.move.startsWith('add m3 on cpu') && s.move.endsWith('(oversubscribing the cores)'))).toBe(true);
+    // Once the cores are what limits, nothing more is added.
+    expect(plan.predicted.limitedBy).toBe('cpu');
+    expect(plan.predicted.devices[0]!.cores).toBe(5);
+    expectHonestPrediction(problem, plan);
   });
 
   it('on a 2-core host with 4 members, stays at one thread each and predicts the shared cores', () => {
