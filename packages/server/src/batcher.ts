@@ -35,6 +35,7 @@ import type { Ensemble } from '@tutti/manifest';
 import { BatchingPolicy, type Queued } from './batching-policy.js';
 import { buildBatch, type BatchItem } from './batch-builder.js';
 import { splitReply } from './replies.js';
+import { MemberSends } from './member-sends.js';
 import type { BatcherConfig } from './config.js';
 import { SendQueue } from './send-queue.js';
 import { WorkerPool, type Lost } from './worker-pool.js';
@@ -68,8 +69,6 @@ const DRAIN_GRACE_MS = 1_000;
 /** How long replies already handed to ZeroMQ may take to leave when the client socket closes. */
 const CLOSE_LINGER_MS = 1_000;
 const HOUSEKEEPING_MS = 200;
-/** Share of a batch's remaining latency budget its compute may use; the rest covers combining and replying. */
-const SLACK_SHARE = 0.9;
 
 export class Batcher {
   #ensemble: Ensemble;
@@ -88,7 +87,7 @@ export class Batcher {
   #pool: WorkerPool;
   #inFlight = new Map<number, InFlight>();
   /** Copies of batches not yet sent to an instance of a member: waiting for a credit, a faster instance, or a restart. */
-  #unsent: { batch: number; member: string }[] = [];
+  #unsent: MemberSends;
   #combinerUp = true;
   #everReady = false;
   #draining: (() => void) | undefined;
@@ -110,6 +109,7 @@ export class Batcher {
       heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS,
       ...(config.routing && { routing: config.routing }),
     });
+    this.#unsent = new MemberSends(config.ensemble, this.#pool);
   }
 
   get ready(): boolean {
@@ -154,13 +154,13 @@ export class Batcher {
   combinerRestarted(): void {
     this.#combinerUp = true;
     this.#updateGauges();
-    this.#unsent = [];
+    this.#unsent.clear();
     for (const [batch, flight] of this.#inFlight) {
       this.#pool.forget(batch);
       flight.pending = new Set(this.#ensemble.members.map((m) => m.name));
       const parts = flight.plan.parts.filter((part) => !flight.answered.has(part.index));
       this.#planQueue.send(encodeHeader({ ...flight.plan, parts }));
-      for (const member of flight.pending) this.#unsent.push({ batch, member });
+      for (const member of flight.pending) this.#unsent.add(batch, member);
     }
     this.#wakeDispatcher?.();
   }
@@ -341,7 +341,7 @@ export class Batcher {
   /** Batches a dead instance held go to the front: sent again to a live instance of the same member. */
   #requeue(lost: Lost[]): void {
     for (const { member, batches } of lost) {
-      for (const batch of batches) if (this.#inFlight.get(batch)?.pending.has(member)) this.#unsent.unshift({ batch, member });
+      for (const batch of batches) if (this.#inFlight.get(batch)?.pending.has(member)) this.#unsent.addFirst(batch, member);
     }
     this.#wakeDispatcher?.();
   }
@@ -356,47 +356,29 @@ export class Batcher {
       const wait = due === undefined ? Infinity : this.#draining || idle ? 0 : due - performance.now();
       // A new batch forms only once the last one has gone to every member: until then requests
       // keep queueing, and the next batch grows.
-      if (wait > 0 || this.#unsent.length > 0 || !this.#pool.canDispatch() || !this.#combinerUp) {
+      if (wait > 0 || this.#unsent.waiting > 0 || !this.#pool.canDispatch() || !this.#combinerUp) {
         await this.#sleep(wait > 0 ? wait : Infinity);
         continue;
       }
       this.#expire();
-      const items = this.#policy.take(this.#batchLimit());
+      const now = performance.now();
+      const items = this.#policy.take(this.#unsent.batchLimit(this.#policy.oldestArrivedAt ?? now, now));
       if (items.length > 0) this.#dispatch(items);
     }
   }
 
-  /** Sends each waiting copy the router now places, in order per member (a later batch never overtakes an earlier one). */
   #sendUnsent(): void {
-    const now = performance.now();
-    const blocked = new Set<string>();
-    this.#unsent = this.#unsent.filter(({ batch, member }) => {
-      const flight = this.#inFlight.get(batch);
-      if (!flight || !flight.pending.has(member)) return false;
-      if (blocked.has(member)) return true;
-      const route = this.#pool.route(member, flight.plan.size, now, this.#slackOf(flight.oldestArrival, now));
-      if (!route || !('id' in route)) {
-        blocked.add(member);
-        return true;
-      }
-      this.#pool.assign(route.id, batch, flight.plan.size, now);
-      batchesRoutedTotal.inc({ instance: route.id });
-      this.#workerQueue.send([Buffer.from(route.id), ...flight.frames]);
-      return false;
-    });
-  }
-
-  /** What is left of the latency target for a request that arrived at `arrivedAt`, less a margin for combining and replying. */
-  #slackOf(arrivedAt: number, now: number): number | undefined {
-    const target = this.#ensemble.latencyTarget?.p99Ms;
-    return target === undefined ? undefined : (target - (now - arrivedAt)) * SLACK_SHARE;
-  }
-
-  #batchLimit(): number {
-    const now = performance.now();
-    const oldest = this.#policy.oldestArrivedAt ?? now;
-    const members = this.#ensemble.members.map((m) => m.name);
-    return this.#pool.batchLimit(members, this.#ensemble.batching.maxBatchSize, now, this.#slackOf(oldest, now));
+    this.#unsent.flush(
+      (batch) => {
+        const flight = this.#inFlight.get(batch);
+        return flight && { rows: flight.plan.size, oldestArrival: flight.oldestArrival, needs: (member) => flight.pending.has(member) };
+      },
+      (id, batch) => {
+        batchesRoutedTotal.inc({ instance: id });
+        this.#workerQueue.send([Buffer.from(id), ...this.#inFlight.get(batch)!.frames]);
+      },
+      performance.now(),
+    );
   }
 
   /** Sleeps until `ms` passes or something happens (a request, a credit, a worker), whichever is first. */
@@ -435,7 +417,7 @@ export class Batcher {
     this.#inFlight.set(batch, { plan, answered: new Set(), frames, pending: new Set(this.#ensemble.members.map((m) => m.name)), oldestArrival });
     this.#planQueue.send(encodeHeader(plan));
     // The same frames go to one instance of every member: encoded once, never copied per member.
-    for (const member of this.#ensemble.members) this.#unsent.push({ batch, member: member.name });
+    this.#unsent.addBatch(batch);
     this.#sendUnsent();
   }
 

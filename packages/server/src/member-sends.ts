@@ -1,0 +1,83 @@
+/**
+ * The copies of batches still to be sent to an instance of each member, and the routing decisions
+ * that send them. A copy waits while its member has no instance with room, or while the router
+ * holds it for a faster instance; copies of one member leave in order, so a later batch never
+ * overtakes an earlier one. Pure apart from the `send` callback.
+ */
+import type { Ensemble } from '@tutti/manifest';
+import type { WorkerPool } from './worker-pool.js';
+
+/** Share of a batch's remaining latency budget its compute may use; the rest covers combining and replying. */
+const SLACK_SHARE = 0.9;
+
+export interface Sendable {
+  /** Rows in the batch. */
+  rows: number;
+  /** performance.now() arrival of the batch's oldest request. */
+  oldestArrival: number;
+  /** Whether `member` still needs this batch (it may have been answered, or computed by a dead instance's replacement). */
+  needs(member: string): boolean;
+}
+
+export class MemberSends {
+  #ensemble: Ensemble;
+  #pool: WorkerPool;
+  #waiting: { batch: number; member: string }[] = [];
+
+  constructor(ensemble: Ensemble, pool: WorkerPool) {
+    this.#ensemble = ensemble;
+    this.#pool = pool;
+  }
+
+  get waiting(): number {
+    return this.#waiting.length;
+  }
+
+  /** Every member's copy of a new batch. */
+  addBatch(batch: number): void {
+    for (const member of this.#ensemble.members) this.#waiting.push({ batch, member: member.name });
+  }
+
+  add(batch: number, member: string): void {
+    this.#waiting.push({ batch, member });
+  }
+
+  /** A copy a dead instance held: it goes before the others. */
+  addFirst(batch: number, member: string): void {
+    this.#waiting.unshift({ batch, member });
+  }
+
+  clear(): void {
+    this.#waiting = [];
+  }
+
+  /** Sends every waiting copy the router places now, through `send(instanceId, batch)`. */
+  flush(lookup: (batch: number) => Sendable | undefined, send: (id: string, batch: number) => void, now: number): void {
+    const blocked = new Set<string>();
+    this.#waiting = this.#waiting.filter(({ batch, member }) => {
+      const sendable = lookup(batch);
+      if (!sendable || !sendable.needs(member)) return false;
+      if (blocked.has(member)) return true;
+      const route = this.#pool.route(member, sendable.rows, now, this.slackOf(sendable.oldestArrival, now));
+      if (!route || !('id' in route)) {
+        blocked.add(member);
+        return true;
+      }
+      this.#pool.assign(route.id, batch, sendable.rows, now);
+      send(route.id, batch);
+      return false;
+    });
+  }
+
+  /** What is left of the latency target for a request that arrived at `arrivedAt`, less a margin for combining and replying. */
+  slackOf(arrivedAt: number, now: number): number | undefined {
+    const target = this.#ensemble.latencyTarget?.p99Ms;
+    return target === undefined ? undefined : (target - (now - arrivedAt)) * SLACK_SHARE;
+  }
+
+  /** The most rows the next batch should have, its oldest request having arrived at `oldestArrival`. */
+  batchLimit(oldestArrival: number, now: number): number {
+    const members = this.#ensemble.members.map((m) => m.name);
+    return this.#pool.batchLimit(members, this.#ensemble.batching.maxBatchSize, now, this.slackOf(oldestArrival, now));
+  }
+}
