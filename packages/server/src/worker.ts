@@ -1,11 +1,10 @@
 /**
  * A prediction worker: one instance of one member. Its main thread takes batches from the batcher
  * (a DEALER to the batcher's ROUTER), pushes results to the combiner, and tells the batcher when a
- * batch is done (its credit returns) and that it is alive (heartbeats, also while the inference
- * thread computes). The batcher sends an instance at most `credits` batches at a time: that credit
+ * batch is done (its credit returns) and that it is alive (heartbeats, also while an inference
+ * thread computes; a model fast enough to run inline delays them by a batch at most: see inference.ts). The batcher sends an instance at most `credits` batches at a time: that credit
  * is the back-pressure that makes batches grow under load.
  */
-import type { Worker as Thread } from 'node:worker_threads';
 import { Dealer, Push } from 'zeromq';
 import {
   BATCH,
@@ -23,12 +22,9 @@ import {
 } from '@tutti/protocol';
 import { SendQueue } from './send-queue.js';
 import type { WorkerConfig } from './config.js';
-import type { InferenceThreadData, ThreadReply, ThreadRequest } from './inference-thread.js';
 import { EmulatedDevice, sleep } from './emulation.js';
-import { startTsWorker } from './ts-worker.js';
+import { startInference, type Inference } from './inference.js';
 import { computeSeconds } from './metrics.js';
-
-type Computed = Extract<ThreadReply, { id: number }>;
 
 /** Batches an instance holds at once: one computing, one waiting, so it never idles between batches. */
 export const CREDITS = 2;
@@ -48,11 +44,9 @@ export class PredictionWorker {
   #linkQueue: SendQueue;
   #results = new Push({ sendHighWaterMark: 64, linger: 0 });
   #heartbeat: NodeJS.Timeout | undefined;
-  #thread: Thread | undefined;
-  #nextId = 0;
-  #waiting = new Map<number, (reply: Computed) => void>();
+  #inference: Inference | undefined;
   #emulated: EmulatedDevice | undefined;
-  /** When the batch being computed started (0 when idle), to notice a hung inference thread. */
+  /** When the batch being computed started (0 when idle), to notice a hung inference. */
   #computingSince = 0;
 
   constructor(config: WorkerConfig) {
@@ -69,7 +63,7 @@ export class PredictionWorker {
   async start(): Promise<void> {
     const model = this.#config.ensemble.members.find((m) => m.name === this.#config.member);
     if (!model) throw new TuttiError('INVALID_OPTION', `member "${this.#config.member}" is not in ensemble ${this.#config.ensemble.name}`);
-    await this.#startThread({
+    this.#inference = await startInference({
       path: model.path,
       settings: this.#config.settings,
       inputs: this.#config.ensemble.inputs,
@@ -82,7 +76,7 @@ export class PredictionWorker {
     this.#linkQueue.send(encodeHeader(hello));
     const hangTimeoutMs = this.#config.hangTimeoutMs ?? DEFAULT_HANG_TIMEOUT_MS;
     this.#heartbeat = setInterval(() => {
-      // The main thread beats even while the inference thread computes; a compute that never ends is a
+      // The main thread beats even while an inference thread computes; a compute that never ends is a
       // hang the heartbeat alone would hide, so the worker exits and the supervisor restarts it.
       if (this.#computingSince && performance.now() - this.#computingSince > hangTimeoutMs) {
         console.error(`worker ${this.label}: a batch has computed for over ${hangTimeoutMs} ms; exiting to be restarted`);
@@ -91,30 +85,6 @@ export class PredictionWorker {
       this.#linkQueue.send(encodeHeader({ kind: HEARTBEAT, hello }));
     }, HEARTBEAT_INTERVAL_MS);
     void this.#loop();
-  }
-
-  #startThread(data: InferenceThreadData): Promise<void> {
-    const thread = startTsWorker(new URL('./inference-thread.ts', import.meta.url), { workerData: data });
-    this.#thread = thread;
-    return new Promise((resolve, reject) => {
-      thread.on('message', (reply: ThreadReply) => {
-        if ('id' in reply) {
-          this.#waiting.get(reply.id)?.(reply);
-          this.#waiting.delete(reply.id);
-        } else if (reply.type === 'loaded') resolve();
-        else reject(new TuttiError('MODEL_ERROR', reply.error));
-      });
-      thread.on('error', (error) => reject(error));
-      thread.on('exit', (code) => reject(new TuttiError('PROCESS_FAILED', `inference thread of ${this.label} exited with code ${code}`)));
-    });
-  }
-
-  #compute(inputs: ThreadRequest['inputs']): Promise<Computed> {
-    const id = this.#nextId++;
-    return new Promise((resolve) => {
-      this.#waiting.set(id, resolve);
-      this.#thread!.postMessage({ id, inputs } satisfies ThreadRequest);
-    });
   }
 
   async #loop(): Promise<void> {
@@ -128,7 +98,7 @@ export class PredictionWorker {
       }
       const startedAt = performance.now();
       this.#computingSince = startedAt;
-      const computed = await this.#compute(tensorsOf(header.inputs, frames));
+      const computed = await this.#inference!.run(tensorsOf(header.inputs, frames));
       this.#computingSince = 0;
       computeSeconds.observe({ member: this.#config.member, device: this.#config.device }, computed.computeMs / 1000);
       const emulationLagMs = this.#emulated ? await this.#holdBack(header.inputs[0]!.shape[0]!, computed.computeMs) : undefined;
@@ -165,6 +135,6 @@ export class PredictionWorker {
     clearInterval(this.#heartbeat);
     this.#link.close();
     this.#results.close();
-    await this.#thread?.terminate();
+    await this.#inference?.close();
   }
 }

@@ -1,0 +1,119 @@
+/**
+ * Where a worker runs its model. `session.run()` blocks its JS thread for the whole inference, so a
+ * model that computes for long runs on an inference thread, leaving the worker's main thread free
+ * to move messages. A model that computes in well under a millisecond (the digits MLPs: 20–100 µs a
+ * batch) runs inline on the main thread: the hop to a thread and back cost ~0.5 ms a batch on this
+ * kind of host (two wake-ups and two structured clones), ten times the compute it carried.
+ *
+ * Which one is decided by measuring, not guessing: the session is loaded on the main thread and
+ * warmed up at the instance's batch size; if a warm batch takes longer than `inlineMaxMs`, the
+ * session is released and loaded again on a thread.
+ */
+import type { Worker as Thread } from 'node:worker_threads';
+import { ModelSession } from '@tutti/runtime';
+import { TuttiError, type WireTensor } from '@tutti/protocol';
+import { runInChunks, warmupInputs } from './batch-run.js';
+import type { InferenceThreadData, ThreadReply, ThreadRequest } from './inference-thread.js';
+import { startTsWorker } from './ts-worker.js';
+
+export type Computed = { outputs: WireTensor[]; computeMs: number } | { error: string; computeMs: number };
+
+/**
+ * Longest warm batch that still runs inline. A batch this long delays the main thread's heartbeats
+ * and reads by as much, far inside the batcher's 2 s heartbeat timeout.
+ */
+export const DEFAULT_INLINE_MAX_MS = 2;
+/** Warm-up batches timed to decide (the first one also plans onnxruntime's allocations). */
+const WARMUP_RUNS = 3;
+
+export interface Inference {
+  /** 'inline' (main thread) or 'thread' (inference thread), for logs and tests. */
+  readonly where: 'inline' | 'thread';
+  /** The warm batch latency measured at start, ms. */
+  readonly warmMs: number;
+  run(inputs: WireTensor[]): Promise<Computed>;
+  close(): Promise<void>;
+}
+
+export async function startInference(data: InferenceThreadData, inlineMaxMs = DEFAULT_INLINE_MAX_MS): Promise<Inference> {
+  const session = await ModelSession.load(data.path, data.settings);
+  const warm = warmupInputs(data.inputs, data.maxRows);
+  const times: number[] = [];
+  for (let k = 0; k < WARMUP_RUNS; k++) {
+    const started = performance.now();
+    await session.run(warm);
+    times.push(performance.now() - started);
+  }
+  const warmMs = Math.min(...times.slice(1));
+  if (warmMs <= inlineMaxMs) return new InlineInference(session, data.maxRows, warmMs);
+  await session.close();
+  return ThreadInference.start(data, warmMs);
+}
+
+class InlineInference implements Inference {
+  readonly where = 'inline';
+  readonly warmMs: number;
+  #session: ModelSession;
+  #maxRows: number;
+
+  constructor(session: ModelSession, maxRows: number, warmMs: number) {
+    this.#session = session;
+    this.#maxRows = maxRows;
+    this.warmMs = warmMs;
+  }
+
+  async run(inputs: WireTensor[]): Promise<Computed> {
+    const started = performance.now();
+    try {
+      const outputs = await runInChunks(this.#session, inputs, this.#maxRows);
+      return { outputs, computeMs: performance.now() - started };
+    } catch (error) {
+      return { error: (error as Error).message, computeMs: performance.now() - started };
+    }
+  }
+
+  close(): Promise<void> {
+    return this.#session.close();
+  }
+}
+
+class ThreadInference implements Inference {
+  readonly where = 'thread';
+  readonly warmMs: number;
+  #thread: Thread;
+  #nextId = 0;
+  #waiting = new Map<number, (reply: Computed) => void>();
+
+  private constructor(thread: Thread, warmMs: number) {
+    this.#thread = thread;
+    this.warmMs = warmMs;
+  }
+
+  static start(data: InferenceThreadData, warmMs: number): Promise<ThreadInference> {
+    const thread = startTsWorker(new URL('./inference-thread.ts', import.meta.url), { workerData: data });
+    const inference = new ThreadInference(thread, warmMs);
+    return new Promise((resolve, reject) => {
+      thread.on('message', (reply: ThreadReply) => {
+        if ('id' in reply) {
+          inference.#waiting.get(reply.id)?.(reply);
+          inference.#waiting.delete(reply.id);
+        } else if (reply.type === 'loaded') resolve(inference);
+        else reject(new TuttiError('MODEL_ERROR', reply.error));
+      });
+      thread.on('error', (error) => reject(error));
+      thread.on('exit', (code) => reject(new TuttiError('PROCESS_FAILED', `inference thread exited with code ${code}`)));
+    });
+  }
+
+  run(inputs: WireTensor[]): Promise<Computed> {
+    const id = this.#nextId++;
+    return new Promise((resolve) => {
+      this.#waiting.set(id, resolve);
+      this.#thread.postMessage({ id, inputs } satisfies ThreadRequest);
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.#thread.terminate();
+  }
+}

@@ -1,0 +1,63 @@
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import * as ort from 'onnxruntime-node';
+import { startInference, type Inference } from '../src/inference.js';
+
+const model = fileURLToPath(new URL('../../../ensembles/digits/models/mlp-relu-32.onnx', import.meta.url));
+const inputs = [{ name: 'pixels', datatype: 'FP32' as const, shape: [-1, 64] }];
+const settings = { intraOpThreads: 1 };
+
+/** 7 rows of pixels, so a batch size of 4 runs in two chunks (4 + 3). */
+function batch(rows = 7): Float32Array {
+  return Float32Array.from({ length: rows * 64 }, (_, k) => ((k * 7) % 16) / 16);
+}
+
+async function reference(pixels: Float32Array): Promise<Float32Array> {
+  const session = await ort.InferenceSession.create(model);
+  const out = await session.run({ [session.inputNames[0]!]: new ort.Tensor('float32', pixels, [pixels.length / 64, 64]) });
+  await session.release();
+  return out[session.outputNames[0]!]!.data as Float32Array;
+}
+
+function outputOf(computed: Awaited<ReturnType<Inference['run']>>): Float32Array {
+  if ('error' in computed) throw new Error(computed.error);
+  const data = computed.outputs[0]!.data;
+  return new Float32Array(data.buffer, data.byteOffset, data.byteLength / 4);
+}
+
+describe('startInference', () => {
+  let inference: Inference | undefined;
+  afterEach(async () => {
+    await inference?.close();
+    inference = undefined;
+  });
+
+  it('runs a model that computes in microseconds inline, with the same answers as onnxruntime', async () => {
+    inference = await startInference({ path: model, settings, inputs, maxRows: 4 });
+    expect(inference.where).toBe('inline');
+    expect(inference.warmMs).toBeLessThan(2);
+    const pixels = batch();
+    const computed = await inference.run([{ name: 'pixels', datatype: 'FP32', shape: [7, 64], data: new Uint8Array(pixels.buffer) }]);
+    expect(outputOf(computed)).toHaveLength(70);
+    expect(outputOf(computed)).toEqual(await reference(pixels));
+  });
+
+  it('runs on an inference thread when a warm batch takes longer than the inline bound, with the same answers', async () => {
+    inference = await startInference({ path: model, settings, inputs, maxRows: 4 }, 0);
+    expect(inference.where).toBe('thread');
+    const pixels = batch();
+    const computed = await inference.run([{ name: 'pixels', datatype: 'FP32', shape: [7, 64], data: new Uint8Array(pixels.buffer) }]);
+    expect(outputOf(computed)).toEqual(await reference(pixels));
+  });
+
+  it('reports a bad batch as an error instead of throwing, inline and on a thread', async () => {
+    for (const bound of [2, 0]) {
+      inference = await startInference({ path: model, settings, inputs, maxRows: 4 }, bound);
+      const computed = await inference.run([{ name: 'pixels', datatype: 'FP32', shape: [1, 63], data: new Uint8Array(63 * 4) }]);
+      expect(computed).toHaveProperty('error');
+      expect((computed as { error: string }).error).toMatch(/dimension|shape|index/i);
+      await inference.close();
+      inference = undefined;
+    }
+  });
+});
