@@ -1,7 +1,11 @@
 /**
- * The TypeScript client of protocol v1: one DEALER socket, many requests in flight, a promise per
- * request matched to its reply by id, and a timeout per request.
+ * The TypeScript client of protocol v1: one DEALER socket for requests, many requests in flight, a
+ * promise per request matched to its reply by id, and a timeout per request. When the server offers
+ * direct replies (metadata `replies`), a second DEALER with the same routing id connects there, and
+ * replies then come from the combiner without a hop through the batcher; until it is connected, and
+ * for errors the batcher answers itself, replies come on the first socket. Both are read alike.
  */
+import { randomUUID } from 'node:crypto';
 import { Dealer } from 'zeromq';
 import {
   TuttiError,
@@ -26,6 +30,8 @@ export interface ClientOptions {
    * A server that does not accept the key never answers: requests end by their timeout.
    */
   curve?: { serverPublicKey: string; publicKey: string; secretKey: string };
+  /** Take replies straight from the server's combiner when it offers that (default true). */
+  directReplies?: boolean;
 }
 
 export interface InferOptions {
@@ -56,6 +62,8 @@ interface Waiting {
 export class TuttiClient {
   readonly endpoint: string;
   #socket: Dealer;
+  /** The second socket, for direct replies, once the server said where. */
+  #replies: Dealer | undefined;
   #timeoutMs: number;
   #nextId = 1;
   #waiting = new Map<number, Waiting>();
@@ -71,9 +79,32 @@ export class TuttiClient {
     const curve = options.curve
       ? { curveServerKey: options.curve.serverPublicKey, curvePublicKey: options.curve.publicKey, curveSecretKey: options.curve.secretKey }
       : {};
-    this.#socket = new Dealer({ linger: 0, ...curve });
+    // Our own routing id (ZeroMQ's generated ones start with a zero byte; ours never does): the same on
+    // both sockets, so the combiner can address the replies to requests this socket sent.
+    const routingId = `tutti-${randomUUID()}`;
+    this.#socket = new Dealer({ linger: 0, routingId, ...curve });
     this.#socket.connect(endpoint);
-    void this.#receive();
+    void this.#receive(this.#socket);
+    if (options.directReplies !== false) void this.#connectReplies({ linger: 0, routingId, ...curve });
+  }
+
+  /** Asks where direct replies come from and connects there; without an answer, replies keep coming on the request socket. */
+  async #connectReplies(socketOptions: ConstructorParameters<typeof Dealer>[0]): Promise<void> {
+    let advertised: string | undefined;
+    try {
+      advertised = ((await this.#request({ op: 'metadata' }, Math.min(this.#timeoutMs, 10_000))) as MetadataReply).replies;
+    } catch {
+      return;
+    }
+    if (!advertised || this.#closed) return;
+    this.#replies = new Dealer(socketOptions);
+    this.#replies.connect(directReplyEndpoint(this.endpoint, advertised));
+    void this.#receive(this.#replies);
+  }
+
+  /** Whether replies come straight from the combiner (the second socket is connected, or connecting). */
+  get directReplies(): boolean {
+    return this.#replies !== undefined;
   }
 
   get inFlight(): number {
@@ -153,9 +184,9 @@ export class TuttiClient {
     }
   }
 
-  async #receive(): Promise<void> {
+  async #receive(socket: Dealer): Promise<void> {
     try {
-      for await (const frames of this.#socket) {
+      for await (const frames of socket) {
         let reply: Reply;
         try {
           reply = decodeReply(frames[frames.length - 1]!);
@@ -185,10 +216,22 @@ export class TuttiClient {
     if (this.#closed) return;
     this.#closed = true;
     this.#socket.close();
+    this.#replies?.close();
     for (const waiting of this.#waiting.values()) {
       clearTimeout(waiting.timer);
       waiting.reject(new TuttiError('UNAVAILABLE', 'client closed with the request in flight'));
     }
     this.#waiting.clear();
   }
+}
+
+/**
+ * The direct-reply endpoint to connect to: the server advertises the address it bound, which for tcp
+ * may be a wildcard host (0.0.0.0): the host is the one this client reached the server by, the port
+ * the advertised one.
+ */
+export function directReplyEndpoint(requestEndpoint: string, advertised: string): string {
+  const own = /^tcp:\/\/(.+):[^:]+$/.exec(requestEndpoint);
+  const port = /^tcp:\/\/.+:(\d+)$/.exec(advertised);
+  return own && port ? `tcp://${own[1]}:${port[1]}` : advertised;
 }

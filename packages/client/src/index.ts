@@ -1,2 +1,2 @@
-export { TuttiClient, type ClientOptions, type InferOptions, type InferResult } from './client.js';
+export { TuttiClient, directReplyEndpoint, type ClientOptions, type InferOptions, type InferResult } from './client.js';
 export { datatypeOfArray, fromWire, toWire, type TensorInput, type TensorOutput } from './tensors.js';

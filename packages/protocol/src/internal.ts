@@ -6,8 +6,10 @@
  *   batcher  -> worker    BATCH    [header{batch, inputs: specs}, ...input bytes]
  *   batcher  -> combiner  PLAN     [header{batch, size, parts}]
  *   worker   -> combiner  RESULT   [header{batch, member, outputs: specs | error}, ...output bytes]
- *   combiner -> batcher   REPLY    [header{batch, last}, ...client envelope, reply frame]
- *                                  (the batcher drops the header and forwards the rest as is)
+ *   combiner -> client    (reply)  [client envelope, reply frame], when the client connected its
+ *                                  second DEALER to the combiner (direct replies, see PROTOCOL.md)
+ *   combiner -> batcher   REPLY    [header{batch, parts, direct, last}, ...client envelope, reply frame]
+ *                                  (which parts went direct; the rest the batcher forwards as is)
  *
  * Control, worker -> batcher (never data: results go to the combiner):
  *   HELLO     the instance is loaded and takes `credits` batches at once
@@ -108,6 +110,8 @@ export interface ReplyHeader {
   parts: number[];
   /** How many frames each part has, in the order of `parts`. */
   frames: number[];
+  /** Parts the combiner answered straight to their client: the batcher only marks them answered. */
+  direct?: number[];
   /** The batch's last reply: every request in it has been answered. */
   last: boolean;
 }

@@ -50,6 +50,12 @@ export interface MetadataReply {
   outputs: TensorSpec[];
   members: string[];
   rule: string;
+  /**
+   * Where the server sends replies straight to clients that connect a second DEALER there with the
+   * same routing id as the first (see PROTOCOL.md, direct replies). Absent: every reply comes back on
+   * the request socket.
+   */
+  replies?: string;
 }
 
 export interface HealthReply {

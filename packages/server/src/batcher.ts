@@ -2,8 +2,9 @@
  * The batching process. Owns the client-facing ROUTER: decodes and checks each request, answers
  * metadata/health/errors itself, queues inference requests, and when the policy says a batch is due
  * and every member has an instance with a free credit, sends the batch's plan to the combiner and
- * the same encoded batch to one instance of every member. Replies come back from the combiner
- * already encoded and are forwarded to clients untouched.
+ * the same encoded batch to one instance of every member. The combiner answers clients directly
+ * when they connected for it; other replies come back from it already encoded and are forwarded
+ * to clients untouched.
  *
  * It keeps each batch until the combiner has answered all of it, so a batch held by a worker that
  * died is sent again to another instance (or the restarted one), and after a combiner restart every
@@ -203,7 +204,8 @@ export class Batcher {
 
   #metadata(id: RequestId): MetadataReply {
     const { name, inputs, outputs, members, rule } = this.#ensemble;
-    return { id, name, inputs, outputs, members: members.map((m) => m.name), rule: rule.kind === 'builtin' ? rule.name : 'custom' };
+    const replies = this.#config.combiner.clients;
+    return { id, name, inputs, outputs, members: members.map((m) => m.name), rule: rule.kind === 'builtin' ? rule.name : 'custom', ...(replies && { replies }) };
   }
 
   #enqueue(envelope: Buffer[], request: InferRequest): void {
@@ -295,6 +297,7 @@ export class Batcher {
       const header = decodeHeader(headerFrame!);
       if (header.kind !== REPLY) continue;
       const flight = this.#inFlight.get(header.batch);
+      for (const part of header.direct ?? []) flight?.answered.add(part);
       for (const [part, reply] of splitReply(header.parts, header.frames, frames)) {
         if (flight?.answered.has(part)) continue; // answered before a combiner restart
         flight?.answered.add(part);

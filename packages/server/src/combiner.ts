@@ -1,7 +1,8 @@
 /**
  * The combination-rule process: takes plans from the batcher and results from every member on one
  * PULL socket, applies the ensemble's rule per complete batch, and pushes each client its reply
- * (envelope + frame) to the batcher, which forwards it untouched. Built-in rules are microseconds
+ * (envelope + frame) straight to the client when the client connected for it (direct-replies.ts),
+ * else to the batcher, which forwards it untouched. Built-in rules are microseconds
  * per batch and run inline; a custom rule runs on piscina threads so it never blocks this loop.
  */
 import { Pull, Push } from 'zeromq';
@@ -12,7 +13,8 @@ import { BatchAssembler, type CompleteBatch } from './batch-assembly.js';
 import type { CombinerConfig } from './config.js';
 import { combineInputOf, encodeDeadline, encodeFailure, encodeReplies, replyMessage } from './replies.js';
 import { SendQueue } from './send-queue.js';
-import { combineSeconds, inferencesTotal, requestSeconds } from './metrics.js';
+import { DirectReplies, type Answer } from './direct-replies.js';
+import { combineSeconds, inferencesTotal, repliesTotal, requestSeconds } from './metrics.js';
 
 type Apply = (input: CombineInput) => CombineOutput | Promise<CombineOutput>;
 
@@ -33,6 +35,7 @@ export class Combiner {
   #apply: Apply | undefined;
   #custom: CustomRuleRunner | undefined;
   #open = new Map<number, Open>();
+  #direct: DirectReplies | undefined;
 
   constructor(config: CombinerConfig) {
     this.#config = config;
@@ -51,8 +54,13 @@ export class Combiner {
     }
     await this.#input.bind(this.#config.bind.input);
     await this.#replies.bind(this.#config.bind.replies);
+    const endpoints: Record<string, string> = { input: this.#input.lastEndpoint!, replies: this.#replies.lastEndpoint! };
+    if (this.#config.bind.clients) {
+      this.#direct = new DirectReplies(this.#config.curve);
+      endpoints.clients = await this.#direct.bind(this.#config.bind.clients);
+    }
     void this.#loop();
-    return { input: this.#input.lastEndpoint!, replies: this.#replies.lastEndpoint! };
+    return endpoints;
   }
 
   async #loop(): Promise<void> {
@@ -100,7 +108,21 @@ export class Combiner {
   /** Sends one request's reply, once: a part already answered (by its deadline) is not answered again. */
   #answer(batch: number, part: PlanPart, frames: Buffer[], outcome: string): void {
     const last = this.#settle(batch, part, outcome);
-    if (last !== undefined) this.#replyQueue.send(replyMessage(batch, [{ index: part.index, frames }], last));
+    if (last !== undefined) this.#deliver(batch, [{ index: part.index, frames }], last);
+  }
+
+  /** Replies go straight to clients that can take them; the batcher hears which, and forwards the rest. */
+  #deliver(batch: number, answers: Answer[], last: boolean): void {
+    if (!this.#direct) {
+      repliesTotal.inc({ path: 'batcher' }, answers.length);
+      this.#replyQueue.send(replyMessage(batch, answers, last));
+      return;
+    }
+    void this.#direct.send(answers).then(({ direct, viaBatcher }) => {
+      repliesTotal.inc({ path: 'direct' }, direct.length);
+      repliesTotal.inc({ path: 'batcher' }, viaBatcher.length);
+      this.#replyQueue.send(replyMessage(batch, viaBatcher, last, direct));
+    });
   }
 
   /**
@@ -159,7 +181,7 @@ export class Combiner {
 
   /** Answers every part not answered yet, in one message to the batcher (one send for the whole batch). */
   #sendAll(batch: CompleteBatch, replies: Buffer[][], outcome: string | ((part: PlanPart) => string)): void {
-    const answers: { index: number; frames: Buffer[] }[] = [];
+    const answers: Answer[] = [];
     let last = false;
     batch.plan.parts.forEach((part, k) => {
       const settled = this.#settle(batch.plan.batch, part, typeof outcome === 'string' ? outcome : outcome(part));
@@ -167,13 +189,14 @@ export class Combiner {
       answers.push({ index: part.index, frames: replies[k]! });
       last ||= settled;
     });
-    if (answers.length > 0) this.#replyQueue.send(replyMessage(batch.plan.batch, answers, last));
+    if (answers.length > 0) this.#deliver(batch.plan.batch, answers, last);
   }
 
   async close(): Promise<void> {
     for (const open of this.#open.values()) clearTimeout(open.timer);
     this.#input.close();
     this.#replies.close();
+    this.#direct?.close();
     await this.#custom?.close();
   }
 }

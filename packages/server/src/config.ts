@@ -10,8 +10,13 @@ import type { RouterOptions } from '@tutti/routing';
 export interface CombinerConfig {
   role: 'combiner';
   ensemble: Ensemble;
-  /** Where to bind: the PULL that takes plans and member results, the PUSH that gives replies. */
-  bind: { input: string; replies: string };
+  /**
+   * Where to bind: the PULL that takes plans and member results, the PUSH that gives replies to the
+   * batcher, and the ROUTER that sends replies straight to clients (absent: no direct replies).
+   */
+  bind: { input: string; replies: string; clients?: string };
+  /** CurveZMQ on the client-facing ROUTER, as on the batcher's client endpoint. */
+  curve?: CurveConfig;
 }
 
 export interface BatcherConfig {
@@ -20,7 +25,8 @@ export interface BatcherConfig {
   clientEndpoint: string;
   /** The ROUTER that workers connect their DEALER to. */
   bindWorkers: string;
-  combiner: { input: string; replies: string };
+  /** The combiner's endpoints; `clients` is advertised in metadata for direct replies. */
+  combiner: { input: string; replies: string; clients?: string };
   /** Deadline of requests that give no timeout_ms, in ms. */
   defaultTimeoutMs: number;
   /** CurveZMQ encryption and client allow-list on the client endpoint. */

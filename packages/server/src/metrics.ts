@@ -64,6 +64,12 @@ export const inferencesTotal = new Counter({
   labelNames: ['outcome'] as const,
   registers: [registry],
 });
+export const repliesTotal = new Counter({
+  name: 'tutti_replies_total',
+  help: 'Replies the combiner sent, by path: direct (straight to the client) or batcher (forwarded by the batcher)',
+  labelNames: ['path'] as const,
+  registers: [registry],
+});
 export const requestSeconds = new Histogram({
   name: 'tutti_request_duration_seconds',
   help: 'Time from a request reaching the batcher to its answer leaving the combiner',

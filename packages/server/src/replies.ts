@@ -71,9 +71,14 @@ export function encodeReplies(ensemble: Ensemble, batch: CompleteBatch, input: C
   });
 }
 
-/** One message answering several parts of a batch: the REPLY header, then each part's frames in turn. */
-export function replyMessage(batch: number, answers: readonly { index: number; frames: Buffer[] }[], last: boolean): Buffer[] {
-  const header = encodeHeader({ kind: REPLY, batch, parts: answers.map((a) => a.index), frames: answers.map((a) => a.frames.length), last });
+/**
+ * One message answering several parts of a batch: the REPLY header, then each part's frames in turn;
+ * `direct` lists parts already sent straight to their client (no frames here).
+ */
+export function replyMessage(batch: number, answers: readonly { index: number; frames: Buffer[] }[], last: boolean, direct?: number[]): Buffer[] {
+  const parts = answers.map((a) => a.index);
+  const frames = answers.map((a) => a.frames.length);
+  const header = encodeHeader({ kind: REPLY, batch, parts, frames, last, ...(direct && direct.length > 0 && { direct }) });
   return [header, ...answers.flatMap((a) => a.frames)];
 }
 

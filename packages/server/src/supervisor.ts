@@ -20,6 +20,7 @@ import { workerId } from './worker.js';
 import { MetricsEndpoint, type ProcessMetrics } from './metrics-http.js';
 import { Counter, Registry } from 'prom-client';
 import type { CurveConfig } from './curve.js';
+import { replyEndpointOf } from './direct-replies.js';
 import type { RouterOptions } from '@tutti/routing';
 
 export interface ServeOptions {
@@ -37,6 +38,11 @@ export interface ServeOptions {
   defaultTimeoutMs?: number;
   /** CurveZMQ on the client endpoint: the server's key pair and the client public keys allowed in. */
   curve?: CurveConfig;
+  /**
+   * Replies straight from the combiner to clients that connect for them (default on): the combiner
+   * binds next to the client endpoint (its tcp port + 1). Off: every reply goes through the batcher.
+   */
+  directReplies?: boolean;
   /** Routing policy across a member's instances, and interference re-balancing (default: fastest-finish, on). */
   routing?: RouterOptions;
   /** Port of the HTTP endpoint with /metrics, /live and /ready (0 picks a free one); none when unset. */
@@ -120,14 +126,21 @@ export class Server {
       return waitReady(child, timeout);
     };
     try {
-      const combinerConfig: CombinerConfig = { role: 'combiner', ensemble, bind: { input: internal('combiner-in'), replies: internal('combiner-out') } };
+      const clientEndpoint = options.endpoint ?? ensemble.endpoint;
+      const combinerConfig: CombinerConfig = {
+        role: 'combiner',
+        ensemble,
+        bind: { input: internal('combiner-in'), replies: internal('combiner-out'), ...(options.directReplies !== false && { clients: replyEndpointOf(clientEndpoint) }) },
+        ...(options.curve && { curve: options.curve }),
+      };
       const combiner = await started(combinerConfig, 'combiner');
-      // A restarted combiner binds exactly where the first one did (tcp ports included).
-      combinerConfig.bind = { input: combiner.endpoints.input!, replies: combiner.endpoints.replies! };
+      // A restarted combiner binds exactly where the first one did (tcp ports included), so clients reconnect to it.
+      const { input, replies, clients } = combiner.endpoints;
+      combinerConfig.bind = { input: input!, replies: replies!, ...(clients && { clients }) };
       const batcherConfig: BatcherConfig = {
         role: 'batcher',
         ensemble,
-        clientEndpoint: options.endpoint ?? ensemble.endpoint,
+        clientEndpoint,
         bindWorkers: internal('workers'),
         combiner: combinerConfig.bind,
         defaultTimeoutMs: options.defaultTimeoutMs ?? 60_000,

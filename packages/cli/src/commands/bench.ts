@@ -3,11 +3,14 @@
  * driven through the real protocol by separate client processes: a closed-loop sweep of concurrency
  * for each, then an open loop (Poisson) at half of tutti's peak for each; the compute bound from the
  * members' profiles; tutti's server-side breakdown. Prints tables and ratios, writes JSON and an SVG.
+ * With --endpoint it measures a tutti server already running (started by hand, e.g. under a profiler)
+ * instead of starting one.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { latencyOf, type MemberProfile } from '@tutti/allocator';
+import { latencyOf, type MemberProfile, type Plan } from '@tutti/allocator';
+import { TuttiError } from '@tutti/protocol';
 import { histogramSums, meansBetween, runStep, startBaseline, throughputLatencySvg, type RunningSystem, type StepResult } from '@tutti/bench';
 import { loadManifest, type Ensemble } from '@tutti/manifest';
 import { Server } from '@tutti/server';
@@ -21,6 +24,8 @@ interface BenchFlags {
   processes: number;
   out: string;
   baselines: boolean;
+  endpoint?: string;
+  metrics?: string;
 }
 
 interface SystemResult {
@@ -49,6 +54,8 @@ function bestBatches(profiles: Record<string, MemberProfile>, threads: number, b
   );
 }
 
+type Profiles = Awaited<ReturnType<typeof planEnsemble>>['profiles'];
+
 const list = (v: string) => v.split(',').map((n) => Number.parseInt(n, 10));
 
 async function measure(system: RunningSystem, ensemble: Ensemble, flags: BenchFlags, concurrencies: number[], log: (line: string) => void): Promise<SystemResult> {
@@ -63,6 +70,14 @@ async function measure(system: RunningSystem, ensemble: Ensemble, flags: BenchFl
   return result;
 }
 
+/** The tutti server measured: the one at --endpoint, or one started now on the allocator's plan. */
+async function startTutti(ensemble: Ensemble, flags: BenchFlags, plan: Plan, profiles: Profiles): Promise<RunningSystem> {
+  if (flags.metrics && !flags.endpoint) throw new TuttiError('INVALID_OPTION', '--metrics is for a server given by --endpoint; a server bench starts exports its own');
+  if (flags.endpoint) return { name: 'tutti', endpoint: flags.endpoint, ...(flags.metrics && { metricsUrl: flags.metrics.replace(/\/$/, '') }), stop: async () => {} };
+  const server = await Server.start(ensemble, { endpoint: 'tcp://127.0.0.1:0', plan, profiles, metricsPort: 0, log: () => {} });
+  return { name: 'tutti', endpoint: server.endpoint, metricsUrl: server.metricsUrl!, stop: () => server.stop() };
+}
+
 export function benchCommand(): Command {
   return new Command('bench')
     .description('measure tutti against a naive server and the paper baseline, same inputs and hardware, through the real protocol')
@@ -73,7 +88,9 @@ export function benchCommand(): Command {
     .option('-p, --processes <n>', 'client processes generating the load', Number, 2)
     .option('-o, --out <folder>', 'where to write the JSON and the SVG plot', 'bench-results')
     .option('--no-baselines', 'measure tutti only')
-    .addHelpText('after', '\nExample:\n  tutti bench ensembles/digits --seconds 10 --concurrency 1,8,32,128')
+    .option('-e, --endpoint <url>', 'measure the tutti server running at this endpoint instead of starting one')
+    .option('-m, --metrics <url>', "with --endpoint: that server's metrics base URL (e.g. http://127.0.0.1:9464), for the server-side breakdown")
+    .addHelpText('after', '\nExamples:\n  tutti bench ensembles/digits --seconds 10 --concurrency 1,8,32,128\n  tutti bench ensembles/digits --endpoint tcp://127.0.0.1:5555 --metrics http://127.0.0.1:9464 --no-baselines')
     .action(async (ensembleDir: string, flags: BenchFlags) => {
       const log = (line: string) => console.log(line);
       const ensemble = await loadManifest(ensembleDir);
@@ -86,8 +103,7 @@ export function benchCommand(): Command {
       const batchSizes = [...new Set(cpuProfiles[ensemble.members[0]!.name]!.points.map((p) => p.batch))];
       const bound = computeBound(cpuProfiles, cpu.cores ?? 1, batchSizes);
       const results: SystemResult[] = [];
-      const server = await Server.start(ensemble, { endpoint: 'tcp://127.0.0.1:0', plan, profiles, metricsPort: 0, log: () => {} });
-      const tutti: RunningSystem = { name: 'tutti', endpoint: server.endpoint, metricsUrl: server.metricsUrl!, stop: () => server.stop() };
+      const tutti = await startTutti(ensemble, flags, plan, profiles);
       const systems: (() => Promise<RunningSystem>)[] = [async () => tutti];
       if (flags.baselines) {
         systems.push(() => startBaseline('naive', ensemble, cpu.cores ?? 1));

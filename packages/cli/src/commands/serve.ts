@@ -22,6 +22,7 @@ export interface ServeFlags {
   metricsPort: string;
   routing: RoutingPolicy;
   rebalance: boolean;
+  directReplies: boolean;
 }
 
 /** The plan to serve and the profiles its emulated devices need: from a file, or allocated now. */
@@ -56,6 +57,7 @@ export function serveCommand(): Command {
         .default('fastest-finish'),
     )
     .option('--no-rebalance', 'do not shift work away from instances found slowed down by interference (ODIN)')
+    .option('--no-direct-replies', "send every reply through the batcher: the combiner then binds no port for clients (by default it binds the client endpoint's port + 1)")
     .option('--curve-key <file>', "CurveZMQ: encrypt the client endpoint with this server key pair (tutti keys)")
     .option('--allow <files...>', 'CurveZMQ: client public keys (.pub files or folders of them) allowed in; others are refused and counted')
     .addHelpText(
@@ -85,6 +87,7 @@ export function serveCommand(): Command {
         ...(curve && { curve }),
         ...(metricsPort !== undefined && { metricsPort }),
         routing: { policy: flags.routing, rebalance: flags.rebalance },
+        directReplies: flags.directReplies,
       });
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
       console.log(`tutti: serving ${ensemble.name} (${ensemble.members.length} members, rule ${ruleName(ensemble.rule)}) on ${server.endpoint} — ready in ${seconds} s`);
