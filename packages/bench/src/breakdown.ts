@@ -29,3 +29,26 @@ export function meansBetween(before: Sums, after: Sums): Record<string, number> 
   }
   return means;
 }
+
+export interface AddedLatency {
+  /** The longest member's mean compute per batch (ms): the compute on the critical path if members run side by side. */
+  slowestMemberMs: number;
+  /** All members' mean compute added up (ms): the critical path if they take turns on one core. */
+  allMembersMs: number;
+  /** Client p50 minus the slowest member: what the serving path adds when members run in parallel. */
+  addedMs: number;
+  /** Client p50 minus every member's compute: what the serving path adds at the very least. */
+  addedAtLeastMs: number;
+}
+
+/**
+ * What the serving path adds to one request on an idle server: the client's p50 minus the members'
+ * compute, from a step's breakdown (tutti_member_compute_seconds per member). Undefined without it.
+ */
+export function addedLatency(p50Ms: number, breakdown: Record<string, number>): AddedLatency | undefined {
+  const members = Object.entries(breakdown).filter(([key]) => key.startsWith('tutti_member_compute_seconds')).map(([, ms]) => ms);
+  if (members.length === 0) return undefined;
+  const slowestMemberMs = Math.max(...members);
+  const allMembersMs = members.reduce((a, b) => a + b, 0);
+  return { slowestMemberMs, allMembersMs, addedMs: p50Ms - slowestMemberMs, addedAtLeastMs: p50Ms - allMembersMs };
+}

@@ -3,6 +3,6 @@ export { LatencyRecorder, type LatencySummary } from './latency.js';
 export { mergeTraces, runStep, shares, type StepOptions, type StepResult, type TracePoint } from './run-load.js';
 export { timeline, type TimelineBucket } from './timeline.js';
 export { startBaseline, type RunningSystem } from './systems.js';
-export { histogramSums, meansBetween } from './breakdown.js';
+export { addedLatency, histogramSums, meansBetween, type AddedLatency } from './breakdown.js';
 export { COLORS, throughputLatencySvg, type Series } from './plot.js';
 export { escapeXml, timeScale, timeSeriesSvg, type TimeHLine, type TimePanel, type TimeSeries, type TimeSeriesOptions } from './plot-time.js';

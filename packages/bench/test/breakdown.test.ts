@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { histogramSums, meansBetween } from '../src/breakdown.js';
+import { addedLatency, histogramSums, meansBetween } from '../src/breakdown.js';
 import { throughputLatencySvg } from '../src/plot.js';
 
 describe('server-side breakdown', () => {
@@ -9,6 +9,24 @@ describe('server-side breakdown', () => {
     const means = meansBetween(before, after);
     expect(means.tutti_queue_seconds).toBeCloseTo(5, 9);
     expect(means['tutti_member_compute_seconds{member="a",device="cpu"}']).toBeCloseTo(10, 9);
+  });
+});
+
+describe('added latency', () => {
+  it('takes the members\' compute off the client p50: the slowest member, and all of them', () => {
+    const added = addedLatency(2, {
+      tutti_queue_seconds: 0.05,
+      'tutti_member_compute_seconds{member="a",device="cpu"}': 0.3,
+      'tutti_member_compute_seconds{member="b",device="cpu"}': 0.5,
+    })!;
+    expect(added.slowestMemberMs).toBeCloseTo(0.5, 12);
+    expect(added.allMembersMs).toBeCloseTo(0.8, 12);
+    expect(added.addedMs).toBeCloseTo(1.5, 12);
+    expect(added.addedAtLeastMs).toBeCloseTo(1.2, 12);
+  });
+
+  it('is unknown without the members\' compute', () => {
+    expect(addedLatency(2, { tutti_queue_seconds: 0.05 })).toBeUndefined();
   });
 });
 

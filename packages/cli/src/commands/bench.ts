@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { latencyOf, type MemberProfile, type Plan } from '@tutti/allocator';
 import { TuttiError } from '@tutti/protocol';
-import { histogramSums, meansBetween, runStep, startBaseline, throughputLatencySvg, type RunningSystem, type StepResult } from '@tutti/bench';
+import { addedLatency, histogramSums, meansBetween, runStep, startBaseline, throughputLatencySvg, type RunningSystem, type StepResult } from '@tutti/bench';
 import { loadManifest, type Ensemble } from '@tutti/manifest';
 import { Server } from '@tutti/server';
 import { planEnsemble } from '../planning.js';
@@ -32,8 +32,14 @@ interface SystemResult {
   name: string;
   closed: StepResult[];
   open?: StepResult;
+  /** Server-side means (ms) of the last closed step. */
   breakdown?: Record<string, number>;
+  /** Server-side means (ms) per closed step, by requests in flight. */
+  breakdowns?: Record<number, Record<string, number>>;
 }
+
+/** Requests per second as people read them: whole numbers when large, two decimals when small (zoo-cnn: 13.75). */
+const rate = (perSecond: number) => (perSecond >= 100 ? perSecond.toFixed(0) : perSecond.toFixed(2));
 
 /** Requests/s if the cores did nothing but model compute, each member at its best batch size on one thread. */
 export function computeBound(profiles: Record<string, MemberProfile>, cores: number, batchSizes: number[]): number {
@@ -63,9 +69,12 @@ async function measure(system: RunningSystem, ensemble: Ensemble, flags: BenchFl
   for (const load of concurrencies) {
     const before = system.metricsUrl ? histogramSums(await (await fetch(`${system.metricsUrl}/metrics`)).text()) : undefined;
     const step = await runStep({ endpoint: system.endpoint, inputs: ensemble.inputs, mode: 'closed', load, processes: flags.processes, warmupSeconds: flags.warmup, seconds: flags.seconds });
-    if (before) result.breakdown = meansBetween(before, histogramSums(await (await fetch(`${system.metricsUrl}/metrics`)).text()));
+    if (before) {
+      result.breakdown = meansBetween(before, histogramSums(await (await fetch(`${system.metricsUrl}/metrics`)).text()));
+      (result.breakdowns ??= {})[load] = result.breakdown;
+    }
     result.closed.push(step);
-    log(`  ${system.name.padEnd(6)} closed ${String(load).padStart(4)} in flight: ${step.requestsPerSecond.toFixed(0).padStart(7)} req/s  p50 ${step.latency.p50.toFixed(2)} ms  p99 ${step.latency.p99.toFixed(2)} ms  errors ${JSON.stringify(step.errors)}`);
+    log(`  ${system.name.padEnd(6)} closed ${String(load).padStart(4)} in flight: ${rate(step.requestsPerSecond).padStart(7)} req/s  p50 ${step.latency.p50.toFixed(2)} ms  p99 ${step.latency.p99.toFixed(2)} ms  errors ${JSON.stringify(step.errors)}`);
   }
   return result;
 }
@@ -116,7 +125,7 @@ export function benchCommand(): Command {
           const result = await measure(system, ensemble, flags, concurrencies, log);
           if (system.name === 'tutti') halfPeak = Math.max(...result.closed.map((s) => s.requestsPerSecond)) / 2;
           result.open = await runStep({ endpoint: system.endpoint, inputs: ensemble.inputs, mode: 'open', load: halfPeak, processes: flags.processes, warmupSeconds: flags.warmup, seconds: flags.seconds });
-          log(`  ${system.name.padEnd(6)} open   ${halfPeak.toFixed(0)} req/s (half tutti's peak): served ${result.open.requestsPerSecond.toFixed(0)} req/s  p50 ${result.open.latency.p50.toFixed(2)} ms  p99 ${result.open.latency.p99.toFixed(2)} ms`);
+          log(`  ${system.name.padEnd(6)} open   ${rate(halfPeak)} req/s (half tutti's peak): served ${rate(result.open.requestsPerSecond)} req/s  p50 ${result.open.latency.p50.toFixed(2)} ms  p99 ${result.open.latency.p99.toFixed(2)} ms`);
           results.push(result);
         } finally {
           await system.stop();
@@ -126,16 +135,21 @@ export function benchCommand(): Command {
       const tuttiPeak = peak(results[0]!);
       log(`\nResults (${ensemble.name}, requests of one sample):`);
       for (const r of results) {
-        log(`  ${r.name.padEnd(6)} peak ${peak(r).toFixed(0).padStart(7)} req/s   p99 at ${halfPeak.toFixed(0)} req/s: ${r.open!.latency.p99.toFixed(2)} ms`);
+        log(`  ${r.name.padEnd(6)} peak ${rate(peak(r)).padStart(7)} req/s   p99 at ${rate(halfPeak)} req/s: ${r.open!.latency.p99.toFixed(2)} ms`);
       }
-      log(`  compute bound ${bound.toFixed(0)} req/s (cores x 1 / sum of members' best per-row compute)`);
+      log(`  compute bound ${rate(bound)} req/s (cores x 1 / sum of members' best per-row compute)`);
       for (const r of results.slice(1)) log(`  tutti / ${r.name}: ${(tuttiPeak / peak(r)).toFixed(2)}x`);
       log(`  tutti / compute bound: ${(tuttiPeak / bound).toFixed(2)}`);
+      const idle = results[0]!.closed.find((s) => s.load === 1);
+      const added = idle && addedLatency(idle.latency.p50, results[0]!.breakdowns?.[1] ?? {});
+      if (added) {
+        log(`  tutti added latency, 1 in flight: p50 ${idle.latency.p50.toFixed(2)} ms - slowest member's compute ${added.slowestMemberMs.toFixed(2)} ms = ${added.addedMs.toFixed(2)} ms (${added.addedAtLeastMs.toFixed(2)} ms less all ${Object.keys(results[0]!.breakdowns![1]!).filter((k) => k.startsWith('tutti_member_compute')).length} members' compute)`);
+      }
       const breakdown = results[0]!.breakdown ?? {};
       log(`  tutti server-side (mean ms, last closed step): ${Object.entries(breakdown).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')}`);
       mkdirSync(flags.out, { recursive: true });
       const stem = join(flags.out, `${ensemble.name}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
-      writeFileSync(`${stem}.json`, JSON.stringify({ ensemble: ensemble.name, hardware: hardwareLine(), computeBound: bound, plan, results }, null, 2));
+      writeFileSync(`${stem}.json`, JSON.stringify({ ensemble: ensemble.name, hardware: hardwareLine(), computeBound: bound, ...(added && { addedLatency: added }), plan, results }, null, 2));
       const series = results.map((r) => ({ name: r.name, points: [...r.closed, r.open!].map((s) => ({ throughput: s.requestsPerSecond, p99: s.latency.p99 })) }));
       writeFileSync(`${stem}.svg`, throughputLatencySvg(`${ensemble.name}: throughput against p99 (${hardwareLine()})`, series, bound));
       log(`\nwrote ${stem}.json and ${stem}.svg`);
