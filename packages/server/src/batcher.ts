@@ -37,6 +37,7 @@ import { BatchingPolicy, type Queued } from './batching-policy.js';
 import { buildBatch, type BatchItem } from './batch-builder.js';
 import { splitReply } from './replies.js';
 import { MemberSends } from './member-sends.js';
+import { InFlightBatches } from './in-flight.js';
 import type { BatcherConfig } from './config.js';
 import { SendQueue } from './send-queue.js';
 import { WorkerPool, type Lost } from './worker-pool.js';
@@ -45,17 +46,6 @@ import type { InterferenceChange } from '@tutti/routing';
 import { batchRows, batchesRoutedTotal, inferencesTotal, instancesGauge, interferedGauge, interferenceEventsTotal, pendingRequests, queueSeconds, readyGauge, refusedClientsTotal, requestsTotal } from './metrics.js';
 
 type Pending = Queued & BatchItem;
-
-interface InFlight {
-  plan: PlanHeader;
-  /** Parts (requests) the combiner has answered, by index: never planned again after a combiner restart. */
-  answered: Set<number>;
-  frames: Buffer[];
-  /** Members whose result is not yet in (their instance has not returned the credit). */
-  pending: Set<string>;
-  /** When the batch's oldest request arrived (performance.now()), for its slack against the latency target. */
-  oldestArrival: number;
-}
 
 /**
  * Largest client message accepted: twice the largest well-formed request plus 1 MiB of headroom.
@@ -86,7 +76,7 @@ export class Batcher {
   #replies = new Pull({ linger: 0, receiveHighWaterMark: 0 });
   #policy: BatchingPolicy<Pending>;
   #pool: WorkerPool;
-  #inFlight = new Map<number, InFlight>();
+  #inFlight: InFlightBatches;
   /** Copies of batches not yet sent to an instance of a member: waiting for a credit, a faster instance, or a restart. */
   #unsent: MemberSends;
   #combinerUp = true;
@@ -111,6 +101,7 @@ export class Batcher {
       ...(config.routing && { routing: config.routing }),
     });
     this.#unsent = new MemberSends(config.ensemble, this.#pool);
+    this.#inFlight = new InFlightBatches(config.ensemble.members.map((m) => m.name));
   }
 
   get ready(): boolean {
@@ -156,12 +147,10 @@ export class Batcher {
     this.#combinerUp = true;
     this.#updateGauges();
     this.#unsent.clear();
-    for (const [batch, flight] of this.#inFlight) {
-      this.#pool.forget(batch);
-      flight.pending = new Set(this.#ensemble.members.map((m) => m.name));
-      const parts = flight.plan.parts.filter((part) => !flight.answered.has(part.index));
-      this.#planQueue.send(encodeHeader({ ...flight.plan, parts }));
-      for (const member of flight.pending) this.#unsent.add(batch, member);
+    for (const plan of this.#inFlight.restartAll()) {
+      this.#pool.forget(plan.batch);
+      this.#planQueue.send(encodeHeader(plan));
+      for (const member of this.#ensemble.members) this.#unsent.add(plan.batch, member.name);
     }
     this.#wakeDispatcher?.();
   }
@@ -267,7 +256,7 @@ export class Batcher {
       } else if (header.kind === CREDIT) {
         this.#interference(this.#pool.completed(id, header.batch, now, header.serviceMs));
         const member = id.slice(0, id.lastIndexOf('#'));
-        this.#inFlight.get(header.batch)?.pending.delete(member);
+        this.#inFlight.memberDone(header.batch, member);
       } else if (header.kind === HEARTBEAT) {
         // Heartbeats repeat the hello, so a worker expired by mistake (or a restarted batcher) learns it again.
         if (this.#pool.isKnown(id)) this.#pool.seen(id, now);
@@ -296,15 +285,12 @@ export class Batcher {
     for await (const [headerFrame, ...frames] of this.#replies) {
       const header = decodeHeader(headerFrame!);
       if (header.kind !== REPLY) continue;
-      const flight = this.#inFlight.get(header.batch);
-      for (const part of header.direct ?? []) flight?.answered.add(part);
+      for (const part of header.direct ?? []) this.#inFlight.answer(header.batch, part);
       for (const [part, reply] of splitReply(header.parts, header.frames, frames)) {
-        if (flight?.answered.has(part)) continue; // answered before a combiner restart
-        flight?.answered.add(part);
-        this.#clientQueue.send(reply);
+        if (this.#inFlight.answer(header.batch, part)) this.#clientQueue.send(reply);
       }
       if (header.last) {
-        this.#inFlight.delete(header.batch);
+        this.#inFlight.finish(header.batch);
         this.#pool.forget(header.batch);
         this.#checkDrained();
       }
@@ -344,7 +330,7 @@ export class Batcher {
   /** Batches a dead instance held go to the front: sent again to a live instance of the same member. */
   #requeue(lost: Lost[]): void {
     for (const { member, batches } of lost) {
-      for (const batch of batches) if (this.#inFlight.get(batch)?.pending.has(member)) this.#unsent.addFirst(batch, member);
+      for (const batch of batches) if (this.#inFlight.needs(batch, member)) this.#unsent.addFirst(batch, member);
     }
     this.#wakeDispatcher?.();
   }
@@ -374,7 +360,7 @@ export class Batcher {
     this.#unsent.flush(
       (batch) => {
         const flight = this.#inFlight.get(batch);
-        return flight && { rows: flight.plan.size, oldestArrival: flight.oldestArrival, needs: (member) => flight.pending.has(member) };
+        return flight && { rows: flight.plan.size, oldestArrival: flight.oldestArrival, needs: (member) => this.#inFlight.needs(batch, member) };
       },
       (id, batch) => {
         batchesRoutedTotal.inc({ instance: id });
@@ -417,7 +403,7 @@ export class Batcher {
     for (const item of items) queueSeconds.observe((now - item.arrivedAt) / 1000);
     batchRows.observe(plan.size);
     pendingRequests.set(this.#policy.pendingRequests);
-    this.#inFlight.set(batch, { plan, answered: new Set(), frames, pending: new Set(this.#ensemble.members.map((m) => m.name)), oldestArrival });
+    this.#inFlight.add({ plan, frames, oldestArrival });
     this.#planQueue.send(encodeHeader(plan));
     // The same frames go to one instance of every member: encoded once, never copied per member.
     this.#unsent.addBatch(batch);

@@ -1,0 +1,83 @@
+/**
+ * The batches the batcher has sent and the combiner has not fully answered, as pure logic: which
+ * members still owe each batch their result (their instance has not returned the credit), which of
+ * its requests are answered already. The batcher keeps a batch here until its last answer, so a
+ * batch held by a dead worker can be sent again, and after a combiner restart only the unanswered
+ * requests are planned again: every request is answered exactly once.
+ */
+import type { PlanHeader } from '@tutti/protocol';
+
+export interface InFlight {
+  readonly plan: PlanHeader;
+  /** The encoded batch: the same frames go to one instance of every member. */
+  readonly frames: Buffer[];
+  /** When the batch's oldest request arrived (performance.now()), for its slack against the latency target. */
+  readonly oldestArrival: number;
+}
+
+interface Entry extends InFlight {
+  /** Members whose result is not yet in. */
+  pending: Set<string>;
+  /** Parts (requests) answered, by index. */
+  answered: Set<number>;
+}
+
+export class InFlightBatches {
+  #members: readonly string[];
+  #batches = new Map<number, Entry>();
+
+  constructor(members: readonly string[]) {
+    this.#members = members;
+  }
+
+  get size(): number {
+    return this.#batches.size;
+  }
+
+  add(batch: InFlight): void {
+    this.#batches.set(batch.plan.batch, { ...batch, pending: new Set(this.#members), answered: new Set() });
+  }
+
+  get(batch: number): InFlight | undefined {
+    return this.#batches.get(batch);
+  }
+
+  /** Whether `member` still owes `batch` its result. */
+  needs(batch: number, member: string): boolean {
+    return this.#batches.get(batch)?.pending.has(member) ?? false;
+  }
+
+  /** `member`'s instance returned its credit for `batch`: its result is with the combiner. */
+  memberDone(batch: number, member: string): void {
+    this.#batches.get(batch)?.pending.delete(member);
+  }
+
+  /**
+   * Marks a request answered; false when it already was (answered before a combiner restart, so
+   * the copy computed again must not reach the client twice). Unknown batches answer true: the
+   * combiner is the authority on what it answers.
+   */
+  answer(batch: number, part: number): boolean {
+    const entry = this.#batches.get(batch);
+    if (!entry) return true;
+    if (entry.answered.has(part)) return false;
+    entry.answered.add(part);
+    return true;
+  }
+
+  /** The batch's last request is answered: it is forgotten. */
+  finish(batch: number): void {
+    this.#batches.delete(batch);
+  }
+
+  /**
+   * A new combiner knows nothing: every batch is owed again by every member, and its plan is cut to
+   * the requests not answered yet. Returns those plans, to send to the new combiner.
+   */
+  restartAll(): PlanHeader[] {
+    return [...this.#batches.values()].map((entry) => {
+      entry.pending = new Set(this.#members);
+      return { ...entry.plan, parts: entry.plan.parts.filter((part) => !entry.answered.has(part.index)) };
+    });
+  }
+}

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { PLAN, type PlanHeader } from '@tutti/protocol';
+import { InFlightBatches } from '../src/in-flight.js';
+
+function plan(batch: number, parts: number): PlanHeader {
+  return {
+    kind: PLAN,
+    batch,
+    size: parts,
+    parts: Array.from({ length: parts }, (_, index) => ({ index, id: index, envelope: [], offset: index, count: 1, arrivedAt: 0, deadline: 0 })),
+  } as unknown as PlanHeader;
+}
+
+describe('InFlightBatches', () => {
+  it('knows which members still owe a batch their result', () => {
+    const batches = new InFlightBatches(['a', 'b']);
+    batches.add({ plan: plan(7, 2), frames: [], oldestArrival: 0 });
+    expect(batches.needs(7, 'a')).toBe(true);
+    batches.memberDone(7, 'a');
+    expect(batches.needs(7, 'a')).toBe(false);
+    expect(batches.needs(7, 'b')).toBe(true);
+    expect(batches.needs(8, 'b')).toBe(false);
+  });
+
+  it('answers each request once, and forgets a finished batch', () => {
+    const batches = new InFlightBatches(['a']);
+    batches.add({ plan: plan(1, 3), frames: [], oldestArrival: 0 });
+    expect(batches.answer(1, 0)).toBe(true);
+    expect(batches.answer(1, 0)).toBe(false);
+    expect(batches.size).toBe(1);
+    batches.finish(1);
+    expect(batches.size).toBe(0);
+    expect(batches.get(1)).toBeUndefined();
+  });
+
+  it('after a combiner restart, plans only the unanswered requests again, owed by every member', () => {
+    const batches = new InFlightBatches(['a', 'b']);
+    batches.add({ plan: plan(1, 3), frames: [], oldestArrival: 0 });
+    batches.add({ plan: plan(2, 1), frames: [], oldestArrival: 0 });
+    batches.memberDone(1, 'a');
+    batches.memberDone(1, 'b');
+    batches.answer(1, 1);
+    const again = batches.restartAll();
+    expect(again.map((p) => [p.batch, p.parts.map((part) => part.index)])).toEqual([[1, [0, 2]], [2, [0]]]);
+    expect(batches.needs(1, 'a') && batches.needs(1, 'b')).toBe(true);
+    // The requests answered before the restart stay answered: their second copy is not forwarded.
+    expect(batches.answer(1, 1)).toBe(false);
+  });
+});
