@@ -1,7 +1,8 @@
 /**
  * CurveZMQ on the client endpoint: a client whose public key is on the allow-list is served over an
  * encrypted connection; a client with another key, and a plaintext client, are refused (never
- * answered) and counted in the batcher's log.
+ * answered) and counted in the batcher's log. The combiner's port for direct replies is guarded the
+ * same way: the allowed client's replies come straight from it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { curveKeyPair } from 'zeromq';
@@ -21,6 +22,7 @@ beforeAll(async () => {
   server = await Server.start(await loadManifest(DIGITS_DIR), {
     endpoint: 'tcp://127.0.0.1:0',
     curve: { ...serverKeys, allowedClients: [alice.publicKey] },
+    metricsPort: 0,
     log: (line) => lines.push(line),
   });
 });
@@ -34,10 +36,16 @@ afterAll(async () => {
 const request = (client: TuttiClient) => client.infer({ pixels: { data: new Float32Array(64).fill(4), shape: [1, 64] } });
 
 describe('CurveZMQ with an allow-list', () => {
-  it('serves an allowed client', async () => {
+  it('serves an allowed client, with direct replies over CurveZMQ too', async () => {
     const client = new TuttiClient(server.endpoint, { timeoutMs: 10_000, curve: { serverPublicKey: serverKeys.publicKey, ...alice } });
     try {
       expect((await request(client)).outputs.probabilities!.shape).toEqual([1, 10]);
+      expect(client.directReplies).toBe(true);
+      await new Promise((resolve) => setTimeout(resolve, 300)); // the second socket's CURVE handshake
+      const direct = async () => Number(/^tutti_replies_total\{path="direct"\} (\d+)/m.exec(await (await fetch(`${server.metricsUrl}/metrics`)).text())?.[1] ?? 0);
+      const before = await direct();
+      for (let k = 0; k < 5; k++) expect((await request(client)).outputs.probabilities!.shape).toEqual([1, 10]);
+      expect((await direct()) - before).toBe(5);
     } finally {
       client.close();
     }
