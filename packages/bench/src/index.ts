@@ -6,3 +6,4 @@ export { startBaseline, type RunningSystem } from './systems.js';
 export { addedLatency, histogramSums, meansBetween, type AddedLatency } from './breakdown.js';
 export { COLORS, throughputLatencySvg, type Series } from './plot.js';
 export { escapeXml, timeScale, timeSeriesSvg, type TimeHLine, type TimePanel, type TimeSeries, type TimeSeriesOptions } from './plot-time.js';
+export { parseMarks, stepsOf, summariseSteps, STEPS, type Mark, type Step } from './spans.js';

@@ -42,6 +42,7 @@ import type { BatcherConfig } from './config.js';
 import { SendQueue } from './send-queue.js';
 import { WorkerPool, type Lost } from './worker-pool.js';
 import { ZapHandler } from './curve.js';
+import { mark } from './spans.js';
 import type { InterferenceChange } from '@tutti/routing';
 import { batchRows, batchesRoutedTotal, inferencesTotal, instancesGauge, interferedGauge, interferenceEventsTotal, pendingRequests, queueSeconds, readyGauge, refusedClientsTotal, requestsTotal } from './metrics.js';
 
@@ -170,6 +171,7 @@ export class Batcher {
 
   async #receiveLoop(): Promise<void> {
     for await (const frames of this.#router) {
+      mark('batcher.received', 0);
       const payload = frames[frames.length - 1]!;
       const envelope = frames.slice(0, -1);
       let id: RequestId | null = null;
@@ -404,6 +406,7 @@ export class Batcher {
     batchRows.observe(plan.size);
     pendingRequests.set(this.#policy.pendingRequests);
     this.#inFlight.add({ plan, frames, oldestArrival });
+    mark('batcher.dispatched', batch);
     this.#planQueue.send(encodeHeader(plan));
     // The same frames go to one instance of every member: encoded once, never copied per member.
     this.#unsent.addBatch(batch);

@@ -13,6 +13,7 @@ import { BatchAssembler, type CompleteBatch } from './batch-assembly.js';
 import type { CombinerConfig } from './config.js';
 import { combineInputOf, encodeDeadline, encodeFailure, encodeReplies, replyMessage } from './replies.js';
 import { SendQueue } from './send-queue.js';
+import { mark } from './spans.js';
 import { DirectReplies, type Answer } from './direct-replies.js';
 import { combineSeconds, inferencesTotal, repliesTotal, requestSeconds } from './metrics.js';
 
@@ -73,6 +74,7 @@ export class Combiner {
           complete = this.#assembler.addPlan(header);
         }
         else if (header.kind === RESULT) {
+          mark('combiner.result', header.batch);
           const outputs = header.error ? [] : tensorsOf(header.outputs, frames);
           const result = { member: header.member, outputs, computeMs: header.computeMs, ...(header.error ? { error: header.error } : {}) };
           complete = this.#assembler.addResult(header.batch, result);
@@ -189,6 +191,7 @@ export class Combiner {
       answers.push({ index: part.index, frames: replies[k]! });
       last ||= settled;
     });
+    mark('combiner.replied', batch.plan.batch);
     if (answers.length > 0) this.#deliver(batch.plan.batch, answers, last);
   }
 

@@ -25,6 +25,7 @@ import type { WorkerConfig } from './config.js';
 import { EmulatedDevice, sleep } from './emulation.js';
 import { startInference, type Inference } from './inference.js';
 import { computeSeconds } from './metrics.js';
+import { mark } from './spans.js';
 
 /** Batches an instance holds at once: one computing, one waiting, so it never idles between batches. */
 export const CREDITS = 2;
@@ -96,10 +97,12 @@ export class PredictionWorker {
         this.#linkQueue.send(encodeHeader({ kind: CREDIT, batch: header.batch }));
         continue;
       }
+      mark('worker.received', header.batch);
       const startedAt = performance.now();
       this.#computingSince = startedAt;
       const computed = await this.#inference!.run(tensorsOf(header.inputs, frames));
       this.#computingSince = 0;
+      mark('worker.computed', header.batch);
       computeSeconds.observe({ member: this.#config.member, device: this.#config.device }, computed.computeMs / 1000);
       const emulationLagMs = this.#emulated ? await this.#holdBack(header.inputs[0]!.shape[0]!, computed.computeMs) : undefined;
       const result: ResultHeader = {
@@ -117,6 +120,7 @@ export class PredictionWorker {
       } else {
         await this.#results.send(encodeTensorMessage(result, computed.outputs));
       }
+      mark('worker.sent', header.batch);
       this.#linkQueue.send(encodeHeader({ kind: CREDIT, batch: header.batch, serviceMs: performance.now() - startedAt }));
     }
   }

@@ -1,0 +1,73 @@
+/**
+ * Issue 5: where one idle request's time goes. Serves an ensemble with TUTTI_SPANS on (every process
+ * marks its steps, see packages/server/src/spans.ts), sends requests one after another from a real
+ * client, stops the server, and prints the p50 and p90 of each step of the path.
+ *
+ *   npx tsx bench/spans.ts [--ensemble ensembles/digits] [--requests 3000]
+ *
+ * Writes bench/results/spans.json and bench/results/spans.txt.
+ */
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { TuttiClient, type TensorInput } from '@tutti/client';
+import { loadManifest } from '@tutti/manifest';
+import { Server } from '@tutti/server';
+import { parseMarks, stepsOf, summariseSteps, STEPS, type Mark } from '@tutti/bench';
+import { hardwareLine } from '../packages/cli/src/hardware.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const { values } = parseArgs({ options: { ensemble: { type: 'string', default: 'ensembles/digits' }, requests: { type: 'string', default: '3000' } } });
+const count = Number(values.requests);
+const ensemble = await loadManifest(join(ROOT, values.ensemble));
+const folder = mkdtempSync(join(tmpdir(), 'tutti-spans-'));
+// The children read it when they start: set before the server spawns them.
+process.env.TUTTI_SPANS = folder;
+
+/** One row of zeros per input: the path's cost does not depend on the values. */
+const inputs: Record<string, TensorInput> = Object.fromEntries(
+  ensemble.inputs.map((spec) => {
+    const shape = [1, ...spec.shape.slice(1).map((d) => Math.max(1, d))];
+    return [spec.name, { data: new Float32Array(shape.reduce((a, b) => a * b, 1)), shape, datatype: spec.datatype }];
+  }),
+);
+
+const server = await Server.start(ensemble, { endpoint: 'tcp://127.0.0.1:0', log: () => {} });
+const client = new TuttiClient(server.endpoint, { timeoutMs: 10_000 });
+const windows: [number, number][] = [];
+try {
+  for (let k = 0; k < 200; k++) await client.infer(inputs); // warm-up, and the direct-reply socket connects
+  const now = () => performance.timeOrigin + performance.now();
+  for (let k = 0; k < count; k++) {
+    const sentAt = now();
+    await client.infer(inputs);
+    windows.push([sentAt, now()]);
+    if ((k + 1) % 500 === 0) process.stderr.write(`\r${k + 1}/${count} requests`);
+  }
+  process.stderr.write('\n');
+} finally {
+  client.close();
+  await server.stop();
+}
+
+const marks: Mark[] = readdirSync(folder).flatMap((file) => parseMarks(readFileSync(join(folder, file), 'utf8'), Number(/spans-(\d+)/.exec(file)![1])));
+rmSync(folder, { recursive: true, force: true });
+marks.sort((a, b) => a.t - b.t);
+const instances = server.processes.filter((p) => p.role === 'worker').length;
+const requests = windows.map(([sent, answered]) => stepsOf(sent, answered, marks, instances)).filter((r) => r !== undefined);
+const summary = summariseSteps(requests);
+
+const lines = [
+  `Where an idle request's time goes: ${ensemble.name}, ${requests.length} of ${count} requests one after another (${hardwareLine()})`,
+  '',
+  `${'step'.padEnd(28)} ${'p50 ms'.padStart(8)} ${'p90 ms'.padStart(8)}`,
+  ...[...STEPS, 'total' as const].map((step) => `${step.padEnd(28)} ${summary[step].p50.toFixed(3).padStart(8)} ${summary[step].p90.toFixed(3).padStart(8)}`),
+  '',
+  'Step p50s do not add up to the total p50 exactly: each is the median of its own step.',
+];
+console.log(lines.join('\n'));
+mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
+writeFileSync(join(ROOT, 'bench/results/spans.txt'), `${lines.join('\n')}\n`);
+writeFileSync(join(ROOT, 'bench/results/spans.json'), JSON.stringify({ ensemble: ensemble.name, hardware: hardwareLine(), requests: requests.length, summary }, null, 2));
