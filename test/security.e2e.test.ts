@@ -5,7 +5,7 @@
  * same way: the allowed client's replies come straight from it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { curveKeyPair } from 'zeromq';
+import { Dealer, curveKeyPair } from 'zeromq';
 import { TuttiClient } from '@tutti/client';
 import { loadManifest } from '@tutti/manifest';
 import { Server } from '@tutti/server';
@@ -64,5 +64,21 @@ describe('CurveZMQ with an allow-list', () => {
     const refused = lines.filter((line) => line.includes('refused client key'));
     expect(refused.some((line) => line.includes(mallory.publicKey))).toBe(true);
     expect(refused.some((line) => line.includes(alice.publicKey))).toBe(false);
+  });
+
+  it('guards the direct-reply port with the same allow-list', async () => {
+    const allowed = new TuttiClient(server.endpoint, { timeoutMs: 10_000, curve: { serverPublicKey: serverKeys.publicKey, ...alice } });
+    const { replies } = await allowed.metadata();
+    allowed.close();
+    // Mallory goes straight for the combiner's port, under a routing id of its choosing.
+    const thief = new Dealer({ linger: 0, routingId: 'tutti-thief', curveServerKey: serverKeys.publicKey, curvePublicKey: mallory.publicKey, curveSecretKey: mallory.secretKey });
+    thief.connect(replies!);
+    try {
+      const refusedHere = () => lines.some((line) => line.includes('direct-reply port') && line.includes(mallory.publicKey));
+      for (let waited = 0; !refusedHere() && waited < 5_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(refusedHere()).toBe(true);
+    } finally {
+      thief.close();
+    }
   });
 });

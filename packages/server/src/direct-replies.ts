@@ -13,6 +13,7 @@
 import { Router } from 'zeromq';
 import { TuttiError } from '@tutti/protocol';
 import { ZapHandler, type CurveConfig } from './curve.js';
+import { refusedClientsTotal } from './metrics.js';
 
 /** Routing ids that ZeroMQ generates itself start with a zero byte; only a client's own id can be here. */
 function mayBeDirect(envelope: readonly Buffer[]): boolean {
@@ -58,7 +59,10 @@ export class DirectReplies {
 
   async bind(endpoint: string): Promise<string> {
     if (this.#curve) {
-      this.#zap = new ZapHandler(this.#curve.allowedClients, (key, address) => console.error(`combiner: refused client key ${key} from ${address}`));
+      this.#zap = new ZapHandler(this.#curve.allowedClients, (key, address) => {
+        refusedClientsTotal.inc();
+        console.error(`combiner: refused client key ${key} from ${address} on the direct-reply port`);
+      });
       await this.#zap.start();
     }
     try {

@@ -55,7 +55,7 @@ export const interferenceEventsTotal = new Counter({
   labelNames: ['instance', 'kind'] as const,
   registers: [registry],
 });
-export const refusedClientsTotal = new Counter({ name: 'tutti_refused_clients_total', help: 'Client connections refused by the CurveZMQ allow-list', registers: [registry] });
+export const refusedClientsTotal = new Counter({ name: 'tutti_refused_clients_total', help: 'Client connections refused by the CurveZMQ allow-list (client endpoint and direct-reply port)', registers: [registry] });
 
 // Combiner.
 export const inferencesTotal = new Counter({
