@@ -4,6 +4,7 @@
  * and the path each reply took read from the server's metrics.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { Dealer } from 'zeromq';
 import { TuttiClient } from '@tutti/client';
 import { loadManifest, type Ensemble } from '@tutti/manifest';
@@ -103,6 +104,32 @@ describe('direct replies', () => {
     } finally {
       other.close();
       plainDirect.close();
+    }
+  });
+
+  it('a client that sends junk to the direct-reply port is cut off and costs no one an answer', async () => {
+    const asker = new TuttiClient(server!.endpoint, { directReplies: false });
+    const { replies } = await asker.metadata();
+    asker.close();
+    const combinerPid = server!.processes.find((p) => p.role === 'combiner')!.pid;
+    const rssMiB = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${combinerPid}/status`, 'utf8'))![1]) / 1024;
+    const rssBefore = rssMiB();
+    const junk = new Dealer({ linger: 0, routingId: 'tutti-junk', reconnectInterval: 10 });
+    junk.connect(replies!);
+    const client = new TuttiClient(server!.endpoint, { timeoutMs: 20_000 });
+    try {
+      // 160 MiB in 8 MiB messages: each closes the connection (limit 1 KiB) and is never held.
+      for (let k = 0; k < 20; k++) await junk.send(Buffer.alloc(8 << 20, 7));
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(rssMiB() - rssBefore).toBeLessThan(40);
+      const answers = await Promise.all(rows.slice(0, 10).map((_, k) => client.infer({ pixels: { data: pixels(k), shape: [1, 64] } })));
+      answers.forEach((answer, k) => {
+        expect(maxAbsDiff(answer.outputs.probabilities!.data as Float32Array, reference.subarray(k * 10, k * 10 + 10))).toBeLessThan(1e-5);
+      });
+      expect(server!.restarts.combiner).toBe(0);
+    } finally {
+      junk.close();
+      client.close();
     }
   });
 });

@@ -54,7 +54,9 @@ export class DirectReplies {
     this.#curve = curve;
     const secure = curve ? { curveServer: true, curvePublicKey: curve.publicKey, curveSecretKey: curve.secretKey, zapDomain: 'tutti' } : {};
     // sendTimeout 0: a client that does not read (its queue full) costs an immediate EAGAIN, then the batcher path.
-    this.#socket = new Router({ linger: 0, mandatory: true, sendTimeout: 0, sendHighWaterMark: 100_000, ...secure });
+    // Clients send nothing here and it is never read: a message over 1 KiB closes that connection, and
+    // at most one small message per client waits, so nothing sent here can grow the combiner's memory.
+    this.#socket = new Router({ linger: 0, mandatory: true, sendTimeout: 0, sendHighWaterMark: 100_000, maxMessageSize: 1024, receiveHighWaterMark: 1, ...secure });
   }
 
   async bind(endpoint: string): Promise<string> {
