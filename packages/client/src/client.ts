@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { Dealer } from 'zeromq';
 import {
+  DIRECT_REPLY_ID_PREFIX,
   TuttiError,
   decodeReply,
   encodeMessage,
@@ -81,7 +82,7 @@ export class TuttiClient {
       : {};
     // Our own routing id (ZeroMQ's generated ones start with a zero byte; ours never does): the same on
     // both sockets, so the combiner can address the replies to requests this socket sent.
-    const routingId = `tutti-${randomUUID()}`;
+    const routingId = `${DIRECT_REPLY_ID_PREFIX}${randomUUID()}`;
     this.#socket = new Dealer({ linger: 0, routingId, ...curve });
     this.#socket.connect(endpoint);
     void this.#receive(this.#socket);

@@ -10,6 +10,12 @@ import type { TensorSpec, WireTensor } from './tensor.js';
 
 export const PROTOCOL_VERSION = 1;
 
+/**
+ * Direct replies (PROTOCOL.md): a client opts in by giving both its sockets a routing id that starts
+ * with this, followed by something random; replies to other ids always go back on the request socket.
+ */
+export const DIRECT_REPLY_ID_PREFIX = 'tutti-';
+
 export type RequestId = string | number;
 export type Op = 'infer' | 'metadata' | 'health';
 

@@ -11,13 +11,19 @@
  * old way, through the batcher. No client is ever left without its answer.
  */
 import { Router } from 'zeromq';
-import { TuttiError } from '@tutti/protocol';
+import { DIRECT_REPLY_ID_PREFIX, TuttiError } from '@tutti/protocol';
 import { ZapHandler, type CurveConfig } from './curve.js';
 import { refusedClientsTotal } from './metrics.js';
 
-/** Routing ids that ZeroMQ generates itself start with a zero byte; only a client's own id can be here. */
+/**
+ * Clients opt in by naming their routing id `tutti-...`: a client that set some other id of its own
+ * (often a guessable one, like "client-1") never has its replies sent here, where whoever connects
+ * under that id first would receive them. ZeroMQ's generated ids start with a zero byte: never here.
+ */
+const PREFIX = Buffer.from(DIRECT_REPLY_ID_PREFIX);
+
 function mayBeDirect(envelope: readonly Buffer[]): boolean {
-  return envelope.length === 1 && envelope[0]!.length > 0 && envelope[0]![0] !== 0;
+  return envelope.length === 1 && envelope[0]!.length > PREFIX.length && envelope[0]!.subarray(0, PREFIX.length).equals(PREFIX);
 }
 
 /**

@@ -39,9 +39,10 @@ describe('DirectReplies', () => {
       { index: 1, frames: [Buffer.from('tutti-client-b'), Buffer.from('reply 1')] }, // not connected here
       { index: 2, frames: [Buffer.from([0, 1, 2, 3, 4]), Buffer.from('reply 2')] }, // an id ZeroMQ generated
       { index: 3, frames: [Buffer.from('tutti-client-a'), Buffer.alloc(0), Buffer.from('reply 3')] }, // REQ envelope
+      { index: 4, frames: [Buffer.from('client-1'), Buffer.from('reply 4')] }, // an id of its own, not opted in
     ]);
     expect(result.direct).toEqual([0]);
-    expect(result.viaBatcher.map((a) => a.index)).toEqual([1, 2, 3]);
+    expect(result.viaBatcher.map((a) => a.index)).toEqual([1, 2, 3, 4]);
     const [frame] = await client.receive();
     expect(frame!.toString()).toBe('reply 0');
   });
