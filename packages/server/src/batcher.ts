@@ -1,8 +1,8 @@
 /**
- * The batching process. Owns the client-facing ROUTER: decodes and checks each request, answers
- * metadata/health/errors itself, queues inference requests, and when the policy says a batch is due
- * and every member has an instance with a free credit, sends the batch's plan to the combiner and
- * the same encoded batch to one instance of every member. The combiner answers clients directly
+ * The batching process. Its client endpoint (client-endpoint.ts) decodes each request and answers
+ * metadata, health and errors; the batcher checks and queues inference requests, and when the policy
+ * says a batch is due and every member has an instance with a free credit, sends the batch's plan to
+ * the combiner and the same encoded batch to one instance of every member. The combiner answers clients directly
  * when they connected for it; other replies come back from it already encoded and are forwarded
  * to clients untouched.
  *
@@ -18,19 +18,10 @@ import {
   REPLY,
   checkInferInputs,
   decodeHeader,
-  decodeMessage,
   encodeError,
-  encodeErrorOf,
   encodeHeader,
-  encodeMessage,
-  maxRequestBytes,
-  parseRequest,
-  requestIdOf,
   type HelloHeader,
   type InferRequest,
-  type MetadataReply,
-  type PlanHeader,
-  type RequestId,
 } from '@tutti/protocol';
 import type { Ensemble } from '@tutti/manifest';
 import { BatchingPolicy, type Queued } from './batching-policy.js';
@@ -41,35 +32,22 @@ import { InFlightBatches } from './in-flight.js';
 import type { BatcherConfig } from './config.js';
 import { SendQueue } from './send-queue.js';
 import { WorkerPool, type Lost } from './worker-pool.js';
-import { ZapHandler } from './curve.js';
+import { ClientEndpoint } from './client-endpoint.js';
 import { mark } from './spans.js';
 import type { InterferenceChange } from '@tutti/routing';
-import { batchRows, batchesRoutedTotal, inferencesTotal, instancesGauge, interferedGauge, interferenceEventsTotal, pendingRequests, queueSeconds, readyGauge, refusedClientsTotal, requestsTotal } from './metrics.js';
+import { batchRows, batchesRoutedTotal, inferencesTotal, instancesGauge, interferedGauge, interferenceEventsTotal, pendingRequests, queueSeconds, readyGauge, requestsTotal } from './metrics.js';
 
 type Pending = Queued & BatchItem;
 
-/**
- * Largest client message accepted: twice the largest well-formed request plus 1 MiB of headroom.
- * libzmq enforces it before any byte reaches us, by closing that client's connection.
- */
-function maxClientMessage(ensemble: Ensemble): number {
-  return 2 * maxRequestBytes(ensemble.inputs, ensemble.batching.maxBatchSize) + 2 ** 20;
-}
 const HEARTBEAT_TIMEOUT_MS = 2_000;
 /** After a drain, how long new requests still get their UNAVAILABLE answer before the socket closes. */
 const DRAIN_GRACE_MS = 1_000;
-/** How long replies already handed to ZeroMQ may take to leave when the client socket closes. */
-const CLOSE_LINGER_MS = 1_000;
 const HOUSEKEEPING_MS = 200;
 
 export class Batcher {
   #ensemble: Ensemble;
   #config: BatcherConfig;
-  // High-water marks on purpose: the queue bound below is what limits memory, so ZeroMQ should never
-  // drop replies to a client that has many requests in flight; 100k messages per peer is far above it.
-  #router: Router;
-  #clientQueue: SendQueue;
-  #zap: ZapHandler | undefined;
+  #clients: ClientEndpoint;
   #workers = new Router({ linger: 0 });
   #workerQueue = new SendQueue(this.#workers, (error) => console.error('batcher: send to worker failed:', error));
   #plans = new Push({ linger: 0, sendHighWaterMark: 0 });
@@ -91,11 +69,14 @@ export class Batcher {
   constructor(config: BatcherConfig) {
     this.#config = config;
     this.#ensemble = config.ensemble;
-    const curve = config.curve
-      ? { curveServer: true, curvePublicKey: config.curve.publicKey, curveSecretKey: config.curve.secretKey, zapDomain: 'tutti' }
-      : {};
-    this.#router = new Router({ linger: 0, maxMessageSize: maxClientMessage(config.ensemble), receiveHighWaterMark: 100_000, sendHighWaterMark: 100_000, ...curve });
-    this.#clientQueue = new SendQueue(this.#router, (error) => console.error('batcher: reply to client failed:', error));
+    this.#clients = new ClientEndpoint({
+      ensemble: config.ensemble,
+      endpoint: config.clientEndpoint,
+      ...(config.curve && { curve: config.curve }),
+      ...(config.combiner.clients && { directReplies: config.combiner.clients }),
+      ready: () => this.ready,
+      onInfer: (envelope, request) => this.#enqueue(envelope, request),
+    });
     this.#policy = new BatchingPolicy(config.ensemble.batching);
     this.#pool = new WorkerPool(config.ensemble.members.map((m) => m.name), {
       heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS,
@@ -113,22 +94,12 @@ export class Batcher {
     await this.#workers.bind(this.#config.bindWorkers);
     this.#plans.connect(this.#config.combiner.input);
     this.#replies.connect(this.#config.combiner.replies);
-    if (this.#config.curve) {
-      this.#zap = new ZapHandler(this.#config.curve.allowedClients, (key, address) => {
-        refusedClientsTotal.inc();
-        console.error(`batcher: refused client key ${key} from ${address} (${this.#zap!.refused} refused so far)`);
-      });
-      await this.#zap.start();
-    } else if (!/^(tcp:\/\/(127\.0\.0\.1|localhost|\[::1\]):|ipc:)/.test(this.#config.clientEndpoint)) {
-      console.error(`batcher: WARNING: ${this.#config.clientEndpoint} is reachable from other hosts without CurveZMQ; anyone who can connect is served`);
-    }
-    await this.#router.bind(this.#config.clientEndpoint.replace(/:0$/, ':*'));
-    void this.#receiveLoop();
+    const client = await this.#clients.start();
     void this.#workerLoop();
     void this.#replyLoop();
     void this.#dispatchLoop();
     this.#housekeeping = setInterval(() => this.#housekeep(), HOUSEKEEPING_MS);
-    return { client: this.#router.lastEndpoint!, workers: this.#workers.lastEndpoint! };
+    return { client, workers: this.#workers.lastEndpoint! };
   }
 
   /** The supervisor saw a worker process exit: its batches go elsewhere now, not after a heartbeat timeout. */
@@ -167,36 +138,6 @@ export class Batcher {
 
   #checkDrained(): void {
     if (this.#draining && this.#policy.pendingRequests === 0 && this.#inFlight.size === 0) this.#draining();
-  }
-
-  async #receiveLoop(): Promise<void> {
-    for await (const frames of this.#router) {
-      mark('batcher.received', 0);
-      const payload = frames[frames.length - 1]!;
-      const envelope = frames.slice(0, -1);
-      let id: RequestId | null = null;
-      let op = 'unknown';
-      try {
-        const message = decodeMessage(payload);
-        id = requestIdOf(message);
-        const request = parseRequest(message);
-        op = request.op;
-        if (request.op === 'infer') this.#enqueue(envelope, request);
-        else {
-          this.#reply(envelope, encodeMessage(request.op === 'health' ? { id, live: true, ready: this.ready } : this.#metadata(request.id)));
-          requestsTotal.inc({ op, outcome: 'ok' });
-        }
-      } catch (error) {
-        this.#reply(envelope, encodeErrorOf(id, error));
-        requestsTotal.inc({ op, outcome: (error as { code?: string }).code ?? 'INTERNAL' });
-      }
-    }
-  }
-
-  #metadata(id: RequestId): MetadataReply {
-    const { name, inputs, outputs, members, rule } = this.#ensemble;
-    const replies = this.#config.combiner.clients;
-    return { id, name, inputs, outputs, members: members.map((m) => m.name), rule: rule.kind === 'builtin' ? rule.name : 'custom', ...(replies && { replies }) };
   }
 
   #enqueue(envelope: Buffer[], request: InferRequest): void {
@@ -240,7 +181,7 @@ export class Batcher {
   }
 
   #reply(envelope: Buffer[], frame: Buffer): void {
-    this.#clientQueue.send([...envelope, frame]);
+    this.#clients.reply(envelope, frame);
   }
 
   async #workerLoop(): Promise<void> {
@@ -289,7 +230,7 @@ export class Batcher {
       if (header.kind !== REPLY) continue;
       for (const part of header.direct ?? []) this.#inFlight.answer(header.batch, part);
       for (const [part, reply] of splitReply(header.parts, header.frames, frames)) {
-        if (this.#inFlight.answer(header.batch, part)) this.#clientQueue.send(reply);
+        if (this.#inFlight.answer(header.batch, part)) this.#clients.forward(reply);
       }
       if (header.last) {
         this.#inFlight.finish(header.batch);
@@ -420,9 +361,7 @@ export class Batcher {
     // After a drain, requests already on their way are still read and answered UNAVAILABLE, and the
     // answers get time to leave: closing at once would drop both, and those clients would hear nothing.
     if (this.#draining) await new Promise((resolve) => setTimeout(resolve, DRAIN_GRACE_MS));
-    this.#router.linger = CLOSE_LINGER_MS;
-    this.#router.close();
-    this.#zap?.close();
+    this.#clients.close();
     this.#workers.close();
     this.#plans.close();
     this.#replies.close();

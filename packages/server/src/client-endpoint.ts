@@ -1,0 +1,127 @@
+/**
+ * The batcher's client-facing ROUTER: binds it (with CurveZMQ and its allow-list when configured),
+ * reads each client message, decodes and parses it, and answers what needs no batch (metadata,
+ * health, and every error) itself; inference requests go to `onInfer`. Replies leave through one
+ * send queue, so the batcher and this loop never send on the socket at the same time.
+ */
+import { Router } from 'zeromq';
+import {
+  decodeMessage,
+  encodeErrorOf,
+  encodeMessage,
+  maxRequestBytes,
+  parseRequest,
+  requestIdOf,
+  type InferRequest,
+  type MetadataReply,
+  type RequestId,
+} from '@tutti/protocol';
+import type { Ensemble } from '@tutti/manifest';
+import type { CurveConfig } from './curve.js';
+import { ZapHandler } from './curve.js';
+import { SendQueue } from './send-queue.js';
+import { mark } from './spans.js';
+import { refusedClientsTotal, requestsTotal } from './metrics.js';
+
+/**
+ * Largest client message accepted: twice the largest well-formed request plus 1 MiB of headroom.
+ * libzmq enforces it before any byte reaches us, by closing that client's connection.
+ */
+function maxClientMessage(ensemble: Ensemble): number {
+  return 2 * maxRequestBytes(ensemble.inputs, ensemble.batching.maxBatchSize) + 2 ** 20;
+}
+/** How long replies already handed to ZeroMQ may take to leave when the socket closes. */
+const CLOSE_LINGER_MS = 1_000;
+
+export interface ClientEndpointOptions {
+  ensemble: Ensemble;
+  endpoint: string;
+  curve?: CurveConfig;
+  /** Where the combiner sends direct replies, advertised in metadata. */
+  directReplies?: string;
+  /** Whether every member has an instance and the combiner is up (health). */
+  ready: () => boolean;
+  /** Takes an inference request in; throws a TuttiError to refuse it (answered here, counted). */
+  onInfer: (envelope: Buffer[], request: InferRequest) => void;
+}
+
+export class ClientEndpoint {
+  #options: ClientEndpointOptions;
+  // High-water marks on purpose: the batcher's queue bound is what limits memory, so ZeroMQ should
+  // never drop replies to a client that has many requests in flight; 100k messages per peer is far above it.
+  #socket: Router;
+  #queue: SendQueue;
+  #zap: ZapHandler | undefined;
+
+  constructor(options: ClientEndpointOptions) {
+    this.#options = options;
+    const { curve } = options;
+    const secure = curve ? { curveServer: true, curvePublicKey: curve.publicKey, curveSecretKey: curve.secretKey, zapDomain: 'tutti' } : {};
+    this.#socket = new Router({ linger: 0, maxMessageSize: maxClientMessage(options.ensemble), receiveHighWaterMark: 100_000, sendHighWaterMark: 100_000, ...secure });
+    this.#queue = new SendQueue(this.#socket, (error) => console.error('batcher: reply to client failed:', error));
+  }
+
+  /** Binds and starts reading; resolves with the bound endpoint. */
+  async start(): Promise<string> {
+    const { curve, endpoint } = this.#options;
+    if (curve) {
+      this.#zap = new ZapHandler(curve.allowedClients, (key, address) => {
+        refusedClientsTotal.inc();
+        console.error(`batcher: refused client key ${key} from ${address} (${this.#zap!.refused} refused so far)`);
+      });
+      await this.#zap.start();
+    } else if (!/^(tcp:\/\/(127\.0\.0\.1|localhost|\[::1\]):|ipc:)/.test(endpoint)) {
+      console.error(`batcher: WARNING: ${endpoint} is reachable from other hosts without CurveZMQ; anyone who can connect is served`);
+    }
+    await this.#socket.bind(endpoint.replace(/:0$/, ':*'));
+    void this.#receiveLoop();
+    return this.#socket.lastEndpoint!;
+  }
+
+  /** Answers one client: its envelope, then the reply frame. */
+  reply(envelope: Buffer[], frame: Buffer): void {
+    this.#queue.send([...envelope, frame]);
+  }
+
+  /** Sends a reply already framed with its envelope (forwarded from the combiner untouched). */
+  forward(frames: Buffer[]): void {
+    this.#queue.send(frames);
+  }
+
+  async #receiveLoop(): Promise<void> {
+    for await (const frames of this.#socket) {
+      mark('batcher.received', 0);
+      const payload = frames[frames.length - 1]!;
+      const envelope = frames.slice(0, -1);
+      let id: RequestId | null = null;
+      let op = 'unknown';
+      try {
+        const message = decodeMessage(payload);
+        id = requestIdOf(message);
+        const request = parseRequest(message);
+        op = request.op;
+        if (request.op === 'infer') this.#options.onInfer(envelope, request);
+        else {
+          this.reply(envelope, encodeMessage(request.op === 'health' ? { id, live: true, ready: this.#options.ready() } : this.#metadata(request.id)));
+          requestsTotal.inc({ op, outcome: 'ok' });
+        }
+      } catch (error) {
+        this.reply(envelope, encodeErrorOf(id, error));
+        requestsTotal.inc({ op, outcome: (error as { code?: string }).code ?? 'INTERNAL' });
+      }
+    }
+  }
+
+  #metadata(id: RequestId): MetadataReply {
+    const { name, inputs, outputs, members, rule } = this.#options.ensemble;
+    const replies = this.#options.directReplies;
+    return { id, name, inputs, outputs, members: members.map((m) => m.name), rule: rule.kind === 'builtin' ? rule.name : 'custom', ...(replies && { replies }) };
+  }
+
+  /** Closes, giving replies already handed to ZeroMQ time to leave. */
+  close(): void {
+    this.#socket.linger = CLOSE_LINGER_MS;
+    this.#socket.close();
+    this.#zap?.close();
+  }
+}
