@@ -9,6 +9,7 @@ import { Packr, Unpackr } from 'msgpackr';
 import { TuttiClient } from '@tutti/client';
 import { loadManifest } from '@tutti/manifest';
 import { Server } from '@tutti/server';
+import { mulberry32 } from '@tutti/zoo';
 import { DIGITS_DIR } from './support/ensembles.js';
 import { expectAllGone, isAlive } from './support/processes.js';
 import { combineReference, maxAbsDiff, runMembers } from './support/reference.js';
@@ -27,16 +28,8 @@ afterAll(async () => {
   expectAllGone(pids);
 });
 
-/** mulberry32: reproducible garbage. */
-function seeded(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Reproducible garbage. */
+const seeded = mulberry32;
 
 function hostileFrames(): Buffer[] {
   const random = seeded(7);

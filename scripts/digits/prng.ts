@@ -2,17 +2,8 @@
  * A small seeded PRNG so that training is reproducible bit for bit: Math.random cannot be seeded.
  */
 
-/** mulberry32: 32-bit state, uniform floats in [0, 1). Plenty for shuffles and initialisation. */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, tutti's one seeded generator (in @tutti/zoo): plenty for shuffles and initialisation. */
+export { mulberry32 } from '@tutti/zoo';
 
 /** Fisher–Yates shuffle in place. */
 export function shuffle<T>(items: T[], random: () => number): T[] {

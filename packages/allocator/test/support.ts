@@ -49,17 +49,8 @@ export function gpus(count: number, memoryGB = 32): Device[] {
 /** Twelve heavy DNNs, 5 to 11 GB each (96 GB in all), for four 32 GB GPUs. */
 export const TWELVE_HEAVY: SyntheticMember[] = Array.from({ length: 12 }, (_, i) => ({ name: `dnn${i}`, memoryGB: 5 + (i % 4) * 2, gmacs: 2 + i }));
 
-/** A small seeded generator (mulberry32), so property-style tests are reproducible. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** tutti's seeded generator (mulberry32), so property-style tests are reproducible. */
+export { mulberry32 as seeded } from '@tutti/zoo';
 
 /** A random problem: a CPU of 1 to 8 cores, 0 to 3 GPUs, 1 to 8 members. */
 export function randomProblem(random: () => number, extra: Partial<AllocationInput> = {}): AllocationInput {

@@ -3,18 +3,10 @@
  * repeated. Latency in an open loop is measured from the scheduled send time, so a server that stalls
  * cannot hide the queue it builds (no coordinated omission).
  */
+import { mulberry32 } from '@tutti/zoo';
 
-/** mulberry32: small, fast, good enough for arrival times. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** tutti's seeded generator (mulberry32, from @tutti/zoo): small, fast, good enough for arrival times. */
+export const seededRandom = mulberry32;
 
 /** Send times in ms from the start, for `rate` requests per second over `seconds`. */
 export function poissonSchedule(rate: number, seconds: number, seed: number): number[] {

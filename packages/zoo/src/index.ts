@@ -11,6 +11,6 @@ export {
   type ZooSpec,
 } from './zoo-spec.js';
 export { ensureZooModel, specSidecarPath, type EnsuredModel } from './ensure.js';
-export { SeededRandom } from './random.js';
+export { SeededRandom, mulberry32 } from './random.js';
 // Re-exported so scripts that depend on @tutti/zoo alone (ensembles/*) can cost the models they build.
 export { countModelCost, type ModelCost } from '@tutti/onnx';

@@ -1,24 +1,34 @@
 /**
- * A small seeded PRNG, so a zoo spec names its weights exactly: the same seed gives the same bytes
- * on every machine. mulberry32 for uniforms (32-bit state, integer arithmetic only) and Box-Muller
- * for normals.
+ * tutti's one seeded PRNG, so a zoo spec names its weights exactly (the same seed gives the same bytes
+ * on every machine), and training, load generation and tests are reproducible: mulberry32 for
+ * uniforms (32-bit state, integer arithmetic only) and Box-Muller for normals.
  */
+
+/** mulberry32: uniform floats in [0, 1) from a 32-bit seed, used as the state as given. */
+export function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 export class SeededRandom {
-  #state: number;
+  #uniform: () => number;
   /** Box-Muller makes normals in pairs; the second one waits here. */
   #spare: number | undefined;
 
   constructor(seed: number) {
     // Mix the seed so that nearby seeds (1, 2, 3) start from unrelated states.
-    this.#state = Math.imul((seed | 0) ^ 0x9e3779b9, 0x85ebca6b) >>> 0;
+    this.#uniform = mulberry32(Math.imul((seed | 0) ^ 0x9e3779b9, 0x85ebca6b));
   }
 
   /** Uniform in [0, 1). */
   uniform(): number {
-    let t = (this.#state = (this.#state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return this.#uniform();
   }
 
   /** Standard normal. */
