@@ -43,6 +43,9 @@ export function replyEndpointOf(clientEndpoint: string): string {
   throw new TuttiError('INVALID_OPTION', `client endpoint ${clientEndpoint}: expected tcp://host:port or ipc://path`);
 }
 
+/** How long replies already handed to ZeroMQ may take to leave when the socket closes. */
+const CLOSE_LINGER_MS = 1_000;
+
 export interface Answer {
   index: number;
   /** The client envelope, then the reply frame. */
@@ -106,7 +109,9 @@ export class DirectReplies {
     return { direct, viaBatcher };
   }
 
+  /** Closes, giving replies already handed to ZeroMQ up to a second to leave (as the batcher's client socket does). */
   close(): void {
+    this.#socket.linger = CLOSE_LINGER_MS;
     this.#socket.close();
     this.#zap?.close();
   }
