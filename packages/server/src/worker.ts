@@ -2,8 +2,9 @@
  * A prediction worker: one instance of one member. Its main thread takes batches from the batcher
  * (a DEALER to the batcher's ROUTER), pushes results to the combiner, and tells the batcher when a
  * batch is done (its credit returns) and that it is alive (heartbeats, also while an inference
- * thread computes; a model fast enough to run inline delays them by a batch at most: see inference.ts). The batcher sends an instance at most `credits` batches at a time: that credit
- * is the back-pressure that makes batches grow under load.
+ * thread computes; a model fast enough to run inline delays them by a batch at most: see
+ * inference.ts). The batcher sends an instance at most `credits` batches at a time: that credit is
+ * the back-pressure that makes batches grow under load.
  */
 import { Dealer, Push } from 'zeromq';
 import {
