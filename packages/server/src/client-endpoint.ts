@@ -17,11 +17,10 @@ import {
   type RequestId,
 } from '@tutti/protocol';
 import type { Ensemble } from '@tutti/manifest';
-import type { CurveConfig } from './curve.js';
-import { ZapHandler } from './curve.js';
+import { curveServerOptions, startZap, type CurveConfig, type ZapHandler } from './curve.js';
 import { SendQueue } from './send-queue.js';
 import { mark } from './spans.js';
-import { refusedClientsTotal, requestsTotal } from './metrics.js';
+import { requestsTotal } from './metrics.js';
 
 /**
  * Largest client message accepted: twice the largest well-formed request plus 1 MiB of headroom.
@@ -56,21 +55,15 @@ export class ClientEndpoint {
   constructor(options: ClientEndpointOptions) {
     this.#options = options;
     const { curve } = options;
-    const secure = curve ? { curveServer: true, curvePublicKey: curve.publicKey, curveSecretKey: curve.secretKey, zapDomain: 'tutti' } : {};
-    this.#socket = new Router({ linger: 0, maxMessageSize: maxClientMessage(options.ensemble), receiveHighWaterMark: 100_000, sendHighWaterMark: 100_000, ...secure });
+    this.#socket = new Router({ linger: 0, maxMessageSize: maxClientMessage(options.ensemble), receiveHighWaterMark: 100_000, sendHighWaterMark: 100_000, ...(curve && curveServerOptions(curve)) });
     this.#queue = new SendQueue(this.#socket, (error) => console.error('batcher: reply to client failed:', error));
   }
 
   /** Binds and starts reading; resolves with the bound endpoint. */
   async start(): Promise<string> {
     const { curve, endpoint } = this.#options;
-    if (curve) {
-      this.#zap = new ZapHandler(curve.allowedClients, (key, address) => {
-        refusedClientsTotal.inc();
-        console.error(`batcher: refused client key ${key} from ${address} (${this.#zap!.refused} refused so far)`);
-      });
-      await this.#zap.start();
-    } else if (!/^(tcp:\/\/(127\.0\.0\.1|localhost|\[::1\]):|ipc:)/.test(endpoint)) {
+    if (curve) this.#zap = await startZap(curve, 'batcher');
+    else if (!/^(tcp:\/\/(127\.0\.0\.1|localhost|\[::1\]):|ipc:)/.test(endpoint)) {
       console.error(`batcher: WARNING: ${endpoint} is reachable from other hosts without CurveZMQ; anyone who can connect is served`);
     }
     await this.#socket.bind(endpoint.replace(/:0$/, ':*'));

@@ -5,6 +5,7 @@
  * so clients keep their own timeouts.
  */
 import { Router } from 'zeromq';
+import { refusedClientsTotal } from './metrics.js';
 
 export interface CurveConfig {
   /** The server's key pair, Z85 text (40 characters each). */
@@ -68,4 +69,22 @@ export class ZapHandler {
   close(): void {
     this.#socket.close();
   }
+}
+
+/** Socket options that make a ROUTER a CURVE server, its clients checked by this process's ZAP handler. */
+export function curveServerOptions(curve: CurveConfig): { curveServer: true; curvePublicKey: string; curveSecretKey: string; zapDomain: string } {
+  return { curveServer: true, curvePublicKey: curve.publicKey, curveSecretKey: curve.secretKey, zapDomain: 'tutti' };
+}
+
+/**
+ * Starts this process's ZAP handler for `curve`'s allow-list; each refusal is counted
+ * (tutti_refused_clients_total) and logged as `<where>: refused client key ...`.
+ */
+export async function startZap(curve: CurveConfig, where: string): Promise<ZapHandler> {
+  const zap: ZapHandler = new ZapHandler(curve.allowedClients, (key, address) => {
+    refusedClientsTotal.inc();
+    console.error(`${where}: refused client key ${key} from ${address} (${zap.refused} refused so far)`);
+  });
+  await zap.start();
+  return zap;
 }

@@ -12,8 +12,7 @@
  */
 import { Router } from 'zeromq';
 import { DIRECT_REPLY_ID_PREFIX, TuttiError } from '@tutti/protocol';
-import { ZapHandler, type CurveConfig } from './curve.js';
-import { refusedClientsTotal } from './metrics.js';
+import { curveServerOptions, startZap, type CurveConfig, type ZapHandler } from './curve.js';
 
 /**
  * Clients opt in by naming their routing id `tutti-...`: a client that set some other id of its own
@@ -61,21 +60,14 @@ export class DirectReplies {
 
   constructor(curve?: CurveConfig) {
     this.#curve = curve;
-    const secure = curve ? { curveServer: true, curvePublicKey: curve.publicKey, curveSecretKey: curve.secretKey, zapDomain: 'tutti' } : {};
     // sendTimeout 0: a client that does not read (its queue full) costs an immediate EAGAIN, then the batcher path.
     // Clients send nothing here and it is never read: a message over 1 KiB closes that connection, and
     // at most one small message per client waits, so nothing sent here can grow the combiner's memory.
-    this.#socket = new Router({ linger: 0, mandatory: true, sendTimeout: 0, sendHighWaterMark: 100_000, maxMessageSize: 1024, receiveHighWaterMark: 1, ...secure });
+    this.#socket = new Router({ linger: 0, mandatory: true, sendTimeout: 0, sendHighWaterMark: 100_000, maxMessageSize: 1024, receiveHighWaterMark: 1, ...(curve && curveServerOptions(curve)) });
   }
 
   async bind(endpoint: string): Promise<string> {
-    if (this.#curve) {
-      this.#zap = new ZapHandler(this.#curve.allowedClients, (key, address) => {
-        refusedClientsTotal.inc();
-        console.error(`combiner: refused client key ${key} from ${address} on the direct-reply port`);
-      });
-      await this.#zap.start();
-    }
+    if (this.#curve) this.#zap = await startZap(this.#curve, 'combiner (direct-reply port)');
     try {
       await this.#socket.bind(endpoint);
     } catch (error) {
