@@ -2,9 +2,9 @@
  * The batching process. Its client endpoint (client-endpoint.ts) decodes each request and answers
  * metadata, health and errors; the batcher checks and queues inference requests, and when the policy
  * says a batch is due and every member has an instance with a free credit, sends the batch's plan to
- * the combiner and the same encoded batch to one instance of every member. The combiner answers clients directly
- * when they connected for it; other replies come back from it already encoded and are forwarded
- * to clients untouched.
+ * the combiner and the same encoded batch to one instance of every member. The combiner answers
+ * clients directly when they connected for it; other replies come back from it already encoded and
+ * are forwarded to clients untouched.
  *
  * It keeps each batch until the combiner has answered all of it, so a batch held by a worker that
  * died is sent again to another instance (or the restarted one), and after a combiner restart every
@@ -78,12 +78,13 @@ export class Batcher {
       onInfer: (envelope, request) => this.#enqueue(envelope, request),
     });
     this.#policy = new BatchingPolicy(config.ensemble.batching);
-    this.#pool = new WorkerPool(config.ensemble.members.map((m) => m.name), {
+    const members = config.ensemble.members.map((m) => m.name);
+    this.#pool = new WorkerPool(members, {
       heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS,
       ...(config.routing && { routing: config.routing }),
     });
     this.#unsent = new MemberSends(config.ensemble, this.#pool);
-    this.#inFlight = new InFlightBatches(config.ensemble.members.map((m) => m.name));
+    this.#inFlight = new InFlightBatches(members);
   }
 
   get ready(): boolean {

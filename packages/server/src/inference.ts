@@ -5,9 +5,10 @@
  * batch) runs inline on the main thread: the hop to a thread and back cost ~0.5 ms a batch on this
  * kind of host (two wake-ups and two structured clones), ten times the compute it carried.
  *
- * Which one is decided by measuring, not guessing: the session is loaded on the main thread and
- * warmed up at the instance's batch size; if a warm batch takes longer than `inlineMaxMs`, the
- * session is released and loaded again on a thread.
+ * Which one is decided by measuring, not guessing. When the instance's profile (measured on this
+ * host) gives its batch latency, that decides, and the model is loaded once, where it will run.
+ * Without one, the session is loaded on the main thread and warmed up at the instance's batch size;
+ * if a warm batch takes longer than `inlineMaxMs`, it is released and loaded again on a thread.
  */
 import type { Worker as Thread } from 'node:worker_threads';
 import { ModelSession } from '@tutti/runtime';
@@ -35,7 +36,16 @@ export interface Inference {
   close(): Promise<void>;
 }
 
-export async function startInference(data: InferenceThreadData, inlineMaxMs = DEFAULT_INLINE_MAX_MS): Promise<Inference> {
+export interface InferenceChoice {
+  /** Longest warm batch that runs inline (default DEFAULT_INLINE_MAX_MS). */
+  inlineMaxMs?: number;
+  /** The batch latency at the instance's batch size from its profile on this host, when known. */
+  profiledMs?: number;
+}
+
+export async function startInference(data: InferenceThreadData, choice: InferenceChoice = {}): Promise<Inference> {
+  const inlineMaxMs = choice.inlineMaxMs ?? DEFAULT_INLINE_MAX_MS;
+  if (choice.profiledMs !== undefined && choice.profiledMs > inlineMaxMs) return ThreadInference.start(data, choice.profiledMs);
   const session = await ModelSession.load(data.path, data.settings);
   const warm = warmupInputs(data.inputs, data.maxRows);
   const times: number[] = [];

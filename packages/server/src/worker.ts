@@ -65,12 +65,12 @@ export class PredictionWorker {
   async start(): Promise<void> {
     const model = this.#config.ensemble.members.find((m) => m.name === this.#config.member);
     if (!model) throw new TuttiError('INVALID_OPTION', `member "${this.#config.member}" is not in ensemble ${this.#config.ensemble.name}`);
-    this.#inference = await startInference({
-      path: model.path,
-      settings: this.#config.settings,
-      inputs: this.#config.ensemble.inputs,
-      maxRows: this.#config.batchSize,
-    });
+    // An emulated device's profile is the device's time, not this host's compute: it cannot decide.
+    const profiledMs = this.#config.emulation ? undefined : this.#config.profile?.find((p) => p.batch === this.#config.batchSize)?.latencyMs;
+    this.#inference = await startInference(
+      { path: model.path, settings: this.#config.settings, inputs: this.#config.ensemble.inputs, maxRows: this.#config.batchSize },
+      profiledMs === undefined ? {} : { profiledMs },
+    );
     this.#results.connect(this.#config.results);
     this.#link.connect(this.#config.batches);
     const { member, instance, device, profile } = this.#config;

@@ -43,7 +43,7 @@ describe('startInference', () => {
   });
 
   it('runs on an inference thread when a warm batch takes longer than the inline bound, with the same answers', async () => {
-    inference = await startInference({ path: model, settings, inputs, maxRows: 4 }, 0);
+    inference = await startInference({ path: model, settings, inputs, maxRows: 4 }, { inlineMaxMs: 0 });
     expect(inference.where).toBe('thread');
     const pixels = batch();
     const computed = await inference.run([{ name: 'pixels', datatype: 'FP32', shape: [7, 64], data: new Uint8Array(pixels.buffer) }]);
@@ -52,12 +52,23 @@ describe('startInference', () => {
 
   it('reports a bad batch as an error instead of throwing, inline and on a thread', async () => {
     for (const bound of [2, 0]) {
-      inference = await startInference({ path: model, settings, inputs, maxRows: 4 }, bound);
+      inference = await startInference({ path: model, settings, inputs, maxRows: 4 }, { inlineMaxMs: bound });
       const computed = await inference.run([{ name: 'pixels', datatype: 'FP32', shape: [1, 63], data: new Uint8Array(63 * 4) }]);
       expect(computed).toHaveProperty('error');
       expect((computed as { error: string }).error).toMatch(/dimension|shape|index/i);
       await inference.close();
       inference = undefined;
     }
+  });
+
+  it('takes the instance\'s profiled latency when given, and loads the model once, where it runs', async () => {
+    inference = await startInference({ path: model, settings, inputs, maxRows: 4 }, { profiledMs: 50 });
+    expect(inference.where).toBe('thread');
+    expect(inference.warmMs).toBe(50); // not measured: the profile decided
+    const pixels = batch();
+    expect(outputOf(await inference.run([{ name: 'pixels', datatype: 'FP32', shape: [7, 64], data: new Uint8Array(pixels.buffer) }]))).toEqual(await reference(pixels));
+    await inference.close();
+    inference = await startInference({ path: model, settings, inputs, maxRows: 4 }, { profiledMs: 0.05 });
+    expect(inference.where).toBe('inline');
   });
 });
