@@ -36,6 +36,8 @@ describe('load generator', () => {
     expect(step.latency.p50).toBeGreaterThan(0);
     // The server also answered the warm-up requests, which the generator does not count.
     expect(after - before).toBeGreaterThanOrEqual(step.requests);
+    // answeredAll is every answer the clients got, warm-up included: exactly what the server answered.
+    expect(after - before).toBe(step.answeredAll);
   });
 
   it('open loop: sends at the asked Poisson rate', async () => {
@@ -44,5 +46,7 @@ describe('load generator', () => {
     expect(step.requests).toBeGreaterThan(300);
     expect(step.requests).toBeLessThan(500);
     expect(step.errors).toEqual({});
+    // 200/s is far below what digits serves here: answered within the window, no backlog growth.
+    expect(step.fellBehind).toBe(false);
   });
 });

@@ -22,8 +22,15 @@ export interface LoadConfig {
 /** What it reports when done. */
 export interface LoadReport {
   type: 'result';
+  /** Requests answered within the measured window, and their rows. */
   requests: number;
   rows: number;
+  /** Requests sent (open loop: scheduled) within the window. */
+  sent: number;
+  /** Requests in flight at the start and at the end of the window. */
+  backlog: { start: number; end: number };
+  /** Every request answered, warm-up and drain included. */
+  answeredAll: number;
   errors: Record<string, number>;
   /** Encoded HDR histogram of latencies (LatencyRecorder.encode). */
   histogram: string;

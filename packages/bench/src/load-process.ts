@@ -1,13 +1,15 @@
 /**
  * One load-generating client process: a real TuttiClient over the real protocol, in a closed loop
  * (a fixed number of requests always in flight) or an open loop (Poisson arrivals, latency from the
- * scheduled send time). Counts what is answered after the warm-up and reports to its parent.
+ * scheduled send time). Counts what is answered within the measured window (window.ts) and reports
+ * to its parent.
  */
 import { TuttiClient, type TensorInput } from '@tutti/client';
 import { datatypeInfo, type TensorSpec } from '@tutti/protocol';
 import { LatencyRecorder } from './latency.js';
 import type { LoadConfig, LoadReport } from './load-config.js';
 import { poissonSchedule, seededRandom } from './poisson.js';
+import { WindowTally } from './window.js';
 
 const config = JSON.parse(process.argv[2]!) as LoadConfig;
 
@@ -32,25 +34,31 @@ async function main(): Promise<LoadReport> {
   const inputs = inputsOf(config.inputs, config.rows, config.seed);
   const latency = new LatencyRecorder();
   const errors: Record<string, number> = {};
-  let requests = 0;
   const trace: number[] | undefined = config.trace ? [] : undefined;
   // Microseconds are plenty and keep the JSON short.
   const micro = (ms: number) => Math.round(ms * 1000) / 1000;
   const start = performance.now();
   const measureFrom = start + config.warmupSeconds * 1000;
   const end = measureFrom + config.seconds * 1000;
+  const tally = new WindowTally(measureFrom, end);
+  // Which requests' latencies count: a closed loop's are those answered within the window (the same
+  // requests its throughput counts); an open loop's are every one scheduled within it, however late
+  // the answer, so a server that falls behind cannot hide the queue it builds.
+  const latencyCounts = (scheduledAt: number, inWindow: boolean) => (config.mode === 'closed' ? inWindow : scheduledAt >= measureFrom && scheduledAt < end);
   const send = async (scheduledAt: number) => {
+    tally.send(scheduledAt);
     try {
       await client.infer(inputs);
+      const now = performance.now();
+      const inWindow = tally.finish(now, true);
+      if (latencyCounts(scheduledAt, inWindow)) latency.record(now - scheduledAt);
       if (scheduledAt >= measureFrom && scheduledAt < end) {
-        const ms = performance.now() - scheduledAt;
-        latency.record(ms);
-        requests++;
         // An open-loop send may go out up to ~1 ms before its due time (timer granularity), so a fast
         // answer can come back "before" it; clamp as the histogram does, keeping -1 for errors only.
-        trace?.push(micro(scheduledAt - measureFrom), micro(Math.max(0, ms)));
+        trace?.push(micro(scheduledAt - measureFrom), micro(Math.max(0, now - scheduledAt)));
       }
     } catch (error) {
+      tally.finish(performance.now(), false);
       if (scheduledAt < measureFrom) return;
       trace?.push(micro(scheduledAt - measureFrom), -1);
       const code = /no reply from/.test((error as Error).message) ? 'NO_REPLY' : ((error as { code?: string }).code ?? 'ERROR');
@@ -74,7 +82,17 @@ async function main(): Promise<LoadReport> {
     await Promise.all(inFlight);
   }
   client.close();
-  const report: LoadReport = { type: 'result', requests, rows: requests * config.rows, errors, histogram: latency.encode(), seconds: config.seconds };
+  const report: LoadReport = {
+    type: 'result',
+    requests: tally.answered,
+    rows: tally.answered * config.rows,
+    sent: tally.sent,
+    backlog: tally.backlog(),
+    answeredAll: tally.answeredAll,
+    errors,
+    histogram: latency.encode(),
+    seconds: config.seconds,
+  };
   if (trace) {
     report.trace = trace;
     report.traceStart = performance.timeOrigin + measureFrom;

@@ -6,6 +6,7 @@ import { fork } from 'node:child_process';
 import { TuttiError, type TensorSpec } from '@tutti/protocol';
 import { LatencyRecorder, type LatencySummary } from './latency.js';
 import type { LoadConfig, LoadReport } from './load-config.js';
+import { fellBehind } from './window.js';
 
 export interface StepOptions {
   endpoint: string;
@@ -32,10 +33,22 @@ export interface TracePoint {
 export interface StepResult {
   mode: 'closed' | 'open';
   load: number;
+  /** Requests answered within the measured window (window.ts), and their rows; the rates divide them by its length. */
   requests: number;
   rows: number;
   requestsPerSecond: number;
   rowsPerSecond: number;
+  /** Requests sent (open loop: scheduled) within the window. */
+  sent: number;
+  /** Open loop: requests per second actually offered (sent / seconds), which Poisson lets differ from `load` by a few per cent. */
+  offeredPerSecond?: number;
+  /** Requests in flight at the start and at the end of the window, summed over the client processes. */
+  backlog: { start: number; end: number };
+  /** Open loop: the server answered under 95% of what was sent, or its backlog grew (window.ts). */
+  fellBehind?: boolean;
+  /** Every request answered during the step, warm-up and drain included: the divisor for CPU per request. */
+  answeredAll: number;
+  /** Closed loop: the requests answered within the window. Open loop: every request scheduled in it, however late its answer. */
   latency: LatencySummary;
   errors: Record<string, number>;
   /** With `trace`: every measured request of every process, sorted by t. */
@@ -86,9 +99,16 @@ export async function runStep(options: StepOptions): Promise<StepResult> {
   const latency = new LatencyRecorder();
   const errors: Record<string, number> = {};
   let requests = 0;
+  let sent = 0;
+  let answeredAll = 0;
+  const backlog = { start: 0, end: 0 };
   for (const report of reports) {
     latency.merge(LatencyRecorder.decode(report.histogram));
     requests += report.requests;
+    sent += report.sent;
+    answeredAll += report.answeredAll;
+    backlog.start += report.backlog.start;
+    backlog.end += report.backlog.end;
     for (const [code, n] of Object.entries(report.errors)) errors[code] = (errors[code] ?? 0) + n;
   }
   const result: StepResult = {
@@ -98,9 +118,16 @@ export async function runStep(options: StepOptions): Promise<StepResult> {
     rows: requests * rows,
     requestsPerSecond: requests / seconds,
     rowsPerSecond: (requests * rows) / seconds,
+    sent,
+    backlog,
+    answeredAll,
     latency: latency.summary(),
     errors,
   };
+  if (options.mode === 'open') {
+    result.offeredPerSecond = sent / seconds;
+    result.fellBehind = fellBehind({ sent, answered: requests, backlog });
+  }
   if (options.trace) Object.assign(result, mergeTraces(reports));
   return result;
 }

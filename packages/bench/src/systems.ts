@@ -3,11 +3,14 @@ import { fork } from 'node:child_process';
 import { TuttiError } from '@tutti/protocol';
 import type { Ensemble } from '@tutti/manifest';
 import type { BaselineConfig } from './baseline-server.js';
+import type { ProcessRef } from './cpu.js';
 
 export interface RunningSystem {
   name: string;
   endpoint: string;
   metricsUrl?: string;
+  /** Its server processes now (a restarted one has a new pid), for CPU per request; absent when not known (--endpoint). */
+  processes?: () => ProcessRef[];
   stop(): Promise<void>;
 }
 
@@ -22,6 +25,7 @@ export function startBaseline(kind: BaselineConfig['kind'], ensemble: Ensemble, 
       resolve({
         name: kind,
         endpoint: message.endpoint,
+        processes: () => [{ name: kind, pid: child.pid! }],
         stop: () =>
           new Promise<void>((done) => {
             child.once('exit', () => done());

@@ -2,16 +2,41 @@
  * `tutti bench <ensemble>`: tutti and two baselines (naive, paper) on the same inputs and hardware,
  * driven through the real protocol by separate client processes: a closed-loop sweep of concurrency
  * for each, then an open loop (Poisson) at half of tutti's peak for each; the compute bound from the
- * members' profiles; tutti's server-side breakdown. Prints tables and ratios, writes JSON and an SVG.
+ * members' profiles; tutti's server-side breakdown; CPU per answered request of every server process.
+ * With --rounds K the systems are measured K times in alternating order and every figure is reported
+ * as its median and range over the rounds (ratios taken within each round). Prints tables, writes
+ * JSON (every round's raw results and the summary) and an SVG.
  * With --endpoint it measures a tutti server already running (started by hand, e.g. under a profiler)
  * instead of starting one.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { latencyOf, type MemberProfile, type Plan } from '@tutti/allocator';
 import { TuttiError } from '@tutti/protocol';
-import { addedLatency, histogramSums, meansBetween, runStep, startBaseline, throughputLatencySvg, type RunningSystem, type StepResult } from '@tutti/bench';
+import {
+  addedLatency,
+  clockTicksPerSecond,
+  cpuPerRequest,
+  figuresOf,
+  formatSpread,
+  histogramSums,
+  meansBetween,
+  peakRatios,
+  rate,
+  readCpu,
+  roundOrder,
+  runStep,
+  spread,
+  startBaseline,
+  summarise,
+  summaryLines,
+  throughputLatencySvg,
+  type AddedLatency,
+  type RoundResult,
+  type RunningSystem,
+  type SystemResult,
+} from '@tutti/bench';
 import { loadManifest, type Ensemble } from '@tutti/manifest';
 import { Server } from '@tutti/server';
 import { planEnsemble } from '../planning.js';
@@ -22,24 +47,12 @@ interface BenchFlags {
   warmup: number;
   concurrency: string;
   processes: number;
+  rounds: number;
   out: string;
   baselines: boolean;
   endpoint?: string;
   metrics?: string;
 }
-
-interface SystemResult {
-  name: string;
-  closed: StepResult[];
-  open?: StepResult;
-  /** Server-side means (ms) of the last closed step. */
-  breakdown?: Record<string, number>;
-  /** Server-side means (ms) per closed step, by requests in flight. */
-  breakdowns?: Record<number, Record<string, number>>;
-}
-
-/** Requests per second as people read them: whole numbers when large, two decimals when small (zoo-cnn: 13.75). */
-const rate = (perSecond: number) => (perSecond >= 100 ? perSecond.toFixed(0) : perSecond.toFixed(2));
 
 /** Requests/s if the cores did nothing but model compute, each member at its best batch size on one thread. */
 export function computeBound(profiles: Record<string, MemberProfile>, cores: number, batchSizes: number[]): number {
@@ -63,18 +76,32 @@ function bestBatches(profiles: Record<string, MemberProfile>, threads: number, b
 type Profiles = Awaited<ReturnType<typeof planEnsemble>>['profiles'];
 
 const list = (v: string) => v.split(',').map((n) => Number.parseInt(n, 10));
+const positiveInt = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number of at least 1.');
+  return n;
+};
 
-async function measure(system: RunningSystem, ensemble: Ensemble, flags: BenchFlags, concurrencies: number[], log: (line: string) => void): Promise<SystemResult> {
+const metricsText = async (url: string) => (await fetch(`${url}/metrics`)).text();
+
+/** The closed-loop sweep of one system, with the server-side breakdown (tutti) and CPU per request (when its pids are known). */
+async function measureClosed(system: RunningSystem, ensemble: Ensemble, flags: BenchFlags, concurrencies: number[], hz: number, log: (line: string) => void): Promise<SystemResult> {
   const result: SystemResult = { name: system.name, closed: [] };
   for (const load of concurrencies) {
-    const before = system.metricsUrl ? histogramSums(await (await fetch(`${system.metricsUrl}/metrics`)).text()) : undefined;
+    const before = system.metricsUrl ? histogramSums(await metricsText(system.metricsUrl)) : undefined;
+    // Read just around the step: its load processes start after and exit before, so every request
+    // the server answered in between is one they count (answeredAll, warm-up and drain included).
+    const cpuBefore = system.processes && readCpu(system.processes());
     const step = await runStep({ endpoint: system.endpoint, inputs: ensemble.inputs, mode: 'closed', load, processes: flags.processes, warmupSeconds: flags.warmup, seconds: flags.seconds });
+    const cpu = cpuBefore && cpuPerRequest(cpuBefore, readCpu(system.processes!()), step.answeredAll, hz);
+    if (cpu) (result.cpu ??= {})[load] = cpu;
     if (before) {
-      result.breakdown = meansBetween(before, histogramSums(await (await fetch(`${system.metricsUrl}/metrics`)).text()));
+      result.breakdown = meansBetween(before, histogramSums(await metricsText(system.metricsUrl!)));
       (result.breakdowns ??= {})[load] = result.breakdown;
     }
     result.closed.push(step);
-    log(`  ${system.name.padEnd(6)} closed ${String(load).padStart(4)} in flight: ${rate(step.requestsPerSecond).padStart(7)} req/s  p50 ${step.latency.p50.toFixed(2)} ms  p99 ${step.latency.p99.toFixed(2)} ms  errors ${JSON.stringify(step.errors)}`);
+    const cpuText = cpu ? `  cpu ${cpu.totalUs.toFixed(0)} us/req` : '';
+    log(`  ${system.name.padEnd(6)} closed ${String(load).padStart(4)} in flight: ${rate(step.requestsPerSecond).padStart(7)} req/s  p50 ${step.latency.p50.toFixed(2)} ms  p99 ${step.latency.p99.toFixed(2)} ms  errors ${JSON.stringify(step.errors)}${cpuText}`);
   }
   return result;
 }
@@ -84,7 +111,8 @@ async function startTutti(ensemble: Ensemble, flags: BenchFlags, plan: Plan, pro
   if (flags.metrics && !flags.endpoint) throw new TuttiError('INVALID_OPTION', '--metrics is for a server given by --endpoint; a server bench starts exports its own');
   if (flags.endpoint) return { name: 'tutti', endpoint: flags.endpoint, ...(flags.metrics && { metricsUrl: flags.metrics.replace(/\/$/, '') }), stop: async () => {} };
   const server = await Server.start(ensemble, { endpoint: 'tcp://127.0.0.1:0', plan, profiles, metricsPort: 0, log: () => {} });
-  return { name: 'tutti', endpoint: server.endpoint, metricsUrl: server.metricsUrl!, stop: () => server.stop() };
+  // The supervisor runs inside this process, beside the bench's own work, so it is not counted.
+  return { name: 'tutti', endpoint: server.endpoint, metricsUrl: server.metricsUrl!, processes: () => server.processes, stop: () => server.stop() };
 }
 
 export function benchCommand(): Command {
@@ -95,11 +123,15 @@ export function benchCommand(): Command {
     .option('-w, --warmup <n>', 'warm-up seconds per step', Number, 1)
     .option('-c, --concurrency <list>', 'closed-loop requests in flight, a sweep', '1,4,16,64,256')
     .option('-p, --processes <n>', 'client processes generating the load', Number, 2)
+    .option('-r, --rounds <k>', 'measure every system k times, in alternating order; report medians and ranges', positiveInt, 1)
     .option('-o, --out <folder>', 'where to write the JSON and the SVG plot', 'bench-results')
     .option('--no-baselines', 'measure tutti only')
     .option('-e, --endpoint <url>', 'measure the tutti server running at this endpoint instead of starting one')
     .option('-m, --metrics <url>', "with --endpoint: that server's metrics base URL (e.g. http://127.0.0.1:9464), for the server-side breakdown")
-    .addHelpText('after', '\nExamples:\n  tutti bench ensembles/digits --seconds 10 --concurrency 1,8,32,128\n  tutti bench ensembles/digits --endpoint tcp://127.0.0.1:5555 --metrics http://127.0.0.1:9464 --no-baselines')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  tutti bench ensembles/digits --seconds 10 --concurrency 1,8,32,128 --rounds 3\n  tutti bench ensembles/digits --endpoint tcp://127.0.0.1:5555 --metrics http://127.0.0.1:9464 --no-baselines',
+    )
     .action(async (ensembleDir: string, flags: BenchFlags) => {
       const log = (line: string) => console.log(line);
       const ensemble = await loadManifest(ensembleDir);
@@ -111,47 +143,65 @@ export function benchCommand(): Command {
       const cpuProfiles = Object.fromEntries(Object.entries(profiles).map(([m, byDevice]) => [m, byDevice[cpu.id]!]));
       const batchSizes = [...new Set(cpuProfiles[ensemble.members[0]!.name]!.points.map((p) => p.batch))];
       const bound = computeBound(cpuProfiles, cpu.cores ?? 1, batchSizes);
-      const results: SystemResult[] = [];
-      const tutti = await startTutti(ensemble, flags, plan, profiles);
-      const systems: (() => Promise<RunningSystem>)[] = [async () => tutti];
+      const hz = clockTicksPerSecond();
+      const starters = new Map<string, () => Promise<RunningSystem>>([['tutti', () => startTutti(ensemble, flags, plan, profiles)]]);
       if (flags.baselines) {
-        systems.push(() => startBaseline('naive', ensemble, cpu.cores ?? 1));
-        systems.push(() => startBaseline('paper', ensemble, cpu.cores ?? 1, bestBatches(cpuProfiles, Math.min(cpu.cores ?? 1, 2), batchSizes)));
+        starters.set('naive', () => startBaseline('naive', ensemble, cpu.cores ?? 1));
+        starters.set('paper', () => startBaseline('paper', ensemble, cpu.cores ?? 1, bestBatches(cpuProfiles, Math.min(cpu.cores ?? 1, 2), batchSizes)));
       }
-      let halfPeak = 0;
-      for (const start of systems) {
-        const system = await start();
-        try {
-          const result = await measure(system, ensemble, flags, concurrencies, log);
-          if (system.name === 'tutti') halfPeak = Math.max(...result.closed.map((s) => s.requestsPerSecond)) / 2;
-          result.open = await runStep({ endpoint: system.endpoint, inputs: ensemble.inputs, mode: 'open', load: halfPeak, processes: flags.processes, warmupSeconds: flags.warmup, seconds: flags.seconds });
-          log(`  ${system.name.padEnd(6)} open   ${rate(halfPeak)} req/s (half tutti's peak): served ${rate(result.open.requestsPerSecond)} req/s  p50 ${result.open.latency.p50.toFixed(2)} ms  p99 ${result.open.latency.p99.toFixed(2)} ms`);
-          results.push(result);
-        } finally {
-          await system.stop();
+      if (flags.endpoint) log('CPU per request: not measured for tutti (--endpoint: its process ids are not known here)');
+      const names = [...starters.keys()];
+      // The open-loop rate is fixed by round 1, where tutti runs first, and kept for every round, so
+      // each round measures the open-loop p99 at the same offered rate.
+      let openRate: number | undefined;
+      const rounds: RoundResult[] = [];
+      const added: AddedLatency[] = [];
+      for (let round = 1; round <= flags.rounds; round++) {
+        const order = roundOrder(names, round);
+        log(`round ${round}/${flags.rounds}: ${order.join(', ')}`);
+        const results: SystemResult[] = [];
+        for (const name of order) {
+          const system = await starters.get(name)!();
+          try {
+            const result = await measureClosed(system, ensemble, flags, concurrencies, hz, log);
+            openRate ??= figuresOf(result).peak / 2;
+            const open = await runStep({ endpoint: system.endpoint, inputs: ensemble.inputs, mode: 'open', load: openRate, processes: flags.processes, warmupSeconds: flags.warmup, seconds: flags.seconds });
+            result.open = open;
+            const behind = open.fellBehind ? `  FELL BEHIND (backlog ${open.backlog.start} -> ${open.backlog.end})` : '';
+            log(`  ${system.name.padEnd(6)} open   ${rate(openRate)} req/s (half tutti's peak): offered ${rate(open.offeredPerSecond!)} served ${rate(open.requestsPerSecond)} req/s  p50 ${open.latency.p50.toFixed(2)} ms  p99 ${open.latency.p99.toFixed(2)} ms${behind}`);
+            results.push(result);
+          } finally {
+            await system.stop();
+          }
         }
+        // Stored in a fixed order, whatever order they ran in.
+        results.sort((a, b) => names.indexOf(a.name) - names.indexOf(b.name));
+        rounds.push({ round, order, results, ratios: peakRatios(results, 'tutti') });
+        const tutti = results.find((r) => r.name === 'tutti')!;
+        const idle = tutti.closed.find((s) => s.load === 1);
+        const roundAdded = idle && addedLatency(idle.latency.p50, tutti.breakdowns?.[1] ?? {});
+        if (roundAdded) added.push(roundAdded);
       }
-      const peak = (r: SystemResult) => Math.max(...r.closed.map((s) => s.requestsPerSecond));
-      const tuttiPeak = peak(results[0]!);
+      const summary = summarise(rounds);
       log(`\nResults (${ensemble.name}, requests of one sample):`);
-      for (const r of results) {
-        log(`  ${r.name.padEnd(6)} peak ${rate(peak(r)).padStart(7)} req/s   p99 at ${rate(halfPeak)} req/s: ${r.open!.latency.p99.toFixed(2)} ms`);
+      for (const line of summaryLines(summary, openRate!)) log(line);
+      const tuttiPeak = summary.systems.tutti!.peak;
+      log(`  compute bound ${rate(bound)} req/s (cores x 1 / sum of members' best per-row compute); tutti / compute bound: ${(tuttiPeak.median / bound).toFixed(2)}`);
+      if (added.length > 0) {
+        const of = (pick: (a: AddedLatency) => number) => formatSpread(spread(added.map(pick)), 2);
+        log(`  tutti added latency, 1 in flight: p50 - slowest member's compute = ${of((a) => a.addedMs)} ms (${of((a) => a.addedAtLeastMs)} ms less all members' compute)`);
       }
-      log(`  compute bound ${rate(bound)} req/s (cores x 1 / sum of members' best per-row compute)`);
-      for (const r of results.slice(1)) log(`  tutti / ${r.name}: ${(tuttiPeak / peak(r)).toFixed(2)}x`);
-      log(`  tutti / compute bound: ${(tuttiPeak / bound).toFixed(2)}`);
-      const idle = results[0]!.closed.find((s) => s.load === 1);
-      const added = idle && addedLatency(idle.latency.p50, results[0]!.breakdowns?.[1] ?? {});
-      if (added) {
-        log(`  tutti added latency, 1 in flight: p50 ${idle.latency.p50.toFixed(2)} ms - slowest member's compute ${added.slowestMemberMs.toFixed(2)} ms = ${added.addedMs.toFixed(2)} ms (${added.addedAtLeastMs.toFixed(2)} ms less all ${Object.keys(results[0]!.breakdowns![1]!).filter((k) => k.startsWith('tutti_member_compute')).length} members' compute)`);
-      }
-      const breakdown = results[0]!.breakdown ?? {};
-      log(`  tutti server-side (mean ms, last closed step): ${Object.entries(breakdown).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')}`);
+      const lastTutti = rounds.at(-1)!.results.find((r) => r.name === 'tutti')!;
+      log(`  tutti server-side (mean ms, last closed step of the last round): ${Object.entries(lastTutti.breakdown ?? {}).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')}`);
       mkdirSync(flags.out, { recursive: true });
       const stem = join(flags.out, `${ensemble.name}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
-      writeFileSync(`${stem}.json`, JSON.stringify({ ensemble: ensemble.name, hardware: hardwareLine(), computeBound: bound, ...(added && { addedLatency: added }), plan, results }, null, 2));
-      const series = results.map((r) => ({ name: r.name, points: [...r.closed, r.open!].map((s) => ({ throughput: s.requestsPerSecond, p99: s.latency.p99 })) }));
-      writeFileSync(`${stem}.svg`, throughputLatencySvg(`${ensemble.name}: throughput against p99 (${hardwareLine()})`, series, bound));
+      const settings = { rounds: flags.rounds, seconds: flags.seconds, warmupSeconds: flags.warmup, concurrency: concurrencies, processes: flags.processes, openLoopRate: openRate, clockTicksPerSecond: hz };
+      writeFileSync(`${stem}.json`, JSON.stringify({ ensemble: ensemble.name, hardware: hardwareLine(), settings, computeBound: bound, plan, summary, addedLatency: added, rounds }, null, 2));
+      const series = Object.entries(summary.systems).map(([name, s]) => ({
+        name,
+        points: [...Object.values(s.closed).map((c) => ({ throughput: c.requestsPerSecond.median, p99: c.p99.median })), ...(s.openServed && s.openP99 ? [{ throughput: s.openServed.median, p99: s.openP99.median }] : [])],
+      }));
+      writeFileSync(`${stem}.svg`, throughputLatencySvg(`${ensemble.name}: throughput against p99, medians of ${flags.rounds} round(s) (${hardwareLine()})`, series, bound));
       log(`\nwrote ${stem}.json and ${stem}.svg`);
     });
 }
