@@ -57,6 +57,24 @@ function membersSection(plan: Plan): string[] {
   return [`Members (predicted; * = bottleneck${budget}):`, table(rows)];
 }
 
+/** The process layout: which members share worker processes, and the predictions it was chosen from. */
+function layoutSection(plan: Plan): string[] {
+  const { layout } = plan;
+  if (!layout) return [];
+  const how = layout.decidedBy === 'forced' ? 'forced' : 'chosen';
+  const per = formatRate(layout.predicted['per-instance']);
+  const grouped = layout.predicted.grouped > 0 ? formatRate(layout.predicted.grouped) : 'n/a';
+  const lines = [
+    `Process layout: ${layout.kind} (${how}; predicted with serving costs, one-row requests: per-instance ${per} req/s, grouped ${grouped} req/s; ${(layout.messageCostMs * 1000).toFixed(0)} us of CPU per internal message, measured here)`,
+  ];
+  for (const g of layout.groups) {
+    lines.push(`  ${g.processes} worker process${g.processes === 1 ? '' : 'es'} on ${g.device}, ${g.threads} thread${g.threads === 1 ? '' : 's'} per session, each hosting ${g.members.join(', ')}`);
+  }
+  const alone = plan.instances.filter((i) => !layout.groups.some((g) => g.device === i.device && g.members.includes(i.member)));
+  if (alone.length > 0) lines.push(`  ${alone.length} worker process${alone.length === 1 ? '' : 'es'} of one instance each${layout.groups.length > 0 ? ' (the other members)' : ''}`);
+  return lines;
+}
+
 function stepsSection(plan: Plan): string[] {
   if (plan.steps.length === 0) return plan.strategy === 'greedy' ? ['Greedy steps: none improved the worst-fit start.'] : [];
   const lines = [`Greedy steps (${plan.steps.length}):`];
@@ -76,6 +94,6 @@ export function formatPlan(plan: Plan): string {
   if (plan.devices.some((d) => d.origin === 'declared')) {
     header.push('Declared devices are not measured here: their figures come from profiles (cost model or file); emulated ones are served by CPU workers holding each batch to its profiled time.');
   }
-  const sections = [header, matrixSection(plan), devicesSection(plan), membersSection(plan), stepsSection(plan)].filter((s) => s.length > 0);
+  const sections = [header, matrixSection(plan), devicesSection(plan), membersSection(plan), layoutSection(plan), stepsSection(plan)].filter((s) => s.length > 0);
   return sections.map((s) => s.join('\n')).join('\n\n');
 }

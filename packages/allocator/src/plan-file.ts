@@ -28,6 +28,13 @@ const prediction = z.strictObject({
     z.strictObject({ device: z.string(), memoryBytes: rate, memoryCapacity: rate, cores: z.number().int().nonnegative().optional(), coresCapacity: count.optional() }),
   ),
 });
+const layout = z.strictObject({
+  kind: z.enum(['per-instance', 'grouped']),
+  groups: z.array(z.strictObject({ device: z.string().min(1), members: z.array(z.string().min(1)).min(1), processes: count, threads: count })),
+  messageCostMs: z.number().nonnegative(),
+  predicted: z.strictObject({ 'per-instance': rate, grouped: rate }),
+  decidedBy: z.enum(['chosen', 'forced']),
+});
 const planSchema = z.strictObject({
   version: z.literal(1),
   ensemble: z.string(),
@@ -38,6 +45,7 @@ const planSchema = z.strictObject({
   predicted: prediction,
   steps: z.array(z.strictObject({ move: z.string(), throughputBefore: rate, throughputAfter: rate })),
   latencyBudgetMs: z.number().positive().optional(),
+  layout: layout.optional(),
 });
 
 export function planToJson(plan: Plan): string {

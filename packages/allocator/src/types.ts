@@ -116,6 +116,36 @@ export interface GreedyStep {
 
 export type Strategy = 'baseline' | 'worst-fit' | 'greedy';
 
+/**
+ * How the plan's instances become processes. 'per-instance' (Pochelu et al.): one worker process per
+ * instance. 'grouped': the members of each group share worker processes, each process hosting one
+ * instance of every member of its group and computing them one after another; a batch then costs
+ * one message and one process wake-up for the group instead of one per member, which is what
+ * tiny models pay most for. Members outside every group keep a process per instance.
+ */
+export type LayoutKind = 'per-instance' | 'grouped';
+
+export interface ProcessGroup {
+  device: string;
+  members: string[];
+  /** Identical worker processes hosting the group (batches are routed among them). */
+  processes: number;
+  /** Intra-op threads of each member's session in those processes. */
+  threads: number;
+}
+
+export interface Layout {
+  kind: LayoutKind;
+  /** Empty in the per-instance layout. */
+  groups: ProcessGroup[];
+  /** The serving cost of one internal message (a send, its receive and the wake-up), ms of CPU, that the choice weighed. */
+  messageCostMs: number;
+  /** Predicted requests per second of one-row requests, serving costs included, for each layout considered. */
+  predicted: Record<LayoutKind, number>;
+  /** 'chosen' by the allocator, or 'forced' by the user (tutti serve --layout). */
+  decidedBy: 'chosen' | 'forced';
+}
+
 export interface Plan {
   version: 1;
   ensemble: string;
@@ -127,4 +157,6 @@ export interface Plan {
   steps: GreedyStep[];
   /** The batch latency budget the plan was made under (AllocationInput.latencyBudgetMs), for reports. */
   latencyBudgetMs?: number;
+  /** How instances become processes (absent in plans written before layouts: per instance). */
+  layout?: Layout;
 }

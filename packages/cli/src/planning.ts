@@ -3,9 +3,9 @@
  * member's profile on each device (measured and cached, cost model, or a profile file), then the
  * allocator. Shared by `tutti allocate`, `tutti serve` and the benchmarks.
  */
-import { allocate, type Device, type MemberProfile, type Plan, type Strategy } from '@tutti/allocator';
+import { allocate, chooseLayout, type Device, type LayoutKind, type MemberProfile, type Plan, type Strategy } from '@tutti/allocator';
 import type { Ensemble } from '@tutti/manifest';
-import { defaultBatchSizes, detectDevices, loadDevicesFile, profileEnsemble, type ProfileProgress } from '@tutti/profiler';
+import { defaultBatchSizes, defaultCacheDir, detectDevices, hostMessageCost, loadDevicesFile, profileEnsemble, type ProfileProgress } from '@tutti/profiler';
 
 export interface PlanningOptions {
   devicesFile?: string;
@@ -14,6 +14,8 @@ export interface PlanningOptions {
   batchSizes?: number[];
   threadOptions?: number[];
   onProgress?: ProfileProgress;
+  /** The process layout: chosen from the profiles and the measured message cost ('auto', the default), or forced. */
+  layout?: LayoutKind | 'auto';
 }
 
 export interface Planned {
@@ -47,5 +49,10 @@ export async function planEnsemble(ensemble: Ensemble, options: PlanningOptions 
     },
     options.strategy ?? 'greedy',
   );
-  return { plan: { ...plan, ensemble: ensemble.name }, devices, profiles };
+  const input = { devices, members: ensemble.members.map((m) => m.name), profiles, batchSizes };
+  const cpu = devices.find((d) => d.kind === 'cpu' && d.origin === 'detected');
+  // The messages' cost is this host's: a plan for declared hardware only keeps Pochelu's layout unless told otherwise.
+  const { messageCostMs } = cpu ? await hostMessageCost(defaultCacheDir(), cpu.name) : { messageCostMs: 0 };
+  const layout = chooseLayout(input, plan.instances, { messageCostMs, force: options.layout ?? 'auto' });
+  return { plan: { ...plan, ensemble: ensemble.name, layout }, devices, profiles };
 }

@@ -25,3 +25,4 @@ export { DEFAULT_RUN_LIMITS, median, type RunLimits } from './measure/timing.js'
 export { randomInputs } from './measure/random-inputs.js';
 export { progressReporter, type ProgressReporter } from './progress.js';
 export { formatEnsembleProfiling, formatProfileTable, formatLatency } from './format.js';
+export { measureMessageCost, hostMessageCost, type MessageCost, type MessageCostOptions } from './measure/message-cost.js';

@@ -5,7 +5,8 @@
  *
  *   batcher  -> worker    BATCH    [header{batch, inputs: specs}, ...input bytes]
  *   batcher  -> combiner  PLAN     [header{batch, size, parts}]
- *   worker   -> combiner  RESULT   [header{batch, member, outputs: specs | error}, ...output bytes]
+ *   worker   -> combiner  RESULT   [header{batch, results: [{member, outputs: specs | error}]}, ...output bytes]
+ *                                  (one message for every member the worker process hosts)
  *   combiner -> client    (reply)  [client envelope, reply frame], when the client connected its
  *                                  second DEALER to the combiner (direct replies, see PROTOCOL.md)
  *   combiner -> batcher   REPLY    [header{batch, parts, direct, last}, ...client envelope, reply frame]
@@ -64,11 +65,13 @@ export interface PlanHeader {
   parts: PlanPart[];
 }
 
-export interface ResultHeader {
-  kind: typeof RESULT;
-  batch: number;
+/**
+ * One member's result inside a RESULT message. A worker process that hosts several members (a
+ * grouped layout) answers a batch with one message: each member's output frames follow the header
+ * in the order of `results`.
+ */
+export interface MemberResultHeader {
   member: string;
-  instance: number;
   outputs: TensorSpec[];
   /** Set when the member failed on this batch; outputs are then empty. */
   error?: string;
@@ -77,9 +80,24 @@ export interface ResultHeader {
   emulationLagMs?: number;
 }
 
+export interface ResultHeader {
+  kind: typeof RESULT;
+  batch: number;
+  /** The worker process's shard (see HelloHeader) and instance index. */
+  shard: string;
+  instance: number;
+  results: MemberResultHeader[];
+}
+
 export interface HelloHeader {
   kind: typeof HELLO;
-  member: string;
+  /**
+   * What the batcher routes batches to: a set of members always computed together by one worker
+   * process. One member in the per-instance layout (the shard is its name), several in a grouped
+   * layout (their names joined by '+'). Every process of a shard hosts all of its members.
+   */
+  shard: string;
+  members: string[];
   instance: number;
   device: string;
   credits: number;
@@ -136,6 +154,23 @@ export function decodeHeader(frame: Uint8Array): InternalHeader {
 /** Header plus tensor frames, ready for socket.send(). */
 export function encodeTensorMessage(header: BatchHeader | ResultHeader, tensors: readonly WireTensor[]): Buffer[] {
   return [encodeHeader(header), ...tensors.map((t) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength))];
+}
+
+/** The key of a shard hosting `members` (see HelloHeader.shard). */
+export function shardKey(members: readonly string[]): string {
+  return members.join('+');
+}
+
+/** Splits a RESULT's frames among its members: each member's outputs, in the order of `results`. */
+export function memberOutputs(header: ResultHeader, frames: readonly Uint8Array[]): WireTensor[][] {
+  let next = 0;
+  const split = header.results.map((result) => {
+    const own = frames.slice(next, next + result.outputs.length);
+    next += result.outputs.length;
+    return tensorsOf(result.outputs, own);
+  });
+  if (next !== frames.length) throw new TuttiError('INTERNAL', `result message has ${frames.length} tensor frames for ${next} tensors`);
+  return split;
 }
 
 /** Joins a header's tensor specs with the frames that follow it. */

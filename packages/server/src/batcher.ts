@@ -20,6 +20,7 @@ import {
   decodeHeader,
   encodeError,
   encodeHeader,
+  shardKey,
   type HelloHeader,
   type InferRequest,
 } from '@tutti/protocol';
@@ -54,6 +55,7 @@ export class Batcher {
   #planQueue = new SendQueue(this.#plans, (error) => console.error('batcher: send to combiner failed:', error));
   #replies = new Pull({ linger: 0, receiveHighWaterMark: 0 });
   #policy: BatchingPolicy<Pending>;
+  #shards: readonly string[];
   #pool: WorkerPool;
   #inFlight: InFlightBatches;
   /** Copies of batches not yet sent to an instance of a member: waiting for a credit, a faster instance, or a restart. */
@@ -78,13 +80,16 @@ export class Batcher {
       onInfer: (envelope, request) => this.#enqueue(envelope, request),
     });
     this.#policy = new BatchingPolicy(config.ensemble.batching);
-    const members = config.ensemble.members.map((m) => m.name);
-    this.#pool = new WorkerPool(members, {
+    // Batches go to shards: a member, or the members one worker process hosts together. Their
+    // results and credits come back per shard, so everything below counts shards, not members.
+    const shards = (config.shards ?? config.ensemble.members.map((m) => [m.name])).map(shardKey);
+    this.#shards = shards;
+    this.#pool = new WorkerPool(shards, {
       heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS,
       ...(config.routing && { routing: config.routing }),
     });
-    this.#unsent = new MemberSends(config.ensemble, this.#pool);
-    this.#inFlight = new InFlightBatches(members);
+    this.#unsent = new MemberSends(config.ensemble, shards, this.#pool);
+    this.#inFlight = new InFlightBatches(shards);
   }
 
   get ready(): boolean {
@@ -123,7 +128,7 @@ export class Batcher {
     for (const plan of this.#inFlight.restartAll()) {
       this.#pool.forget(plan.batch);
       this.#planQueue.send(encodeHeader(plan));
-      for (const member of this.#ensemble.members) this.#unsent.add(plan.batch, member.name);
+      for (const shard of this.#shards) this.#unsent.add(plan.batch, shard);
     }
     this.#wakeDispatcher?.();
   }
@@ -199,8 +204,7 @@ export class Batcher {
         this.#hello(id, header, now);
       } else if (header.kind === CREDIT) {
         this.#interference(this.#pool.completed(id, header.batch, now, header.serviceMs));
-        const member = id.slice(0, id.lastIndexOf('#'));
-        this.#inFlight.memberDone(header.batch, member);
+        this.#inFlight.memberDone(header.batch, id.slice(0, id.lastIndexOf('#')));
       } else if (header.kind === HEARTBEAT) {
         // Heartbeats repeat the hello, so a worker expired by mistake (or a restarted batcher) learns it again.
         if (this.#pool.isKnown(id)) this.#pool.seen(id, now);
@@ -211,7 +215,8 @@ export class Batcher {
   }
 
   #hello(id: string, info: HelloHeader, now: number): void {
-    const lost = this.#pool.hello(id, info, now);
+    const { shard, instance, device, credits, profile } = info;
+    const lost = this.#pool.hello(id, { member: shard, instance, device, credits, ...(profile && { profile }) }, now);
     if (lost) this.#requeue([lost]);
     this.#updateGauges();
     if (this.ready && !this.#everReady) {

@@ -7,7 +7,7 @@
  */
 import { Pull, Push } from 'zeromq';
 import { builtinRule, CustomRuleRunner, type CombinationRule, type CombineInput, type CombineOutput } from '@tutti/rules';
-import { PLAN, RESULT, decodeHeader, tensorsOf, type PlanHeader, type PlanPart } from '@tutti/protocol';
+import { PLAN, RESULT, decodeHeader, memberOutputs, type PlanHeader, type PlanPart } from '@tutti/protocol';
 import type { Ensemble } from '@tutti/manifest';
 import { BatchAssembler, type CompleteBatch } from './batch-assembly.js';
 import type { CombinerConfig } from './config.js';
@@ -75,9 +75,11 @@ export class Combiner {
         }
         else if (header.kind === RESULT) {
           mark('combiner.result', header.batch);
-          const outputs = header.error ? [] : tensorsOf(header.outputs, frames);
-          const result = { member: header.member, outputs, computeMs: header.computeMs, ...(header.error ? { error: header.error } : {}) };
-          complete = this.#assembler.addResult(header.batch, result);
+          const outputs = memberOutputs(header, frames);
+          header.results.forEach((r, k) => {
+            const result = { member: r.member, outputs: outputs[k]!, computeMs: r.computeMs, ...(r.error ? { error: r.error } : {}) };
+            complete = this.#assembler.addResult(header.batch, result) ?? complete;
+          });
         }
       } catch (error) {
         console.error('combiner: dropped a malformed internal message:', (error as Error).message);

@@ -3,7 +3,7 @@
  * reports back over the Node IPC channel. Control only: data never travels this way.
  */
 import type { Ensemble } from '@tutti/manifest';
-import type { InstanceLaunch } from './instances.js';
+import type { WorkerLaunch } from './instances.js';
 import type { CurveConfig } from './curve.js';
 import type { RouterOptions } from '@tutti/routing';
 
@@ -33,10 +33,15 @@ export interface BatcherConfig {
   curve?: CurveConfig;
   /** Which instance of a member takes each batch, and interference re-balancing. */
   routing?: RouterOptions;
+  /**
+   * What batches are routed to: sets of members computed together by one worker process (see
+   * HelloHeader.shard), covering every member once. Default: one shard per member.
+   */
+  shards?: string[][];
 }
 
-/** One instance of the plan (member, device, settings, batch size, emulation), plus where to connect. */
-export interface WorkerConfig extends InstanceLaunch {
+/** One worker process of the layout (the member instances it hosts), plus where to connect. */
+export interface WorkerConfig extends WorkerLaunch {
   role: 'worker';
   ensemble: Ensemble;
   /** A batch computing longer than this means the inference is hung: the worker exits to be restarted. */

@@ -3,9 +3,9 @@
  * their batch size and threads), or, without one, one instance per member on this host's CPU with
  * the cores shared evenly. Pure: checks the plan against the ensemble and says what is wrong.
  */
-import type { MemberProfile, Plan } from '@tutti/allocator';
+import type { MemberProfile, Plan, ProcessGroup } from '@tutti/allocator';
 import type { Ensemble } from '@tutti/manifest';
-import { TuttiError, invalidOption } from '@tutti/protocol';
+import { TuttiError, invalidOption, shardKey } from '@tutti/protocol';
 import type { SessionSettings } from '@tutti/runtime';
 
 export interface InstanceLaunch {
@@ -77,4 +77,68 @@ export function instancesFromPlan(ensemble: Ensemble, plan: Plan, profiles: Reco
     if (!Number.isInteger(index)) throw planError(`cannot tell the CUDA index of GPU "${device.id}"`);
     return { ...launch, settings: { device: { kind: 'gpu', index }, intraOpThreads: 1 } };
   });
+}
+
+/**
+ * One worker process: the member instances it hosts, all on one device. In the per-instance layout
+ * (Pochelu et al.) each hosts one; in a grouped layout one process hosts an instance of each member
+ * of its group, computed one after another, so a batch costs one message and one wake-up, not one
+ * per member (what dominates for tiny models).
+ */
+export interface WorkerLaunch {
+  /** The shard key (HelloHeader.shard): the hosted members' names joined by '+'. */
+  shard: string;
+  /** Index among the shard's processes. */
+  instance: number;
+  device: string;
+  members: InstanceLaunch[];
+}
+
+/** Groups of members served together, on one device, by `processes` identical worker processes. */
+export type LaunchGroup = Pick<ProcessGroup, 'device' | 'members' | 'processes'> & { threads?: number };
+
+/**
+ * Worker processes for a layout: the members of each group are hosted together by its processes
+ * (process k takes each member's k-th instance on that device, wrapping round when a member has
+ * fewer); every other instance gets a process of its own. Pure.
+ */
+export function workerLaunches(instances: readonly InstanceLaunch[], groups: readonly LaunchGroup[] = []): WorkerLaunch[] {
+  const grouped = new Set(groups.flatMap((g) => g.members.map((m) => `${m}@${g.device}`)));
+  const launches: WorkerLaunch[] = [];
+  for (const group of groups) {
+    const byMember = group.members.map((member) => {
+      const own = instances.filter((i) => i.member === member && i.device === group.device && !i.emulation);
+      if (own.length === 0) throw planError(`group ${group.members.join('+')} on ${group.device}: ${member} has no instance there that can be grouped`);
+      return own;
+    });
+    if (!Number.isInteger(group.processes) || group.processes < 1) invalidOption('processes', group.processes, 'an integer >= 1');
+    const shard = shardKey(group.members);
+    for (let k = 0; k < group.processes; k++) {
+      const members = byMember.map((own) => {
+        const launch = { ...own[k % own.length]!, instance: k };
+        return group.threads === undefined ? launch : { ...launch, settings: { ...launch.settings, intraOpThreads: group.threads } };
+      });
+      launches.push({ shard, instance: k, device: group.device, members });
+    }
+  }
+  for (const launch of instances) {
+    if (grouped.has(`${launch.member}@${launch.device}`) && !launch.emulation) continue;
+    launches.push({ shard: launch.member, instance: launch.instance, device: launch.device, members: [launch] });
+  }
+  return launches;
+}
+
+/** The shards the batcher routes to, from the worker processes: each member in exactly one. */
+export function shardsOf(launches: readonly WorkerLaunch[]): string[][] {
+  const shards = new Map<string, string[]>();
+  for (const launch of launches) shards.set(launch.shard, launch.members.map((m) => m.member));
+  const seen = new Map<string, string>();
+  for (const [shard, members] of shards) {
+    for (const member of members) {
+      const other = seen.get(member);
+      if (other !== undefined && other !== shard) throw planError(`member ${member} is in two worker groups (${other} and ${shard}); a member belongs to one`);
+      seen.set(member, shard);
+    }
+  }
+  return [...shards.values()];
 }

@@ -1,5 +1,6 @@
 /**
- * The copies of batches still to be sent to an instance of each member, and the routing decisions
+ * The copies of batches still to be sent to an instance of each member (each shard: members hosted
+ * together count as one, see HelloHeader.shard), and the routing decisions
  * that send them. A copy waits while its member has no instance with room, or while the router
  * holds it for a faster instance; copies of one member leave in order, so a later batch never
  * overtakes an earlier one. Pure apart from the `send` callback.
@@ -21,11 +22,14 @@ export interface Sendable {
 
 export class MemberSends {
   #ensemble: Ensemble;
+  /** What a batch is sent to: shards (a member, or members hosted together; see HelloHeader.shard). */
+  #shards: readonly string[];
   #pool: WorkerPool;
   #waiting: { batch: number; member: string }[] = [];
 
-  constructor(ensemble: Ensemble, pool: WorkerPool) {
+  constructor(ensemble: Ensemble, shards: readonly string[], pool: WorkerPool) {
     this.#ensemble = ensemble;
+    this.#shards = shards;
     this.#pool = pool;
   }
 
@@ -35,7 +39,7 @@ export class MemberSends {
 
   /** Every member's copy of a new batch. */
   addBatch(batch: number): void {
-    for (const member of this.#ensemble.members) this.#waiting.push({ batch, member: member.name });
+    for (const shard of this.#shards) this.#waiting.push({ batch, member: shard });
   }
 
   add(batch: number, member: string): void {
@@ -77,7 +81,6 @@ export class MemberSends {
 
   /** The most rows the next batch should have, its oldest request having arrived at `oldestArrival`. */
   batchLimit(oldestArrival: number, now: number): number {
-    const members = this.#ensemble.members.map((m) => m.name);
-    return this.#pool.batchLimit(members, this.#ensemble.batching.maxBatchSize, now, this.slackOf(oldestArrival, now));
+    return this.#pool.batchLimit(this.#shards, this.#ensemble.batching.maxBatchSize, now, this.slackOf(oldestArrival, now));
   }
 }

@@ -1,6 +1,7 @@
 /**
  * Starts an ensemble's processes and watches them: the combiner first (it binds), then the batcher
- * (binds the workers' ROUTER and the client endpoint), then one prediction worker per instance. The
+ * (binds the workers' ROUTER and the client endpoint), then the prediction workers: one process per
+ * instance, or one per group of small members hosted together when the layout says so. The
  * server is started when the batcher has heard from an instance of every member. A process that
  * fails to start is reported by name with its error, and everything started is stopped.
  *
@@ -14,7 +15,7 @@ import { invalidOption } from '@tutti/protocol';
 import type { MemberProfile, Plan } from '@tutti/allocator';
 import type { Ensemble } from '@tutti/manifest';
 import { nextReport, spawnChild, stopAll, waitReady, type Child } from './children.js';
-import { defaultInstances, instancesFromPlan } from './instances.js';
+import { defaultInstances, instancesFromPlan, shardsOf, workerLaunches, type LaunchGroup } from './instances.js';
 import type { BatcherConfig, ChildReport, CombinerConfig, ProcessConfig, SupervisorCommand, WorkerConfig } from './config.js';
 import { workerId } from './worker.js';
 import { MetricsEndpoint, type ProcessMetrics } from './metrics-http.js';
@@ -43,6 +44,11 @@ export interface ServeOptions {
    * binds next to the client endpoint (its tcp port + 1). Off: every reply goes through the batcher.
    */
   directReplies?: boolean;
+  /**
+   * Members hosted together by worker processes (a grouped layout; see instances.ts). Default: from
+   * the plan's layout when it has one, else one process per instance.
+   */
+  groups?: LaunchGroup[];
   /** Routing policy across a member's instances, and interference re-balancing (default: fastest-finish, on). */
   routing?: RouterOptions;
   /** Port of the HTTP endpoint with /metrics, /live and /ready (0 picks a free one); none when unset. */
@@ -112,9 +118,11 @@ export class Server {
   static async start(ensemble: Ensemble, options: ServeOptions = {}): Promise<Server> {
     const transport = options.transport ?? 'ipc';
     if (transport !== 'ipc' && transport !== 'tcp') invalidOption('transport', transport, '"ipc" or "tcp"');
-    const launches = options.plan
+    const instances = options.plan
       ? instancesFromPlan(ensemble, options.plan, options.profiles)
       : defaultInstances(ensemble, availableParallelism(), options.threadsPerWorker);
+    const launches = workerLaunches(instances, options.groups ?? options.plan?.layout?.groups ?? []);
+    const shards = shardsOf(launches);
     const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
     const timeout = options.startTimeoutMs ?? 120_000;
     const runDir = mkdtempSync(join(tmpdir(), 'tutti-'));
@@ -146,6 +154,7 @@ export class Server {
         defaultTimeoutMs: options.defaultTimeoutMs ?? 60_000,
         ...(options.curve && { curve: options.curve }),
         ...(options.routing && { routing: options.routing }),
+        shards,
       };
       const batcherSlot = started(batcherConfig, 'batcher');
       const batcher = await batcherSlot;
@@ -153,8 +162,10 @@ export class Server {
       await Promise.all(
         launches.map((launch) => {
           const config: WorkerConfig = { role: 'worker', ensemble, ...launch, batches: batcher.endpoints.workers!, results: combinerConfig.bind.input };
-          const where = `${launch.device}${launch.emulation ? ', emulated' : ''}`;
-          return started(config, `worker ${workerId(launch.member, launch.instance)} (${where})`);
+          const where = `${launch.device}${launch.members.some((m) => m.emulation) ? ', emulated' : ''}`;
+          // A group's routing id lists every member: its name says how many, and the log line at start says which.
+          const name = launch.members.length === 1 ? workerId(launch.shard, launch.instance) : `group#${launch.instance} of ${launch.members.length} members`;
+          return started(config, `worker ${name} (${where})`);
         }),
       );
       await ensembleReady;
@@ -207,7 +218,7 @@ export class Server {
     const batcher = this.#slots.find((s) => s.config.role === 'batcher')!;
     batcher.child.process.on('message', (report: ChildReport) => {
       if (report.type !== 'worker-unresponsive') return;
-      const slot = this.#slots.find((s) => s.config.role === 'worker' && workerId(s.config.member, s.config.instance) === report.id);
+      const slot = this.#slots.find((s) => s.config.role === 'worker' && workerId(s.config.shard, s.config.instance) === report.id);
       if (!slot || slot.child.process.exitCode !== null) return;
       this.#log(`tutti: ${slot.name} (pid ${slot.child.pid}) stopped answering heartbeats; killing it to restart it`);
       slot.child.process.kill('SIGKILL');
@@ -224,7 +235,7 @@ export class Server {
       if (this.#stopping) return;
       this.#log(`tutti: ${slot.name} (pid ${slot.child.pid}) exited unexpectedly with code ${code}`);
       const { config } = slot;
-      if (config.role === 'worker') this.#command({ type: 'worker-down', id: workerId(config.member, config.instance) });
+      if (config.role === 'worker') this.#command({ type: 'worker-down', id: workerId(config.shard, config.instance) });
       else if (config.role === 'combiner') this.#command({ type: 'combiner-down' });
       else {
         this.#log('tutti: the batcher died; clients lose their in-flight requests and the server stops');

@@ -1,10 +1,13 @@
 /**
- * A prediction worker: one instance of one member. Its main thread takes batches from the batcher
- * (a DEALER to the batcher's ROUTER), pushes results to the combiner, and tells the batcher when a
- * batch is done (its credit returns) and that it is alive (heartbeats, also while an inference
- * thread computes; a model fast enough to run inline delays them by a batch at most: see
- * inference.ts). The batcher sends an instance at most `credits` batches at a time: that credit is
- * the back-pressure that makes batches grow under load.
+ * A prediction worker process: the instances of one shard (one member in the per-instance layout,
+ * several small members in a grouped layout, see instances.ts). Its main thread takes batches from
+ * the batcher (a DEALER to the batcher's ROUTER), computes every hosted member on each in turn, pushes
+ * their results to the combiner as one message, and tells the batcher when a batch is done (its
+ * credit returns) and that it is alive (heartbeats, also while an inference thread computes; a model
+ * fast enough to run inline delays them by a batch at most: see inference.ts). The batcher sends a
+ * process at most `credits` batches at a time: that credit is the back-pressure that makes batches
+ * grow under load, and with one batch computing per process it is also what keeps the processes on
+ * a CPU from computing more batches at once than the plan gave them cores.
  */
 import { Dealer, Push } from 'zeromq';
 import {
@@ -16,19 +19,20 @@ import {
   TuttiError,
   decodeHeader,
   encodeHeader,
-  encodeTensorMessage,
   tensorsOf,
   type HelloHeader,
-  type ResultHeader,
+  type MemberResultHeader,
+  type WireTensor,
 } from '@tutti/protocol';
 import { SendQueue } from './send-queue.js';
 import type { WorkerConfig } from './config.js';
+import type { InstanceLaunch } from './instances.js';
 import { EmulatedDevice, sleep } from './emulation.js';
 import { startInference, type Inference } from './inference.js';
 import { computeSeconds } from './metrics.js';
 import { mark } from './spans.js';
 
-/** Batches an instance holds at once: one computing, one waiting, so it never idles between batches. */
+/** Batches a process holds at once: one computing, one waiting, so it never idles between batches. */
 export const CREDITS = 2;
 /** Heartbeats go out this often; the batcher declares an instance dead after several are missed. */
 export const HEARTBEAT_INTERVAL_MS = 500;
@@ -36,8 +40,15 @@ export const HEARTBEAT_INTERVAL_MS = 500;
 export const DEFAULT_HANG_TIMEOUT_MS = 60_000;
 
 /** The worker's ZeroMQ routing id, by which the batcher addresses it (stable across restarts). */
-export function workerId(member: string, instance: number): string {
-  return `${member}#${instance}`;
+export function workerId(shard: string, instance: number): string {
+  return `${shard}#${instance}`;
+}
+
+/** One member instance the process hosts. */
+interface Hosted {
+  launch: InstanceLaunch;
+  inference: Inference;
+  emulated?: EmulatedDevice;
 }
 
 export class PredictionWorker {
@@ -46,35 +57,31 @@ export class PredictionWorker {
   #linkQueue: SendQueue;
   #results = new Push({ sendHighWaterMark: 64, linger: 0 });
   #heartbeat: NodeJS.Timeout | undefined;
-  #inference: Inference | undefined;
-  #emulated: EmulatedDevice | undefined;
+  #hosted: Hosted[] = [];
   /** When the batch being computed started (0 when idle), to notice a hung inference. */
   #computingSince = 0;
 
   constructor(config: WorkerConfig) {
+    if (config.members.length === 0) throw new TuttiError('INVALID_OPTION', `worker ${config.shard}#${config.instance} hosts no member`);
     this.#config = config;
-    this.#link = new Dealer({ linger: 0, routingId: workerId(config.member, config.instance) });
+    this.#link = new Dealer({ linger: 0, routingId: workerId(config.shard, config.instance) });
     this.#linkQueue = new SendQueue(this.#link, (error) => console.error(`worker ${this.label}: send to batcher failed:`, error));
-    if (config.emulation) this.#emulated = new EmulatedDevice(config.emulation, config.batchSize);
   }
 
   get label(): string {
-    return `${this.#config.member}#${this.#config.instance} on ${this.#config.device}${this.#emulated ? ' (emulated)' : ''}`;
+    const emulated = this.#config.members.some((m) => m.emulation) ? ' (emulated)' : '';
+    return `${this.#config.shard}#${this.#config.instance} on ${this.#config.device}${emulated}`;
   }
 
   async start(): Promise<void> {
-    const model = this.#config.ensemble.members.find((m) => m.name === this.#config.member);
-    if (!model) throw new TuttiError('INVALID_OPTION', `member "${this.#config.member}" is not in ensemble ${this.#config.ensemble.name}`);
-    // An emulated device's profile is the device's time, not this host's compute: it cannot decide.
-    const profiledMs = this.#config.emulation ? undefined : this.#config.profile?.find((p) => p.batch === this.#config.batchSize)?.latencyMs;
-    this.#inference = await startInference(
-      { path: model.path, settings: this.#config.settings, inputs: this.#config.ensemble.inputs, maxRows: this.#config.batchSize },
-      profiledMs === undefined ? {} : { profiledMs },
-    );
+    for (const launch of this.#config.members) this.#hosted.push(await this.#load(launch));
     this.#results.connect(this.#config.results);
     this.#link.connect(this.#config.batches);
-    const { member, instance, device, profile } = this.#config;
-    const hello: HelloHeader = { kind: HELLO, member, instance, device, credits: CREDITS, ...(profile && { profile }) };
+    const { shard, instance, device } = this.#config;
+    // Routing starts from the profile of a one-member process; a group's batch costs the sum of its members'.
+    const profile = this.#config.members.length === 1 ? this.#config.members[0]!.profile : undefined;
+    const members = this.#config.members.map((m) => m.member);
+    const hello: HelloHeader = { kind: HELLO, shard, members, instance, device, credits: CREDITS, ...(profile && { profile }) };
     this.#linkQueue.send(encodeHeader(hello));
     const hangTimeoutMs = this.#config.hangTimeoutMs ?? DEFAULT_HANG_TIMEOUT_MS;
     this.#heartbeat = setInterval(() => {
@@ -89,57 +96,81 @@ export class PredictionWorker {
     void this.#loop();
   }
 
+  async #load(launch: InstanceLaunch): Promise<Hosted> {
+    const model = this.#config.ensemble.members.find((m) => m.name === launch.member);
+    if (!model) throw new TuttiError('INVALID_OPTION', `member "${launch.member}" is not in ensemble ${this.#config.ensemble.name}`);
+    // An emulated device's profile is the device's time, not this host's compute: it cannot decide.
+    const profiledMs = launch.emulation ? undefined : launch.profile?.find((p) => p.batch === launch.batchSize)?.latencyMs;
+    const inference = await startInference(
+      { path: model.path, settings: launch.settings, inputs: this.#config.ensemble.inputs, maxRows: launch.batchSize },
+      profiledMs === undefined ? {} : { profiledMs },
+    );
+    return { launch, inference, ...(launch.emulation && { emulated: new EmulatedDevice(launch.emulation, launch.batchSize) }) };
+  }
+
   async #loop(): Promise<void> {
     for await (const [headerFrame, ...frames] of this.#link) {
-      const header = decodeHeader(headerFrame!);
+      let header;
+      try {
+        header = decodeHeader(headerFrame!);
+      } catch (error) {
+        console.error(`worker ${this.label}: dropped a malformed batch message: ${(error as Error).message}`);
+        continue;
+      }
       if (header.kind !== BATCH) continue;
       // Every request of the batch is past its deadline (answered already): drop the work, return the credit.
       if (header.deadline && Date.now() > header.deadline) {
         this.#linkQueue.send(encodeHeader({ kind: CREDIT, batch: header.batch }));
         continue;
       }
+      let inputs: WireTensor[];
+      try {
+        inputs = tensorsOf(header.inputs, frames);
+      } catch (error) {
+        console.error(`worker ${this.label}: dropped a malformed batch message: ${(error as Error).message}`);
+        continue;
+      }
       mark('worker.received', header.batch);
       const startedAt = performance.now();
       this.#computingSince = startedAt;
-      const computed = await this.#inference!.run(tensorsOf(header.inputs, frames));
+      const results: MemberResultHeader[] = [];
+      const outputs: WireTensor[] = [];
+      // The members one after another: one batch computes at a time in this process, on the threads the plan gave it.
+      for (const hosted of this.#hosted) {
+        const computed = await hosted.inference.run(inputs);
+        computeSeconds.observe({ member: hosted.launch.member, device: this.#config.device }, computed.computeMs / 1000);
+        const emulationLagMs = hosted.emulated ? await holdBack(hosted.emulated, inputs[0]!.shape[0]!, computed.computeMs) : undefined;
+        const result: MemberResultHeader = { member: hosted.launch.member, outputs: [], computeMs: computed.computeMs, ...(emulationLagMs !== undefined && { emulationLagMs }) };
+        if ('error' in computed) result.error = computed.error;
+        else {
+          result.outputs = computed.outputs.map(({ name, datatype, shape }) => ({ name, datatype, shape }));
+          outputs.push(...computed.outputs);
+        }
+        results.push(result);
+      }
       this.#computingSince = 0;
       mark('worker.computed', header.batch);
-      computeSeconds.observe({ member: this.#config.member, device: this.#config.device }, computed.computeMs / 1000);
-      const emulationLagMs = this.#emulated ? await this.#holdBack(header.inputs[0]!.shape[0]!, computed.computeMs) : undefined;
-      const result: ResultHeader = {
-        kind: RESULT,
-        batch: header.batch,
-        member: this.#config.member,
-        instance: this.#config.instance,
-        outputs: 'outputs' in computed ? computed.outputs.map(({ name, datatype, shape }) => ({ name, datatype, shape })) : [],
-        computeMs: computed.computeMs,
-        ...(emulationLagMs !== undefined && { emulationLagMs }),
-      };
-      if ('error' in computed) {
-        result.error = computed.error;
-        await this.#results.send([encodeHeader(result)]);
-      } else {
-        await this.#results.send(encodeTensorMessage(result, computed.outputs));
-      }
+      const resultHeader = { kind: RESULT, batch: header.batch, shard: this.#config.shard, instance: this.#config.instance, results } as const;
+      await this.#results.send([encodeHeader(resultHeader), ...outputs.map((t) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength))]);
       mark('worker.sent', header.batch);
       this.#linkQueue.send(encodeHeader({ kind: CREDIT, batch: header.batch, serviceMs: performance.now() - startedAt }));
     }
-  }
-
-  /**
-   * Emulation: the device is busy for its profiled time, so the result (and the next batch) waits
-   * until then. Returns how late the real compute made it (0 when the CPU kept up).
-   */
-  async #holdBack(rows: number, computeMs: number): Promise<number> {
-    const deviceMs = this.#emulated!.batchLatencyMs(rows);
-    if (computeMs < deviceMs) await sleep(deviceMs - computeMs);
-    return Math.max(0, computeMs - deviceMs);
   }
 
   async close(): Promise<void> {
     clearInterval(this.#heartbeat);
     this.#link.close();
     this.#results.close();
-    await this.#inference?.close();
+    await Promise.all(this.#hosted.map((h) => h.inference.close()));
   }
+}
+
+/**
+ * Emulation: the device is busy for its profiled time, so the result (and the next batch) waits
+ * until then. Returns how late the real compute made it (0 when the CPU kept up).
+ */
+async function holdBack(device: EmulatedDevice, rows: number, computeMs: number): Promise<number> {
+  const deviceMs = device.batchLatencyMs(rows);
+  if (computeMs < deviceMs) await sleep(deviceMs - computeMs);
+  return Math.max(0, computeMs - deviceMs);
 }

@@ -10,7 +10,7 @@ describe('MemberSends', () => {
     const pool = new WorkerPool(['a', 'b'], { heartbeatTimeoutMs: 1000, routing: { policy: 'least-loaded' } });
     pool.hello('a#0', { member: 'a', instance: 0, device: 'cpu', credits: 1 }, 0);
     pool.hello('b#0', { member: 'b', instance: 0, device: 'cpu', credits: 3 }, 0);
-    const sends = new MemberSends(ensemble, pool);
+    const sends = new MemberSends(ensemble, ['a', 'b'], pool);
     const sent: string[] = [];
     const needed = new Set(['1a', '1b', '2a', '2b', '3b']);
     const lookup = (batch: number) => ({ rows: 1, oldestArrival: 0, needs: (member: string) => needed.has(`${batch}${member}`) });
@@ -25,10 +25,20 @@ describe('MemberSends', () => {
     expect(sends.waiting).toBe(0);
   });
 
+  it('sends a batch once to a shard of several members hosted together', () => {
+    const pool = new WorkerPool(['a+b'], { heartbeatTimeoutMs: 1000 });
+    pool.hello('a+b#0', { member: 'a+b', instance: 0, device: 'cpu', credits: 2 }, 0);
+    const sends = new MemberSends(ensemble, ['a+b'], pool);
+    const sent: string[] = [];
+    sends.addBatch(7);
+    sends.flush(() => ({ rows: 1, oldestArrival: 0, needs: () => true }), (id, batch) => sent.push(`${batch}->${id}`), 0);
+    expect(sent).toEqual(['7->a+b#0']);
+  });
+
   it('has no slack without a latency target, and slack shrinking with age with one', () => {
     const pool = new WorkerPool(['a', 'b'], { heartbeatTimeoutMs: 1000 });
-    expect(new MemberSends(ensemble, pool).slackOf(0, 10)).toBeUndefined();
-    const targeted = new MemberSends({ ...ensemble, latencyTarget: { p99Ms: 100 } } as Ensemble, pool);
+    expect(new MemberSends(ensemble, ['a', 'b'], pool).slackOf(0, 10)).toBeUndefined();
+    const targeted = new MemberSends({ ...ensemble, latencyTarget: { p99Ms: 100 } } as Ensemble, ['a', 'b'], pool);
     expect(targeted.slackOf(0, 10)).toBeCloseTo(81);
     expect(targeted.slackOf(0, 60)).toBeLessThan(targeted.slackOf(0, 10)!);
   });

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { formatHardwareChoice, formatPlan, planToJson, type HardwareChoice, type Plan, type Strategy } from '@tutti/allocator';
+import { formatHardwareChoice, formatPlan, planToJson, type HardwareChoice, type LayoutKind, type Plan, type Strategy } from '@tutti/allocator';
 import { loadManifest, type Ensemble } from '@tutti/manifest';
 import { progressReporter } from '@tutti/profiler';
 import { TuttiError } from '@tutti/protocol';
@@ -21,6 +21,7 @@ interface AllocateFlags {
   minimise?: 'cost' | 'power';
   top: number;
   candidates?: number;
+  layout: LayoutKind | 'auto';
 }
 
 function positive(what: string, unit: string): (text: string) => number {
@@ -124,6 +125,7 @@ export function allocateCommand(): Command {
     .option('--budget <dollarsPerHour>', 'with --catalog: the mix with the highest throughput within this many dollars per hour', positive('--budget', 'dollars per hour'))
     .option('--demand <rowsPerSecond>', 'with --catalog: the cheapest mix that serves this many rows per second', positive('--demand', 'rows per second'))
     .addOption(new Option('--minimise <what>', 'with --demand: minimise cost or power (watts, from the catalogue)').choices(['cost', 'power']))
+    .addOption(new Option('--layout <kind>', 'worker processes: auto (chosen from profiles and the measured message cost), per-instance (one process per instance), or grouped (small members share processes)').choices(['auto', 'per-instance', 'grouped']).default('auto'))
     .option('--top <n>', 'with --catalog: ranking rows printed', count('--top'), 10)
     .option('--candidates <k>', 'with --budget: how many mixes, the best by upper bound, to plan (default 20, or --top if more)', count('--candidates'))
     .addHelpText('after', EXAMPLES)
@@ -132,6 +134,7 @@ export function allocateCommand(): Command {
       if (flags.catalog || flags.budget !== undefined || flags.demand !== undefined) return chooseHardware(ensemble, ensembleDir, flags);
       const { plan } = await planEnsemble(ensemble, {
         strategy: flags.strategy,
+        layout: flags.layout,
         ...(flags.devices && { devicesFile: flags.devices }),
         ...(flags.profiles && { profilesFile: flags.profiles }),
       });

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
-import { formatPlan, parsePlan, type MemberProfile, type Plan } from '@tutti/allocator';
+import { formatPlan, parsePlan, type LayoutKind, type MemberProfile, type Plan } from '@tutti/allocator';
 import { loadManifest, type Ensemble } from '@tutti/manifest';
 import { profileEnsemble } from '@tutti/profiler';
 import { Server } from '@tutti/server';
@@ -23,26 +23,34 @@ export interface ServeFlags {
   routing: RoutingPolicy;
   rebalance: boolean;
   directReplies: boolean;
+  layout: LayoutKind | 'auto';
 }
 
 /** The plan to serve and the profiles its emulated devices need: from a file, or allocated now. */
 async function choosePlan(ensemble: Ensemble, flags: ServeFlags): Promise<{ plan?: Plan; profiles?: Record<string, Record<string, MemberProfile>> }> {
-  if (flags.onePerMember) return {};
+  if (flags.onePerMember) {
+    if (flags.layout !== 'auto') throw new TuttiError('INVALID_OPTION', `--layout ${flags.layout} needs a plan: leave out --one-per-member (its one process per member is the per-instance layout)`);
+    return {};
+  }
   if (flags.plan) {
-    const plan = parsePlan(await readFile(flags.plan, 'utf8'));
+    let plan = parsePlan(await readFile(flags.plan, 'utf8'));
+    if (flags.layout === 'per-instance' && plan.layout?.kind === 'grouped') plan = { ...plan, layout: { ...plan.layout, kind: 'per-instance', groups: [], decidedBy: 'forced' } };
+    if (flags.layout === 'grouped' && plan.layout?.kind !== 'grouped') {
+      throw new TuttiError('INVALID_OPTION', `--layout grouped: the plan ${flags.plan} is laid out per instance; make a grouped one with tutti allocate --layout grouped`);
+    }
     const emulated = plan.devices.filter((d) => d.emulated);
     // Emulated devices need their profiles (cost model: cheap) to know how long to hold each batch.
     const profiles = emulated.length > 0 ? await profileEnsemble(ensemble, emulated, {}) : {};
     return { plan, profiles };
   }
   console.error('tutti: no --plan: allocating from profiles (measured once per model file, then cached)');
-  const { plan, profiles } = await planEnsemble(ensemble, { ...(flags.devices && { devicesFile: flags.devices }) });
+  const { plan, profiles } = await planEnsemble(ensemble, { layout: flags.layout, ...(flags.devices && { devicesFile: flags.devices }) });
   return { plan, profiles };
 }
 
 export function serveCommand(): Command {
   return new Command('serve')
-    .description('serve an ensemble: one batching process, one prediction worker per member, one combination process')
+    .description('serve an ensemble: one batching process, prediction workers as the plan lays them out, one combination process')
     .argument('<ensemble>', 'ensemble folder (or its manifest.yaml)')
     .option('-e, --endpoint <url>', "client endpoint (default: the manifest's); tcp://127.0.0.1:0 picks a free port")
     .addOption(new Option('-t, --transport <kind>', "transport between tutti's own processes").choices(['ipc', 'tcp']).default('ipc'))
@@ -50,6 +58,7 @@ export function serveCommand(): Command {
     .option('-d, --devices <file>', 'devices file for the automatic allocation (declared devices are served in emulation)')
     .option('--one-per-member', 'skip allocation: one instance per member on the CPU, cores shared evenly')
     .option('--threads <n>', 'with --one-per-member: intra-op threads per worker (default: cores / members)', (v) => Number.parseInt(v, 10))
+    .addOption(new Option('--layout <kind>', 'worker processes: auto (the plan chooses from profiles and the measured message cost), per-instance (one process per instance, Pochelu et al.), or grouped (small members share processes)').choices(['auto', 'per-instance', 'grouped']).default('auto'))
     .option('--metrics-port <port>', 'HTTP port for /metrics (Prometheus), /live and /ready on 127.0.0.1; 0 picks a free one, off disables', '9464')
     .addOption(
       new Option('--routing <policy>', "which instance of a member takes each batch: fastest-finish (predicted completion, KAIROS), least-loaded, or fcfs")

@@ -1,0 +1,129 @@
+/**
+ * The process layout: whether the plan's instances each get a worker process (Pochelu et al.) or
+ * small members share processes (a grouped layout), decided by predicting each layout's throughput
+ * with the serving path's cost in it, not only the models' compute.
+ *
+ * Serving cost: every internal message (a send, its receive and the process wake-up it causes)
+ * costs `messageCostMs` of CPU, measured when profiling (see the profiler's message-cost probe).
+ * A batch of B rows fanned out to S shards (a shard: a worker process's members, each its own shard
+ * in the per-instance layout, one shard per group when grouped) costs
+ * - the batcher: one plan, S batch sends, S credits received, and each request received (B / r);
+ * - the combiner: the plan, S results, and each reply sent (B / r);
+ * - each shard's worker: its batch, its result, its credit.
+ * Requests carry r rows (1 in the benchmarks). The batcher and the combiner are one thread each, so
+ * each bounds the rate alone; all processes and the models' compute share the device's cores.
+ * For digits (five MLPs computing a batch in ~20-100 us) the messages cost more than the models,
+ * and one process hosting all five wins; for CNNs (tens of ms a batch) the messages are noise and
+ * one process per instance keeps members computing side by side.
+ *
+ * Pure: no I/O, no clock.
+ */
+import { TuttiError, invalidOption } from '@tutti/protocol';
+import { latencyOf } from './profiles.js';
+import { predict } from './predict.js';
+import type { AllocationInput, Instance, Layout, LayoutKind, ProcessGroup } from './types.js';
+
+export interface LayoutOptions {
+  /** CPU cost of one internal message, ms (measured by the profiler on this host). */
+  messageCostMs: number;
+  /** Rows per request (default 1). */
+  requestRows?: number;
+  /** Force a layout instead of choosing ('auto', the default, chooses). */
+  force?: LayoutKind | 'auto';
+  /** Grouped must predict this much more than per-instance to be chosen (default 1.05): ties keep Pochelu's layout, whose members compute side by side. */
+  margin?: number;
+}
+
+export interface LayoutPrediction {
+  /** Requests per second, serving costs included. */
+  throughput: number;
+  /** What limits it: 'batcher', 'combiner', a device id, or 'compute' (the members' capacity). */
+  limitedBy: string;
+}
+
+/** The members that can share processes on a device: every instance of theirs is on it, on a CPU. */
+function groupable(input: AllocationInput, instances: readonly Instance[], device: string): string[] {
+  return input.members.filter((member) => {
+    const own = instances.filter((i) => i.member === member);
+    return own.length > 0 && own.every((i) => i.device === device);
+  });
+}
+
+/** The batch size a member runs in the plan (its first instance's): the rows a batch carries at saturation. */
+function batchOf(instances: readonly Instance[], member: string): number {
+  return instances.find((i) => i.member === member)!.batch;
+}
+
+/** Requests per second of a layout, serving costs included. */
+export function predictLayout(input: AllocationInput, instances: readonly Instance[], groups: readonly ProcessGroup[], options: LayoutOptions): LayoutPrediction {
+  const m = options.messageCostMs;
+  const rows = options.requestRows ?? 1;
+  const grouped = new Set(groups.flatMap((g) => g.members));
+  const shards = groups.length + input.members.filter((member) => !grouped.has(member)).length;
+  // Batches carry the plan's batch size at saturation: the smallest among members bounds how many rows a batch gets.
+  const batch = Math.min(...input.members.map((member) => batchOf(instances, member)));
+  const perRow = (messagesPerBatch: number, messagesPerRequest: number) => (m * messagesPerBatch) / batch + (m * messagesPerRequest) / rows;
+  const bounds: LayoutPrediction[] = [
+    { limitedBy: 'batcher', throughput: 1000 / perRow(1 + 2 * shards, 1) / rows },
+    { limitedBy: 'combiner', throughput: 1000 / perRow(1 + shards, 1) / rows },
+  ];
+  // Compute: the per-instance members as the allocator predicts them; each group's processes each compute a batch of every member in turn.
+  const single = instances.filter((i) => !grouped.has(i.member));
+  if (single.length > 0) {
+    const alone = predict({ ...input, members: input.members.filter((member) => !grouped.has(member)) }, single);
+    bounds.push({ limitedBy: 'compute', throughput: alone.throughput / rows });
+  }
+  for (const group of groups) {
+    const device = input.devices.find((d) => d.id === group.device)!;
+    const batchMs = group.members.reduce((sum, member) => sum + (latencyOf(input.profiles[member]![group.device]!, batch, group.threads) ?? Infinity), 0) + 3 * m;
+    const share = device.kind === 'cpu' ? Math.min(1, (device.cores ?? 1) / (group.processes * group.threads)) : 1 / group.processes;
+    bounds.push({ limitedBy: 'compute', throughput: (group.processes * share * batch * 1000) / batchMs / rows });
+  }
+  // Every process shares the CPU's cores: the models' core-time per row plus every message's.
+  const cpu = input.devices.find((d) => d.kind === 'cpu');
+  if (cpu) {
+    let coreMsPerRow = perRow(2 + 3 * shards + 3 * shards, 2);
+    for (const group of groups.filter((g) => g.device === cpu.id)) {
+      for (const member of group.members) coreMsPerRow += ((latencyOf(input.profiles[member]![cpu.id]!, batch, group.threads) ?? Infinity) * group.threads) / batch;
+    }
+    for (const member of input.members.filter((name) => !grouped.has(name))) {
+      const own = single.filter((i) => i.member === member && i.device === cpu.id);
+      const first = own[0];
+      if (first) coreMsPerRow += ((latencyOf(input.profiles[member]![cpu.id]!, first.batch, first.threads) ?? Infinity) * first.threads) / first.batch;
+    }
+    bounds.push({ limitedBy: cpu.id, throughput: ((cpu.cores ?? 1) * 1000) / coreMsPerRow / rows });
+  }
+  return bounds.reduce((low, next) => (next.throughput < low.throughput ? next : low));
+}
+
+/** The grouped candidates on a CPU: every groupable member in one group, as many 1-thread processes as cores, or one process with every core. */
+function groupedCandidates(input: AllocationInput, instances: readonly Instance[]): ProcessGroup[][] {
+  const candidates: ProcessGroup[][] = [];
+  for (const device of input.devices.filter((d) => d.kind === 'cpu' && !d.emulated && d.origin === 'detected')) {
+    const members = groupable(input, instances, device.id);
+    if (members.length < 2) continue;
+    const cores = device.cores ?? 1;
+    candidates.push([{ device: device.id, members, processes: cores, threads: 1 }]);
+    if (cores > 1) candidates.push([{ device: device.id, members, processes: 1, threads: cores }]);
+  }
+  return candidates;
+}
+
+/** Chooses (or, forced, describes) the layout of a plan's instances. */
+export function chooseLayout(input: AllocationInput, instances: readonly Instance[], options: LayoutOptions): Layout {
+  if (!(options.messageCostMs >= 0)) invalidOption('messageCostMs', options.messageCostMs, 'a number of ms >= 0');
+  const force = options.force ?? 'auto';
+  if (!['auto', 'per-instance', 'grouped'].includes(force)) invalidOption('layout', force, '"auto", "per-instance" or "grouped"');
+  const perInstance = predictLayout(input, instances, [], options).throughput;
+  const candidates = groupedCandidates(input, instances).map((groups) => ({ groups, throughput: predictLayout(input, instances, groups, options).throughput }));
+  const best = candidates.reduce<(typeof candidates)[number] | undefined>((top, next) => (!top || next.throughput > top.throughput ? next : top), undefined);
+  const predicted = { 'per-instance': perInstance, grouped: best?.throughput ?? 0 };
+  const base = { messageCostMs: options.messageCostMs, predicted };
+  if (force === 'per-instance') return { kind: 'per-instance', groups: [], ...base, decidedBy: 'forced' };
+  if (force === 'grouped') {
+    if (!best) throw new TuttiError('INVALID_OPTION', 'layout "grouped": no members can share a worker process here: a grouped layout needs two or more members whose instances are all on one CPU of this host; use --layout per-instance or auto');
+    return { kind: 'grouped', groups: best.groups, ...base, decidedBy: 'forced' };
+  }
+  if (best && best.throughput > perInstance * (options.margin ?? 1.05)) return { kind: 'grouped', groups: best.groups, ...base, decidedBy: 'chosen' };
+  return { kind: 'per-instance', groups: [], ...base, decidedBy: 'chosen' };
+}

@@ -1,0 +1,108 @@
+/**
+ * What one internal message costs on this host: the CPU time of a ZeroMQ send, its receive and the
+ * wake-up of the process it lands in, measured between two processes as tutti's are, with a few
+ * messages in flight as under load. The allocator weighs it against the models' compute to choose
+ * the process layout (allocator/layout.ts): on this kind of VM it is tens of microseconds, more than
+ * a small MLP computes a batch in.
+ *
+ * Each round trip is two messages (there and back); the cost per message is the CPU both processes
+ * spent, over the messages they moved. The median of a few rounds is kept.
+ */
+import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path, { join } from 'node:path';
+import { Pull, Push } from 'zeromq';
+import { z } from 'zod';
+import { TuttiError } from '@tutti/protocol';
+import { deviceIdPrefix } from '../devices/devices-file.js';
+import { median } from './timing.js';
+
+const CHILD_ENTRY = new URL('./message-echo-main.ts', import.meta.url);
+const TSX = import.meta.resolve('tsx');
+
+export interface MessageCostOptions {
+  /** Round trips per round (default 2,000). */
+  messages?: number;
+  /** Messages in flight (default 4). */
+  inFlight?: number;
+  /** Rounds, each in a fresh pair of processes' sockets (default 3). */
+  rounds?: number;
+  /** Bytes per message (default 512: a small batch header or a digits request). */
+  bytes?: number;
+}
+
+export interface MessageCost {
+  /** CPU ms per message, median over rounds. */
+  messageCostMs: number;
+  /** Every round's figure, ms. */
+  roundsMs: number[];
+}
+
+async function oneRound(messages: number, inFlight: number, bytes: number): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'tutti-msgcost-'));
+  const out = `ipc://${join(dir, 'out')}`;
+  const back = `ipc://${join(dir, 'back')}`;
+  const push = new Push({ linger: 0 });
+  const pull = new Pull({ linger: 0 });
+  const child = fork(CHILD_ENTRY, [out, back, String(messages)], { execArgv: ['--import', TSX], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  try {
+    await push.bind(out);
+    await pull.bind(back);
+    const childCpu = new Promise<number>((resolve, reject) => {
+      child.on('message', (message: { type: string; micros?: number }) => {
+        if (message.type === 'cpu') resolve(message.micros!);
+      });
+      child.once('exit', (code) => reject(new TuttiError('PROCESS_FAILED', `the message-cost probe's echo process exited with code ${code}`)));
+    });
+    await new Promise<void>((resolve) => child.once('message', () => resolve()));
+    const payload = Buffer.alloc(bytes, 7);
+    const started = process.cpuUsage();
+    let sent = 0;
+    for (; sent < Math.min(inFlight, messages); sent++) await push.send(payload);
+    for (let received = 0; received < messages; ) {
+      await pull.receive();
+      received++;
+      if (sent < messages) {
+        await push.send(payload);
+        sent++;
+      }
+    }
+    const own = process.cpuUsage(started);
+    const micros = own.user + own.system + (await childCpu);
+    return micros / 1000 / (2 * messages);
+  } finally {
+    push.close();
+    pull.close();
+    child.kill();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function measureMessageCost(options: MessageCostOptions = {}): Promise<MessageCost> {
+  const { messages = 2_000, inFlight = 4, rounds = 3, bytes = 512 } = options;
+  const roundsMs: number[] = [];
+  for (let k = 0; k < rounds; k++) roundsMs.push(await oneRound(messages, inFlight, bytes));
+  return { messageCostMs: median(roundsMs), roundsMs };
+}
+
+const cachedSchema = z.object({ format: z.literal(1), messageCostMs: z.number().nonnegative(), roundsMs: z.array(z.number()) });
+
+/**
+ * The host's message cost, measured once and cached beside the profiles of its CPU (a second or two
+ * to measure; `remeasure` forces it).
+ */
+export async function hostMessageCost(cacheDir: string, cpuName: string, options: MessageCostOptions & { remeasure?: boolean } = {}): Promise<MessageCost> {
+  const file = path.join(cacheDir, deviceIdPrefix(cpuName), 'message-cost.json');
+  if (!options.remeasure) {
+    const cached = cachedSchema.safeParse(await readFile(file, 'utf8').then(JSON.parse, () => undefined).catch(() => undefined));
+    if (cached.success) return { messageCostMs: cached.data.messageCostMs, roundsMs: cached.data.roundsMs };
+  }
+  const measured = await measureMessageCost(options);
+  await mkdir(path.dirname(file), { recursive: true });
+  const temporary = `${file}.${process.pid}.tmp`;
+  await writeFile(temporary, `${JSON.stringify({ format: 1, ...measured }, null, 2)}\n`);
+  await rename(temporary, file);
+  return measured;
+}
