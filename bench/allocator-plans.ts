@@ -1,7 +1,8 @@
 /**
  * Issue 4's benchmark: serve each ensemble on this host under three plans in one run — the paper's
- * baseline (one instance per member at its best batch size), worst-fit only, and worst-fit plus
- * greedy — and report measured throughput, the ratios between them, and predicted against measured.
+ * baseline (one instance per member at its best batch size, built here from the profiles: see
+ * paperBaseline), worst-fit only, and worst-fit plus greedy — and report measured throughput, the
+ * ratios between them, and predicted against measured.
  *
  *   npx tsx bench/allocator-plans.ts [--ensembles digits,zoo-cnn] [--seconds 15]
  *
@@ -10,7 +11,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { type Plan, type Strategy } from '@tutti/allocator';
+import { predict, type Device, type MemberProfile, type Plan, type Strategy } from '@tutti/allocator';
 import type { TensorInput } from '@tutti/client';
 import { loadManifest, type Ensemble } from '@tutti/manifest';
 import { Server } from '@tutti/server';
@@ -65,6 +66,25 @@ function describeInstances(plan: Plan): string {
     .join('; ');
 }
 
+/**
+ * The paper's baseline (Pochelu et al.): one instance per member on this host's CPU, at the batch
+ * size with the best throughput in its one-thread profile; nothing tuned (no split of the cores, no
+ * latency budget, no second instance, one worker process per instance). Built here rather than taken
+ * from the allocator, whose 'baseline' strategy is the worst-fit plan under another name.
+ */
+function paperBaseline(ensemble: Ensemble, devices: Device[], profiles: Record<string, Record<string, MemberProfile>>): Plan {
+  const cpu = devices.find((d) => d.kind === 'cpu')!;
+  const members = ensemble.members.map((m) => m.name);
+  const instances = members.map((member) => {
+    const points = profiles[member]![cpu.id]!.points.filter((p) => p.threads === 1);
+    const best = points.reduce((a, b) => (b.batch / b.latencyMs > a.batch / a.latencyMs ? b : a));
+    return { member, device: cpu.id, batch: best.batch, threads: 1 };
+  });
+  const batchSizes = [...new Set(Object.values(profiles).flatMap((byDevice) => byDevice[cpu.id]!.points.map((p) => p.batch)))];
+  const predicted = predict({ devices, members, profiles, batchSizes }, instances);
+  return { version: 1, ensemble: ensemble.name, strategy: 'baseline', devices, members, instances, predicted, steps: [] };
+}
+
 const rows: Row[] = [];
 console.log(`tutti allocator benchmark — ${hardwareLine()}`);
 for (const name of values.ensembles!.split(',')) {
@@ -73,7 +93,7 @@ for (const name of values.ensembles!.split(',')) {
   console.log(`\n${name}: profiling (cached after the first run)...`);
   const { plan: greedyPlan, devices, profiles } = await planEnsemble(ensemble, { strategy: 'greedy' });
   for (const strategy of ['baseline', 'worst-fit', 'greedy'] as const) {
-    const plan = strategy === 'greedy' ? greedyPlan : (await planEnsemble(ensemble, { strategy })).plan;
+    const plan = strategy === 'greedy' ? greedyPlan : strategy === 'baseline' ? paperBaseline(ensemble, devices, profiles) : (await planEnsemble(ensemble, { strategy })).plan;
     const server = await Server.start(ensemble, { endpoint: 'tcp://127.0.0.1:0', plan, profiles, log: () => {} });
     try {
       const makeInput = load.input(ensemble);
