@@ -12,3 +12,4 @@ export { fellBehind, WindowTally, type WindowCounts } from './window.js';
 export { formatSpread, roundOrder, spread, type Spread } from './rounds.js';
 export { figuresOf, peakRatios, summarise, type RoundResult, type Summary, type SystemFigures, type SystemResult, type SystemSummary } from './figures.js';
 export { rate, summaryLines } from './report.js';
+export { allowableThroughput, sustained, type OfferedStep } from './allowable.js';
