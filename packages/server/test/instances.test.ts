@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Device, MemberProfile, Plan } from '@tutti/allocator';
 import type { Ensemble } from '@tutti/manifest';
-import { defaultInstances, instancesFromPlan } from '../src/instances.js';
+import { defaultInstances, instancesFromPlan, shardsOf, workerLaunches, type InstanceLaunch } from '../src/instances.js';
 
 const ensemble = {
   name: 'e',
@@ -52,5 +52,38 @@ describe('instances to start', () => {
     expect(() => instancesFromPlan(ensemble, plan([onCpu('a'), { ...onCpu('b'), device: 'gpu0' }]))).toThrow(/no profile of b on emulated device gpu0/);
     const declared = { ...v100, emulated: false };
     expect(() => instancesFromPlan(ensemble, plan([onCpu('a'), { ...onCpu('b'), device: 'gpu0' }], [cpu, declared]))).toThrow(/declare it with emulate: true/);
+  });
+});
+
+describe('worker processes of a layout', () => {
+  const launch = (member: string, instance = 0, device = 'cpu'): InstanceLaunch => ({ member, instance, device, settings: { intraOpThreads: 1 }, batchSize: 8 });
+
+  it('gives every instance its own process in the per-instance layout', () => {
+    const launches = workerLaunches([launch('a'), launch('a', 1), launch('b')]);
+    expect(launches.map((l) => [l.shard, l.instance, l.members.length])).toEqual([
+      ['a', 0, 1],
+      ['a', 1, 1],
+      ['b', 0, 1],
+    ]);
+    expect(shardsOf(launches)).toEqual([['a'], ['b']]);
+  });
+
+  it('hosts a group in its processes, each with one instance of every member, threads from the group', () => {
+    const launches = workerLaunches([launch('a'), launch('a', 1), launch('b'), launch('c')], [{ device: 'cpu', members: ['a', 'b'], processes: 3, threads: 2 }]);
+    expect(launches.map((l) => [l.shard, l.instance, l.members.map((m) => m.member)])).toEqual([
+      ['a+b', 0, ['a', 'b']],
+      ['a+b', 1, ['a', 'b']],
+      ['a+b', 2, ['a', 'b']],
+      ['c', 0, ['c']],
+    ]);
+    expect(launches[1]!.members.every((m) => m.settings.intraOpThreads === 2 && m.instance === 1)).toBe(true);
+    expect(shardsOf(launches)).toEqual([['a', 'b'], ['c']]);
+  });
+
+  it('refuses a group naming a member with no instance on its device, or a member in two shards', () => {
+    expect(() => workerLaunches([launch('a'), launch('b', 0, 'gpu0')], [{ device: 'cpu', members: ['a', 'b'], processes: 1 }])).toThrow(/b has no instance there/);
+    expect(() => workerLaunches([launch('a')], [{ device: 'cpu', members: ['a'], processes: 0 }])).toThrow(/processes/);
+    const twice = [...workerLaunches([launch('a'), launch('b')], [{ device: 'cpu', members: ['a', 'b'], processes: 1 }]), { shard: 'a', instance: 0, device: 'gpu0', members: [launch('a', 0, 'gpu0')] }];
+    expect(() => shardsOf(twice)).toThrow(/two worker groups/);
   });
 });
