@@ -34,6 +34,9 @@ export interface LayoutOptions {
   margin?: number;
 }
 
+/** Fewer processes are kept while the prediction stays within this share of the best. */
+const FEWER_PROCESSES_TIE = 0.01;
+
 export interface LayoutPrediction {
   /** Requests per second, serving costs included. */
   throughput: number;
@@ -96,14 +99,24 @@ export function predictLayout(input: AllocationInput, instances: readonly Instan
   return bounds.reduce((low, next) => (next.throughput < low.throughput ? next : low));
 }
 
-/** The grouped candidates on a CPU: every groupable member in one group, as many 1-thread processes as cores, or one process with every core. */
-function groupedCandidates(input: AllocationInput, instances: readonly Instance[]): ProcessGroup[][] {
+/**
+ * The grouped candidates on a CPU: every groupable member in one group, hosted by the fewest
+ * one-thread processes that reach the best predicted rate (each extra process splits the batches,
+ * so each carries fewer rows for the same messages, and is one more process to wake and hold in
+ * memory), or by one process with every core.
+ */
+function groupedCandidates(input: AllocationInput, instances: readonly Instance[], options: LayoutOptions): ProcessGroup[][] {
   const candidates: ProcessGroup[][] = [];
   for (const device of input.devices.filter((d) => d.kind === 'cpu' && !d.emulated && d.origin === 'detected')) {
     const members = groupable(input, instances, device.id);
     if (members.length < 2) continue;
     const cores = device.cores ?? 1;
-    candidates.push([{ device: device.id, members, processes: cores, threads: 1 }]);
+    const byProcesses = Array.from({ length: cores }, (_, k) => {
+      const groups = [{ device: device.id, members, processes: k + 1, threads: 1 }];
+      return { groups, throughput: predictLayout(input, instances, groups, options).throughput };
+    });
+    const best = Math.max(...byProcesses.map((c) => c.throughput));
+    candidates.push(byProcesses.find((c) => c.throughput >= best * (1 - FEWER_PROCESSES_TIE))!.groups);
     if (cores > 1) candidates.push([{ device: device.id, members, processes: 1, threads: cores }]);
   }
   return candidates;
@@ -115,8 +128,9 @@ export function chooseLayout(input: AllocationInput, instances: readonly Instanc
   const force = options.force ?? 'auto';
   if (!['auto', 'per-instance', 'grouped'].includes(force)) invalidOption('layout', force, '"auto", "per-instance" or "grouped"');
   const perInstance = predictLayout(input, instances, [], options).throughput;
-  const candidates = groupedCandidates(input, instances).map((groups) => ({ groups, throughput: predictLayout(input, instances, groups, options).throughput }));
-  const best = candidates.reduce<(typeof candidates)[number] | undefined>((top, next) => (!top || next.throughput > top.throughput ? next : top), undefined);
+  const candidates = groupedCandidates(input, instances, options).map((groups) => ({ groups, throughput: predictLayout(input, instances, groups, options).throughput }));
+  // Ties go to the earlier candidate: fewer threads per session.
+  const best = candidates.reduce<(typeof candidates)[number] | undefined>((top, next) => (!top || next.throughput > top.throughput * (1 + FEWER_PROCESSES_TIE) ? next : top), undefined);
   const predicted = { 'per-instance': perInstance, grouped: best?.throughput ?? 0 };
   const base = { messageCostMs: options.messageCostMs, predicted };
   if (force === 'per-instance') return { kind: 'per-instance', groups: [], ...base, decidedBy: 'forced' };

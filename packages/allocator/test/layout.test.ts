@@ -61,3 +61,17 @@ describe('process layout', () => {
     expect(chooseLayout(mixed, greedy(mixed).instances, { messageCostMs: 0.05 }).kind).toBe('per-instance');
   });
 });
+
+describe('processes of a group', () => {
+  it('hosts tiny members in one process when one keeps up: more would only split the batches', () => {
+    const layout = chooseLayout(tiny, greedy(tiny).instances, { messageCostMs: 0.05 });
+    expect(layout.groups[0]).toMatchObject({ processes: 1, threads: 1 });
+  });
+
+  it('adds processes when one process cannot keep up with the batcher', () => {
+    // Members of ~0.5 ms a batch: five in turn take longer than the batcher needs to pass a batch on.
+    const medium = input([host], Array.from({ length: 5 }, (_, i) => ({ name: `m${i}`, memoryGB: 0.01, gmacs: 2e-3 })));
+    const layout = chooseLayout(medium, greedy(medium).instances, { messageCostMs: 0.05, force: 'grouped' });
+    expect(layout.groups[0]!.processes * layout.groups[0]!.threads).toBe(2);
+  });
+});

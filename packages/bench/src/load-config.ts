@@ -15,6 +15,8 @@ export interface LoadConfig {
   /** Rows (samples) per request. */
   rows: number;
   timeoutMs: number;
+  /** false: one plain socket, replies through the batcher, as a REQ client in another language (default true: direct replies). */
+  directReplies?: boolean;
   /** Also report every measured request (for time series); off by default since it grows with the run. */
   trace?: boolean;
 }

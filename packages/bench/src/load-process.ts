@@ -30,7 +30,7 @@ function inputsOf(specs: TensorSpec[], rows: number, seed: number): Record<strin
 }
 
 async function main(): Promise<LoadReport> {
-  const client = new TuttiClient(config.endpoint, { timeoutMs: config.timeoutMs });
+  const client = new TuttiClient(config.endpoint, { timeoutMs: config.timeoutMs, directReplies: config.directReplies !== false });
   const inputs = inputsOf(config.inputs, config.rows, config.seed);
   const latency = new LatencyRecorder();
   const errors: Record<string, number> = {};

@@ -22,6 +22,8 @@ export interface StepOptions {
   timeoutMs?: number;
   /** Keep every measured request for time series (StepResult.trace). */
   trace?: boolean;
+  /** false: clients with one plain socket (replies through the batcher). Default true. */
+  directReplies?: boolean;
 }
 
 /** One measured request: t is its scheduled send time in ms from the start of measuring; latencyMs -1 for an error. */
@@ -89,6 +91,7 @@ export async function runStep(options: StepOptions): Promise<StepResult> {
         warmupSeconds: options.warmupSeconds ?? 1,
         seconds,
         seed: (options.seed ?? 1) * 1000 + i,
+        ...(options.directReplies === false && { directReplies: false }),
         inputs: options.inputs,
         rows,
         timeoutMs: options.timeoutMs ?? 30_000,

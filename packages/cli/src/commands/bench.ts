@@ -9,10 +9,10 @@
  * With --endpoint it measures a tutti server already running (started by hand, e.g. under a profiler)
  * instead of starting one.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
-import { latencyOf, type MemberProfile, type Plan } from '@tutti/allocator';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { latencyOf, type LayoutKind, type MemberProfile, type Plan } from '@tutti/allocator';
 import { TuttiError } from '@tutti/protocol';
 import {
   addedLatency,
@@ -52,6 +52,25 @@ interface BenchFlags {
   baselines: boolean;
   endpoint?: string;
   metrics?: string;
+  layout: LayoutKind | 'auto';
+  plainClients?: boolean;
+}
+
+/** What serving costs besides speed: time from start to ready, and the memory of every process. */
+interface Footprint {
+  readyMs: number;
+  /** Sum of the RSS of the server's processes (the supervisor, inside this process, not counted), measured after the closed sweep. */
+  rssBytes: number;
+  processes: number;
+}
+
+function rssOf(pid: number): number {
+  try {
+    const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb ? Number(kb) * 1024 : 0;
+  } catch {
+    return 0;
+  }
 }
 
 /** Requests/s if the cores did nothing but model compute, each member at its best batch size on one thread. */
@@ -92,7 +111,7 @@ async function measureClosed(system: RunningSystem, ensemble: Ensemble, flags: B
     // Read just around the step: its load processes start after and exit before, so every request
     // the server answered in between is one they count (answeredAll, warm-up and drain included).
     const cpuBefore = system.processes && readCpu(system.processes());
-    const step = await runStep({ endpoint: system.endpoint, inputs: ensemble.inputs, mode: 'closed', load, processes: flags.processes, warmupSeconds: flags.warmup, seconds: flags.seconds });
+    const step = await runStep({ endpoint: system.endpoint, inputs: ensemble.inputs, mode: 'closed', load, processes: flags.processes, warmupSeconds: flags.warmup, seconds: flags.seconds, directReplies: !flags.plainClients });
     const cpu = cpuBefore && cpuPerRequest(cpuBefore, readCpu(system.processes!()), step.answeredAll, hz);
     if (cpu) (result.cpu ??= {})[load] = cpu;
     if (before) {
@@ -107,12 +126,18 @@ async function measureClosed(system: RunningSystem, ensemble: Ensemble, flags: B
 }
 
 /** The tutti server measured: the one at --endpoint, or one started now on the allocator's plan. */
-async function startTutti(ensemble: Ensemble, flags: BenchFlags, plan: Plan, profiles: Profiles): Promise<RunningSystem> {
+async function startTutti(ensemble: Ensemble, flags: BenchFlags, plan: Plan, profiles: Profiles, footprints: Footprint[]): Promise<RunningSystem> {
   if (flags.metrics && !flags.endpoint) throw new TuttiError('INVALID_OPTION', '--metrics is for a server given by --endpoint; a server bench starts exports its own');
   if (flags.endpoint) return { name: 'tutti', endpoint: flags.endpoint, ...(flags.metrics && { metricsUrl: flags.metrics.replace(/\/$/, '') }), stop: async () => {} };
+  const started = performance.now();
   const server = await Server.start(ensemble, { endpoint: 'tcp://127.0.0.1:0', plan, profiles, metricsPort: 0, log: () => {} });
+  const readyMs = performance.now() - started;
+  const stop = async () => {
+    footprints.push({ readyMs, rssBytes: server.processes.reduce((sum, p) => sum + rssOf(p.pid), 0), processes: server.processes.length });
+    await server.stop();
+  };
   // The supervisor runs inside this process, beside the bench's own work, so it is not counted.
-  return { name: 'tutti', endpoint: server.endpoint, metricsUrl: server.metricsUrl!, processes: () => server.processes, stop: () => server.stop() };
+  return { name: 'tutti', endpoint: server.endpoint, metricsUrl: server.metricsUrl!, processes: () => server.processes, stop };
 }
 
 export function benchCommand(): Command {
@@ -126,6 +151,8 @@ export function benchCommand(): Command {
     .option('-r, --rounds <k>', 'measure every system k times, in alternating order; report medians and ranges', positiveInt, 1)
     .option('-o, --out <folder>', 'where to write the JSON and the SVG plot', 'bench-results')
     .option('--no-baselines', 'measure tutti only')
+    .addOption(new Option('--layout <kind>', "tutti's worker processes: auto (the plan chooses), per-instance or grouped").choices(['auto', 'per-instance', 'grouped']).default('auto'))
+    .option('--plain-clients', 'load clients with one plain socket (replies through the batcher, like a REQ client in another language) instead of direct replies')
     .option('-e, --endpoint <url>', 'measure the tutti server running at this endpoint instead of starting one')
     .option('-m, --metrics <url>', "with --endpoint: that server's metrics base URL (e.g. http://127.0.0.1:9464), for the server-side breakdown")
     .addHelpText(
@@ -138,13 +165,15 @@ export function benchCommand(): Command {
       const concurrencies = list(flags.concurrency);
       log(`tutti bench ${ensemble.name} — ${hardwareLine()}`);
       log('profiling (measured once per model file, then cached)...');
-      const { plan, profiles, devices } = await planEnsemble(ensemble);
+      const { plan, profiles, devices } = await planEnsemble(ensemble, { layout: flags.layout });
+      if (plan.layout) log(`layout: ${plan.layout.kind} (${plan.layout.decidedBy}); clients: ${flags.plainClients ? 'one plain socket each (replies through the batcher)' : 'direct replies'}`);
+      const footprints: Footprint[] = [];
       const cpu = devices.find((d) => d.kind === 'cpu')!;
       const cpuProfiles = Object.fromEntries(Object.entries(profiles).map(([m, byDevice]) => [m, byDevice[cpu.id]!]));
       const batchSizes = [...new Set(cpuProfiles[ensemble.members[0]!.name]!.points.map((p) => p.batch))];
       const bound = computeBound(cpuProfiles, cpu.cores ?? 1, batchSizes);
       const hz = clockTicksPerSecond();
-      const starters = new Map<string, () => Promise<RunningSystem>>([['tutti', () => startTutti(ensemble, flags, plan, profiles)]]);
+      const starters = new Map<string, () => Promise<RunningSystem>>([['tutti', () => startTutti(ensemble, flags, plan, profiles, footprints)]]);
       if (flags.baselines) {
         starters.set('naive', () => startBaseline('naive', ensemble, cpu.cores ?? 1));
         starters.set('paper', () => startBaseline('paper', ensemble, cpu.cores ?? 1, bestBatches(cpuProfiles, Math.min(cpu.cores ?? 1, 2), batchSizes)));
@@ -165,7 +194,7 @@ export function benchCommand(): Command {
           try {
             const result = await measureClosed(system, ensemble, flags, concurrencies, hz, log);
             openRate ??= figuresOf(result).peak / 2;
-            const open = await runStep({ endpoint: system.endpoint, inputs: ensemble.inputs, mode: 'open', load: openRate, processes: flags.processes, warmupSeconds: flags.warmup, seconds: flags.seconds });
+            const open = await runStep({ endpoint: system.endpoint, inputs: ensemble.inputs, mode: 'open', load: openRate, processes: flags.processes, warmupSeconds: flags.warmup, seconds: flags.seconds, directReplies: !flags.plainClients });
             result.open = open;
             const behind = open.fellBehind ? `  FELL BEHIND (backlog ${open.backlog.start} -> ${open.backlog.end})` : '';
             log(`  ${system.name.padEnd(6)} open   ${rate(openRate)} req/s (half tutti's peak): offered ${rate(open.offeredPerSecond!)} served ${rate(open.requestsPerSecond)} req/s  p50 ${open.latency.p50.toFixed(2)} ms  p99 ${open.latency.p99.toFixed(2)} ms${behind}`);
@@ -191,12 +220,19 @@ export function benchCommand(): Command {
         const of = (pick: (a: AddedLatency) => number) => formatSpread(spread(added.map(pick)), 2);
         log(`  tutti added latency, 1 in flight: p50 - slowest member's compute = ${of((a) => a.addedMs)} ms (${of((a) => a.addedAtLeastMs)} ms less all members' compute)`);
       }
+      const predicted = plan.layout?.predicted[plan.layout.kind];
+      if (predicted) log(`  allocator's prediction for the served layout (serving costs included): ${rate(predicted)} req/s; measured peak / predicted: ${(tuttiPeak.median / predicted).toFixed(2)}`);
+      if (footprints.length > 0) {
+        const ready = spread(footprints.map((f) => f.readyMs / 1000));
+        const rss = spread(footprints.map((f) => f.rssBytes / 2 ** 20));
+        log(`  tutti footprint: ready in ${formatSpread(ready, 1)} s; RSS of its ${footprints[0]!.processes} processes ${formatSpread(rss, 0)} MiB (supervisor not counted)`);
+      }
       const lastTutti = rounds.at(-1)!.results.find((r) => r.name === 'tutti')!;
       log(`  tutti server-side (mean ms, last closed step of the last round): ${Object.entries(lastTutti.breakdown ?? {}).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')}`);
       mkdirSync(flags.out, { recursive: true });
       const stem = join(flags.out, `${ensemble.name}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
-      const settings = { rounds: flags.rounds, seconds: flags.seconds, warmupSeconds: flags.warmup, concurrency: concurrencies, processes: flags.processes, openLoopRate: openRate, clockTicksPerSecond: hz };
-      writeFileSync(`${stem}.json`, JSON.stringify({ ensemble: ensemble.name, hardware: hardwareLine(), settings, computeBound: bound, plan, summary, addedLatency: added, rounds }, null, 2));
+      const settings = { layout: plan.layout?.kind, plainClients: flags.plainClients === true, rounds: flags.rounds, seconds: flags.seconds, warmupSeconds: flags.warmup, concurrency: concurrencies, processes: flags.processes, openLoopRate: openRate, clockTicksPerSecond: hz };
+      writeFileSync(`${stem}.json`, JSON.stringify({ ensemble: ensemble.name, hardware: hardwareLine(), settings, computeBound: bound, plan, predictedRequestsPerSecond: predicted, footprints, summary, addedLatency: added, rounds }, null, 2));
       const series = Object.entries(summary.systems).map(([name, s]) => ({
         name,
         points: [...Object.values(s.closed).map((c) => ({ throughput: c.requestsPerSecond.median, p99: c.p99.median })), ...(s.openServed && s.openP99 ? [{ throughput: s.openServed.median, p99: s.openP99.median }] : [])],
