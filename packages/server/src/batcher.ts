@@ -354,10 +354,12 @@ export class Batcher {
     pendingRequests.set(this.#policy.pendingRequests);
     this.#inFlight.add({ plan, frames, oldestArrival });
     mark('batcher.dispatched', batch);
-    this.#planQueue.send(encodeHeader(plan));
     // The same frames go to one instance of every member: encoded once, never copied per member.
+    // The batch goes before its plan: the workers' compute is on the request's path, the plan is not
+    // (the combiner needs it only when the results are in).
     this.#unsent.addBatch(batch);
     this.#sendUnsent();
+    this.#planQueue.send(encodeHeader(plan));
   }
 
   async close(): Promise<void> {

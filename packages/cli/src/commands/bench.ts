@@ -9,7 +9,7 @@
  * With --endpoint it measures a tutti server already running (started by hand, e.g. under a profiler)
  * instead of starting one.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { latencyOf, type LayoutKind, type MemberProfile, type Plan } from '@tutti/allocator';
@@ -40,6 +40,7 @@ import {
 import { loadManifest, type Ensemble } from '@tutti/manifest';
 import { Server } from '@tutti/server';
 import { planEnsemble } from '../planning.js';
+import { rssOf } from '../process-memory.js';
 import { hardwareLine } from '../hardware.js';
 
 interface BenchFlags {
@@ -64,14 +65,6 @@ interface Footprint {
   processes: number;
 }
 
-function rssOf(pid: number): number {
-  try {
-    const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return kb ? Number(kb) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
 
 /** Requests/s if the cores did nothing but model compute, each member at its best batch size on one thread. */
 export function computeBound(profiles: Record<string, MemberProfile>, cores: number, batchSizes: number[]): number {

@@ -8,7 +8,10 @@ import { Command } from 'commander';
 import * as hdr from 'hdr-histogram-js';
 import { TuttiClient, type InferResult } from '@tutti/client';
 import { loadManifest } from '@tutti/manifest';
+import { progressReporter } from '@tutti/profiler';
 import { Server } from '@tutti/server';
+import { planEnsemble } from '../planning.js';
+import { rssOf } from '../process-memory.js';
 import { readDigits, testSplit } from '../../../../ensembles/digits/data.js';
 import { ENSEMBLES_DIR } from '../repo.js';
 import { ruleName } from './serve.js';
@@ -33,10 +36,23 @@ export function demoCommand(): Command {
       const digits = readDigits();
       const split = testSplit();
       console.log(`tutti demo: ${ensemble.name}, ${ensemble.members.length} members (${ensemble.members.map((m) => m.name).join(', ')}), rule ${ruleName(ensemble.rule)}`);
-      console.log(`starting processes...`);
-      const server = await Server.start(ensemble, { endpoint: 'tcp://127.0.0.1:0' });
+      // Served as `tutti serve` would: on the allocator's plan, whose layout puts these tiny members in one worker process.
+      console.log('planning (profiles measured once, then cached)...');
+      const reporter = progressReporter(process.stderr);
+      let planned;
+      try {
+        planned = await planEnsemble(ensemble, { onProgress: reporter.onProgress });
+      } finally {
+        reporter.stop();
+      }
+      const { plan, profiles } = planned;
+      console.log(`layout: ${plan.layout?.kind ?? 'per-instance'}${plan.layout?.groups.map((g) => ` (${g.processes} process${g.processes === 1 ? '' : 'es'} hosting ${g.members.length} members)`).join('') ?? ''}; starting processes...`);
+      const started = performance.now();
+      const server = await Server.start(ensemble, { endpoint: 'tcp://127.0.0.1:0', plan, profiles });
+      console.log(`ready in ${((performance.now() - started) / 1000).toFixed(1)} s`);
       try {
         console.log(`serving on ${server.endpoint}: ${server.processes.map((p) => `${p.name} (pid ${p.pid})`).join(', ')}`);
+        console.log(`memory: ${(server.processes.reduce((sum, p) => sum + rssOf(p.pid), 0) / 2 ** 20).toFixed(0)} MiB RSS in ${server.processes.length} processes (supervisor not counted)`);
         const run = await query(server.endpoint, digits, split, flags);
         report(run, ensemble.members.map((m) => m.name), split.length, flags);
       } finally {
@@ -45,6 +61,7 @@ export function demoCommand(): Command {
       }
     });
 }
+
 
 interface Run {
   seconds: number;
