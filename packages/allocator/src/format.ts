@@ -64,11 +64,13 @@ function layoutSection(plan: Plan): string[] {
   const how = layout.decidedBy === 'forced' ? 'forced' : 'chosen';
   const per = formatRate(layout.predicted['per-instance']);
   const grouped = layout.predicted.grouped > 0 ? formatRate(layout.predicted.grouped) : 'n/a';
+  const idle = layout.idleMs ? `; idle compute latency per-instance ${layout.idleMs['per-instance'].toFixed(1)} ms, grouped ${layout.idleMs.grouped > 0 ? `${layout.idleMs.grouped.toFixed(1)} ms` : 'n/a'}` : '';
   const lines = [
-    `Process layout: ${layout.kind} (${how}; predicted with serving costs, one-row requests: per-instance ${per} req/s, grouped ${grouped} req/s; ${(layout.messageCostMs * 1000).toFixed(0)} us of CPU per internal message, measured here)`,
+    `Process layout: ${layout.kind} (${how}; predicted with serving costs, one-row requests: per-instance ${per} req/s, grouped ${grouped} req/s${idle}; ${(layout.messageCostMs * 1000).toFixed(0)} us of CPU per internal message, measured here)`,
   ];
   for (const g of layout.groups) {
-    lines.push(`  ${g.processes} worker process${g.processes === 1 ? '' : 'es'} on ${g.device}, ${g.threads} thread${g.threads === 1 ? '' : 's'} per session, each hosting ${g.members.join(', ')}`);
+    const hosted = g.members.map((m) => (g.batches?.[m] ? `${m} (b${g.batches[m]})` : m)).join(', ');
+    lines.push(`  ${g.processes} worker process${g.processes === 1 ? '' : 'es'} on ${g.device}, ${g.threads} thread${g.threads === 1 ? '' : 's'} per session, each hosting ${hosted}: one batch computes at a time`);
   }
   const alone = plan.instances.filter((i) => !layout.groups.some((g) => g.device === i.device && g.members.includes(i.member)));
   if (alone.length > 0) lines.push(`  ${alone.length} worker process${alone.length === 1 ? '' : 'es'} of one instance each${layout.groups.length > 0 ? ' (the other members)' : ''}`);

@@ -14,4 +14,4 @@ export { HardwareSearch, chooseHardware, mixLabel, rankByThroughput, THROUGHPUT_
 export { throughputBound, rowCosts, deviceCapacity, maximise } from './budget-bound.js';
 export { allocationInput as mixAllocationInput, instantiate as instantiateMix, checkCatalogue } from './budget-check.js';
 export { formatHardwareChoice } from './budget-format.js';
-export { chooseLayout, predictLayout, type LayoutOptions, type LayoutPrediction } from './layout.js';
+export { chooseLayout, idleLatencyMs, predictLayout, type LayoutOptions, type LayoutPrediction } from './layout.js';

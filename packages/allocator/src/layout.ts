@@ -30,8 +30,11 @@ export interface LayoutOptions {
   requestRows?: number;
   /** Force a layout instead of choosing ('auto', the default, chooses). */
   force?: LayoutKind | 'auto';
-  /** Grouped must predict this much more than per-instance to be chosen (default 1.05): ties keep Pochelu's layout, whose members compute side by side. */
-  margin?: number;
+  /**
+   * Layouts predicted within this share of the best rate count as equally fast (default 0.05): among
+   * them the lowest predicted idle latency wins, and on equal latency Pochelu's per-instance layout.
+   */
+  tie?: number;
 }
 
 /** Fewer processes are kept while the prediction stays within this share of the best. */
@@ -52,9 +55,22 @@ function groupable(input: AllocationInput, instances: readonly Instance[], devic
   });
 }
 
-/** The batch size a member runs in the plan (its first instance's): the rows a batch carries at saturation. */
-function batchOf(instances: readonly Instance[], member: string): number {
-  return instances.find((i) => i.member === member)!.batch;
+/** The batch size a member runs at: its group's, else the plan's (its first instance's). */
+function batchOf(instances: readonly Instance[], groups: readonly ProcessGroup[], member: string): number {
+  return groups.find((g) => g.members.includes(member))?.batches?.[member] ?? instances.find((i) => i.member === member)!.batch;
+}
+
+/** The member's best batch size at `threads` on a device (most rows per second), among the input's sizes. */
+function bestBatch(input: AllocationInput, member: string, device: string, threads: number): number {
+  const profile = input.profiles[member]![device]!;
+  const rate = (b: number) => b / (latencyOf(profile, b, threads) ?? Infinity);
+  return input.batchSizes.reduce((best, b) => (rate(b) > rate(best) ? b : best));
+}
+
+/** A batch of `rows` through a member running chunks of `batch` rows, ms. */
+function chunkedMs(input: AllocationInput, member: string, device: string, rows: number, batch: number, threads: number): number {
+  const chunk = Math.min(rows, batch);
+  return Math.ceil(rows / chunk) * (latencyOf(input.profiles[member]![device]!, chunk, threads) ?? Infinity);
 }
 
 /** Requests per second of a layout, serving costs included. */
@@ -63,8 +79,8 @@ export function predictLayout(input: AllocationInput, instances: readonly Instan
   const rows = options.requestRows ?? 1;
   const grouped = new Set(groups.flatMap((g) => g.members));
   const shards = groups.length + input.members.filter((member) => !grouped.has(member)).length;
-  // Batches carry the plan's batch size at saturation: the smallest among members bounds how many rows a batch gets.
-  const batch = Math.min(...input.members.map((member) => batchOf(instances, member)));
+  // At saturation a batch carries the largest batch size a member runs at; members with smaller ones run it in chunks.
+  const batch = Math.max(...input.members.map((member) => batchOf(instances, groups, member)));
   const perRow = (messagesPerBatch: number, messagesPerRequest: number) => (m * messagesPerBatch) / batch + (m * messagesPerRequest) / rows;
   const bounds: LayoutPrediction[] = [
     { limitedBy: 'batcher', throughput: 1000 / perRow(1 + 2 * shards, 1) / rows },
@@ -78,7 +94,7 @@ export function predictLayout(input: AllocationInput, instances: readonly Instan
   }
   for (const group of groups) {
     const device = input.devices.find((d) => d.id === group.device)!;
-    const batchMs = group.members.reduce((sum, member) => sum + (latencyOf(input.profiles[member]![group.device]!, batch, group.threads) ?? Infinity), 0) + 3 * m;
+    const batchMs = group.members.reduce((sum, member) => sum + chunkedMs(input, member, group.device, batch, batchOf(instances, groups, member), group.threads), 0) + 3 * m;
     const share = device.kind === 'cpu' ? Math.min(1, (device.cores ?? 1) / (group.processes * group.threads)) : 1 / group.processes;
     bounds.push({ limitedBy: 'compute', throughput: (group.processes * share * batch * 1000) / batchMs / rows });
   }
@@ -87,7 +103,7 @@ export function predictLayout(input: AllocationInput, instances: readonly Instan
   if (cpu) {
     let coreMsPerRow = perRow(2 + 3 * shards + 3 * shards, 2);
     for (const group of groups.filter((g) => g.device === cpu.id)) {
-      for (const member of group.members) coreMsPerRow += ((latencyOf(input.profiles[member]![cpu.id]!, batch, group.threads) ?? Infinity) * group.threads) / batch;
+      for (const member of group.members) coreMsPerRow += (chunkedMs(input, member, cpu.id, batch, batchOf(instances, groups, member), group.threads) * group.threads) / batch;
     }
     for (const member of input.members.filter((name) => !grouped.has(name))) {
       const own = single.filter((i) => i.member === member && i.device === cpu.id);
@@ -111,15 +127,39 @@ function groupedCandidates(input: AllocationInput, instances: readonly Instance[
     const members = groupable(input, instances, device.id);
     if (members.length < 2) continue;
     const cores = device.cores ?? 1;
+    const batchesAt = (threads: number) => Object.fromEntries(members.map((member) => [member, bestBatch(input, member, device.id, threads)]));
     const byProcesses = Array.from({ length: cores }, (_, k) => {
-      const groups = [{ device: device.id, members, processes: k + 1, threads: 1 }];
+      const groups = [{ device: device.id, members, processes: k + 1, threads: 1, batches: batchesAt(1) }];
       return { groups, throughput: predictLayout(input, instances, groups, options).throughput };
     });
     const best = Math.max(...byProcesses.map((c) => c.throughput));
     candidates.push(byProcesses.find((c) => c.throughput >= best * (1 - FEWER_PROCESSES_TIE))!.groups);
-    if (cores > 1) candidates.push([{ device: device.id, members, processes: 1, threads: cores }]);
+    if (cores > 1) candidates.push([{ device: device.id, members, processes: 1, threads: cores, batches: batchesAt(cores) }]);
   }
   return candidates;
+}
+
+/**
+ * A request's latency on an idle server, compute only (one row): a group computes its members one
+ * after another in one process; instances of their own compute side by side, but when their threads
+ * outnumber the device's cores, each runs slowed by that oversubscription for as long as it computes
+ * (time-slicing, measured: zoo-cnn's four ResNets on two cores took 66-111 ms at 1 in flight as five
+ * 1-thread processes, 60 ms as one 2-thread process computing them in turn).
+ */
+export function idleLatencyMs(input: AllocationInput, instances: readonly Instance[], groups: readonly ProcessGroup[]): number {
+  const grouped = new Set(groups.flatMap((g) => g.members));
+  let worst = 0;
+  for (const group of groups) {
+    worst = Math.max(worst, group.members.reduce((sum, member) => sum + (latencyOf(input.profiles[member]![group.device]!, 1, group.threads) ?? Infinity), 0));
+  }
+  for (const device of input.devices) {
+    const here = input.members.filter((m) => !grouped.has(m)).map((m) => instances.find((i) => i.member === m && i.device === device.id)).filter((i): i is Instance => i !== undefined);
+    if (here.length === 0) continue;
+    const threads = here.reduce((sum, i) => sum + (device.kind === 'cpu' ? i.threads : 1), 0) + groups.filter((g) => g.device === device.id).reduce((sum, g) => sum + g.threads, 0);
+    const slowdown = Math.max(1, threads / (device.kind === 'cpu' ? (device.cores ?? 1) : 1));
+    for (const i of here) worst = Math.max(worst, (latencyOf(input.profiles[i.member]![device.id]!, 1, i.threads) ?? Infinity) * slowdown);
+  }
+  return worst;
 }
 
 /** Chooses (or, forced, describes) the layout of a plan's instances. */
@@ -127,17 +167,24 @@ export function chooseLayout(input: AllocationInput, instances: readonly Instanc
   if (!(options.messageCostMs >= 0)) invalidOption('messageCostMs', options.messageCostMs, 'a number of ms >= 0');
   const force = options.force ?? 'auto';
   if (!['auto', 'per-instance', 'grouped'].includes(force)) invalidOption('layout', force, '"auto", "per-instance" or "grouped"');
-  const perInstance = predictLayout(input, instances, [], options).throughput;
-  const candidates = groupedCandidates(input, instances, options).map((groups) => ({ groups, throughput: predictLayout(input, instances, groups, options).throughput }));
-  // Ties go to the earlier candidate: fewer threads per session.
-  const best = candidates.reduce<(typeof candidates)[number] | undefined>((top, next) => (!top || next.throughput > top.throughput * (1 + FEWER_PROCESSES_TIE) ? next : top), undefined);
-  const predicted = { 'per-instance': perInstance, grouped: best?.throughput ?? 0 };
-  const base = { messageCostMs: options.messageCostMs, predicted };
+  const tie = options.tie ?? 0.05;
+  const rated = (groups: ProcessGroup[]) => ({ groups, throughput: predictLayout(input, instances, groups, options).throughput, idleMs: idleLatencyMs(input, instances, groups) });
+  const perInstance = rated([]);
+  const candidates = groupedCandidates(input, instances, options).map(rated);
+  // Among layouts about as fast as the fastest, the quickest to answer an idle request; earlier (per-instance, then fewer threads) on a tie.
+  const pick = (pool: ReturnType<typeof rated>[]) => {
+    const top = Math.max(...pool.map((c) => c.throughput));
+    return pool.filter((c) => c.throughput >= top * (1 - tie)).reduce((best, next) => (next.idleMs < best.idleMs * (1 - tie) ? next : best));
+  };
+  const bestGrouped = candidates.length > 0 ? pick(candidates) : undefined;
+  const predicted = { 'per-instance': perInstance.throughput, grouped: bestGrouped?.throughput ?? 0 };
+  const idleMs = { 'per-instance': perInstance.idleMs, grouped: bestGrouped?.idleMs ?? 0 };
+  const base = { messageCostMs: options.messageCostMs, predicted, idleMs };
   if (force === 'per-instance') return { kind: 'per-instance', groups: [], ...base, decidedBy: 'forced' };
   if (force === 'grouped') {
-    if (!best) throw new TuttiError('INVALID_OPTION', 'layout "grouped": no members can share a worker process here: a grouped layout needs two or more members whose instances are all on one CPU of this host; use --layout per-instance or auto');
-    return { kind: 'grouped', groups: best.groups, ...base, decidedBy: 'forced' };
+    if (!bestGrouped) throw new TuttiError('INVALID_OPTION', 'layout "grouped": no members can share a worker process here: a grouped layout needs two or more members whose instances are all on one CPU of this host; use --layout per-instance or auto');
+    return { kind: 'grouped', groups: bestGrouped.groups, ...base, decidedBy: 'forced' };
   }
-  if (best && best.throughput > perInstance * (options.margin ?? 1.05)) return { kind: 'grouped', groups: best.groups, ...base, decidedBy: 'chosen' };
-  return { kind: 'per-instance', groups: [], ...base, decidedBy: 'chosen' };
+  const chosen = pick([perInstance, ...candidates]);
+  return chosen === perInstance ? { kind: 'per-instance', groups: [], ...base, decidedBy: 'chosen' } : { kind: 'grouped', groups: chosen.groups, ...base, decidedBy: 'chosen' };
 }

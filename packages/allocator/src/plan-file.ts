@@ -30,9 +30,10 @@ const prediction = z.strictObject({
 });
 const layout = z.strictObject({
   kind: z.enum(['per-instance', 'grouped']),
-  groups: z.array(z.strictObject({ device: z.string().min(1), members: z.array(z.string().min(1)).min(1), processes: count, threads: count })),
+  groups: z.array(z.strictObject({ device: z.string().min(1), members: z.array(z.string().min(1)).min(1), processes: count, threads: count, batches: z.record(z.string(), count).optional() })),
   messageCostMs: z.number().nonnegative(),
   predicted: z.strictObject({ 'per-instance': rate, grouped: rate }),
+  idleMs: z.strictObject({ 'per-instance': rate, grouped: rate }).optional(),
   decidedBy: z.enum(['chosen', 'forced']),
 });
 const planSchema = z.strictObject({

@@ -132,6 +132,8 @@ export interface ProcessGroup {
   processes: number;
   /** Intra-op threads of each member's session in those processes. */
   threads: number;
+  /** Each member's batch size in those processes (its best at those threads); absent: the plan's. */
+  batches?: Record<string, number>;
 }
 
 export interface Layout {
@@ -142,6 +144,8 @@ export interface Layout {
   messageCostMs: number;
   /** Predicted requests per second of one-row requests, serving costs included, for each layout considered. */
   predicted: Record<LayoutKind, number>;
+  /** Predicted compute latency of one row on an idle server, ms, for each layout considered. */
+  idleMs?: Record<LayoutKind, number>;
   /** 'chosen' by the allocator, or 'forced' by the user (tutti serve --layout). */
   decidedBy: 'chosen' | 'forced';
 }

@@ -20,11 +20,23 @@ describe('process layout', () => {
     expect(layout.predicted.grouped).toBeGreaterThan(layout.predicted['per-instance'] * 1.05);
   });
 
-  it('keeps one process per instance for large members, where messages are noise', () => {
-    const plan = greedy(large);
-    const layout = chooseLayout(large, plan.instances, { messageCostMs: 0.05 });
+  it('schedules large members that oversubscribe the cores: one process computing them in turn on every core answers an idle request sooner', () => {
+    // Four CNNs of unequal cost, the largest 7x the smallest (as zoo-cnn): the largest, time-sliced with the others, finishes last.
+    const cnns = input([host], [0.5, 1, 1.7, 3.6].map((gmacs, i) => ({ name: `cnn${i}`, memoryGB: 0.2, gmacs })));
+    const plan = greedy(cnns);
+    const layout = chooseLayout(cnns, plan.instances, { messageCostMs: 0.05 });
+    expect(layout.kind).toBe('grouped');
+    expect(layout.groups[0]).toMatchObject({ processes: 1, threads: 2 });
+    expect(layout.idleMs!.grouped).toBeLessThan(layout.idleMs!['per-instance'] * 0.95);
+    expect(layout.predicted.grouped).toBeGreaterThanOrEqual(layout.predicted['per-instance'] * 0.95);
+  });
+
+  it('keeps one process per instance for large members that fit the cores: they compute side by side', () => {
+    const two = input([host], Array.from({ length: 2 }, (_, i) => ({ name: `cnn${i}`, memoryGB: 0.2, gmacs: 2 })));
+    const instances = two.members.map((member) => ({ member, device: 'cpu', batch: 8, threads: 1 }));
+    const layout = chooseLayout(two, instances, { messageCostMs: 0.05 });
     expect(layout.kind).toBe('per-instance');
-    expect(layout.groups).toEqual([]);
+    expect(layout.idleMs!['per-instance']).toBeLessThan(layout.idleMs!.grouped);
   });
 
   it('keeps per-instance when messages cost nothing (no serving cost to save)', () => {

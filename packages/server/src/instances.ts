@@ -95,7 +95,7 @@ export interface WorkerLaunch {
 }
 
 /** Groups of members served together, on one device, by `processes` identical worker processes. */
-export type LaunchGroup = Pick<ProcessGroup, 'device' | 'members' | 'processes'> & { threads?: number };
+export type LaunchGroup = Pick<ProcessGroup, 'device' | 'members' | 'processes'> & Partial<Pick<ProcessGroup, 'threads' | 'batches'>>;
 
 /**
  * Worker processes for a layout: the members of each group are hosted together by its processes
@@ -116,7 +116,8 @@ export function workerLaunches(instances: readonly InstanceLaunch[], groups: rea
     for (let k = 0; k < group.processes; k++) {
       const members = byMember.map((own) => {
         const launch = { ...own[k % own.length]!, instance: k };
-        return group.threads === undefined ? launch : { ...launch, settings: { ...launch.settings, intraOpThreads: group.threads } };
+        const batchSize = group.batches?.[launch.member] ?? launch.batchSize;
+        return group.threads === undefined ? { ...launch, batchSize } : { ...launch, batchSize, settings: { ...launch.settings, intraOpThreads: group.threads } };
       });
       launches.push({ shard, instance: k, device: group.device, members });
     }
