@@ -3,9 +3,10 @@
  * marks its steps, see packages/server/src/spans.ts), sends requests one after another from a real
  * client, stops the server, and prints the p50 and p90 of each step of the path.
  *
- *   npx tsx bench/spans.ts [--ensemble ensembles/digits] [--requests 3000]
+ *   npx tsx bench/spans.ts [--ensemble ensembles/digits] [--requests 3000] [--layout grouped|per-instance]
  *
- * Writes bench/results/spans.json and bench/results/spans.txt.
+ * --layout grouped (the default) hosts every member in one worker process, as the allocator lays out
+ * digits; per-instance gives each member a process. Writes docs/bench/spans-<layout>.{json,txt}.
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,7 +20,8 @@ import { parseMarks, stepsOf, summariseSteps, STEPS, type Mark } from '@tutti/be
 import { hardwareLine } from '../packages/cli/src/hardware.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const { values } = parseArgs({ options: { ensemble: { type: 'string', default: 'ensembles/digits' }, requests: { type: 'string', default: '3000' } } });
+const { values } = parseArgs({ options: { ensemble: { type: 'string', default: 'ensembles/digits' }, requests: { type: 'string', default: '3000' }, layout: { type: 'string', default: 'grouped' } } });
+if (values.layout !== 'grouped' && values.layout !== 'per-instance') throw new Error(`--layout must be grouped or per-instance, got ${values.layout}`);
 const count = Number(values.requests);
 const ensemble = await loadManifest(join(ROOT, values.ensemble));
 const folder = mkdtempSync(join(tmpdir(), 'tutti-spans-'));
@@ -34,7 +36,8 @@ const inputs: Record<string, TensorInput> = Object.fromEntries(
   }),
 );
 
-const server = await Server.start(ensemble, { endpoint: 'tcp://127.0.0.1:0', log: () => {} });
+const groups = values.layout === 'grouped' ? [{ device: 'cpu', members: ensemble.members.map((m) => m.name), processes: 1, threads: 1 }] : [];
+const server = await Server.start(ensemble, { endpoint: 'tcp://127.0.0.1:0', groups, log: () => {} });
 const client = new TuttiClient(server.endpoint, { timeoutMs: 10_000 });
 const windows: [number, number][] = [];
 try {
@@ -60,7 +63,7 @@ const requests = windows.map(([sent, answered]) => stepsOf(sent, answered, marks
 const summary = summariseSteps(requests);
 
 const lines = [
-  `Where an idle request's time goes: ${ensemble.name}, ${requests.length} of ${count} requests one after another (${hardwareLine()})`,
+  `Where an idle request's time goes: ${ensemble.name}, ${values.layout} layout, ${requests.length} of ${count} requests one after another (${hardwareLine()})`,
   '',
   `${'step'.padEnd(28)} ${'p50 ms'.padStart(8)} ${'p90 ms'.padStart(8)}`,
   ...[...STEPS, 'total' as const].map((step) => `${step.padEnd(28)} ${summary[step].p50.toFixed(3).padStart(8)} ${summary[step].p90.toFixed(3).padStart(8)}`),
@@ -68,6 +71,6 @@ const lines = [
   'Step p50s do not add up to the total p50 exactly: each is the median of its own step.',
 ];
 console.log(lines.join('\n'));
-mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
-writeFileSync(join(ROOT, 'bench/results/spans.txt'), `${lines.join('\n')}\n`);
-writeFileSync(join(ROOT, 'bench/results/spans.json'), JSON.stringify({ ensemble: ensemble.name, hardware: hardwareLine(), requests: requests.length, summary }, null, 2));
+mkdirSync(join(ROOT, 'docs/bench'), { recursive: true });
+writeFileSync(join(ROOT, `docs/bench/spans-${values.layout}.txt`), `${lines.join('\n')}\n`);
+writeFileSync(join(ROOT, `docs/bench/spans-${values.layout}.json`), JSON.stringify({ ensemble: ensemble.name, layout: values.layout, hardware: hardwareLine(), requests: requests.length, summary }, null, 2));
