@@ -1,4 +1,7 @@
-/** Forking tutti's TypeScript processes, waiting for their reports, and stopping them. */
+/**
+ * Forking tutti's processes (plain JavaScript bundled at server start, see bundle.ts, or their
+ * TypeScript sources under tsx), waiting for their reports, and stopping them.
+ */
 import { fork, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { TuttiError } from '@tutti/protocol';
@@ -24,11 +27,13 @@ export interface Started {
   next(type: ChildReport['type'], timeoutMs: number): Promise<void>;
 }
 
-export function spawnChild(config: ProcessConfig, name: string, log: (line: string) => void): Child {
-  const child = fork(ENTRY[config.role], [JSON.stringify(config)], {
+/** `bundles`: each role's plain-JavaScript entry (bundle.ts); without them, the sources run under tsx. */
+export function spawnChild(config: ProcessConfig, name: string, log: (line: string) => void, bundles?: Record<ProcessConfig['role'], string>): Child {
+  const entry = bundles?.[config.role] ?? ENTRY[config.role];
+  const child = fork(entry, [JSON.stringify(config)], {
     // TUTTI_CHILD_NODE_ARGS adds Node flags to every child, for diagnosis: e.g. "--cpu-prof
     // --cpu-prof-dir=/tmp/prof" (Node refuses --cpu-prof in NODE_OPTIONS).
-    execArgv: ['--import', TSX, ...(process.env.TUTTI_CHILD_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [])],
+    execArgv: [...(bundles ? [] : ['--import', TSX]), ...(process.env.TUTTI_CHILD_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [])],
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   for (const stream of [child.stdout, child.stderr]) {

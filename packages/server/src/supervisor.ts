@@ -15,6 +15,7 @@ import { invalidOption } from '@tutti/protocol';
 import type { MemberProfile, Plan } from '@tutti/allocator';
 import type { Ensemble } from '@tutti/manifest';
 import { nextReport, spawnChild, stopAll, waitReady, type Child } from './children.js';
+import { bundleChildren, type BundledRole } from './bundle.js';
 import { defaultInstances, instancesFromPlan, shardsOf, workerLaunches, type LaunchGroup } from './instances.js';
 import type { BatcherConfig, ChildReport, CombinerConfig, ProcessConfig, SupervisorCommand, WorkerConfig } from './config.js';
 import { workerId } from './worker.js';
@@ -87,13 +88,15 @@ export class Server {
   readonly endpoint: string;
   #slots: Slot[];
   #runDir: string;
+  #bundles: Record<BundledRole, string> | undefined;
   #log: (line: string) => void;
   #stopping = false;
   #timers = new Set<NodeJS.Timeout>();
   #metrics: MetricsEndpoint | undefined;
   #nextMetricsId = 0;
 
-  private constructor(ensemble: Ensemble, endpoint: string, slots: Slot[], runDir: string, log: (line: string) => void) {
+  private constructor(ensemble: Ensemble, endpoint: string, slots: Slot[], runDir: string, log: (line: string) => void, bundles: Record<BundledRole, string> | undefined) {
+    this.#bundles = bundles;
     this.ensemble = ensemble;
     this.endpoint = endpoint;
     this.#slots = slots;
@@ -128,8 +131,13 @@ export class Server {
     const runDir = mkdtempSync(join(tmpdir(), 'tutti-'));
     const internal = (name: string) => (transport === 'ipc' ? `ipc://${join(runDir, name)}` : 'tcp://127.0.0.1:*');
     const slots: Slot[] = [];
+    // Children run as plain JavaScript bundled now (lighter and quicker to start than under tsx); if that fails, under tsx.
+    const bundles = await bundleChildren(join(runDir, 'js')).catch((error: unknown) => {
+      log(`tutti: could not bundle the processes (${(error as Error).message}); running them under tsx`);
+      return undefined;
+    });
     const started = async (config: ProcessConfig, name: string) => {
-      const child = spawnChild(config, name, log);
+      const child = spawnChild(config, name, log, bundles);
       slots.push({ name, config, child, restarts: 0 });
       return waitReady(child, timeout);
     };
@@ -169,7 +177,7 @@ export class Server {
         }),
       );
       await ensembleReady;
-      const server = new Server(ensemble, batcher.endpoints.client!, slots, runDir, log);
+      const server = new Server(ensemble, batcher.endpoints.client!, slots, runDir, log, bundles);
       for (const slot of slots) server.#watch(slot);
       server.#listenToBatcher();
       if (options.metricsPort !== undefined) {
@@ -255,7 +263,7 @@ export class Server {
     if (this.#stopping) return;
     slot.restarts++;
     restartsTotal.inc({ process: slot.name });
-    slot.child = spawnChild(slot.config, slot.name, this.#log);
+    slot.child = spawnChild(slot.config, slot.name, this.#log, this.#bundles);
     this.#watch(slot);
     try {
       await waitReady(slot.child, 120_000);
