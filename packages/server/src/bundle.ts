@@ -11,7 +11,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build, type Plugin } from 'esbuild';
+import { build, stop, type Plugin } from 'esbuild';
 
 export type BundledRole = 'combiner' | 'batcher' | 'worker';
 
@@ -59,8 +59,12 @@ function pinnedPaths(): Plugin {
   };
 }
 
+/** Builds in flight in this process. */
+let building = 0;
+
 /** Bundles the three children's entries into `outdir`; returns each role's bundle path. */
 export async function bundleChildren(outdir: string): Promise<Record<BundledRole, string>> {
+  building++;
   await build({
     entryPoints: Object.fromEntries(Object.entries(ENTRIES).map(([role, url]) => [role, fileURLToPath(url)])),
     outdir,
@@ -72,6 +76,10 @@ export async function bundleChildren(outdir: string): Promise<Record<BundledRole
     outExtension: { '.js': '.mjs' },
     logLevel: 'silent',
     plugins: [pinnedPaths()],
+  }).finally(() => {
+    // esbuild serves builds from a child process of its own; it is not needed again (restarts reuse
+    // the bundle), unless another server in this process is bundling right now.
+    if (--building === 0) void stop();
   });
   return { combiner: resolve(outdir, 'combiner.mjs'), batcher: resolve(outdir, 'batcher.mjs'), worker: resolve(outdir, 'worker.mjs') };
 }

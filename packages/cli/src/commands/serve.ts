@@ -7,6 +7,7 @@ import { Server } from '@tutti/server';
 import { TuttiError } from '@tutti/protocol';
 import { readAllowList, readKeyPair } from '../curve-keys.js';
 import { planEnsemble } from '../planning.js';
+import { rssOf } from '../process-memory.js';
 import { untilSignal } from '../signals.js';
 import { ROUTING_POLICIES, type RoutingPolicy } from '@tutti/routing';
 
@@ -100,7 +101,7 @@ export function serveCommand(): Command {
       });
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
       console.log(`tutti: serving ${ensemble.name} (${ensemble.members.length} members, rule ${ruleName(ensemble.rule)}) on ${server.endpoint} — ready in ${seconds} s`);
-      for (const p of server.processes) console.log(`  ${p.role.padEnd(8)} ${p.name.padEnd(28)} pid ${p.pid}`);
+      for (const p of server.processes) console.log(`  ${p.role.padEnd(8)} ${p.name.padEnd(28)} pid ${p.pid}  ${(rssOf(p.pid) / 2 ** 20).toFixed(0)} MiB`);
       if (server.metricsUrl) console.log(`  metrics  ${server.metricsUrl}/metrics   health ${server.metricsUrl}/live ${server.metricsUrl}/ready`);
       console.log('Ctrl-C to stop.');
       const signal = await untilSignal();
