@@ -37,7 +37,7 @@ beforeAll(async () => {
   const gpuProfile = fixedLatencyProfile(second!, gpu, EMULATED_MS);
   const members = await runMembers(ensemble.members.map((m) => m.path), pixels, split.length);
   reference = combineReference('mean', members, ensemble.members.map(() => 1), 10);
-  server = await Server.start(ensemble, { endpoint: 'tcp://127.0.0.1:0', plan, profiles: { [second!]: { gpu0: gpuProfile } }, log: () => {} });
+  server = await Server.start(ensemble, { endpoint: 'tcp://127.0.0.1:0', plan, profiles: { [second!]: { gpu0: gpuProfile } }, metricsPort: 0, log: () => {} });
 });
 
 afterAll(async () => {
@@ -76,6 +76,13 @@ describe('serving a plan', () => {
         await client.infer({ pixels: { data: pixels.subarray(0, 64), shape: [1, 64] } });
         expect(performance.now() - sent).toBeGreaterThanOrEqual(EMULATED_MS);
       }
+      // Each batch's lag behind the emulated time is reported (an MLP computes far inside 25 ms: no lag).
+      const metrics = await (await fetch(`${server.metricsUrl}/metrics`)).text();
+      const second = ensemble.members[1]!.name;
+      const count = Number(new RegExp(`tutti_emulation_lag_seconds_count\\{member="${second}"\\} (\\d+)`).exec(metrics)?.[1]);
+      const sum = Number(new RegExp(`tutti_emulation_lag_seconds_sum\\{member="${second}"\\} ([\\d.e-]+)`).exec(metrics)?.[1]);
+      expect(count).toBeGreaterThanOrEqual(3);
+      expect(sum).toBe(0);
     } finally {
       client.close();
     }

@@ -17,6 +17,8 @@ export interface SystemResult {
   breakdown?: Record<string, number>;
   /** Server-side means (ms) per closed step, by requests in flight. */
   breakdowns?: Record<number, Record<string, number>>;
+  /** Closed steps in which an emulated device's real compute overran its profiled time (mean lag per batch, ms). */
+  emulationBehind?: { load: number; metric: string; meanLagMs: number }[];
 }
 
 export interface RoundResult {

@@ -15,7 +15,7 @@ import { combineInputOf, encodeDeadline, encodeFailure, encodeReplies, replyMess
 import { SendQueue } from './send-queue.js';
 import { mark } from './spans.js';
 import { DirectReplies, type Answer } from './direct-replies.js';
-import { combineSeconds, inferencesTotal, repliesTotal, requestSeconds } from './metrics.js';
+import { combineSeconds, emulationLagSeconds, inferencesTotal, repliesTotal, requestSeconds } from './metrics.js';
 
 type Apply = (input: CombineInput) => CombineOutput | Promise<CombineOutput>;
 
@@ -77,6 +77,7 @@ export class Combiner {
           mark('combiner.result', header.batch);
           const outputs = memberOutputs(header, frames);
           header.results.forEach((r, k) => {
+            if (r.emulationLagMs !== undefined) emulationLagSeconds.observe({ member: r.member }, r.emulationLagMs / 1000);
             const result = { member: r.member, outputs: outputs[k]!, computeMs: r.computeMs, ...(r.error ? { error: r.error } : {}) };
             complete = this.#assembler.addResult(header.batch, result) ?? complete;
           });

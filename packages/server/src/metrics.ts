@@ -91,3 +91,12 @@ export const computeSeconds = new Histogram({
   buckets: LATENCY_BUCKETS,
   registers: [registry],
 });
+
+/** Emulated devices: how late the real CPU compute made a batch against the emulated device's time (0 when it kept up). */
+export const emulationLagSeconds = new Histogram({
+  name: 'tutti_emulation_lag_seconds',
+  help: 'Emulated devices only: how far the real compute overran the emulated time, per batch and member',
+  labelNames: ['member'] as const,
+  buckets: LATENCY_BUCKETS,
+  registers: [registry],
+});

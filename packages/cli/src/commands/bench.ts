@@ -57,6 +57,9 @@ interface BenchFlags {
   plainClients?: boolean;
 }
 
+/** A mean emulation lag above this (ms per batch) marks a run whose emulated devices fell behind their profiles. */
+const EMULATION_LAG_WARN_MS = 1;
+
 /** What serving costs besides speed: time from start to ready, and the memory of every process. */
 interface Footprint {
   readyMs: number;
@@ -110,6 +113,13 @@ async function measureClosed(system: RunningSystem, ensemble: Ensemble, flags: B
     if (before) {
       result.breakdown = meansBetween(before, histogramSums(await metricsText(system.metricsUrl!)));
       (result.breakdowns ??= {})[load] = result.breakdown;
+      // An emulated device whose real compute overran its profiled time served slower than it claims: say so.
+      for (const [key, meanMs] of Object.entries(result.breakdown)) {
+        if (key.startsWith('tutti_emulation_lag_seconds') && meanMs > EMULATION_LAG_WARN_MS) {
+          (result.emulationBehind ??= []).push({ load, metric: key, meanLagMs: meanMs });
+          log(`  WARNING: emulation fell behind at ${load} in flight: ${key} mean ${meanMs.toFixed(2)} ms late per batch; this run's emulated figures are slower than the profiles they stand for`);
+        }
+      }
     }
     result.closed.push(step);
     const cpuText = cpu ? `  cpu ${cpu.totalUs.toFixed(0)} us/req` : '';
