@@ -3,7 +3,10 @@
  * the RSS of every process it runs (the supervisor, i.e. the `tutti serve` process itself, included),
  * for each layout, alternating, several rounds. Writes docs/bench/footprint-<ensemble>.json.
  *
- *   npx tsx bench/footprint.ts [--ensemble ensembles/digits] [--rounds 3]
+ *   npx tsx bench/footprint.ts [--ensemble ensembles/digits] [--rounds 3] [--label NAME]
+ *
+ * --label adds a suffix to the file name, e.g. `TUTTI_BUNDLE=0 npx tsx bench/footprint.ts --label tsx`
+ * for the children run from their sources under tsx.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -14,7 +17,7 @@ import { hardwareLine } from '../packages/cli/src/hardware.js';
 import { rssOf } from '../packages/cli/src/process-memory.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const { values } = parseArgs({ options: { ensemble: { type: 'string', default: 'ensembles/digits' }, rounds: { type: 'string', default: '3' } } });
+const { values } = parseArgs({ options: { ensemble: { type: 'string', default: 'ensembles/digits' }, rounds: { type: 'string', default: '3' }, label: { type: 'string' } } });
 const rounds = Number(values.rounds);
 const layouts = ['grouped', 'per-instance'] as const;
 
@@ -65,6 +68,6 @@ console.log(`\ntutti serve ${values.ensemble}, median of ${rounds} (${hardwareLi
 for (const [layout, runs] of Object.entries(results)) {
   console.log(`  ${layout.padEnd(12)} ready ${median(runs.map((r) => r.reportedReadySeconds)).toFixed(1)} s after profiles and plan (${median(runs.map((r) => r.readySeconds)).toFixed(1)} s from the command), RSS ${median(runs.map((r) => r.rssMiB)).toFixed(0)} MiB in ${runs[0]!.processes} processes`);
 }
-const out = join(ROOT, `docs/bench/footprint-${basename(values.ensemble)}.json`);
-writeFileSync(out, `${JSON.stringify({ ensemble: values.ensemble, hardware: hardwareLine(), rounds, results }, null, 2)}\n`);
+const out = join(ROOT, `docs/bench/footprint-${basename(values.ensemble)}${values.label ? `-${values.label}` : ''}.json`);
+writeFileSync(out, `${JSON.stringify({ ensemble: values.ensemble, label: values.label, bundled: process.env.TUTTI_BUNDLE !== '0', hardware: hardwareLine(), rounds, results }, null, 2)}\n`);
 console.log(`wrote ${out}`);

@@ -132,7 +132,8 @@ export class Server {
     const internal = (name: string) => (transport === 'ipc' ? `ipc://${join(runDir, name)}` : 'tcp://127.0.0.1:*');
     const slots: Slot[] = [];
     // Children run as plain JavaScript bundled now (lighter and quicker to start than under tsx); if that fails, under tsx.
-    const bundles = await bundleChildren(join(runDir, 'js')).catch((error: unknown) => {
+    // TUTTI_BUNDLE=0 keeps the sources under tsx (to debug a child with its TypeScript, or to measure the difference).
+    const bundles = process.env.TUTTI_BUNDLE === '0' ? undefined : await bundleChildren(join(runDir, 'js')).catch((error: unknown) => {
       log(`tutti: could not bundle the processes (${(error as Error).message}); running them under tsx`);
       return undefined;
     });

@@ -238,7 +238,8 @@ export function benchCommand(): Command {
       writeFileSync(`${stem}.json`, JSON.stringify({ ensemble: ensemble.name, hardware: hardwareLine(), settings, computeBound: bound, plan, predictedRequestsPerSecond: predicted, footprints, summary, addedLatency: added, rounds }, null, 2));
       const series = Object.entries(summary.systems).map(([name, s]) => ({
         name,
-        points: [...Object.values(s.closed).map((c) => ({ throughput: c.requestsPerSecond.median, p99: c.p99.median })), ...(s.openServed && s.openP99 ? [{ throughput: s.openServed.median, p99: s.openP99.median }] : [])],
+        points: Object.values(s.closed).map((c) => ({ throughput: c.requestsPerSecond.median, p99: c.p99.median })),
+        ...(s.openServed && s.openP99 && { open: { throughput: s.openServed.median, p99: s.openP99.median } }),
       }));
       writeFileSync(`${stem}.svg`, throughputLatencySvg(`${ensemble.name}: throughput against p99, medians of ${flags.rounds} round(s) (${hardwareLine()})`, series, bound));
       log(`\nwrote ${stem}.json and ${stem}.svg`);
