@@ -23,6 +23,7 @@ import {
   shardKey,
   type HelloHeader,
   type InferRequest,
+  type ReplyHeader,
 } from '@tutti/protocol';
 import type { Ensemble } from '@tutti/manifest';
 import { BatchingPolicy, type Queued } from './batching-policy.js';
@@ -232,17 +233,26 @@ export class Batcher {
 
   async #replyLoop(): Promise<void> {
     for await (const [headerFrame, ...frames] of this.#replies) {
-      const header = decodeHeader(headerFrame!);
-      if (header.kind !== REPLY) continue;
-      for (const part of header.direct ?? []) this.#inFlight.answer(header.batch, part);
-      for (const [part, reply] of splitReply(header.parts, header.frames, frames)) {
-        if (this.#inFlight.answer(header.batch, part)) this.#clients.forward(reply);
+      try {
+        const header = decodeHeader(headerFrame!);
+        if (header.kind === REPLY) this.#replied(header, frames);
+      } catch (error) {
+        // A malformed internal message must not take the batcher, and every client with it, down.
+        console.error('batcher: dropped a malformed reply message:', (error as Error).message);
       }
-      if (header.last) {
-        this.#inFlight.finish(header.batch);
-        this.#pool.forget(header.batch);
-        this.#checkDrained();
-      }
+    }
+  }
+
+  /** The combiner answered parts of a batch: forward what did not go straight to clients; forget the batch at its last. */
+  #replied(header: ReplyHeader, frames: Buffer[]): void {
+    for (const part of header.direct ?? []) this.#inFlight.answer(header.batch, part);
+    for (const [part, reply] of splitReply(header.parts, header.frames, frames)) {
+      if (this.#inFlight.answer(header.batch, part)) this.#clients.forward(reply);
+    }
+    if (header.last) {
+      this.#inFlight.finish(header.batch);
+      this.#pool.forget(header.batch);
+      this.#checkDrained();
     }
   }
 
