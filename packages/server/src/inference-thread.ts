@@ -1,6 +1,9 @@
 /**
- * The thread that owns a worker's onnxruntime session. `session.run()` blocks its JS thread for the
- * whole inference, so it lives here and the worker's main thread stays free to move messages.
+ * The thread that owns a worker's onnxruntime sessions that compute for long. `session.run()` blocks
+ * its JS thread for the whole inference, so they live here and the worker's main thread stays free to
+ * move messages. A process hosting several such members (a grouped layout) gives them one thread:
+ * each batch crosses to it once, not once per member, and they compute one after another, as the
+ * layout plans.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { ModelSession, type SessionSettings } from '@tutti/runtime';
@@ -15,27 +18,35 @@ export interface InferenceThreadData {
   maxRows: number;
 }
 
+export type ThreadComputed = { outputs: WireTensor[]; computeMs: number } | { error: string; computeMs: number };
 export type ThreadRequest = { id: number; inputs: WireTensor[] };
 export type ThreadReply =
   | { type: 'loaded' }
   | { type: 'load-failed'; error: string }
-  | { id: number; outputs: WireTensor[]; computeMs: number }
-  | { id: number; error: string; computeMs: number };
+  /** One result per session, in the order of the thread's data. */
+  | { id: number; results: ThreadComputed[] };
 
 const port = parentPort!;
-const data = workerData as InferenceThreadData;
+const data = workerData as InferenceThreadData[];
 
 try {
-  const session = await ModelSession.load(data.path, data.settings);
-  await session.run(warmupInputs(data.inputs, data.maxRows));
+  const sessions: ModelSession[] = [];
+  for (const member of data) {
+    const session = await ModelSession.load(member.path, member.settings);
+    await session.run(warmupInputs(member.inputs, member.maxRows));
+    sessions.push(session);
+  }
   port.on('message', async (request: ThreadRequest) => {
-    const started = performance.now();
-    try {
-      const outputs = await runInChunks(session, request.inputs, data.maxRows);
-      port.postMessage({ id: request.id, outputs, computeMs: performance.now() - started } satisfies ThreadReply);
-    } catch (error) {
-      port.postMessage({ id: request.id, error: (error as Error).message, computeMs: performance.now() - started } satisfies ThreadReply);
+    const results: ThreadComputed[] = [];
+    for (const [k, session] of sessions.entries()) {
+      const started = performance.now();
+      try {
+        results.push({ outputs: await runInChunks(session, request.inputs, data[k]!.maxRows), computeMs: performance.now() - started });
+      } catch (error) {
+        results.push({ error: (error as Error).message, computeMs: performance.now() - started });
+      }
     }
+    port.postMessage({ id: request.id, results } satisfies ThreadReply);
   });
   port.postMessage({ type: 'loaded' } satisfies ThreadReply);
 } catch (error) {

@@ -5,6 +5,10 @@
  * batch) runs inline on the main thread: the hop to a thread and back cost ~0.5 ms a batch on this
  * kind of host (two wake-ups and two structured clones), ten times the compute it carried.
  *
+ * A process hosting several members (a grouped layout) starts them as one group: the fast ones
+ * inline, the others on one shared inference thread, so a batch crosses to a thread once, not once
+ * per member (for zoo-cnn's four ResNets that saved three copies of every batch and three threads).
+ *
  * Which one is decided by measuring, not guessing. When the instance's profile (measured on this
  * host) gives its batch latency, that decides, and the model is loaded once, where it will run.
  * Without one, the session is loaded on the main thread and warmed up at the instance's batch size;
@@ -43,9 +47,12 @@ export interface InferenceChoice {
   profiledMs?: number;
 }
 
-export async function startInference(data: InferenceThreadData, choice: InferenceChoice = {}): Promise<Inference> {
+/** Where one model will run: inline (a session loaded and warmed here), or on a thread (to be loaded there). */
+type Placement = { inline: InlineInference } | { thread: InferenceThreadData; warmMs: number };
+
+async function place(data: InferenceThreadData, choice: InferenceChoice): Promise<Placement> {
   const inlineMaxMs = choice.inlineMaxMs ?? DEFAULT_INLINE_MAX_MS;
-  if (choice.profiledMs !== undefined && choice.profiledMs > inlineMaxMs) return ThreadInference.start(data, choice.profiledMs);
+  if (choice.profiledMs !== undefined && choice.profiledMs > inlineMaxMs) return { thread: data, warmMs: choice.profiledMs };
   const session = await ModelSession.load(data.path, data.settings);
   const warm = warmupInputs(data.inputs, data.maxRows);
   const times: number[] = [];
@@ -55,9 +62,50 @@ export async function startInference(data: InferenceThreadData, choice: Inferenc
     times.push(performance.now() - started);
   }
   const warmMs = Math.min(...times.slice(1));
-  if (warmMs <= inlineMaxMs) return new InlineInference(session, data.maxRows, warmMs);
+  if (warmMs <= inlineMaxMs) return { inline: new InlineInference(session, data.maxRows, warmMs) };
   await session.close();
-  return ThreadInference.start(data, warmMs);
+  return { thread: data, warmMs };
+}
+
+export async function startInference(data: InferenceThreadData, choice: InferenceChoice = {}): Promise<Inference> {
+  const placed = await place(data, choice);
+  if ('inline' in placed) return placed.inline;
+  const thread = await InferenceThread.start([placed.thread]);
+  return { where: 'thread', warmMs: placed.warmMs, run: async (inputs) => (await thread.run(inputs))[0]!, close: () => thread.close() };
+}
+
+/** The models of one worker process, computed one after another on each batch. */
+export interface InferenceGroup {
+  /** Where each model runs, in the order given. */
+  readonly where: ('inline' | 'thread')[];
+  /** One result per model, in the order given. */
+  run(inputs: WireTensor[]): Promise<Computed[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a process's models: the fast ones inline, the others on one shared inference thread, so a
+ * batch crosses to a thread at most once whatever the number of members.
+ */
+export async function startInferenceGroup(models: readonly { data: InferenceThreadData; choice?: InferenceChoice }[]): Promise<InferenceGroup> {
+  const placed: Placement[] = [];
+  for (const model of models) placed.push(await place(model.data, model.choice ?? {}));
+  const threaded = placed.flatMap((p) => ('thread' in p ? [p.thread] : []));
+  const thread = threaded.length > 0 ? await InferenceThread.start(threaded) : undefined;
+  return {
+    where: placed.map((p) => ('inline' in p ? 'inline' : 'thread')),
+    async run(inputs) {
+      const fromThread = thread ? await thread.run(inputs) : [];
+      let next = 0;
+      const results: Computed[] = [];
+      for (const p of placed) results.push('inline' in p ? await p.inline.run(inputs) : fromThread[next++]!);
+      return results;
+    },
+    async close() {
+      for (const p of placed) if ('inline' in p) await p.inline.close();
+      await thread?.close();
+    },
+  };
 }
 
 class InlineInference implements Inference {
@@ -87,25 +135,23 @@ class InlineInference implements Inference {
   }
 }
 
-class ThreadInference implements Inference {
-  readonly where = 'thread';
-  readonly warmMs: number;
+/** An inference thread hosting one or more sessions (inference-thread.ts). */
+class InferenceThread {
   #thread: Thread;
   #nextId = 0;
-  #waiting = new Map<number, (reply: Computed) => void>();
+  #waiting = new Map<number, (results: Computed[]) => void>();
 
-  private constructor(thread: Thread, warmMs: number) {
+  private constructor(thread: Thread) {
     this.#thread = thread;
-    this.warmMs = warmMs;
   }
 
-  static start(data: InferenceThreadData, warmMs: number): Promise<ThreadInference> {
+  static start(data: InferenceThreadData[]): Promise<InferenceThread> {
     const thread = startTsWorker(new URL('./inference-thread.ts', import.meta.url), { workerData: data });
-    const inference = new ThreadInference(thread, warmMs);
+    const inference = new InferenceThread(thread);
     return new Promise((resolve, reject) => {
       thread.on('message', (reply: ThreadReply) => {
         if ('id' in reply) {
-          inference.#waiting.get(reply.id)?.(reply);
+          inference.#waiting.get(reply.id)?.(reply.results);
           inference.#waiting.delete(reply.id);
         } else if (reply.type === 'loaded') resolve(inference);
         else reject(new TuttiError('MODEL_ERROR', reply.error));
@@ -115,7 +161,7 @@ class ThreadInference implements Inference {
     });
   }
 
-  run(inputs: WireTensor[]): Promise<Computed> {
+  run(inputs: WireTensor[]): Promise<Computed[]> {
     const id = this.#nextId++;
     return new Promise((resolve) => {
       this.#waiting.set(id, resolve);

@@ -27,8 +27,9 @@ import {
 import { SendQueue } from './send-queue.js';
 import type { WorkerConfig } from './config.js';
 import type { InstanceLaunch } from './instances.js';
+import type { InferenceThreadData } from './inference-thread.js';
 import { EmulatedDevice, sleep } from './emulation.js';
-import { startInference, type Inference } from './inference.js';
+import { startInferenceGroup, type InferenceGroup } from './inference.js';
 import { computeSeconds } from './metrics.js';
 import { mark } from './spans.js';
 
@@ -44,12 +45,6 @@ export function workerId(shard: string, instance: number): string {
   return `${shard}#${instance}`;
 }
 
-/** One member instance the process hosts. */
-interface Hosted {
-  launch: InstanceLaunch;
-  inference: Inference;
-  emulated?: EmulatedDevice;
-}
 
 export class PredictionWorker {
   #config: WorkerConfig;
@@ -57,7 +52,9 @@ export class PredictionWorker {
   #linkQueue: SendQueue;
   #results = new Push({ sendHighWaterMark: 64, linger: 0 });
   #heartbeat: NodeJS.Timeout | undefined;
-  #hosted: Hosted[] = [];
+  #models: InferenceGroup | undefined;
+  /** Per hosted member (in the config's order), its emulated device, if it is served in emulation. */
+  #emulated: (EmulatedDevice | undefined)[] = [];
   /** When the batch being computed started (0 when idle), to notice a hung inference. */
   #computingSince = 0;
 
@@ -74,7 +71,8 @@ export class PredictionWorker {
   }
 
   async start(): Promise<void> {
-    for (const launch of this.#config.members) this.#hosted.push(await this.#load(launch));
+    this.#models = await startInferenceGroup(this.#config.members.map((launch) => this.#model(launch)));
+    this.#emulated = this.#config.members.map((launch) => launch.emulation && new EmulatedDevice(launch.emulation, launch.batchSize));
     this.#results.connect(this.#config.results);
     this.#link.connect(this.#config.batches);
     const { shard, instance, device } = this.#config;
@@ -96,16 +94,16 @@ export class PredictionWorker {
     void this.#loop();
   }
 
-  async #load(launch: InstanceLaunch): Promise<Hosted> {
+  /** A hosted member's model: its file, settings and batch size, and what its profile says of its speed here. */
+  #model(launch: InstanceLaunch): { data: InferenceThreadData; choice: { profiledMs?: number } } {
     const model = this.#config.ensemble.members.find((m) => m.name === launch.member);
     if (!model) throw new TuttiError('INVALID_OPTION', `member "${launch.member}" is not in ensemble ${this.#config.ensemble.name}`);
     // An emulated device's profile is the device's time, not this host's compute: it cannot decide.
     const profiledMs = launch.emulation ? undefined : launch.profile?.find((p) => p.batch === launch.batchSize)?.latencyMs;
-    const inference = await startInference(
-      { path: model.path, settings: launch.settings, inputs: this.#config.ensemble.inputs, maxRows: launch.batchSize },
-      profiledMs === undefined ? {} : { profiledMs },
-    );
-    return { launch, inference, ...(launch.emulation && { emulated: new EmulatedDevice(launch.emulation, launch.batchSize) }) };
+    return {
+      data: { path: model.path, settings: launch.settings, inputs: this.#config.ensemble.inputs, maxRows: launch.batchSize },
+      choice: profiledMs === undefined ? {} : { profiledMs },
+    };
   }
 
   async #loop(): Promise<void> {
@@ -136,11 +134,13 @@ export class PredictionWorker {
       const results: MemberResultHeader[] = [];
       const outputs: WireTensor[] = [];
       // The members one after another: one batch computes at a time in this process, on the threads the plan gave it.
-      for (const hosted of this.#hosted) {
-        const computed = await hosted.inference.run(inputs);
-        computeSeconds.observe({ member: hosted.launch.member, device: this.#config.device }, computed.computeMs / 1000);
-        const emulationLagMs = hosted.emulated ? await holdBack(hosted.emulated, inputs[0]!.shape[0]!, computed.computeMs) : undefined;
-        const result: MemberResultHeader = { member: hosted.launch.member, outputs: [], computeMs: computed.computeMs, ...(emulationLagMs !== undefined && { emulationLagMs }) };
+      const computedAll = await this.#models!.run(inputs);
+      for (const [k, launch] of this.#config.members.entries()) {
+        const computed = computedAll[k]!;
+        computeSeconds.observe({ member: launch.member, device: this.#config.device }, computed.computeMs / 1000);
+        const emulated = this.#emulated[k];
+        const emulationLagMs = emulated ? await holdBack(emulated, inputs[0]!.shape[0]!, computed.computeMs) : undefined;
+        const result: MemberResultHeader = { member: launch.member, outputs: [], computeMs: computed.computeMs, ...(emulationLagMs !== undefined && { emulationLagMs }) };
         if ('error' in computed) result.error = computed.error;
         else {
           result.outputs = computed.outputs.map(({ name, datatype, shape }) => ({ name, datatype, shape }));
@@ -161,7 +161,7 @@ export class PredictionWorker {
     clearInterval(this.#heartbeat);
     this.#link.close();
     this.#results.close();
-    await Promise.all(this.#hosted.map((h) => h.inference.close()));
+    await this.#models?.close();
   }
 }
 

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
-import { startInference, type Inference } from '../src/inference.js';
+import { startInference, startInferenceGroup, type Inference } from '../src/inference.js';
 
 const model = fileURLToPath(new URL('../../../ensembles/digits/models/mlp-relu-32.onnx', import.meta.url));
 const inputs = [{ name: 'pixels', datatype: 'FP32' as const, shape: [-1, 64] }];
@@ -70,5 +70,35 @@ describe('startInference', () => {
     await inference.close();
     inference = await startInference({ path: model, settings, inputs, maxRows: 4 }, { profiledMs: 0.05 });
     expect(inference.where).toBe('inline');
+  });
+});
+
+describe('startInferenceGroup', () => {
+  const other = fileURLToPath(new URL('../../../ensembles/digits/models/logreg.onnx', import.meta.url));
+
+  async function referenceOf(path: string, pixels: Float32Array): Promise<Float32Array> {
+    const session = await ort.InferenceSession.create(path);
+    const out = await session.run({ [session.inputNames[0]!]: new ort.Tensor('float32', pixels, [pixels.length / 64, 64]) });
+    await session.release();
+    return out[session.outputNames[0]!]!.data as Float32Array;
+  }
+
+  it('runs a process\'s models in order, fast ones inline and the others on one shared thread, each answer as onnxruntime\'s', async () => {
+    const group = await startInferenceGroup([
+      { data: { path: model, settings, inputs, maxRows: 4 }, choice: { profiledMs: 50 } },
+      { data: { path: other, settings, inputs, maxRows: 4 } },
+      { data: { path: other, settings, inputs, maxRows: 4 }, choice: { profiledMs: 50 } },
+    ]);
+    try {
+      expect(group.where).toEqual(['thread', 'inline', 'thread']);
+      const pixels = batch();
+      const computed = await group.run([{ name: 'pixels', datatype: 'FP32', shape: [7, 64], data: new Uint8Array(pixels.buffer) }]);
+      expect(computed).toHaveLength(3);
+      expect(outputOf(computed[0]!)).toEqual(await referenceOf(model, pixels));
+      expect(outputOf(computed[1]!)).toEqual(await referenceOf(other, pixels));
+      expect(outputOf(computed[2]!)).toEqual(await referenceOf(other, pixels));
+    } finally {
+      await group.close();
+    }
   });
 });
