@@ -39,17 +39,8 @@ export async function planEnsemble(ensemble: Ensemble, options: PlanningOptions 
     ...(options.onProgress && { onProgress: options.onProgress }),
   });
   const latencyBudgetMs = latencyBudgetOf(ensemble);
-  const plan = allocate(
-    {
-      devices,
-      members: ensemble.members.map((m) => m.name),
-      profiles,
-      batchSizes,
-      ...(latencyBudgetMs !== undefined && { latencyBudgetMs }),
-    },
-    options.strategy ?? 'greedy',
-  );
-  const input = { devices, members: ensemble.members.map((m) => m.name), profiles, batchSizes };
+  const input = { devices, members: ensemble.members.map((m) => m.name), profiles, batchSizes, ...(latencyBudgetMs !== undefined && { latencyBudgetMs }) };
+  const plan = allocate(input, options.strategy ?? 'greedy');
   const cpu = devices.find((d) => d.kind === 'cpu' && d.origin === 'detected');
   // The messages' cost is this host's: a plan for declared hardware only keeps Pochelu's layout unless told otherwise.
   const { messageCostMs } = cpu ? await hostMessageCost(defaultCacheDir(), cpu.name) : { messageCostMs: 0 };

@@ -47,12 +47,12 @@ function pinnedPaths(): Plugin {
           const bundled = BUNDLED.get(target);
           return bundled ? `new URL(${JSON.stringify(bundled)}, import.meta.url)` : `new URL(${JSON.stringify(pathToFileURL(target).href)})`;
         });
-        const specifiers = [...source.matchAll(META_RESOLVE)].map((m) => m[2]!);
-        for (const specifier of new Set(specifiers)) {
-          const found = await b.resolve(specifier, { kind: 'import-statement', resolveDir: dir, pluginData: 'pinned' });
-          if (found.errors.length > 0) continue;
-          source = source.replaceAll(new RegExp(`import\\.meta\\.resolve\\((['"])${specifier.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\\1\\)`, 'g'), JSON.stringify(pathToFileURL(found.path).href));
+        const pinned = new Map<string, string>();
+        for (const [, , specifier] of source.matchAll(META_RESOLVE)) {
+          const found = await b.resolve(specifier!, { kind: 'import-statement', resolveDir: dir, pluginData: 'pinned' });
+          if (found.errors.length === 0) pinned.set(specifier!, JSON.stringify(pathToFileURL(found.path).href));
         }
+        source = source.replace(META_RESOLVE, (call, _quote, specifier: string) => pinned.get(specifier) ?? call);
         return { contents: source, loader: 'ts' };
       });
     },

@@ -19,6 +19,7 @@ import {
   TuttiError,
   decodeHeader,
   encodeHeader,
+  encodeTensorMessage,
   tensorsOf,
   type HelloHeader,
   type MemberResultHeader,
@@ -150,8 +151,7 @@ export class PredictionWorker {
       }
       this.#computingSince = 0;
       mark('worker.computed', header.batch);
-      const resultHeader = { kind: RESULT, batch: header.batch, shard: this.#config.shard, instance: this.#config.instance, results } as const;
-      await this.#results.send([encodeHeader(resultHeader), ...outputs.map((t) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength))]);
+      await this.#results.send(encodeTensorMessage({ kind: RESULT, batch: header.batch, shard: this.#config.shard, instance: this.#config.instance, results }, outputs));
       mark('worker.sent', header.batch);
       this.#linkQueue.send(encodeHeader({ kind: CREDIT, batch: header.batch, serviceMs: performance.now() - startedAt }));
     }
