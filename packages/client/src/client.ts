@@ -4,6 +4,7 @@
  * direct replies (metadata `replies`), a second DEALER with the same routing id connects there, and
  * replies then come from the combiner without a hop through the batcher; until it is connected, and
  * for errors the batcher answers itself, replies come on the first socket. Both are read alike.
+ * Requests lost with a restarted batcher are sent again (requests.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { Dealer } from 'zeromq';
@@ -22,6 +23,7 @@ import {
   type Reply,
 } from '@tutti/protocol';
 import { fromWireList, toWire, type TensorInput, type TensorOutput } from './tensors.js';
+import { PendingRequests, type ReplyCounts, type RetryOptions } from './requests.js';
 
 export interface ClientOptions {
   /** Default per-request timeout in ms, enforced by the client (and sent as timeout_ms to the server). */
@@ -33,6 +35,8 @@ export interface ClientOptions {
   curve?: { serverPublicKey: string; publicKey: string; secretKey: string };
   /** Take replies straight from the server's combiner when it offers that (default true). */
   directReplies?: boolean;
+  /** Re-sending requests that got no reply (see requests.ts and PROTOCOL.md); default 3 tries, on reconnect only. */
+  retry?: RetryOptions;
 }
 
 export interface InferOptions {
@@ -54,12 +58,6 @@ export interface InferResult {
   membersUsed?: string[];
 }
 
-interface Waiting {
-  resolve: (reply: Reply) => void;
-  reject: (error: Error) => void;
-  timer: NodeJS.Timeout;
-}
-
 export class TuttiClient {
   readonly endpoint: string;
   #socket: Dealer;
@@ -67,7 +65,7 @@ export class TuttiClient {
   #replies: Dealer | undefined;
   #timeoutMs: number;
   #nextId = 1;
-  #waiting = new Map<number, Waiting>();
+  #pending: PendingRequests;
   #sendQueue: Buffer[] = [];
   #sending = false;
   #closed = false;
@@ -83,7 +81,11 @@ export class TuttiClient {
     // Our own routing id (ZeroMQ's generated ones start with a zero byte; ours never does): the same on
     // both sockets, so the combiner can address the replies to requests this socket sent.
     const routingId = `${DIRECT_REPLY_ID_PREFIX}${randomUUID()}`;
+    this.#pending = new PendingRequests(options.retry ?? {}, (frame) => this.#enqueue(frame));
     this.#socket = new Dealer({ linger: 0, routingId, ...curve });
+    // A dropped connection loses what the server's batcher held: once it is back, that goes again.
+    this.#socket.events.on('disconnect', () => this.#pending.disconnected());
+    this.#socket.events.on('connect', () => this.#pending.reconnected());
     this.#socket.connect(endpoint);
     void this.#receive(this.#socket);
     if (options.directReplies !== false) void this.#connectReplies({ linger: 0, routingId, ...curve });
@@ -109,7 +111,12 @@ export class TuttiClient {
   }
 
   get inFlight(): number {
-    return this.#waiting.size;
+    return this.#pending.size;
+  }
+
+  /** Re-sends, and replies dropped as second answers, late (after the timeout) or unknown. */
+  get replyCounts(): ReplyCounts {
+    return this.#pending.counts;
   }
 
   async infer(inputs: Record<string, TensorInput>, options: InferOptions = {}): Promise<InferResult> {
@@ -144,19 +151,12 @@ export class TuttiClient {
   #request(message: Record<string, unknown>, timeoutMs: number): Promise<Reply> {
     if (this.#closed) return Promise.reject(new TuttiError('UNAVAILABLE', 'client is closed'));
     const id = this.#nextId++;
-    const frame = encodeMessage({ id, ...message });
     // The server enforces timeout_ms and answers at it (DEADLINE_EXCEEDED, or a partial answer); the
     // client's own timer waits a little longer so that answer arrives first, and fires only when the
     // server is silent (gone, overloaded past its queue, or refusing our key).
     const waitMs = timeoutMs + Math.max(100, timeoutMs * 0.1);
-    return new Promise<Reply>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#waiting.delete(id);
-        reject(new TuttiError('DEADLINE_EXCEEDED', `no reply from ${this.endpoint} within ${Math.round(waitMs)} ms (request ${id})`));
-      }, waitMs);
-      this.#waiting.set(id, { resolve, reject, timer });
-      this.#enqueue(frame);
-    }).then((reply) => {
+    const timedOut = () => new TuttiError('DEADLINE_EXCEEDED', `no reply from ${this.endpoint} within ${Math.round(waitMs)} ms (request ${id})`);
+    return this.#pending.add(id, message, timeoutMs, waitMs, timedOut).then((reply) => {
       if (isErrorReply(reply)) {
         const code = isRequestErrorCode(reply.error.code) ? reply.error.code : 'INTERNAL';
         throw new TuttiError(code, reply.error.message);
@@ -194,11 +194,7 @@ export class TuttiClient {
         } catch {
           continue;
         }
-        const waiting = typeof reply.id === 'number' ? this.#waiting.get(reply.id) : undefined;
-        if (!waiting) continue; // late reply to a request that already timed out
-        this.#waiting.delete(reply.id as number);
-        clearTimeout(waiting.timer);
-        waiting.resolve(reply);
+        this.#pending.settle(reply);
       }
     } catch (error) {
       if (!this.#closed) this.#failAll(error as Error);
@@ -206,11 +202,7 @@ export class TuttiClient {
   }
 
   #failAll(error: Error): void {
-    for (const [id, waiting] of this.#waiting) {
-      clearTimeout(waiting.timer);
-      waiting.reject(new TuttiError('UNAVAILABLE', `connection to ${this.endpoint} failed: ${error.message}`));
-      this.#waiting.delete(id);
-    }
+    this.#pending.failAll(() => new TuttiError('UNAVAILABLE', `connection to ${this.endpoint} failed: ${error.message}`));
   }
 
   close(): void {
@@ -218,11 +210,7 @@ export class TuttiClient {
     this.#closed = true;
     this.#socket.close();
     this.#replies?.close();
-    for (const waiting of this.#waiting.values()) {
-      clearTimeout(waiting.timer);
-      waiting.reject(new TuttiError('UNAVAILABLE', 'client closed with the request in flight'));
-    }
-    this.#waiting.clear();
+    this.#pending.failAll(() => new TuttiError('UNAVAILABLE', 'client closed with the request in flight'));
   }
 }
 

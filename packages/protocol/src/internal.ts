@@ -156,6 +156,23 @@ export function encodeTensorMessage(header: BatchHeader | ResultHeader, tensors:
   return [encodeHeader(header), ...tensors.map((t) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength))];
 }
 
+/**
+ * Batch ids carry the batcher's epoch (how many times it was restarted) above bit 32, so a restarted
+ * batcher never reuses an id the combiner and workers still hold from the batcher before it: the
+ * combiner tells the dead batcher's batches from the new one's by it (see reply-guard.ts).
+ */
+const BATCH_EPOCH_SPAN = 2 ** 32;
+
+/** The first batch id a batcher of this epoch (0 at start, +1 per restart) hands out. */
+export function firstBatchOf(epoch: number): number {
+  return epoch * BATCH_EPOCH_SPAN;
+}
+
+/** The epoch of the batcher that formed `batch`. */
+export function batchEpoch(batch: number): number {
+  return Math.floor(batch / BATCH_EPOCH_SPAN);
+}
+
 /** The key of a shard hosting `members` (see HelloHeader.shard). */
 export function shardKey(members: readonly string[]): string {
   return members.join('+');

@@ -20,6 +20,7 @@ import {
   decodeHeader,
   encodeError,
   encodeHeader,
+  firstBatchOf,
   shardKey,
   type HelloHeader,
   type InferRequest,
@@ -28,7 +29,7 @@ import {
 import type { Ensemble } from '@tutti/manifest';
 import { BatchingPolicy, type Queued } from './batching-policy.js';
 import { buildBatch, type BatchItem } from './batch-builder.js';
-import { splitReply } from './replies.js';
+import { requestKey, splitReply } from './replies.js';
 import { MemberSends } from './member-sends.js';
 import { InFlightBatches } from './in-flight.js';
 import type { BatcherConfig } from './config.js';
@@ -65,13 +66,22 @@ export class Batcher {
   #everReady = false;
   #draining: (() => void) | undefined;
   #running = true;
-  #nextBatch = 0;
+  #nextBatch: number;
+  /**
+   * Clients' requests queued or in a batch here, by client and request id: a client that re-sends a
+   * request it has no answer for yet (see PROTOCOL.md, retries) must not get it computed twice.
+   */
+  #accepted = new Set<string>();
   #housekeeping: NodeJS.Timeout | undefined;
   #wakeDispatcher: (() => void) | undefined;
 
   constructor(config: BatcherConfig) {
     this.#config = config;
     this.#ensemble = config.ensemble;
+    this.#nextBatch = firstBatchOf(config.epoch ?? 0);
+    // A restarted batcher serves an ensemble that was ready: requests wait the moment its workers
+    // take to re-announce themselves (their next heartbeat) instead of being refused.
+    this.#everReady = (config.epoch ?? 0) > 0;
     this.#clients = new ClientEndpoint({
       ensemble: config.ensemble,
       endpoint: config.clientEndpoint,
@@ -167,6 +177,14 @@ export class Batcher {
       requestsTotal.inc({ op: 'infer', outcome: 'RESOURCE_EXHAUSTED' });
       return;
     }
+    const key = requestKey(envelope, request.id);
+    if (key !== undefined) {
+      if (this.#accepted.has(key)) {
+        requestsTotal.inc({ op: 'infer', outcome: 'resent' });
+        return;
+      }
+      this.#accepted.add(key);
+    }
     const timeout = request.parameters.timeout_ms ?? this.#config.defaultTimeoutMs;
     this.#policy.push({
       envelope,
@@ -245,9 +263,24 @@ export class Batcher {
 
   /** The combiner answered parts of a batch: forward what did not go straight to clients; forget the batch at its last. */
   #replied(header: ReplyHeader, frames: Buffer[]): void {
-    for (const part of header.direct ?? []) this.#inFlight.answer(header.batch, part);
+    const flight = this.#inFlight.get(header.batch);
+    // A batch formed before this batcher started (by the one before it, see firstBatchOf): its
+    // requests are not known here, so its clients have re-sent them (or given up). Answering them
+    // here as well could answer one twice.
+    if (!flight) return;
+    const settled = (index: number) => {
+      const part = flight.plan.parts[index];
+      const key = part && requestKey(part.envelope, part.id);
+      if (key !== undefined) this.#accepted.delete(key);
+    };
+    for (const part of header.direct ?? []) {
+      this.#inFlight.answer(header.batch, part);
+      settled(part);
+    }
     for (const [part, reply] of splitReply(header.parts, header.frames, frames)) {
-      if (this.#inFlight.answer(header.batch, part)) this.#clients.forward(reply);
+      if (!this.#inFlight.answer(header.batch, part)) continue;
+      settled(part);
+      this.#clients.forward(reply);
     }
     if (header.last) {
       this.#inFlight.finish(header.batch);
@@ -348,6 +381,8 @@ export class Batcher {
   #expire(): void {
     const now = Date.now();
     for (const item of this.#policy.removeWhere((p) => p.deadline <= now)) {
+      const key = requestKey(item.envelope, item.id);
+      if (key !== undefined) this.#accepted.delete(key);
       this.#reply(item.envelope, encodeError(item.id, 'DEADLINE_EXCEEDED', `request ${item.id} waited in the queue past its timeout`));
       inferencesTotal.inc({ outcome: 'DEADLINE_EXCEEDED' });
     }
@@ -385,3 +420,4 @@ export class Batcher {
     this.#replies.close();
   }
 }
+

@@ -12,6 +12,7 @@ import type { Ensemble } from '@tutti/manifest';
 import { BatchAssembler, type CompleteBatch } from './batch-assembly.js';
 import type { CombinerConfig } from './config.js';
 import { combineInputOf, encodeDeadline, encodeFailure, encodeReplies, replyMessage } from './replies.js';
+import { ReplyGuard } from './reply-guard.js';
 import { SendQueue } from './send-queue.js';
 import { mark } from './spans.js';
 import { DirectReplies, type Answer } from './direct-replies.js';
@@ -26,6 +27,14 @@ interface Open {
   timer?: NodeJS.Timeout;
 }
 
+/**
+ * A batch whose batcher died (an orphan, see reply-guard.ts) answers what it can within this time,
+ * then is dropped: its clients have re-sent their requests to the new batcher.
+ */
+const ORPHAN_GRACE_MS = 10_000;
+/** How long an orphan's answer keeps the re-sent copy of its request from being answered again. */
+const ORPHAN_ANSWER_LINGER_MS = 120_000;
+
 export class Combiner {
   #ensemble: Ensemble;
   #config: CombinerConfig;
@@ -37,6 +46,7 @@ export class Combiner {
   #custom: CustomRuleRunner | undefined;
   #open = new Map<number, Open>();
   #direct: DirectReplies | undefined;
+  #guard = new ReplyGuard({ lingerMs: ORPHAN_ANSWER_LINGER_MS });
 
   constructor(config: CombinerConfig) {
     this.#config = config;
@@ -57,7 +67,7 @@ export class Combiner {
     await this.#replies.bind(this.#config.bind.replies);
     const endpoints: Record<string, string> = { input: this.#input.lastEndpoint!, replies: this.#replies.lastEndpoint! };
     if (this.#config.bind.clients) {
-      this.#direct = new DirectReplies(this.#config.curve);
+      this.#direct = new DirectReplies(this.#guard, this.#config.curve);
       endpoints.clients = await this.#direct.bind(this.#config.bind.clients);
     }
     void this.#loop();
@@ -93,12 +103,31 @@ export class Combiner {
   #opened(plan: PlanHeader): void {
     if (this.#open.has(plan.batch)) return;
     this.#open.set(plan.batch, { plan, unanswered: new Set(plan.parts.map((p) => p.index)) });
+    for (const batch of this.#guard.planned(plan.batch, this.#open.keys())) this.#orphaned(batch);
     this.#watchDeadlines(plan.batch);
+  }
+
+  /** The batcher that formed `batch` is dead: it answers no deadline, and goes after a grace. */
+  #orphaned(batch: number): void {
+    const open = this.#open.get(batch)!;
+    clearTimeout(open.timer);
+    open.timer = setTimeout(() => {
+      inferencesTotal.inc({ outcome: 'orphan-dropped' }, open.unanswered.size);
+      this.#close(batch);
+    }, ORPHAN_GRACE_MS);
+  }
+
+  #close(batch: number): void {
+    clearTimeout(this.#open.get(batch)?.timer);
+    this.#open.delete(batch);
+    this.#assembler.forget(batch);
+    this.#guard.closed(batch);
   }
 
   #watchDeadlines(batch: number): void {
     const open = this.#open.get(batch);
-    if (!open) return;
+    // An orphan's deadline answers would race its clients' re-sent requests: it has its own timer.
+    if (!open || this.#guard.isOrphan(batch)) return;
     const now = Date.now();
     let next = Infinity;
     for (const part of open.plan.parts) {
@@ -113,7 +142,7 @@ export class Combiner {
   /** Sends one request's reply, once: a part already answered (by its deadline) is not answered again. */
   #answer(batch: number, part: PlanPart, frames: Buffer[], outcome: string): void {
     const last = this.#settle(batch, part, outcome);
-    if (last !== undefined) this.#deliver(batch, [{ index: part.index, frames }], last);
+    if (last !== undefined) this.#deliver(batch, [{ index: part.index, frames, id: part.id }], last);
   }
 
   /** Replies go straight to clients that can take them; the batcher hears which, and forwards the rest. */
@@ -123,10 +152,12 @@ export class Combiner {
       this.#replyQueue.send(replyMessage(batch, answers, last));
       return;
     }
-    void this.#direct.send(answers).then(({ direct, viaBatcher }) => {
+    void this.#direct.send(batch, answers).then(({ direct, viaBatcher, refused }) => {
       repliesTotal.inc({ path: 'direct' }, direct.length);
       repliesTotal.inc({ path: 'batcher' }, viaBatcher.length);
-      this.#replyQueue.send(replyMessage(batch, viaBatcher, last, direct));
+      repliesTotal.inc({ path: 'refused' }, refused.length);
+      // Refused answers' requests are answered elsewhere: for the batcher, they are settled like direct ones.
+      this.#replyQueue.send(replyMessage(batch, viaBatcher, last, [...direct, ...refused]));
     });
   }
 
@@ -140,11 +171,7 @@ export class Combiner {
     inferencesTotal.inc({ outcome });
     requestSeconds.observe((performance.timeOrigin + performance.now() - part.arrivedAt) / 1000);
     const last = open.unanswered.size === 0;
-    if (last) {
-      clearTimeout(open.timer);
-      this.#open.delete(batch);
-      this.#assembler.forget(batch);
-    }
+    if (last) this.#close(batch);
     return last;
   }
 
@@ -191,7 +218,7 @@ export class Combiner {
     batch.plan.parts.forEach((part, k) => {
       const settled = this.#settle(batch.plan.batch, part, typeof outcome === 'string' ? outcome : outcome(part));
       if (settled === undefined) return;
-      answers.push({ index: part.index, frames: replies[k]! });
+      answers.push({ index: part.index, frames: replies[k]!, id: part.id });
       last ||= settled;
     });
     mark('combiner.replied', batch.plan.batch);

@@ -38,6 +38,8 @@ export interface BatcherConfig {
    * HelloHeader.shard), covering every member once. Default: one shard per member.
    */
   shards?: string[][];
+  /** How many batchers ran before this one (0 at start, +1 per restart): its batch ids start past theirs. */
+  epoch?: number;
 }
 
 /** One worker process of the layout (the member instances it hosts), plus where to connect. */

@@ -11,8 +11,10 @@
  * old way, through the batcher. No client is ever left without its answer.
  */
 import { Router } from 'zeromq';
-import { DIRECT_REPLY_ID_PREFIX, TuttiError } from '@tutti/protocol';
+import { DIRECT_REPLY_ID_PREFIX, TuttiError, type RequestId } from '@tutti/protocol';
 import { curveServerOptions, startZap, type CurveConfig, type ZapHandler } from './curve.js';
+import type { ReplyGuard } from './reply-guard.js';
+import { requestKey } from './replies.js';
 
 /**
  * Clients opt in by naming their routing id `tutti-...`: a client that set some other id of its own
@@ -49,6 +51,17 @@ export interface Answer {
   index: number;
   /** The client envelope, then the reply frame. */
   frames: Buffer[];
+  /** The request's id: with the envelope, its identity across re-sends, for the reply guard. */
+  id: RequestId;
+}
+
+export interface Sent {
+  /** Indices of the answers that went straight to their clients. */
+  direct: number[];
+  /** Answers for the batcher to forward. */
+  viaBatcher: Answer[];
+  /** Indices of answers not sent: their request was (or will only be) answered from another batch. */
+  refused: number[];
 }
 
 export class DirectReplies {
@@ -58,7 +71,10 @@ export class DirectReplies {
   /** zeromq.js allows one send at a time per socket: batches' sends run one after another. */
   #tail: Promise<unknown> = Promise.resolve();
 
-  constructor(curve?: CurveConfig) {
+  #guard: ReplyGuard;
+
+  constructor(guard: ReplyGuard, curve?: CurveConfig) {
+    this.#guard = guard;
     this.#curve = curve;
     // sendTimeout 0: a client that does not read (its queue full) costs an immediate EAGAIN, then the batcher path.
     // Clients send nothing here and it is never read: a message over 1 KiB closes that connection, and
@@ -76,29 +92,42 @@ export class DirectReplies {
     return this.#socket.lastEndpoint!;
   }
 
-  /** Sends what can go direct; resolves with the indices sent and the answers left for the batcher to forward. */
-  send(answers: readonly Answer[]): Promise<{ direct: number[]; viaBatcher: Answer[] }> {
-    const result = this.#tail.then(() => this.#sendEach(answers));
+  /**
+   * Sends `batch`'s answers that can go direct; resolves with what was sent, what the batcher is to
+   * forward, and what the guard refused. The guard is asked here, in send order, so that of two
+   * answers to one request the first sent is the one let through.
+   */
+  send(batch: number, answers: readonly Answer[]): Promise<Sent> {
+    const result = this.#tail.then(() => this.#sendEach(batch, answers));
     this.#tail = result;
     return result;
   }
 
-  async #sendEach(answers: readonly Answer[]): Promise<{ direct: number[]; viaBatcher: Answer[] }> {
-    const direct: number[] = [];
-    const viaBatcher: Answer[] = [];
+  async #sendEach(batch: number, answers: readonly Answer[]): Promise<Sent> {
+    const sent: Sent = { direct: [], viaBatcher: [], refused: [] };
+    // An orphan (its batcher is dead, see reply-guard.ts) answers only clients it reaches itself:
+    // the new batcher does not know its requests, and their clients have re-sent them.
+    const orphan = this.#guard.isOrphan(batch);
     for (const answer of answers) {
+      const key = this.#guard.idle ? undefined : requestKey(answer.frames.slice(0, -1), answer.id);
+      if (key !== undefined && !this.#guard.admit(key, batch, Date.now())) {
+        sent.refused.push(answer.index);
+        continue;
+      }
       if (!this.#socket.closed && mayBeDirect(answer.frames.slice(0, -1))) {
         try {
           await this.#socket.send(answer.frames);
-          direct.push(answer.index);
+          sent.direct.push(answer.index);
+          if (orphan && key !== undefined) this.#guard.delivered(key, Date.now());
           continue;
         } catch {
           // EHOSTUNREACH (not connected here) or EAGAIN (not reading): the batcher's path still reaches it.
         }
       }
-      viaBatcher.push(answer);
+      if (orphan) sent.refused.push(answer.index);
+      else sent.viaBatcher.push(answer);
     }
-    return { direct, viaBatcher };
+    return sent;
   }
 
   /** Closes, giving replies already handed to ZeroMQ up to a second to leave (as the batcher's client socket does). */

@@ -4,8 +4,22 @@
  */
 import type { Ensemble } from '@tutti/manifest';
 import type { CombineInput, CombineOutput } from '@tutti/rules';
-import { REPLY, TuttiError, bytesOf, encodeError, encodeHeader, encodeMessage, viewAs, type InferReply, type PlanPart, type WireTensor } from '@tutti/protocol';
+import { DIRECT_REPLY_ID_PREFIX, REPLY, TuttiError, bytesOf, encodeError, encodeHeader, encodeMessage, viewAs, type InferReply, type PlanPart, type RequestId, type WireTensor } from '@tutti/protocol';
 import type { CompleteBatch } from './batch-assembly.js';
+
+/**
+ * A request's identity across its client's re-sends: the client's routing id and the request id.
+ * Only clients that named themselves `tutti-...` (the direct-reply opt-in, see PROTOCOL.md) have
+ * one: their routing id is theirs for good, and they promise ids unique among their requests in
+ * flight. Others (a ZeroMQ-generated id changes with each connection) have none: never deduplicated.
+ */
+export function requestKey(envelope: readonly Uint8Array[], id: RequestId): string | undefined {
+  const client = envelope.length === 1 ? envelope[0]! : undefined;
+  if (!client || client.length <= TUTTI_ID.length || !TUTTI_ID.equals(client.subarray(0, TUTTI_ID.length))) return undefined;
+  return `${Buffer.from(client.buffer, client.byteOffset, client.byteLength).toString('latin1')}\u0000${typeof id}:${id}`;
+}
+
+const TUTTI_ID = Buffer.from(DIRECT_REPLY_ID_PREFIX);
 
 /** The rule's input: per ensemble output, every member's array (FP32, checked by the manifest). A partial batch has fewer members. */
 export function combineInputOf(ensemble: Ensemble, batch: CompleteBatch): CombineInput {

@@ -5,8 +5,11 @@
  * server is started when the batcher has heard from an instance of every member. A process that
  * fails to start is reported by name with its error, and everything started is stopped.
  *
- * Afterwards a worker or the combiner that dies is restarted with backoff; the batcher is told at
- * once so the batches it held go elsewhere (see Batcher).
+ * Afterwards a process that dies is restarted with backoff. For a worker or the combiner, the
+ * batcher is told at once so the batches it held go elsewhere (see Batcher). A batcher restarts on
+ * the same endpoints: workers re-announce themselves with their next heartbeat, clients reconnect
+ * and re-send what they have no answer for, and the combiner still answers (directly) what the dead
+ * batcher had sent to the workers (see reply-guard.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -165,8 +168,10 @@ export class Server {
         ...(options.routing && { routing: options.routing }),
         shards,
       };
-      const batcherSlot = started(batcherConfig, 'batcher');
-      const batcher = await batcherSlot;
+      const batcher = await started(batcherConfig, 'batcher');
+      // A restarted batcher binds exactly where the first one did, so clients and workers reconnect to it.
+      batcherConfig.clientEndpoint = batcher.endpoints.client!;
+      batcherConfig.bindWorkers = batcher.endpoints.workers!;
       const ensembleReady = batcher.next('ensemble-ready', timeout);
       await Promise.all(
         launches.map((launch) => {
@@ -246,11 +251,7 @@ export class Server {
       const { config } = slot;
       if (config.role === 'worker') this.#command({ type: 'worker-down', id: workerId(config.shard, config.instance) });
       else if (config.role === 'combiner') this.#command({ type: 'combiner-down' });
-      else {
-        this.#log('tutti: the batcher died; clients lose their in-flight requests and the server stops');
-        void this.stop();
-        return;
-      }
+      else this.#log('tutti: the batcher died; the requests it held are lost to the server (clients that retry re-send them), batches already with the workers are still answered');
       const backoff = Math.min(MAX_BACKOFF_MS, 250 * 2 ** slot.restarts);
       const timer = setTimeout(() => {
         this.#timers.delete(timer);
@@ -264,6 +265,8 @@ export class Server {
     if (this.#stopping) return;
     slot.restarts++;
     restartsTotal.inc({ process: slot.name });
+    // Batch ids of a new batcher start past its predecessors' (see firstBatchOf), never colliding with theirs.
+    if (slot.config.role === 'batcher') slot.config.epoch = slot.restarts;
     slot.child = spawnChild(slot.config, slot.name, this.#log, this.#bundles);
     this.#watch(slot);
     try {
@@ -274,6 +277,7 @@ export class Server {
     }
     this.#log(`tutti: ${slot.name} restarted (pid ${slot.child.pid})`);
     if (slot.config.role === 'combiner') this.#command({ type: 'combiner-restarted' });
+    if (slot.config.role === 'batcher') this.#listenToBatcher();
   }
 
   /**

@@ -82,6 +82,9 @@ export class PredictionWorker {
     const members = this.#config.members.map((m) => m.member);
     const hello: HelloHeader = { kind: HELLO, shard, members, instance, device, credits: CREDITS, ...(profile && { profile }) };
     this.#linkQueue.send(encodeHeader(hello));
+    // A restarted batcher learns of this instance from a heartbeat (it repeats the hello): one at once
+    // when the link comes back, so the new batcher is ready without waiting for the next beat.
+    this.#link.events.on('connect', () => this.#linkQueue.send(encodeHeader({ kind: HEARTBEAT, hello })));
     const hangTimeoutMs = this.#config.hangTimeoutMs ?? DEFAULT_HANG_TIMEOUT_MS;
     this.#heartbeat = setInterval(() => {
       // The main thread beats even while an inference thread computes; a compute that never ends is a

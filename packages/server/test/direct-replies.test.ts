@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Dealer } from 'zeromq';
+import { firstBatchOf } from '@tutti/protocol';
 import { DirectReplies, replyEndpointOf } from '../src/direct-replies.js';
+import { ReplyGuard } from '../src/reply-guard.js';
 
 describe('replyEndpointOf', () => {
   it('takes the next tcp port, any free port for a system-chosen one, or the ipc path with .replies', () => {
@@ -22,24 +24,37 @@ describe('DirectReplies', () => {
     for (const socket of open.splice(0)) socket.close();
   });
 
-  async function bound(): Promise<{ replies: DirectReplies; endpoint: string }> {
-    const replies = new DirectReplies();
+  async function bound(guard = new ReplyGuard({ lingerMs: 60_000 })): Promise<{ replies: DirectReplies; endpoint: string }> {
+    const replies = new DirectReplies(guard);
     open.push(replies);
     return { replies, endpoint: await replies.bind('tcp://127.0.0.1:*') };
   }
 
-  it('sends to a client connected with its own routing id, and leaves the others for the batcher', async () => {
-    const { replies, endpoint } = await bound();
-    const client = new Dealer({ linger: 0, routingId: 'tutti-client-a' });
+  /** A client connected under `id`, once the ROUTER can address it: probes are sent until one goes direct (and read). */
+  async function connected(replies: DirectReplies, endpoint: string, id: string): Promise<Dealer> {
+    const client = new Dealer({ linger: 0, routingId: id });
     open.push(client);
     client.connect(endpoint);
-    await new Promise((resolve) => setTimeout(resolve, 100)); // the ZMTP handshake tells the ROUTER our id
-    const result = await replies.send([
-      { index: 0, frames: [Buffer.from('tutti-client-a'), Buffer.from('reply 0')] },
-      { index: 1, frames: [Buffer.from('tutti-client-b'), Buffer.from('reply 1')] }, // not connected here
-      { index: 2, frames: [Buffer.from([0, 1, 2, 3, 4]), Buffer.from('reply 2')] }, // an id ZeroMQ generated
-      { index: 3, frames: [Buffer.from('tutti-client-a'), Buffer.alloc(0), Buffer.from('reply 3')] }, // REQ envelope
-      { index: 4, frames: [Buffer.from('client-1'), Buffer.from('reply 4')] }, // an id of its own, not opted in
+    for (let tries = 0; tries < 500; tries++) {
+      const probe = await replies.send(0, [{ index: 0, frames: [Buffer.from(id), Buffer.from('probe')], id: `probe-${tries}` }]);
+      if (probe.direct.length === 1) {
+        expect((await client.receive())[0]!.toString()).toBe('probe');
+        return client;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    throw new Error(`${id} never became reachable`);
+  }
+
+  it('sends to a client connected with its own routing id, and leaves the others for the batcher', async () => {
+    const { replies, endpoint } = await bound();
+    const client = await connected(replies, endpoint, 'tutti-client-a');
+    const result = await replies.send(1, [
+      { index: 0, frames: [Buffer.from('tutti-client-a'), Buffer.from('reply 0')], id: 0 },
+      { index: 1, frames: [Buffer.from('tutti-client-b'), Buffer.from('reply 1')], id: 1 }, // not connected here
+      { index: 2, frames: [Buffer.from([0, 1, 2, 3, 4]), Buffer.from('reply 2')], id: 2 }, // an id ZeroMQ generated
+      { index: 3, frames: [Buffer.from('tutti-client-a'), Buffer.alloc(0), Buffer.from('reply 3')], id: 3 }, // REQ envelope
+      { index: 4, frames: [Buffer.from('client-1'), Buffer.from('reply 4')], id: 4 }, // an id of its own, not opted in
     ]);
     expect(result.direct).toEqual([0]);
     expect(result.viaBatcher.map((a) => a.index)).toEqual([1, 2, 3, 4]);
@@ -49,17 +64,38 @@ describe('DirectReplies', () => {
 
   it('keeps batches in order when several are sent at once', async () => {
     const { replies, endpoint } = await bound();
-    const client = new Dealer({ linger: 0, routingId: 'tutti-client-c' });
-    open.push(client);
-    client.connect(endpoint);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    const sends = [0, 1, 2].map((batch) => replies.send([{ index: 0, frames: [Buffer.from('tutti-client-c'), Buffer.from(`batch ${batch}`)] }]));
+    const client = await connected(replies, endpoint, 'tutti-client-c');
+    const sends = [0, 1, 2].map((batch) => replies.send(batch, [{ index: 0, frames: [Buffer.from('tutti-client-c'), Buffer.from(`batch ${batch}`)], id: batch }]));
     expect((await Promise.all(sends)).map((r) => r.direct)).toEqual([[0], [0], [0]]);
     for (const batch of [0, 1, 2]) expect((await client.receive())[0]!.toString()).toBe(`batch ${batch}`);
   });
 
+  it("after a batcher restart, lets one answer per request through, and an orphan's only when it reaches its client", async () => {
+    const guard = new ReplyGuard({ lingerMs: 60_000 });
+    const { replies, endpoint } = await bound(guard);
+    const client = await connected(replies, endpoint, 'tutti-client-d');
+    const old = firstBatchOf(0) + 7;
+    const fresh = firstBatchOf(1);
+    guard.planned(old, [old]);
+    expect(guard.planned(fresh, [old, fresh])).toEqual([old]);
+    const answer = (index: number, id: number, who = 'tutti-client-d') => ({ index, frames: [Buffer.from(who), Buffer.from(`answer ${id}`)], id });
+    // The orphan answers request 1 first; the client's re-send of it, in the new batch, is refused.
+    // The orphan cannot reach tutti-client-e: that answer is dropped, so the new batch's goes (via the batcher).
+    expect(await replies.send(old, [answer(0, 1), answer(1, 2, 'tutti-client-e')])).toEqual({ direct: [0], viaBatcher: [], refused: [1] });
+    const sent = await replies.send(fresh, [answer(0, 1), answer(1, 2, 'tutti-client-e'), answer(2, 3)]);
+    expect(sent.direct).toEqual([2]);
+    expect(sent.refused).toEqual([0]);
+    expect(sent.viaBatcher.map((a) => a.index)).toEqual([1]);
+    // The new batch answered request 4 first: the orphan's answer to it is refused.
+    expect((await replies.send(fresh, [answer(0, 4)])).direct).toEqual([0]);
+    expect((await replies.send(old, [answer(0, 4)])).refused).toEqual([0]);
+    const received = [];
+    for (let k = 0; k < 3; k++) received.push((await client.receive())[0]!.toString());
+    expect(received).toEqual(['answer 1', 'answer 3', 'answer 4']);
+  });
+
   it('says which port it could not bind', async () => {
     const { endpoint } = await bound();
-    await expect(new DirectReplies().bind(endpoint)).rejects.toThrow(/cannot bind tcp:\/\/127\.0\.0\.1:\d+ for direct replies/);
+    await expect(new DirectReplies(new ReplyGuard({ lingerMs: 1 })).bind(endpoint)).rejects.toThrow(/cannot bind tcp:\/\/127\.0\.0\.1:\d+ for direct replies/);
   });
 });
