@@ -101,6 +101,10 @@ export class TuttiClient {
     }
     if (!advertised || this.#closed) return;
     this.#replies = new Dealer(socketOptions);
+    // This connection drops when the server's combiner restarts: an answer it was sending may be lost
+    // with it, so requests sent before go again too (the server answers each once, see PROTOCOL.md).
+    this.#replies.events.on('disconnect', () => this.#pending.disconnected());
+    this.#replies.events.on('connect', () => this.#pending.reconnected());
     this.#replies.connect(directReplyEndpoint(this.endpoint, advertised));
     void this.#receive(this.#replies);
   }

@@ -1,8 +1,9 @@
 /**
  * The client's requests awaiting a reply: each one's promise, its deadline, and its re-sends.
  *
- * A request is re-sent, under the same id, when the connection it went out on dropped before its
- * reply came (the server restarted its batcher: what it held is lost) and the connection is back,
+ * A request is re-sent, under the same id, when a connection to the server dropped before its
+ * reply came (the server restarted its batcher, which loses what it held, or its combiner, which
+ * may lose an answer it was sending) and the connection is back,
  * or when its per-try timer fires; at most `tries` sends in all, and only while its deadline has
  * time left (the re-send carries the time left as its timeout_ms). The server computes a re-sent
  * request at most once and answers it once (see PROTOCOL.md, retries); a second reply to one id
@@ -100,12 +101,12 @@ export class PendingRequests {
     entry.resolve(reply);
   }
 
-  /** The request connection dropped: what went out on it may be lost with the server's batcher. */
+  /** A connection to the server dropped: what was sent before may be lost with the process behind it. */
   disconnected(): void {
     this.#generation++;
   }
 
-  /** The request connection is back: requests sent before it dropped go again. */
+  /** The connection is back: requests sent before it dropped go again. */
   reconnected(): void {
     for (const [id, entry] of this.#entries) if (entry.generation < this.#generation) this.#resend(id, entry);
   }

@@ -63,6 +63,11 @@ export interface PlanHeader {
   batch: number;
   size: number;
   parts: PlanPart[];
+  /**
+   * Sent again to a restarted combiner: the dead one may have answered some of its parts directly
+   * without the batcher hearing of it (see answer-journal.ts).
+   */
+  replanned?: boolean;
 }
 
 /**
@@ -130,6 +135,12 @@ export interface ReplyHeader {
   frames: number[];
   /** Parts the combiner answered straight to their client: the batcher only marks them answered. */
   direct?: number[];
+  /**
+   * Parts of a replanned batch not answered because the dead combiner's journal says it sent them
+   * (it died before telling the batcher). Maybe lost on the way: if their client has re-sent them
+   * since, the batcher computes them again; else they count as answered.
+   */
+  unsure?: number[];
   /** The batch's last reply: every request in it has been answered. */
   last: boolean;
 }

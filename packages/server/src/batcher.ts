@@ -30,6 +30,7 @@ import type { Ensemble } from '@tutti/manifest';
 import { BatchingPolicy, type Queued } from './batching-policy.js';
 import { buildBatch, type BatchItem } from './batch-builder.js';
 import { requestKey, splitReply } from './replies.js';
+import { ResendLedger } from './resend-ledger.js';
 import { MemberSends } from './member-sends.js';
 import { InFlightBatches } from './in-flight.js';
 import type { BatcherConfig } from './config.js';
@@ -46,6 +47,8 @@ const HEARTBEAT_TIMEOUT_MS = 2_000;
 /** After a drain, how long new requests still get their UNAVAILABLE answer before the socket closes. */
 const DRAIN_GRACE_MS = 1_000;
 const HOUSEKEEPING_MS = 200;
+/** From a combiner's death until this long after its restart, answered requests stay known (resend-ledger.ts). */
+const RECOVERY_WINDOW_MS = 5_000;
 
 export class Batcher {
   #ensemble: Ensemble;
@@ -71,7 +74,7 @@ export class Batcher {
    * Clients' requests queued or in a batch here, by client and request id: a client that re-sends a
    * request it has no answer for yet (see PROTOCOL.md, retries) must not get it computed twice.
    */
-  #accepted = new Set<string>();
+  #ledger = new ResendLedger<Pending>(RECOVERY_WINDOW_MS);
   #housekeeping: NodeJS.Timeout | undefined;
   #wakeDispatcher: (() => void) | undefined;
 
@@ -127,18 +130,20 @@ export class Batcher {
   }
 
   combinerDown(): void {
+    this.#ledger.recover(Date.now());
     this.#combinerUp = false;
     this.#updateGauges();
   }
 
   /** A new combiner knows nothing: every batch not fully answered is planned and computed again. */
   combinerRestarted(): void {
+    this.#ledger.recover(Date.now());
     this.#combinerUp = true;
     this.#updateGauges();
     this.#unsent.clear();
     for (const plan of this.#inFlight.restartAll()) {
       this.#pool.forget(plan.batch);
-      this.#planQueue.send(encodeHeader(plan));
+      this.#planQueue.send(encodeHeader({ ...plan, replanned: true }));
       for (const shard of this.#shards) this.#unsent.add(plan.batch, shard);
     }
     this.#wakeDispatcher?.();
@@ -177,16 +182,8 @@ export class Batcher {
       requestsTotal.inc({ op: 'infer', outcome: 'RESOURCE_EXHAUSTED' });
       return;
     }
-    const key = requestKey(envelope, request.id);
-    if (key !== undefined) {
-      if (this.#accepted.has(key)) {
-        requestsTotal.inc({ op: 'infer', outcome: 'resent' });
-        return;
-      }
-      this.#accepted.add(key);
-    }
     const timeout = request.parameters.timeout_ms ?? this.#config.defaultTimeoutMs;
-    this.#policy.push({
+    const pending: Pending = {
       envelope,
       id: request.id,
       tensors,
@@ -195,7 +192,17 @@ export class Batcher {
       members: request.parameters.members === true,
       partial: request.parameters.partial === true,
       deadline: Date.now() + timeout,
-    });
+    };
+    const key = requestKey(envelope, request.id);
+    if (key !== undefined && this.#ledger.accept(key, pending, Date.now()) !== 'new') {
+      requestsTotal.inc({ op: 'infer', outcome: 'resent' });
+      return;
+    }
+    this.#queue(pending);
+  }
+
+  #queue(pending: Pending): void {
+    this.#policy.push(pending);
     requestsTotal.inc({ op: 'infer', outcome: 'accepted' });
     pendingRequests.set(this.#policy.pendingRequests);
     // The dispatcher only needs waking when this request changes what it waits for: the first in the
@@ -268,10 +275,14 @@ export class Batcher {
     // requests are not known here, so its clients have re-sent them (or given up). Answering them
     // here as well could answer one twice.
     if (!flight) return;
-    const settled = (index: number) => {
+    const now = Date.now();
+    const keyOf = (index: number) => {
       const part = flight.plan.parts[index];
-      const key = part && requestKey(part.envelope, part.id);
-      if (key !== undefined) this.#accepted.delete(key);
+      return part && requestKey(part.envelope, part.id);
+    };
+    const settled = (index: number) => {
+      const key = keyOf(index);
+      if (key !== undefined) this.#ledger.answered(key, now);
     };
     for (const part of header.direct ?? []) {
       this.#inFlight.answer(header.batch, part);
@@ -281,6 +292,16 @@ export class Batcher {
       if (!this.#inFlight.answer(header.batch, part)) continue;
       settled(part);
       this.#clients.forward(reply);
+    }
+    // Maybe sent by the combiner that died: computed again only if the client has re-sent it since.
+    for (const part of header.unsure ?? []) {
+      this.#inFlight.answer(header.batch, part);
+      const key = keyOf(part);
+      const again = key === undefined ? undefined : this.#ledger.unsure(key);
+      if (again) {
+        requestsTotal.inc({ op: 'infer', outcome: 'recomputed' });
+        this.#queue(again);
+      }
     }
     if (header.last) {
       this.#inFlight.finish(header.batch);
@@ -382,7 +403,7 @@ export class Batcher {
     const now = Date.now();
     for (const item of this.#policy.removeWhere((p) => p.deadline <= now)) {
       const key = requestKey(item.envelope, item.id);
-      if (key !== undefined) this.#accepted.delete(key);
+      if (key !== undefined) this.#ledger.answered(key, now);
       this.#reply(item.envelope, encodeError(item.id, 'DEADLINE_EXCEEDED', `request ${item.id} waited in the queue past its timeout`));
       inferencesTotal.inc({ outcome: 'DEADLINE_EXCEEDED' });
     }

@@ -13,6 +13,7 @@ import { BatchAssembler, type CompleteBatch } from './batch-assembly.js';
 import type { CombinerConfig } from './config.js';
 import { combineInputOf, encodeDeadline, encodeFailure, encodeReplies, replyMessage } from './replies.js';
 import { ReplyGuard } from './reply-guard.js';
+import { AnswerJournal } from './answer-journal.js';
 import { SendQueue } from './send-queue.js';
 import { mark } from './spans.js';
 import { DirectReplies, type Answer } from './direct-replies.js';
@@ -47,6 +48,7 @@ export class Combiner {
   #open = new Map<number, Open>();
   #direct: DirectReplies | undefined;
   #guard = new ReplyGuard({ lingerMs: ORPHAN_ANSWER_LINGER_MS });
+  #journal: AnswerJournal | undefined;
 
   constructor(config: CombinerConfig) {
     this.#config = config;
@@ -67,7 +69,11 @@ export class Combiner {
     await this.#replies.bind(this.#config.bind.replies);
     const endpoints: Record<string, string> = { input: this.#input.lastEndpoint!, replies: this.#replies.lastEndpoint! };
     if (this.#config.bind.clients) {
-      this.#direct = new DirectReplies(this.#guard, this.#config.curve);
+      if (this.#config.journal) {
+        this.#journal = new AnswerJournal(this.#config.journal);
+        this.#guard.journaled(this.#journal.previous, Date.now());
+      }
+      this.#direct = new DirectReplies(this.#guard, { ...(this.#config.curve && { curve: this.#config.curve }), ...(this.#journal && { journal: this.#journal }) });
       endpoints.clients = await this.#direct.bind(this.#config.bind.clients);
     }
     void this.#loop();
@@ -103,7 +109,7 @@ export class Combiner {
   #opened(plan: PlanHeader): void {
     if (this.#open.has(plan.batch)) return;
     this.#open.set(plan.batch, { plan, unanswered: new Set(plan.parts.map((p) => p.index)) });
-    for (const batch of this.#guard.planned(plan.batch, this.#open.keys())) this.#orphaned(batch);
+    for (const batch of this.#guard.planned(plan.batch, this.#open.keys(), plan.replanned === true)) this.#orphaned(batch);
     this.#watchDeadlines(plan.batch);
   }
 
@@ -114,14 +120,15 @@ export class Combiner {
     open.timer = setTimeout(() => {
       inferencesTotal.inc({ outcome: 'orphan-dropped' }, open.unanswered.size);
       this.#close(batch);
+      this.#guard.closed(batch);
     }, ORPHAN_GRACE_MS);
   }
 
+  /** Forgets a batch answered in full. The guard forgets it once its last answers are delivered (see #deliver). */
   #close(batch: number): void {
     clearTimeout(this.#open.get(batch)?.timer);
     this.#open.delete(batch);
     this.#assembler.forget(batch);
-    this.#guard.closed(batch);
   }
 
   #watchDeadlines(batch: number): void {
@@ -150,14 +157,18 @@ export class Combiner {
     if (!this.#direct) {
       repliesTotal.inc({ path: 'batcher' }, answers.length);
       this.#replyQueue.send(replyMessage(batch, answers, last));
+      if (last) this.#guard.closed(batch);
       return;
     }
-    void this.#direct.send(batch, answers).then(({ direct, viaBatcher, refused }) => {
+    // The guard judges these answers when their turn to be sent comes, with the batch still known to it.
+    void this.#direct.send(batch, answers).then(({ direct, viaBatcher, refused, unsure }) => {
+      if (last) this.#guard.closed(batch);
       repliesTotal.inc({ path: 'direct' }, direct.length);
       repliesTotal.inc({ path: 'batcher' }, viaBatcher.length);
       repliesTotal.inc({ path: 'refused' }, refused.length);
+      repliesTotal.inc({ path: 'unsure' }, unsure.length);
       // Refused answers' requests are answered elsewhere: for the batcher, they are settled like direct ones.
-      this.#replyQueue.send(replyMessage(batch, viaBatcher, last, [...direct, ...refused]));
+      this.#replyQueue.send(replyMessage(batch, viaBatcher, last, [...direct, ...refused], unsure));
     });
   }
 
@@ -230,6 +241,7 @@ export class Combiner {
     this.#input.close();
     this.#replies.close();
     this.#direct?.close();
+    this.#journal?.close();
     await this.#custom?.close();
   }
 }

@@ -17,6 +17,8 @@ export interface CombinerConfig {
   bind: { input: string; replies: string; clients?: string };
   /** CurveZMQ on the client-facing ROUTER, as on the batcher's client endpoint. */
   curve?: CurveConfig;
+  /** Where the combiner journals the requests it answered directly, so that its successor does not answer them twice (answer-journal.ts). */
+  journal?: string;
 }
 
 export interface BatcherConfig {

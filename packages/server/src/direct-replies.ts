@@ -15,6 +15,7 @@ import { DIRECT_REPLY_ID_PREFIX, TuttiError, type RequestId } from '@tutti/proto
 import { curveServerOptions, startZap, type CurveConfig, type ZapHandler } from './curve.js';
 import type { ReplyGuard } from './reply-guard.js';
 import { requestKey } from './replies.js';
+import type { AnswerJournal } from './answer-journal.js';
 
 /**
  * Clients opt in by naming their routing id `tutti-...`: a client that set some other id of its own
@@ -44,6 +45,7 @@ export function replyEndpointOf(clientEndpoint: string): string {
   throw new TuttiError('INVALID_OPTION', `client endpoint ${clientEndpoint}: expected tcp://host:port or ipc://path`);
 }
 
+const MAX_REACHABLE = 100_000;
 /** How long replies already handed to ZeroMQ may take to leave when the socket closes. */
 const CLOSE_LINGER_MS = 1_000;
 
@@ -62,6 +64,13 @@ export interface Sent {
   viaBatcher: Answer[];
   /** Indices of answers not sent: their request was (or will only be) answered from another batch. */
   refused: number[];
+  /** Indices of answers held back: the combiner before this one journaled them as sent (see reply-guard.ts). */
+  unsure: number[];
+}
+
+/** The client's routing id, as a string: the key of the clients known to be connected here. */
+function clientOf(answer: Answer): string {
+  return answer.frames[0]!.toString('latin1');
 }
 
 export class DirectReplies {
@@ -72,9 +81,14 @@ export class DirectReplies {
   #tail: Promise<unknown> = Promise.resolve();
 
   #guard: ReplyGuard;
+  #journal: AnswerJournal | undefined;
+  /** Clients the last direct send reached (their sends are journaled first). */
+  #reachable = new Set<string>();
 
-  constructor(guard: ReplyGuard, curve?: CurveConfig) {
+  constructor(guard: ReplyGuard, options: { curve?: CurveConfig; journal?: AnswerJournal } = {}) {
+    const { curve, journal } = options;
     this.#guard = guard;
+    this.#journal = journal;
     this.#curve = curve;
     // sendTimeout 0: a client that does not read (its queue full) costs an immediate EAGAIN, then the batcher path.
     // Clients send nothing here and it is never read: a message over 1 KiB closes that connection, and
@@ -104,34 +118,55 @@ export class DirectReplies {
   }
 
   async #sendEach(batch: number, answers: readonly Answer[]): Promise<Sent> {
-    const sent: Sent = { direct: [], viaBatcher: [], refused: [] };
+    const sent: Sent = { direct: [], viaBatcher: [], refused: [], unsure: [] };
     // An orphan (its batcher is dead, see reply-guard.ts) answers only clients it reaches itself:
     // the new batcher does not know its requests, and their clients have re-sent them.
     const orphan = this.#guard.isOrphan(batch);
-    for (const answer of answers) {
-      const key = this.#guard.idle ? undefined : requestKey(answer.frames.slice(0, -1), answer.id);
-      if (key !== undefined && !this.#guard.admit(key, batch, Date.now())) {
-        sent.refused.push(answer.index);
+    const now = Date.now();
+    const keys = answers.map((answer) => requestKey(answer.frames.slice(0, -1), answer.id));
+    // Journaled before sending when the client is known to be here: see answer-journal.ts.
+    const journaledFirst = new Set<number>();
+    this.#journal?.record(
+      answers.flatMap((answer, k) => {
+        if (keys[k] === undefined || !this.#reachable.has(clientOf(answer))) return [];
+        journaledFirst.add(k);
+        return [keys[k]];
+      }),
+      now,
+    );
+    const journalAfter: string[] = [];
+    for (const [k, answer] of answers.entries()) {
+      const key = keys[k];
+      const verdict = key === undefined ? 'send' : this.#guard.admit(key, batch, now);
+      if (verdict !== 'send') {
+        sent[verdict === 'refuse' ? 'refused' : 'unsure'].push(answer.index);
         continue;
       }
       if (!this.#socket.closed && mayBeDirect(answer.frames.slice(0, -1))) {
         try {
           await this.#socket.send(answer.frames);
           sent.direct.push(answer.index);
-          if (orphan && key !== undefined) this.#guard.delivered(key, Date.now());
+          // Bounded: a server that has seen this many clients starts the set afresh (journaling after sending meanwhile).
+          if (this.#reachable.size >= MAX_REACHABLE) this.#reachable.clear();
+          this.#reachable.add(clientOf(answer));
+          if (key !== undefined && !journaledFirst.has(k)) journalAfter.push(key);
+          if (orphan && key !== undefined) this.#guard.delivered(key, now);
           continue;
         } catch {
           // EHOSTUNREACH (not connected here) or EAGAIN (not reading): the batcher's path still reaches it.
+          this.#reachable.delete(clientOf(answer));
         }
       }
       if (orphan) sent.refused.push(answer.index);
       else sent.viaBatcher.push(answer);
     }
+    this.#journal?.record(journalAfter, now);
     return sent;
   }
 
   /** Closes, giving replies already handed to ZeroMQ up to a second to leave (as the batcher's client socket does). */
   close(): void {
+    if (this.#socket.closed) return;
     this.#socket.linger = CLOSE_LINGER_MS;
     this.#socket.close();
     this.#zap?.close();

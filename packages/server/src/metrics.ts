@@ -66,7 +66,7 @@ export const inferencesTotal = new Counter({
 });
 export const repliesTotal = new Counter({
   name: 'tutti_replies_total',
-  help: 'Replies the combiner sent, by path: direct (straight to the client) or batcher (forwarded by the batcher); refused: not sent, the request was answered from another batch (a client re-sent it after a batcher restart)',
+  help: 'Replies the combiner sent, by path: direct (straight to the client) or batcher (forwarded by the batcher); refused: not sent, the request was answered from another batch (a client re-sent it after a batcher restart); unsure: held back, the combiner before this one journaled it as sent',
   labelNames: ['path'] as const,
   registers: [registry],
 });

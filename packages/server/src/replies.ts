@@ -87,12 +87,13 @@ export function encodeReplies(ensemble: Ensemble, batch: CompleteBatch, input: C
 
 /**
  * One message answering several parts of a batch: the REPLY header, then each part's frames in turn;
- * `direct` lists parts already sent straight to their client (no frames here).
+ * `direct` lists parts already sent straight to their client (no frames here), `unsure` parts held
+ * back as maybe sent by the combiner before this one (see ReplyHeader).
  */
-export function replyMessage(batch: number, answers: readonly { index: number; frames: Buffer[] }[], last: boolean, direct?: number[]): Buffer[] {
+export function replyMessage(batch: number, answers: readonly { index: number; frames: Buffer[] }[], last: boolean, direct?: number[], unsure?: number[]): Buffer[] {
   const parts = answers.map((a) => a.index);
   const frames = answers.map((a) => a.frames.length);
-  const header = encodeHeader({ kind: REPLY, batch, parts, frames, last, ...(direct && direct.length > 0 && { direct }) });
+  const header = encodeHeader({ kind: REPLY, batch, parts, frames, last, ...(direct && direct.length > 0 && { direct }), ...(unsure && unsure.length > 0 && { unsure }) });
   return [header, ...answers.flatMap((a) => a.frames)];
 }
 

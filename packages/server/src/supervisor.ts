@@ -151,6 +151,7 @@ export class Server {
         role: 'combiner',
         ensemble,
         bind: { input: internal('combiner-in'), replies: internal('combiner-out'), ...(options.directReplies !== false && { clients: replyEndpointOf(clientEndpoint) }) },
+        journal: join(runDir, 'combiner-answers'),
         ...(options.curve && { curve: options.curve }),
       };
       const combiner = await started(combinerConfig, 'combiner');

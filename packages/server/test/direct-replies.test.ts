@@ -3,6 +3,10 @@ import { Dealer } from 'zeromq';
 import { firstBatchOf } from '@tutti/protocol';
 import { DirectReplies, replyEndpointOf } from '../src/direct-replies.js';
 import { ReplyGuard } from '../src/reply-guard.js';
+import { AnswerJournal } from '../src/answer-journal.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 describe('replyEndpointOf', () => {
   it('takes the next tcp port, any free port for a system-chosen one, or the ipc path with .replies', () => {
@@ -24,8 +28,8 @@ describe('DirectReplies', () => {
     for (const socket of open.splice(0)) socket.close();
   });
 
-  async function bound(guard = new ReplyGuard({ lingerMs: 60_000 })): Promise<{ replies: DirectReplies; endpoint: string }> {
-    const replies = new DirectReplies(guard);
+  async function bound(guard = new ReplyGuard({ lingerMs: 60_000 }), journal?: AnswerJournal): Promise<{ replies: DirectReplies; endpoint: string }> {
+    const replies = new DirectReplies(guard, journal && { journal });
     open.push(replies);
     return { replies, endpoint: await replies.bind('tcp://127.0.0.1:*') };
   }
@@ -81,7 +85,7 @@ describe('DirectReplies', () => {
     const answer = (index: number, id: number, who = 'tutti-client-d') => ({ index, frames: [Buffer.from(who), Buffer.from(`answer ${id}`)], id });
     // The orphan answers request 1 first; the client's re-send of it, in the new batch, is refused.
     // The orphan cannot reach tutti-client-e: that answer is dropped, so the new batch's goes (via the batcher).
-    expect(await replies.send(old, [answer(0, 1), answer(1, 2, 'tutti-client-e')])).toEqual({ direct: [0], viaBatcher: [], refused: [1] });
+    expect(await replies.send(old, [answer(0, 1), answer(1, 2, 'tutti-client-e')])).toEqual({ direct: [0], viaBatcher: [], refused: [1], unsure: [] });
     const sent = await replies.send(fresh, [answer(0, 1), answer(1, 2, 'tutti-client-e'), answer(2, 3)]);
     expect(sent.direct).toEqual([2]);
     expect(sent.refused).toEqual([0]);
@@ -92,6 +96,32 @@ describe('DirectReplies', () => {
     const received = [];
     for (let k = 0; k < 3; k++) received.push((await client.receive())[0]!.toString());
     expect(received).toEqual(['answer 1', 'answer 3', 'answer 4']);
+  });
+
+  it("journals what it sends to a client, so that its successor holds back a replanned batch's second answer", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tutti-journal-'));
+    try {
+      const journal = new AnswerJournal(join(dir, 'answers'));
+      const first = await bound(new ReplyGuard({ lingerMs: 60_000 }), journal);
+      const client = await connected(first.replies, first.endpoint, 'tutti-client-f');
+      expect((await first.replies.send(3, [{ index: 0, frames: [Buffer.from('tutti-client-f'), Buffer.from('answer 5')], id: 5 }])).direct).toEqual([0]);
+      expect((await client.receive())[0]!.toString()).toBe('answer 5');
+      // The combiner dies here, before the batcher hears of that answer: its successor reads the journal.
+      first.replies.close();
+      journal.close();
+      const guard = new ReplyGuard({ lingerMs: 60_000 });
+      const successor = new AnswerJournal(join(dir, 'answers'));
+      guard.journaled(successor.previous, Date.now());
+      guard.planned(3, [3], true);
+      const second = await bound(guard, successor);
+      const answer = (id: number) => ({ index: id, frames: [Buffer.from('tutti-client-f'), Buffer.from(`again ${id}`)], id });
+      const sent = await second.replies.send(3, [answer(5), answer(6)]);
+      expect(sent.unsure).toEqual([5]);
+      expect(sent.viaBatcher.map((a) => a.index)).toEqual([6]); // the client is not connected to this one yet
+      successor.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('says which port it could not bind', async () => {
