@@ -4,6 +4,7 @@
  * answered) and counted in the batcher's log. The combiner's port for direct replies is guarded the
  * same way: the allowed client's replies come straight from it.
  */
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Dealer, curveKeyPair } from 'zeromq';
 import { TuttiClient } from '@tutti/client';
@@ -79,6 +80,15 @@ describe('CurveZMQ with an allow-list', () => {
       expect(refusedHere()).toBe(true);
     } finally {
       thief.close();
+    }
+  });
+
+  it("keeps the configuration, secret key included, off every process's command line (ps shows it to any user)", () => {
+    expect(server.processes.length).toBeGreaterThanOrEqual(3);
+    for (const { pid, name } of server.processes) {
+      const commandLine = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\u0000', ' ');
+      expect(commandLine, name).not.toContain(serverKeys.secretKey);
+      expect(commandLine, name).not.toContain('"role"');
     }
   });
 });

@@ -3,7 +3,7 @@ import { readConfig, runChild } from './child.js';
 import type { BatcherConfig, SupervisorCommand } from './config.js';
 
 runChild(async () => {
-  const batcher = new Batcher(readConfig<BatcherConfig>('batcher'));
+  const batcher = new Batcher(await readConfig<BatcherConfig>('batcher'));
   batcher.onReady = () => process.send?.({ type: 'ensemble-ready' });
   batcher.onUnresponsive = (id) => process.send?.({ type: 'worker-unresponsive', id });
   process.on('message', (command: SupervisorCommand) => {

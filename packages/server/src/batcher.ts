@@ -434,7 +434,9 @@ export class Batcher {
     this.#wakeDispatcher?.();
     // After a drain, requests already on their way are still read and answered UNAVAILABLE, and the
     // answers get time to leave: closing at once would drop both, and those clients would hear nothing.
-    if (this.#draining) await new Promise((resolve) => setTimeout(resolve, DRAIN_GRACE_MS));
+    // The grace runs from the last client message: a server no client spoke to for that long stops at once.
+    const grace = DRAIN_GRACE_MS - this.#clients.quietMs;
+    if (this.#draining && grace > 0) await new Promise((resolve) => setTimeout(resolve, grace));
     this.#clients.close();
     this.#workers.close();
     this.#plans.close();

@@ -1,5 +1,5 @@
 /**
- * The life of a tutti child process: read the config, start, report ready or failed to the
+ * The life of a tutti child process: receive the config, start, report ready or failed to the
  * supervisor, and stop cleanly on SIGTERM/SIGINT or when the supervisor goes away (its IPC channel
  * disconnects), so that no process outlives the server, even after a kill -9 of the supervisor.
  */
@@ -10,8 +10,20 @@ export interface Running {
   close(): Promise<void>;
 }
 
-export function readConfig<T extends ProcessConfig>(role: T['role']): T {
-  const config = JSON.parse(process.argv[2] ?? '{}') as ProcessConfig;
+// The configuration (CurveZMQ secret key included) comes over the IPC channel, never on the command
+// line, where any local user could read it with ps. It is the supervisor's first message; listening
+// from the moment this module loads, so it cannot be missed.
+const configuration = new Promise<ProcessConfig>((resolve) => {
+  const onMessage = (message: SupervisorCommand) => {
+    if (message?.type !== 'config') return;
+    process.off('message', onMessage);
+    resolve(message.config);
+  };
+  process.on('message', onMessage);
+});
+
+export async function readConfig<T extends ProcessConfig>(role: T['role']): Promise<T> {
+  const config = await configuration;
   if (config.role !== role) throw new Error(`expected a ${role} config, got ${JSON.stringify(config.role)}`);
   return config as T;
 }

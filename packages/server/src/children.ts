@@ -5,7 +5,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { TuttiError } from '@tutti/protocol';
-import type { ChildReport, ProcessConfig } from './config.js';
+import type { ChildReport, ProcessConfig, SupervisorCommand } from './config.js';
 
 const ENTRY = {
   combiner: new URL('./combiner-main.ts', import.meta.url),
@@ -30,12 +30,14 @@ export interface Started {
 /** `bundles`: each role's plain-JavaScript entry (bundle.ts); without them, the sources run under tsx. */
 export function spawnChild(config: ProcessConfig, name: string, log: (line: string) => void, bundles?: Record<ProcessConfig['role'], string>): Child {
   const entry = bundles?.[config.role] ?? ENTRY[config.role];
-  const child = fork(entry, [JSON.stringify(config)], {
+  const child = fork(entry, [], {
     // TUTTI_CHILD_NODE_ARGS adds Node flags to every child, for diagnosis: e.g. "--cpu-prof
     // --cpu-prof-dir=/tmp/prof" (Node refuses --cpu-prof in NODE_OPTIONS).
     execArgv: [...(bundles ? [] : ['--import', TSX]), ...(process.env.TUTTI_CHILD_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [])],
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
+  // Over IPC, not argv: the config may hold a CurveZMQ secret key.
+  child.send({ type: 'config', config } satisfies SupervisorCommand);
   for (const stream of [child.stdout, child.stderr]) {
     if (stream) createInterface({ input: stream }).on('line', (line) => log(`[${name}] ${line}`));
   }
@@ -62,16 +64,24 @@ export function waitReady(child: Child, timeoutMs: number): Promise<Started> {
   });
 }
 
+/** Resolves on the child's next report of this type; rejects after `timeoutMs`, or at once if the child exits first. */
 export function nextReport(child: Child, type: ChildReport['type'], timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new TuttiError('PROCESS_FAILED', `${child.name}: no ${type} after ${timeoutMs} ms`)), timeoutMs);
-    const onReport = (report: ChildReport) => {
-      if (report.type !== type) return;
+    let settled = false;
+    const settle = (error?: TuttiError) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
       child.process.off('message', onReport);
-      resolve();
+      if (error) reject(error);
+      else resolve();
+    };
+    const timer = setTimeout(() => settle(new TuttiError('PROCESS_FAILED', `${child.name}: no ${type} after ${timeoutMs} ms`)), timeoutMs);
+    const onReport = (report: ChildReport) => {
+      if (report.type === type) settle();
     };
     child.process.on('message', onReport);
+    void child.exited.then((code) => settle(new TuttiError('PROCESS_FAILED', `${child.name} exited (code ${code}) before its ${type}`)));
   });
 }
 

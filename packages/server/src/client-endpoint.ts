@@ -51,6 +51,7 @@ export class ClientEndpoint {
   #socket: Router;
   #queue: SendQueue;
   #zap: ZapHandler | undefined;
+  #lastMessageAt = -Infinity;
 
   constructor(options: ClientEndpointOptions) {
     this.#options = options;
@@ -81,8 +82,14 @@ export class ClientEndpoint {
     this.#queue.send(frames);
   }
 
+  /** How long since the last client message (Infinity before the first). */
+  get quietMs(): number {
+    return performance.now() - this.#lastMessageAt;
+  }
+
   async #receiveLoop(): Promise<void> {
     for await (const frames of this.#socket) {
+      this.#lastMessageAt = performance.now();
       mark('batcher.received', 0);
       const payload = frames[frames.length - 1]!;
       const envelope = frames.slice(0, -1);

@@ -3,7 +3,7 @@ import { Combiner } from './combiner.js';
 import type { CombinerConfig } from './config.js';
 
 runChild(async () => {
-  const combiner = new Combiner(readConfig<CombinerConfig>('combiner'));
+  const combiner = new Combiner(await readConfig<CombinerConfig>('combiner'));
   const endpoints = await combiner.start();
   return { running: combiner, endpoints };
 });

@@ -59,7 +59,15 @@ export interface ServeOptions {
   metricsPort?: number;
   /** Where the processes' output lines go, prefixed with the process name. */
   log?: (line: string) => void;
+  /** How long a process may take to start, at first and at each restart (default 120 s). */
   startTimeoutMs?: number;
+  /**
+   * Restarts of one process that fail in a row (it dies, or is not ready in time, before running
+   * `STABLE_MS`) before the server gives up on it (default 5); readiness is then false.
+   */
+  maxFailedRestarts?: number;
+  /** Called when the server gives up restarting a process (see maxFailedRestarts). */
+  onGiveUp?: (name: string, reason: string) => void;
 }
 
 export interface ProcessInfo {
@@ -73,9 +81,15 @@ interface Slot {
   config: ProcessConfig;
   child: Child;
   restarts: number;
+  /** Deaths in a row of processes that had not run STABLE_MS: what the backoff and giving up count. */
+  failures: number;
+  startedAt: number;
 }
 
 const MAX_BACKOFF_MS = 5_000;
+/** A process that ran this long before dying was healthy: its next restart starts the backoff afresh. */
+const STABLE_MS = 30_000;
+const DEFAULT_START_TIMEOUT_MS = 120_000;
 const METRICS_TIMEOUT_MS = 1_000;
 
 const supervisorRegistry = new Registry();
@@ -98,13 +112,26 @@ export class Server {
   #metrics: MetricsEndpoint | undefined;
   #nextMetricsId = 0;
 
-  private constructor(ensemble: Ensemble, endpoint: string, slots: Slot[], runDir: string, log: (line: string) => void, bundles: Record<BundledRole, string> | undefined) {
+  #startTimeoutMs: number;
+  #maxFailedRestarts: number;
+  #onGiveUp: ServeOptions['onGiveUp'];
+  #givenUp = new Set<string>();
+
+  private constructor(ensemble: Ensemble, endpoint: string, slots: Slot[], runDir: string, bundles: Record<BundledRole, string> | undefined, options: ServeOptions & { log: (line: string) => void }) {
     this.#bundles = bundles;
     this.ensemble = ensemble;
     this.endpoint = endpoint;
     this.#slots = slots;
     this.#runDir = runDir;
-    this.#log = log;
+    this.#log = options.log;
+    this.#startTimeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
+    this.#maxFailedRestarts = options.maxFailedRestarts ?? 5;
+    this.#onGiveUp = options.onGiveUp;
+  }
+
+  /** Processes the server gave up restarting (see ServeOptions.maxFailedRestarts): while any, it is not ready. */
+  get givenUp(): string[] {
+    return [...this.#givenUp];
   }
 
   /** The HTTP endpoint with /metrics, /live and /ready, when one was asked for. */
@@ -130,7 +157,11 @@ export class Server {
     const launches = workerLaunches(instances, options.groups ?? options.plan?.layout?.groups ?? []);
     const shards = shardsOf(launches);
     const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-    const timeout = options.startTimeoutMs ?? 120_000;
+    const timeout = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
+    if (!(timeout > 0)) invalidOption('startTimeoutMs', timeout, 'a positive number of ms');
+    if (options.maxFailedRestarts !== undefined && !(Number.isInteger(options.maxFailedRestarts) && options.maxFailedRestarts >= 0)) {
+      invalidOption('maxFailedRestarts', options.maxFailedRestarts, 'an integer >= 0');
+    }
     const runDir = mkdtempSync(join(tmpdir(), 'tutti-'));
     const internal = (name: string) => (transport === 'ipc' ? `ipc://${join(runDir, name)}` : 'tcp://127.0.0.1:*');
     const slots: Slot[] = [];
@@ -142,7 +173,7 @@ export class Server {
     });
     const started = async (config: ProcessConfig, name: string) => {
       const child = spawnChild(config, name, log, bundles);
-      slots.push({ name, config, child, restarts: 0 });
+      slots.push({ name, config, child, restarts: 0, failures: 0, startedAt: performance.now() });
       return waitReady(child, timeout);
     };
     try {
@@ -174,6 +205,8 @@ export class Server {
       batcherConfig.clientEndpoint = batcher.endpoints.client!;
       batcherConfig.bindWorkers = batcher.endpoints.workers!;
       const ensembleReady = batcher.next('ensemble-ready', timeout);
+      // Awaited below; if a worker fails first, start() throws that error and this one must not go unhandled.
+      ensembleReady.catch(() => undefined);
       await Promise.all(
         launches.map((launch) => {
           const config: WorkerConfig = { role: 'worker', ensemble, ...launch, batches: batcher.endpoints.workers!, results: combinerConfig.bind.input };
@@ -184,13 +217,14 @@ export class Server {
         }),
       );
       await ensembleReady;
-      const server = new Server(ensemble, batcher.endpoints.client!, slots, runDir, log, bundles);
+      const server = new Server(ensemble, batcher.endpoints.client!, slots, runDir, bundles, { ...options, log });
       for (const slot of slots) server.#watch(slot);
       server.#listenToBatcher();
       if (options.metricsPort !== undefined) {
         server.#metrics = await MetricsEndpoint.start(options.metricsPort, '127.0.0.1', {
           gather: () => server.#gather(),
           ready: async () => {
+            if (server.#givenUp.size > 0) return false;
             const batcher = await server.#gatherFrom(slots.find((s) => s.config.role === 'batcher')!.child);
             return batcher?.find((m) => m.name === 'tutti_ready')?.values[0]?.value === 1;
           },
@@ -253,7 +287,14 @@ export class Server {
       if (config.role === 'worker') this.#command({ type: 'worker-down', id: workerId(config.shard, config.instance) });
       else if (config.role === 'combiner') this.#command({ type: 'combiner-down' });
       else this.#log('tutti: the batcher died; the requests it held are lost to the server (clients that retry re-send them), batches already with the workers are still answered');
-      const backoff = Math.min(MAX_BACKOFF_MS, 250 * 2 ** slot.restarts);
+      // Deaths in a row count; a process that ran long enough was healthy, and its count starts afresh.
+      if (performance.now() - slot.startedAt >= STABLE_MS) slot.failures = 0;
+      slot.failures++;
+      if (slot.failures > this.#maxFailedRestarts) {
+        this.#giveUp(slot, `it died ${slot.failures} times in a row without running ${STABLE_MS / 1000} s (last exit code ${code})`);
+        return;
+      }
+      const backoff = Math.min(MAX_BACKOFF_MS, 250 * 2 ** (slot.failures - 1));
       const timer = setTimeout(() => {
         this.#timers.delete(timer);
         void this.#restart(slot);
@@ -265,20 +306,30 @@ export class Server {
   async #restart(slot: Slot): Promise<void> {
     if (this.#stopping) return;
     slot.restarts++;
+    slot.startedAt = performance.now();
     restartsTotal.inc({ process: slot.name });
     // Batch ids of a new batcher start past its predecessors' (see firstBatchOf), never colliding with theirs.
     if (slot.config.role === 'batcher') slot.config.epoch = slot.restarts;
     slot.child = spawnChild(slot.config, slot.name, this.#log, this.#bundles);
     this.#watch(slot);
     try {
-      await waitReady(slot.child, 120_000);
+      await waitReady(slot.child, this.#startTimeoutMs);
     } catch (error) {
       this.#log(`tutti: restarting ${slot.name} failed: ${(error as Error).message}`);
+      // One that hangs is killed: its exit then counts as a failure, and is restarted or given up on.
+      const { process: child } = slot.child;
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       return;
     }
     this.#log(`tutti: ${slot.name} restarted (pid ${slot.child.pid})`);
     if (slot.config.role === 'combiner') this.#command({ type: 'combiner-restarted' });
     if (slot.config.role === 'batcher') this.#listenToBatcher();
+  }
+
+  #giveUp(slot: Slot, reason: string): void {
+    this.#givenUp.add(slot.name);
+    this.#log(`tutti: giving up on ${slot.name}: ${reason}. The server is not ready (/ready says false) until it is started again.`);
+    this.#onGiveUp?.(slot.name, reason);
   }
 
   /**

@@ -3,7 +3,7 @@ import type { WorkerConfig } from './config.js';
 import { PredictionWorker } from './worker.js';
 
 runChild(async () => {
-  const worker = new PredictionWorker(readConfig<WorkerConfig>('worker'));
+  const worker = new PredictionWorker(await readConfig<WorkerConfig>('worker'));
   await worker.start();
   return { running: worker };
 });

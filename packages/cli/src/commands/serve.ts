@@ -88,7 +88,10 @@ export function serveCommand(): Command {
       const { plan, profiles } = await choosePlan(ensemble, flags);
       if (plan) console.log(formatPlan(plan));
       const started = performance.now();
+      let gaveUp: (reason: string) => void = () => {};
+      const givenUp = new Promise<string>((resolve) => (gaveUp = resolve));
       const server = await Server.start(ensemble, {
+        onGiveUp: (name, reason) => gaveUp(`${name} keeps failing (${reason})`),
         ...(flags.endpoint ? { endpoint: flags.endpoint } : {}),
         transport: flags.transport,
         ...(flags.threads ? { threadsPerWorker: flags.threads } : {}),
@@ -104,10 +107,12 @@ export function serveCommand(): Command {
       for (const p of server.processes) console.log(`  ${p.role.padEnd(8)} ${p.name.padEnd(28)} pid ${p.pid}  ${(rssOf(p.pid) / 2 ** 20).toFixed(0)} MiB`);
       if (server.metricsUrl) console.log(`  metrics  ${server.metricsUrl}/metrics   health ${server.metricsUrl}/live ${server.metricsUrl}/ready`);
       console.log('Ctrl-C to stop.');
-      const signal = await untilSignal();
-      console.log(`tutti: ${signal}: stopping ${server.processes.length} processes`);
+      const stopBecause = await Promise.race([untilSignal(), givenUp.then((why) => ({ failed: why }))]);
+      if (typeof stopBecause === 'string') console.log(`tutti: ${stopBecause}: stopping ${server.processes.length} processes`);
+      else console.error(`tutti: stopping: ${stopBecause.failed}`);
       await server.stop();
       console.log('tutti: stopped');
+      if (typeof stopBecause !== 'string') process.exitCode = 1;
     });
 }
 
