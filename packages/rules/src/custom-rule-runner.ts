@@ -25,9 +25,15 @@ export interface CustomRuleRunnerOptions {
   threads?: number;
   /** Batches that may wait for a free thread before run() rejects with RESOURCE_EXHAUSTED (default 1024). */
   maxQueue?: number;
+  /**
+   * A batch the rule has not combined within this time (waiting for a thread included) fails with
+   * INTERNAL, and its thread, stuck in an endless loop perhaps, is replaced (default 10 s).
+   */
+  timeoutMs?: number;
 }
 
 const DEFAULT_MAX_QUEUE = 1024;
+const DEFAULT_TIMEOUT_MS = 10_000;
 const WORKER_FILE = new URL('./custom-rule-worker.mjs', import.meta.url).href;
 
 /** What the worker answers (see custom-rule-worker.mjs). */
@@ -41,13 +47,19 @@ export class CustomRuleRunner {
   /** Which export is the rule: 'default' or 'combine'. */
   readonly exportName: string;
   readonly threads: number;
+  readonly timeoutMs: number;
   #pool: Piscina;
   #closed = false;
+  /** Batches running or queued. Counted here: piscina does not bound its queue for tasks that carry an abort signal. */
+  #pending = 0;
+  #maxPending: number;
 
-  private constructor(modulePath: string, exportName: string, threads: number, pool: Piscina) {
+  private constructor(modulePath: string, exportName: string, threads: number, timeoutMs: number, maxQueue: number, pool: Piscina) {
     this.modulePath = modulePath;
     this.exportName = exportName;
     this.threads = threads;
+    this.timeoutMs = timeoutMs;
+    this.#maxPending = threads + maxQueue;
     this.#pool = pool;
   }
 
@@ -58,6 +70,8 @@ export class CustomRuleRunner {
     if (!(Number.isInteger(maxQueue) || maxQueue === Infinity) || maxQueue < 0) {
       invalidOption('CustomRuleRunner maxQueue', options.maxQueue, 'an integer >= 0 or Infinity');
     }
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    if (!(timeoutMs > 0)) invalidOption('CustomRuleRunner timeoutMs', options.timeoutMs, 'a positive number of ms');
     if (typeof modulePath !== 'string' || modulePath === '') invalidOption('custom rule module path', modulePath, 'a non-empty string');
     const absolutePath = modulePath.startsWith('file:') ? fileURLToPath(modulePath) : resolve(modulePath);
     const found = await stat(absolutePath).catch(() => undefined);
@@ -84,23 +98,30 @@ export class CustomRuleRunner {
       await pool.destroy();
       throw new TuttiError('INVALID_OPTION', `custom rule ${absolutePath} ${answer.reason}`, { cause: causeOf(answer) });
     }
-    return new CustomRuleRunner(absolutePath, answer.exportName ?? 'default', threads, pool);
+    return new CustomRuleRunner(absolutePath, answer.exportName ?? 'default', threads, timeoutMs, maxQueue, pool);
   }
 
   /**
-   * Combines one batch on a worker thread. Rejects with INTERNAL when the rule throws or returns
-   * anything but every output as a Float32Array (or number array) of the right length,
+   * Combines one batch on a worker thread. Rejects with INTERNAL when the rule throws, runs past
+   * `timeoutMs`, or returns anything but every output as a Float32Array (or number array) of the right length,
    * RESOURCE_EXHAUSTED when the queue is full, UNAVAILABLE after close().
    */
   async run(input: CombineInput): Promise<CombineOutput> {
     if (this.#closed) throw new TuttiError('UNAVAILABLE', `custom rule ${this.modulePath}: runner is closed`);
     checkCombineInput(input);
+    if (this.#pending >= this.#maxPending) {
+      throw new TuttiError('RESOURCE_EXHAUSTED', `custom rule ${this.modulePath}: ${this.threads} thread(s) busy and the queue is full`);
+    }
     const { task, buffer } = packForWorker(input);
     let answer: WorkerAnswer;
+    this.#pending++;
     try {
-      answer = (await this.#pool.run(task, { transferList: [buffer] })) as WorkerAnswer;
+      // Aborting a running task terminates its thread; piscina starts another in its place.
+      answer = (await this.#pool.run(task, { transferList: [buffer], signal: AbortSignal.timeout(this.timeoutMs) })) as WorkerAnswer;
     } catch (error) {
       throw this.#poolError(error);
+    } finally {
+      this.#pending--;
     }
     if (!answer.ok) throw new TuttiError('INTERNAL', `custom rule ${this.modulePath} ${answer.reason}`, { cause: causeOf(answer) });
     return answer.outputs!;
@@ -116,6 +137,9 @@ export class CustomRuleRunner {
   #poolError(error: unknown): TuttiError {
     const message = error instanceof Error ? error.message : String(error);
     if (this.#closed) return new TuttiError('UNAVAILABLE', `custom rule ${this.modulePath}: runner closed before the batch ran`, { cause: error });
+    if ((error as Error)?.name === 'AbortError') {
+      return new TuttiError('INTERNAL', `custom rule ${this.modulePath} did not combine the batch within ${this.timeoutMs} ms (an endless loop?); its thread was replaced`, { cause: error });
+    }
     // Piscina's messages for a full queue (see piscina's errors.js).
     if (message === 'Task queue is at limit' || message.startsWith('No task queue available')) {
       return new TuttiError('RESOURCE_EXHAUSTED', `custom rule ${this.modulePath}: ${this.threads} thread(s) busy and the queue is full`, { cause: error });

@@ -139,7 +139,9 @@ class InlineInference implements Inference {
 class InferenceThread {
   #thread: Thread;
   #nextId = 0;
-  #waiting = new Map<number, (results: Computed[]) => void>();
+  #waiting = new Map<number, { resolve: (results: Computed[]) => void; reject: (error: Error) => void }>();
+  /** Why the thread is gone, once it is: runs then fail at once instead of waiting for a reply that cannot come. */
+  #gone: TuttiError | undefined;
 
   private constructor(thread: Thread) {
     this.#thread = thread;
@@ -151,20 +153,29 @@ class InferenceThread {
     return new Promise((resolve, reject) => {
       thread.on('message', (reply: ThreadReply) => {
         if ('id' in reply) {
-          inference.#waiting.get(reply.id)?.(reply.results);
+          inference.#waiting.get(reply.id)?.resolve(reply.results);
           inference.#waiting.delete(reply.id);
         } else if (reply.type === 'loaded') resolve(inference);
         else reject(new TuttiError('MODEL_ERROR', reply.error));
       });
-      thread.on('error', (error) => reject(error));
-      thread.on('exit', (code) => reject(new TuttiError('PROCESS_FAILED', `inference thread exited with code ${code}`)));
+      const gone = (why: string) => {
+        const error = new TuttiError('PROCESS_FAILED', why);
+        inference.#gone ??= error;
+        reject(error);
+        for (const waiting of inference.#waiting.values()) waiting.reject(error);
+        inference.#waiting.clear();
+      };
+      thread.on('error', (error) => gone(`inference thread failed: ${error.message}`));
+      thread.on('exit', (code) => gone(`inference thread exited with code ${code}`));
     });
   }
 
+  /** Rejects (at once, with PROCESS_FAILED) when the thread is gone or goes while computing. */
   run(inputs: WireTensor[]): Promise<Computed[]> {
+    if (this.#gone) return Promise.reject(this.#gone);
     const id = this.#nextId++;
-    return new Promise((resolve) => {
-      this.#waiting.set(id, resolve);
+    return new Promise((resolve, reject) => {
+      this.#waiting.set(id, { resolve, reject });
       this.#thread.postMessage({ id, inputs } satisfies ThreadRequest);
     });
   }

@@ -59,6 +59,8 @@ export interface ServeOptions {
   metricsPort?: number;
   /** Where the processes' output lines go, prefixed with the process name. */
   log?: (line: string) => void;
+  /** A worker whose batch computes longer than this is taken as hung: it exits and is restarted (default 60 s). */
+  hangTimeoutMs?: number;
   /** How long a process may take to start, at first and at each restart (default 120 s). */
   startTimeoutMs?: number;
   /**
@@ -209,7 +211,14 @@ export class Server {
       ensembleReady.catch(() => undefined);
       await Promise.all(
         launches.map((launch) => {
-          const config: WorkerConfig = { role: 'worker', ensemble, ...launch, batches: batcher.endpoints.workers!, results: combinerConfig.bind.input };
+          const config: WorkerConfig = {
+            role: 'worker',
+            ensemble,
+            ...launch,
+            batches: batcher.endpoints.workers!,
+            results: combinerConfig.bind.input,
+            ...(options.hangTimeoutMs !== undefined && { hangTimeoutMs: options.hangTimeoutMs }),
+          };
           const where = `${launch.device}${launch.members.some((m) => m.emulation) ? ', emulated' : ''}`;
           // A group's routing id lists every member: its name says how many, and the log line at start says which.
           const name = launch.members.length === 1 ? workerId(launch.shard, launch.instance) : `group#${launch.instance} of ${launch.members.length} members`;

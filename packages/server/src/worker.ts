@@ -30,7 +30,7 @@ import type { WorkerConfig } from './config.js';
 import type { InstanceLaunch } from './instances.js';
 import type { InferenceThreadData } from './inference-thread.js';
 import { EmulatedDevice, sleep } from './emulation.js';
-import { startInferenceGroup, type InferenceGroup } from './inference.js';
+import { startInferenceGroup, type Computed, type InferenceGroup } from './inference.js';
 import { computeSeconds } from './metrics.js';
 import { mark } from './spans.js';
 
@@ -138,7 +138,15 @@ export class PredictionWorker {
       const results: MemberResultHeader[] = [];
       const outputs: WireTensor[] = [];
       // The members one after another: one batch computes at a time in this process, on the threads the plan gave it.
-      const computedAll = await this.#models!.run(inputs);
+      let computedAll: Computed[];
+      try {
+        computedAll = await this.#models!.run(inputs);
+      } catch (error) {
+        // The inference thread is gone: this process cannot compute any more. It exits so that the
+        // supervisor restarts it and the batcher sends its batches again; none is answered with an error.
+        console.error(`worker ${this.label}: ${(error as Error).message}; exiting to be restarted`);
+        process.exit(3);
+      }
       for (const [k, launch] of this.#config.members.entries()) {
         const computed = computedAll[k]!;
         computeSeconds.observe({ member: launch.member, device: this.#config.device }, computed.computeMs / 1000);
