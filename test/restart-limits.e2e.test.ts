@@ -1,11 +1,14 @@
 /**
  * A process that keeps failing is not restarted forever: after `maxFailedRestarts` failed restarts
  * in a row the server gives up on it, says so, and reports not ready. Here a worker's model file
- * disappears under a running server; the worker is killed and cannot start again.
+ * disappears under a running server; the worker is killed and cannot start again. And while the
+ * combiner is down (its rule module gone), requests still end at their deadline: the batcher answers
+ * DEADLINE_EXCEEDED itself, for those it holds in batches as for those still queued.
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TuttiClient } from '@tutti/client';
 import { loadManifest } from '@tutti/manifest';
 import { Server } from '@tutti/server';
 import { digitsVariant, type Variant } from './support/ensembles.js';
@@ -53,5 +56,56 @@ describe('restart limits', () => {
     expect(lines.filter((line) => line.includes(`restarting ${worker.name} failed`))).toHaveLength(2);
     expect(lines.some((line) => line.includes(`giving up on ${worker.name}: it died 3 times in a row`))).toBe(true);
     expect(await ready()).not.toBe(200);
+  });
+});
+
+describe('deadlines while the combiner is down', () => {
+  it('answers DEADLINE_EXCEEDED from the batcher, for requests in batches and in the queue; none waits past its deadline', async () => {
+    const rules = digitsVariant('geometric-mean');
+    const downServer = await Server.start(await loadManifest(rules.dir), { endpoint: 'tcp://127.0.0.1:0', maxFailedRestarts: 2, log: () => {} });
+    for (const p of downServer.processes) everyPid.add(p.pid);
+    // The client's own timer waits 200 ms past the 2 s deadline: the server's answer must come first.
+    const client = new TuttiClient(downServer.endpoint, { timeoutMs: 2_000 });
+    const outcomes: string[] = [];
+    let running = true;
+    let killed = false;
+    const lane = async () => {
+      while (running) {
+        const sentAfterKill = killed;
+        try {
+          await client.infer({ pixels: { data: new Float32Array(64).fill(3), shape: [1, 64] } });
+          outcomes.push(sentAfterKill ? 'ok after kill' : 'ok');
+        } catch (error) {
+          outcomes.push((error as Error).message.replace(/request \d+/, 'request N'));
+        }
+      }
+    };
+    const lanes = Promise.all(Array.from({ length: 8 }, lane));
+    try {
+      while (outcomes.length < 200) await new Promise((resolve) => setTimeout(resolve, 10));
+      rmSync(join(rules.dir, 'rules'), { recursive: true });
+      const combiner = downServer.processes.find((p) => p.role === 'combiner')!;
+      everyPid.add(combiner.pid);
+      killed = true;
+      process.kill(combiner.pid, 'SIGKILL');
+      const start = outcomes.length;
+      while (outcomes.length < start + 24) await new Promise((resolve) => setTimeout(resolve, 10));
+      running = false;
+      await lanes;
+      const after = outcomes.slice(start);
+      const counts = Object.fromEntries([...new Set(after)].map((o) => [o, after.filter((x) => x === o).length]));
+      console.log(`combiner down: outcomes after the kill ${JSON.stringify(counts)}`);
+      expect(after.filter((o) => o.startsWith('no reply from'))).toEqual([]);
+      expect(after.filter((o) => o === 'ok after kill')).toEqual([]);
+      expect(after.some((o) => o === 'request N passed its timeout while the combiner was restarting')).toBe(true);
+      expect(after.some((o) => o === 'request N waited in the queue past its timeout')).toBe(true);
+    } finally {
+      running = false;
+      await lanes;
+      client.close();
+      for (const p of downServer.processes) everyPid.add(p.pid);
+      await downServer.stop();
+      rules.remove();
+    }
   });
 });

@@ -49,6 +49,7 @@ const DRAIN_GRACE_MS = 1_000;
 const HOUSEKEEPING_MS = 200;
 /** From a combiner's death until this long after its restart, answered requests stay known (resend-ledger.ts). */
 const RECOVERY_WINDOW_MS = 5_000;
+const DOWN_DEADLINE_CHECK_MS = 20;
 
 export class Batcher {
   #ensemble: Ensemble;
@@ -76,6 +77,8 @@ export class Batcher {
    */
   #ledger = new ResendLedger<Pending>(RECOVERY_WINDOW_MS);
   #housekeeping: NodeJS.Timeout | undefined;
+  /** While the combiner is down: the deadline check (see combinerDown). */
+  #deadlineWatch: NodeJS.Timeout | undefined;
   #wakeDispatcher: (() => void) | undefined;
 
   constructor(config: BatcherConfig) {
@@ -132,6 +135,13 @@ export class Batcher {
   combinerDown(): void {
     this.#ledger.recover(Date.now());
     this.#combinerUp = false;
+    // Nothing is dispatched or answered by a combiner meanwhile: deadlines are kept here, finely
+    // enough that the answer beats the client's own timer (it waits 100 ms past the deadline).
+    clearInterval(this.#deadlineWatch);
+    this.#deadlineWatch = setInterval(() => {
+      this.#expire();
+      this.#expireWhileCombinerDown();
+    }, DOWN_DEADLINE_CHECK_MS);
     this.#updateGauges();
   }
 
@@ -139,6 +149,7 @@ export class Batcher {
   combinerRestarted(): void {
     this.#ledger.recover(Date.now());
     this.#combinerUp = true;
+    clearInterval(this.#deadlineWatch);
     this.#updateGauges();
     this.#unsent.clear();
     for (const plan of this.#inFlight.restartAll()) {
@@ -340,6 +351,22 @@ export class Batcher {
     this.#expire();
   }
 
+  /** With no combiner to answer them, requests past their deadline are answered here, as the combiner would have. */
+  #expireWhileCombinerDown(): void {
+    const now = Date.now();
+    for (const { batch, part, batchDone } of this.#inFlight.takeExpired(now)) {
+      const key = requestKey(part.envelope, part.id);
+      if (key !== undefined) this.#ledger.answered(key, now);
+      this.#reply(part.envelope, encodeError(part.id, 'DEADLINE_EXCEEDED', `request ${part.id} passed its timeout while the combiner was restarting`));
+      inferencesTotal.inc({ outcome: 'DEADLINE_EXCEEDED' });
+      if (batchDone) {
+        this.#inFlight.finish(batch);
+        this.#pool.forget(batch);
+      }
+    }
+    this.#checkDrained();
+  }
+
   /** Batches a dead instance held go to the front: sent again to a live instance of the same member. */
   #requeue(lost: Lost[]): void {
     for (const { member, batches } of lost) {
@@ -431,6 +458,7 @@ export class Batcher {
   async close(): Promise<void> {
     this.#running = false;
     clearInterval(this.#housekeeping);
+    clearInterval(this.#deadlineWatch);
     this.#wakeDispatcher?.();
     // After a drain, requests already on their way are still read and answered UNAVAILABLE, and the
     // answers get time to leave: closing at once would drop both, and those clients would hear nothing.

@@ -5,7 +5,7 @@
  * batch held by a dead worker can be sent again, and after a combiner restart only the unanswered
  * requests are planned again: every request is answered exactly once.
  */
-import type { PlanHeader } from '@tutti/protocol';
+import type { PlanHeader, PlanPart } from '@tutti/protocol';
 
 export interface InFlight {
   readonly plan: PlanHeader;
@@ -63,6 +63,22 @@ export class InFlightBatches {
     if (entry.answered.has(part)) return false;
     entry.answered.add(part);
     return true;
+  }
+
+  /**
+   * Marks answered, and returns, the unanswered requests whose deadline (ms since epoch) has passed,
+   * with whether that left their batch fully answered. For when no combiner is there to do it.
+   */
+  takeExpired(now: number): { batch: number; part: PlanPart; batchDone: boolean }[] {
+    const expired: { batch: number; part: PlanPart; batchDone: boolean }[] = [];
+    for (const entry of this.#batches.values()) {
+      for (const part of entry.plan.parts) {
+        if (entry.answered.has(part.index) || !part.deadline || part.deadline > now) continue;
+        entry.answered.add(part.index);
+        expired.push({ batch: entry.plan.batch, part, batchDone: entry.answered.size === entry.plan.parts.length });
+      }
+    }
+    return expired;
   }
 
   /** The batch's last request is answered: it is forgotten. */

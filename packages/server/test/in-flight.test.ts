@@ -46,4 +46,19 @@ describe('InFlightBatches', () => {
     // The requests answered before the restart stay answered: their second copy is not forwarded.
     expect(batches.answer(1, 1)).toBe(false);
   });
+
+  it('hands over the requests past their deadline once each, saying when that finishes their batch', () => {
+    const batches = new InFlightBatches(['a']);
+    const withDeadlines = plan(3, 3);
+    withDeadlines.parts.forEach((part, k) => (part.deadline = [100, 200, 0][k]!));
+    batches.add({ plan: withDeadlines, frames: [], oldestArrival: 0 });
+    batches.answer(3, 1);
+    expect(batches.takeExpired(150).map((e) => [e.part.index, e.batchDone])).toEqual([[0, false]]);
+    expect(batches.takeExpired(10_000)).toEqual([]); // part 1 was answered, part 2 has no deadline
+    batches.answer(3, 2);
+    const other = plan(4, 1);
+    other.parts[0]!.deadline = 50;
+    batches.add({ plan: other, frames: [], oldestArrival: 0 });
+    expect(batches.takeExpired(60).map((e) => [e.batch, e.part.index, e.batchDone])).toEqual([[4, 0, true]]);
+  });
 });
