@@ -27,7 +27,7 @@ export interface Ensemble {
   outputs: TensorSpec[];
   members: EnsembleMember[];
   rule: EnsembleRule;
-  batching: { maxBatchSize: number; maxQueueDelayMs: number; maxQueue: number };
+  batching: { maxBatchSize: number; maxQueueDelayMs: number; maxQueue: number; maxQueueBytes: number };
   endpoint: string;
   latencyTarget?: { p99Ms: number };
 }

@@ -64,12 +64,18 @@ export const ruleSchema = z
   )
   .describe('How member outputs are combined: a built-in rule or a custom module.');
 
+/** 256 MiB: the count bound alone let 4,096 requests of 8 images of 224x224x3 (~19.7 GB) queue. */
+export const DEFAULT_MAX_QUEUE_BYTES = 256 * 2 ** 20;
+
 export const batchingSchema = fields({
   maxBatchSize: range(1, 65536, 'integer').describe('Largest batch sent to a member.'),
   maxQueueDelayMs: range(0, 10000, 'number').describe('Longest a request waits for a batch to fill, in ms.'),
   maxQueue: range(1, 1_000_000, 'integer')
     .default(4096)
     .describe('Most requests waiting for a batch; past it new requests get RESOURCE_EXHAUSTED at once.'),
+  maxQueueBytes: range(1024, 2 ** 40, 'integer')
+    .default(DEFAULT_MAX_QUEUE_BYTES)
+    .describe('Most bytes of input tensors waiting for a batch (default 256 MiB); past it new requests get RESOURCE_EXHAUSTED at once.'),
 });
 
 const ENDPOINT_HINT = 'tcp://host:port or ipc://path';

@@ -29,7 +29,7 @@ describe('loadManifest', () => {
         { name: 'b', path: path.join(dir, 'models/b.onnx'), weight: 2 },
       ],
       rule: { kind: 'builtin', name: 'mean' },
-      batching: { maxBatchSize: 8, maxQueueDelayMs: 1, maxQueue: 4096 },
+      batching: { maxBatchSize: 8, maxQueueDelayMs: 1, maxQueue: 4096, maxQueueBytes: 256 * 2 ** 20 },
       endpoint: 'tcp://127.0.0.1:5555',
     });
     // The manifest file itself works as well as its folder.

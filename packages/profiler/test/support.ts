@@ -31,7 +31,7 @@ export function tinyEnsemble(workspace: Workspace, memberNames: string[] = ['tin
     outputs: [{ name: 'probabilities', datatype: 'FP32', shape: [-1, 4] }],
     members: memberNames.map((name) => ({ name, path: workspace.modelPath, weight: 1 })),
     rule: { kind: 'builtin', name: 'mean' },
-    batching: { maxBatchSize: 4, maxQueueDelayMs: 1, maxQueue: 100 },
+    batching: { maxBatchSize: 4, maxQueueDelayMs: 1, maxQueue: 100, maxQueueBytes: 2 ** 20 },
     endpoint: 'tcp://127.0.0.1:0',
   };
 }

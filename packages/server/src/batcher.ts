@@ -186,18 +186,15 @@ export class Batcher {
       requestsTotal.inc({ op: 'infer', outcome: 'UNAVAILABLE' });
       return;
     }
+    if (this.#overloaded(envelope, request)) return;
     const { tensors, batchSize } = checkInferInputs(request.inputs, this.#ensemble.inputs, this.#ensemble.batching.maxBatchSize);
-    const { maxQueue } = this.#ensemble.batching;
-    if (this.#policy.pendingRequests >= maxQueue) {
-      this.#reply(envelope, encodeError(request.id, 'RESOURCE_EXHAUSTED', `server overloaded: ${maxQueue} requests already wait for a batch; retry later`));
-      requestsTotal.inc({ op: 'infer', outcome: 'RESOURCE_EXHAUSTED' });
-      return;
-    }
+    const bytes = tensors.reduce((sum, tensor) => sum + tensor.data.byteLength, 0);
     const timeout = request.parameters.timeout_ms ?? this.#config.defaultTimeoutMs;
     const pending: Pending = {
       envelope,
       id: request.id,
       tensors,
+      bytes,
       rows: batchSize,
       arrivedAt: performance.now(),
       members: request.parameters.members === true,
@@ -221,6 +218,27 @@ export class Batcher {
     // Otherwise it is already waiting for the right moment; waking it per request costs a timer each.
     const { pendingRequests: queued, pendingRows, maxBatchSize } = this.#policy;
     if (queued === 1 || pendingRows >= maxBatchSize || this.#inFlight.size === 0) this.#wakeDispatcher?.();
+  }
+
+  /**
+   * Refuses a request the queue has no room for, in requests or in bytes (a request alone in the
+   * queue is taken whatever its size: the manifest's batch size bounds it). Asked before the inputs
+   * are checked: refusing costs no pass over, or copy of, tensors the server will not keep.
+   */
+  #overloaded(envelope: Buffer[], request: InferRequest): boolean {
+    const { maxQueue, maxQueueBytes } = this.#ensemble.batching;
+    const { pendingRequests: queued, pendingBytes } = this.#policy;
+    const bytes = request.inputs.reduce((sum, tensor) => sum + tensor.data.byteLength, 0);
+    let why: string | undefined;
+    if (queued >= maxQueue) why = `${maxQueue} requests already wait for a batch`;
+    else if (pendingBytes > 0 && pendingBytes + bytes > maxQueueBytes) {
+      const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
+      why = `${mib(pendingBytes)} of inputs already wait for a batch (batching.maxQueueBytes ${mib(maxQueueBytes)})`;
+    }
+    if (why === undefined) return false;
+    this.#reply(envelope, encodeError(request.id, 'RESOURCE_EXHAUSTED', `server overloaded: ${why}; retry later`));
+    requestsTotal.inc({ op: 'infer', outcome: 'RESOURCE_EXHAUSTED' });
+    return true;
   }
 
   #reply(envelope: Buffer[], frame: Buffer): void {

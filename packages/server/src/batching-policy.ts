@@ -14,6 +14,8 @@ export interface BatchingOptions {
 export interface Queued {
   /** Rows this request contributes (its own batch dimension). */
   rows: number;
+  /** Bytes it holds while it waits (its input tensors), for the queue's byte bound; 0 if not given. */
+  bytes?: number;
   /** When it arrived, in ms (any monotonic clock, the same for every call). */
   arrivedAt: number;
 }
@@ -24,6 +26,7 @@ export class BatchingPolicy<T extends Queued> {
   #queue: T[] = [];
   #head = 0;
   #rows = 0;
+  #bytes = 0;
 
   constructor(options: BatchingOptions) {
     const { maxBatchSize, maxQueueDelayMs } = options;
@@ -43,12 +46,17 @@ export class BatchingPolicy<T extends Queued> {
     return this.#rows;
   }
 
+  get pendingBytes(): number {
+    return this.#bytes;
+  }
+
   push(item: T): void {
     if (!(item.rows >= 1 && item.rows <= this.maxBatchSize)) {
       invalidOption('rows', item.rows, `between 1 and maxBatchSize ${this.maxBatchSize}`);
     }
     this.#queue.push(item);
     this.#rows += item.rows;
+    this.#bytes += item.bytes ?? 0;
   }
 
   /** When the next batch is due: now or earlier if full, else the oldest arrival plus the delay; undefined if empty. */
@@ -82,6 +90,7 @@ export class BatchingPolicy<T extends Queued> {
       if (rows + next.rows > limit && batch.length > 0) break;
       batch.push(next);
       rows += next.rows;
+      this.#bytes -= next.bytes ?? 0;
       this.#head++;
     }
     this.#rows -= rows;
@@ -99,7 +108,10 @@ export class BatchingPolicy<T extends Queued> {
     }
     this.#queue = kept;
     this.#head = 0;
-    for (const item of removed) this.#rows -= item.rows;
+    for (const item of removed) {
+      this.#rows -= item.rows;
+      this.#bytes -= item.bytes ?? 0;
+    }
     return removed;
   }
 

@@ -29,6 +29,17 @@ import { requestsTotal } from './metrics.js';
 function maxClientMessage(ensemble: Ensemble): number {
   return 2 * maxRequestBytes(ensemble.inputs, ensemble.batching.maxBatchSize) + 2 ** 20;
 }
+/**
+ * Requests ZeroMQ may hold per client before the batcher reads them: as many of the largest valid
+ * request as `batching.maxQueueBytes` holds (at least 16, at most 100k). ZeroMQ counts messages, not
+ * bytes: without this a client sending large requests fast would fill the batcher's memory before
+ * its queue bound is ever asked. Past it, ZeroMQ stops reading that client (TCP backpressure).
+ */
+function receiveHighWaterMark(ensemble: Ensemble): number {
+  const largest = maxRequestBytes(ensemble.inputs, ensemble.batching.maxBatchSize);
+  return Math.min(100_000, Math.max(16, Math.floor(ensemble.batching.maxQueueBytes / largest)));
+}
+
 /** How long replies already handed to ZeroMQ may take to leave when the socket closes. */
 const CLOSE_LINGER_MS = 1_000;
 
@@ -46,8 +57,8 @@ export interface ClientEndpointOptions {
 
 export class ClientEndpoint {
   #options: ClientEndpointOptions;
-  // High-water marks on purpose: the batcher's queue bound is what limits memory, so ZeroMQ should
-  // never drop replies to a client that has many requests in flight; 100k messages per peer is far above it.
+  // Replies: 100k messages per peer, far above the queue bound, so ZeroMQ never drops replies to a
+  // client with many requests in flight. Requests: see receiveHighWaterMark.
   #socket: Router;
   #queue: SendQueue;
   #zap: ZapHandler | undefined;
@@ -56,7 +67,13 @@ export class ClientEndpoint {
   constructor(options: ClientEndpointOptions) {
     this.#options = options;
     const { curve } = options;
-    this.#socket = new Router({ linger: 0, maxMessageSize: maxClientMessage(options.ensemble), receiveHighWaterMark: 100_000, sendHighWaterMark: 100_000, ...(curve && curveServerOptions(curve)) });
+    this.#socket = new Router({
+      linger: 0,
+      maxMessageSize: maxClientMessage(options.ensemble),
+      receiveHighWaterMark: receiveHighWaterMark(options.ensemble),
+      sendHighWaterMark: 100_000,
+      ...(curve && curveServerOptions(curve)),
+    });
     this.#queue = new SendQueue(this.#socket, (error) => console.error('batcher: reply to client failed:', error));
   }
 

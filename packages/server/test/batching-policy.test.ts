@@ -69,4 +69,16 @@ describe('BatchingPolicy.take with a row limit', () => {
     expect(policy.take(100).map((i) => i.rows)).toEqual([8]);
     expect(policy.oldestArrivedAt).toBeUndefined();
   });
+
+  it('counts the bytes waiting, through takes and removals', () => {
+    const policy = new BatchingPolicy<{ id: number; rows: number; arrivedAt: number; bytes: number }>({ maxBatchSize: 4, maxQueueDelayMs: 5 });
+    policy.push({ id: 1, rows: 2, arrivedAt: 0, bytes: 100 });
+    policy.push({ id: 2, rows: 2, arrivedAt: 1, bytes: 50 });
+    policy.push({ id: 3, rows: 1, arrivedAt: 2, bytes: 7 });
+    expect(policy.pendingBytes).toBe(157);
+    expect(policy.take().map((i) => i.id)).toEqual([1, 2]);
+    expect(policy.pendingBytes).toBe(7);
+    policy.removeWhere((i) => i.id === 3);
+    expect(policy.pendingBytes).toBe(0);
+  });
 });
