@@ -1,5 +1,5 @@
 /**
- * Deadlines while a batch computes: one member runs on an emulated device that takes 600 ms per
+ * Deadlines while a batch computes: one member runs on an emulated device that takes 3 s per
  * batch; a request with timeout_ms 50 gets DEADLINE_EXCEEDED when its deadline passes, not when the
  * batch ends, and the late results are not sent a second time. Requests with room enough are served.
  */
@@ -12,7 +12,7 @@ import { expectAllGone } from './support/processes.js';
 import { HOST_CPU, emulatedDevice, fixedLatencyProfile, planOf } from './support/plans.js';
 import { combineReference, maxAbsDiff, runMembers } from './support/reference.js';
 
-const SLOW_MS = 600;
+const SLOW_MS = 3_000;
 let server: Server;
 let memberPaths: { name: string; path: string }[];
 
@@ -37,28 +37,28 @@ afterAll(async () => {
 
 describe('deadlines', () => {
   it('answers DEADLINE_EXCEEDED when the timeout passes during compute, once, and keeps serving', async () => {
-    const client = new TuttiClient(server.endpoint, { timeoutMs: 10_000 });
+    const client = new TuttiClient(server.endpoint, { timeoutMs: 6 * SLOW_MS });
     const pixels = new Float32Array(64).fill(3);
     try {
-      const sent = performance.now();
       const error = await client.infer({ pixels: { data: pixels, shape: [1, 64] } }, { timeoutMs: 50 }).catch((e: unknown) => e as { code: string; message: string });
-      const waited = performance.now() - sent;
-      expect(error).toMatchObject({ code: 'DEADLINE_EXCEEDED' });
-      expect(waited).toBeLessThan(SLOW_MS); // answered at its deadline, not when the batch finished
+      // Answered by the combiner's deadline watch, at the deadline ("passed"), not when the batch finished ("missed").
+      expect(error).toMatchObject({ code: 'DEADLINE_EXCEEDED', message: expect.stringMatching(/passed its timeout while its batch was computed/) });
       // A generous request is served; the late batch's results did not produce a second answer for the first.
-      const ok = await client.infer({ pixels: { data: pixels, shape: [1, 64] } }, { timeoutMs: 5_000 });
+      const ok = await client.infer({ pixels: { data: pixels, shape: [1, 64] } }, { timeoutMs: 4 * SLOW_MS });
       expect(ok.outputs.probabilities!.shape).toEqual([1, 10]);
       expect(client.inFlight).toBe(0);
+      expect(client.replyCounts).toMatchObject({ duplicates: 0, late: 0, unknown: 0 });
     } finally {
       client.close();
     }
   });
 
   it('answers a partial request at its deadline from the members that answered, and names them', async () => {
-    const client = new TuttiClient(server.endpoint, { timeoutMs: 10_000 });
+    const client = new TuttiClient(server.endpoint, { timeoutMs: 6 * SLOW_MS });
     const pixels = new Float32Array(64).map((_, i) => i % 17);
     try {
-      const result = await client.infer({ pixels: { data: pixels, shape: [1, 64] } }, { timeoutMs: 150, partial: true });
+      // Half the slow member's time: the fast ones (well under a millisecond) have answered by then.
+      const result = await client.infer({ pixels: { data: pixels, shape: [1, 64] } }, { timeoutMs: SLOW_MS / 2, partial: true });
       const fast = memberPaths.slice(1);
       expect(result.membersUsed).toEqual(fast.map((m) => m.name));
       const reference = combineReference('mean', await runMembers(fast.map((m) => m.path), pixels, 1), fast.map(() => 1), 10);

@@ -51,8 +51,13 @@ describe('direct replies', () => {
       const metadata = await direct.metadata();
       expect(metadata.replies).toMatch(/^tcp:\/\/127\.0\.0\.1:\d+$/);
       expect(direct.directReplies).toBe(true);
-      // Let the second socket's handshake finish so that every reply below can go direct.
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      // Until the second socket's handshake is done, replies come the other way: wait for one that went direct.
+      for (let tries = 0; ; tries++) {
+        const was = (await repliesByPath(server!)).direct ?? 0;
+        await direct.infer({ pixels: { data: pixels(0), shape: [1, 64] } });
+        if (((await repliesByPath(server!)).direct ?? 0) > was) break;
+        if (tries === 200) throw new Error('no reply ever went direct');
+      }
       const before = await repliesByPath(server!);
 
       const answers = await Promise.all(rows.map((_, k) => direct.infer({ pixels: { data: pixels(k), shape: [1, 64] } })));
@@ -119,10 +124,14 @@ describe('direct replies', () => {
     const client = new TuttiClient(server!.endpoint, { timeoutMs: 20_000 });
     try {
       // 160 MiB in 8 MiB messages: each closes the connection (limit 1 KiB) and is never held.
+      let cutOff = 0;
+      junk.events.on('disconnect', () => cutOff++);
       for (let k = 0; k < 20; k++) await junk.send(Buffer.alloc(8 << 20, 7));
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      expect(rssMiB() - rssBefore).toBeLessThan(40);
+      // Each message closes the connection when it reaches the combiner: wait until they all have.
+      for (let waited = 0; cutOff < 20 && waited < 30_000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(cutOff).toBeGreaterThanOrEqual(20);
       const answers = await Promise.all(rows.slice(0, 10).map((_, k) => client.infer({ pixels: { data: pixels(k), shape: [1, 64] } })));
+      expect(rssMiB() - rssBefore).toBeLessThan(40);
       answers.forEach((answer, k) => {
         expect(maxAbsDiff(answer.outputs.probabilities!.data as Float32Array, reference.subarray(k * 10, k * 10 + 10))).toBeLessThan(1e-5);
       });

@@ -80,6 +80,7 @@ describe('hostile input', () => {
     const codes: Record<string, number> = {};
     let fuzzing = true;
     const checked = { correct: 0, wrong: 0 };
+    let goodClientError: string | undefined;
     const wellBehaved = (async () => {
       while (fuzzing) {
         const result = await client.infer({ pixels: { data: good, shape: [1, 64] } });
@@ -99,13 +100,15 @@ describe('hostile input', () => {
       await replies;
     } finally {
       fuzzing = false;
-      await wellBehaved.catch(() => undefined);
+      // The well-behaved client must not have failed at all: its error, if any, fails the test below.
+      goodClientError = await wellBehaved.then(() => undefined, (error: Error) => error.message);
       fuzzer.close();
       client.close();
     }
     console.log(`fuzz: ${FRAMES} frames -> ${JSON.stringify(codes)}; well-behaved client ${JSON.stringify(checked)}`);
     expect(Object.values(codes).reduce((a, b) => a + b, 0)).toBe(FRAMES);
     expect(Object.keys(codes).filter((code) => !['INVALID_ARGUMENT', 'OK', 'RESOURCE_EXHAUSTED'].includes(code))).toEqual([]);
+    expect(goodClientError).toBeUndefined();
     expect(checked.wrong).toBe(0);
     expect(checked.correct).toBeGreaterThan(10);
     for (const p of server.processes) expect(isAlive(p.pid)).toBe(true);

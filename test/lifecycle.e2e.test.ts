@@ -98,14 +98,15 @@ describe('process lifecycle', () => {
       }
     };
     const load = Promise.all(Array.from({ length: 16 }, lane));
-    await new Promise((r) => setTimeout(r, 500));
+    for (let waited = 0; (outcomes.OK ?? 0) < 200 && waited < 20_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
     cli.kill('SIGTERM');
     expect(await exited(cli)).toBe(0);
     running = false;
     await load;
     client.close();
-    expect(outcomes.NO_REPLY ?? 0).toBe(0);
-    expect(outcomes.OK).toBeGreaterThan(0);
+    // Answered, or told the server is stopping: nothing else (no timeout, no other error).
+    expect(Object.keys(outcomes).filter((key) => key !== 'OK' && key !== 'UNAVAILABLE')).toEqual([]);
+    expect(outcomes.OK).toBeGreaterThanOrEqual(200);
     expectAllGone(pids);
     // The endpoint is free again at once.
     const again = await serveCli(endpoint);

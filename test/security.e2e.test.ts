@@ -42,8 +42,14 @@ describe('CurveZMQ with an allow-list', () => {
     try {
       expect((await request(client)).outputs.probabilities!.shape).toEqual([1, 10]);
       expect(client.directReplies).toBe(true);
-      await new Promise((resolve) => setTimeout(resolve, 300)); // the second socket's CURVE handshake
       const direct = async () => Number(/^tutti_replies_total\{path="direct"\} (\d+)/m.exec(await (await fetch(`${server.metricsUrl}/metrics`)).text())?.[1] ?? 0);
+      // Until the second socket's CURVE handshake is done, replies come the other way: wait for one that went direct.
+      for (let tries = 0; ; tries++) {
+        const was = await direct();
+        await request(client);
+        if ((await direct()) > was) break;
+        if (tries === 200) throw new Error('no reply ever went direct');
+      }
       const before = await direct();
       for (let k = 0; k < 5; k++) expect((await request(client)).outputs.probabilities!.shape).toEqual([1, 10]);
       expect((await direct()) - before).toBe(5);

@@ -39,7 +39,6 @@ describe('profileMember on a tiny real model', () => {
     expect(second.origin).toBe('cache');
     expect(measuredAgain).toBe(false);
     expect(second.profile).toEqual(profile);
-    expect(second.seconds).toBeLessThan(1);
   });
 
   it('names the member as asked even from the cache, and measures again on refresh', async () => {

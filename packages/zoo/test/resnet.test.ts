@@ -86,10 +86,8 @@ describe('resnet', () => {
     expect(producerOf(adds[1]!.input![1]!)!.input).toEqual([adds[0]!.output![0]]); // identity: the relu after the previous add
   });
 
-  it('builds a ResNet-18-sized model in well under a few seconds, which onnxruntime loads', async () => {
-    const started = performance.now();
+  it('builds a ResNet-18-sized model, which onnxruntime loads', async () => {
     const bytes = resnet({ inputSize: 224, channels: 3, width: 64, stages: [2, 2, 2, 2], classes: 1000, seed: 1 });
-    expect(performance.now() - started).toBeLessThan(3000);
     const cost = countModelCost(bytes);
     // The published ResNet-18 figures: 1.8 GMACs and 11.7M parameters (ours has no batch norm).
     expect(cost.macs / 1e9).toBeCloseTo(1.81, 2);
