@@ -19,6 +19,7 @@
  */
 import { Packr } from 'msgpackr';
 import { TuttiError } from './errors.js';
+import { checkInternalHeader } from './internal-check.js';
 import type { RequestId } from './wire.js';
 import type { TensorSpec, WireTensor } from './tensor.js';
 
@@ -159,6 +160,7 @@ export function decodeHeader(frame: Uint8Array): InternalHeader {
   if (typeof header !== 'object' || header === null || typeof header.kind !== 'number') {
     throw new TuttiError('INTERNAL', 'internal message has no header');
   }
+  checkInternalHeader(header as unknown as Record<string, unknown>);
   return header;
 }
 

@@ -25,6 +25,11 @@ interface Pending {
 
 /** Batches remembered as done, so a late duplicate (a batch computed twice after a restart) is dropped. */
 const REMEMBERED = 4096;
+/**
+ * Batches waiting at most: results whose plan never comes (their batcher died before sending it, or
+ * they are garbage) are dropped oldest first past this, so they cannot grow the combiner forever.
+ */
+const MAX_PENDING = 16_384;
 
 export class BatchAssembler {
   #members: readonly string[];
@@ -77,10 +82,19 @@ export class BatchAssembler {
   #entry(batch: number): Pending {
     let entry = this.#pending.get(batch);
     if (!entry) {
+      if (this.#pending.size >= MAX_PENDING) this.#dropOldestWithoutPlan();
       entry = { results: new Map() };
       this.#pending.set(batch, entry);
     }
     return entry;
+  }
+
+  #dropOldestWithoutPlan(): void {
+    for (const [batch, entry] of this.#pending) {
+      if (entry.plan) continue;
+      this.#pending.delete(batch);
+      return;
+    }
   }
 
   #completed(batch: number, entry: Pending): CompleteBatch | undefined {

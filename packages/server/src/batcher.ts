@@ -22,8 +22,10 @@ import {
   encodeHeader,
   firstBatchOf,
   shardKey,
+  TuttiError,
   type HelloHeader,
   type InferRequest,
+  type InternalHeader,
   type ReplyHeader,
 } from '@tutti/protocol';
 import type { Ensemble } from '@tutti/manifest';
@@ -31,6 +33,7 @@ import { BatchingPolicy, type Queued } from './batching-policy.js';
 import { buildBatch, type BatchItem } from './batch-builder.js';
 import { requestKey, splitReply } from './replies.js';
 import { ResendLedger } from './resend-ledger.js';
+import { DroppedMessages } from './dropped-messages.js';
 import { MemberSends } from './member-sends.js';
 import { InFlightBatches } from './in-flight.js';
 import type { BatcherConfig } from './config.js';
@@ -76,6 +79,7 @@ export class Batcher {
    * request it has no answer for yet (see PROTOCOL.md, retries) must not get it computed twice.
    */
   #ledger = new ResendLedger<Pending>(RECOVERY_WINDOW_MS);
+  #dropped = { workers: new DroppedMessages('batcher', 'workers'), replies: new DroppedMessages('batcher', 'replies') };
   #housekeeping: NodeJS.Timeout | undefined;
   /** While the combiner is down: the deadline check (see combinerDown). */
   #deadlineWatch: NodeJS.Timeout | undefined;
@@ -247,26 +251,28 @@ export class Batcher {
 
   async #workerLoop(): Promise<void> {
     for await (const [identity, headerFrame] of this.#workers) {
-      const id = identity!.toString();
-      let header;
       try {
-        header = decodeHeader(headerFrame!);
-      } catch {
-        continue;
-      }
-      const now = performance.now();
-      if (header.kind === HELLO) {
-        this.#hello(id, header, now);
-      } else if (header.kind === CREDIT) {
-        this.#interference(this.#pool.completed(id, header.batch, now, header.serviceMs));
-        this.#inFlight.memberDone(header.batch, id.slice(0, id.lastIndexOf('#')));
-      } else if (header.kind === HEARTBEAT) {
-        // Heartbeats repeat the hello, so a worker expired by mistake (or a restarted batcher) learns it again.
-        if (this.#pool.isKnown(id)) this.#pool.seen(id, now);
-        else this.#hello(id, header.hello, now);
+        this.#fromWorker(identity!.toString(), decodeHeader(headerFrame!));
+      } catch (error) {
+        // A malformed internal message must not take the batcher, and every client with it, down.
+        this.#dropped.workers.drop(error);
       }
       this.#wakeDispatcher?.();
     }
+  }
+
+  #fromWorker(id: string, header: InternalHeader): void {
+    const now = performance.now();
+    if (header.kind === HELLO) {
+      this.#hello(id, header, now);
+    } else if (header.kind === CREDIT) {
+      this.#interference(this.#pool.completed(id, header.batch, now, header.serviceMs));
+      this.#inFlight.memberDone(header.batch, id.slice(0, id.lastIndexOf('#')));
+    } else if (header.kind === HEARTBEAT) {
+      // Heartbeats repeat the hello, so a worker expired by mistake (or a restarted batcher) learns it again.
+      if (this.#pool.isKnown(id)) this.#pool.seen(id, now);
+      else this.#hello(id, header.hello, now);
+    } else throw new TuttiError('INTERNAL', `a worker sent a message of kind ${header.kind}, which workers do not send`);
   }
 
   #hello(id: string, info: HelloHeader, now: number): void {
@@ -289,10 +295,10 @@ export class Batcher {
     for await (const [headerFrame, ...frames] of this.#replies) {
       try {
         const header = decodeHeader(headerFrame!);
-        if (header.kind === REPLY) this.#replied(header, frames);
+        if (header.kind !== REPLY) throw new TuttiError('INTERNAL', `the combiner sent a message of kind ${header.kind} where replies go`);
+        this.#replied(header, frames);
       } catch (error) {
-        // A malformed internal message must not take the batcher, and every client with it, down.
-        console.error('batcher: dropped a malformed reply message:', (error as Error).message);
+        this.#dropped.replies.drop(error);
       }
     }
   }

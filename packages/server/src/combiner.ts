@@ -7,13 +7,14 @@
  */
 import { Pull, Push } from 'zeromq';
 import { builtinRule, CustomRuleRunner, type CombinationRule, type CombineInput, type CombineOutput } from '@tutti/rules';
-import { PLAN, RESULT, decodeHeader, memberOutputs, type PlanHeader, type PlanPart } from '@tutti/protocol';
+import { PLAN, RESULT, TuttiError, decodeHeader, memberOutputs, type PlanHeader, type PlanPart } from '@tutti/protocol';
 import type { Ensemble } from '@tutti/manifest';
 import { BatchAssembler, type CompleteBatch } from './batch-assembly.js';
 import type { CombinerConfig } from './config.js';
 import { combineInputOf, encodeDeadline, encodeFailure, encodeReplies, replyMessage } from './replies.js';
 import { ReplyGuard } from './reply-guard.js';
 import { AnswerJournal } from './answer-journal.js';
+import { DroppedMessages } from './dropped-messages.js';
 import { SendQueue } from './send-queue.js';
 import { mark } from './spans.js';
 import { DirectReplies, type Answer } from './direct-replies.js';
@@ -49,6 +50,7 @@ export class Combiner {
   #direct: DirectReplies | undefined;
   #guard = new ReplyGuard({ lingerMs: ORPHAN_ANSWER_LINGER_MS });
   #journal: AnswerJournal | undefined;
+  #dropped = new DroppedMessages('combiner', 'input');
 
   constructor(config: CombinerConfig) {
     this.#config = config;
@@ -97,9 +99,9 @@ export class Combiner {
             const result = { member: r.member, outputs: outputs[k]!, computeMs: r.computeMs, ...(r.error ? { error: r.error } : {}) };
             complete = this.#assembler.addResult(header.batch, result) ?? complete;
           });
-        }
+        } else throw new TuttiError('INTERNAL', `a message of kind ${header.kind} came where plans and results go`);
       } catch (error) {
-        console.error('combiner: dropped a malformed internal message:', (error as Error).message);
+        this.#dropped.drop(error);
       }
       if (complete) void this.#combine(complete);
     }

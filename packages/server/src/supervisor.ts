@@ -145,6 +145,15 @@ export class Server {
     return this.#slots.map(({ name, config, child }) => ({ name, role: config.role, pid: child.pid }));
   }
 
+  /**
+   * Where tutti's own processes listen for each other (for diagnosis and for tests that attack
+   * them): the batcher's ROUTER for workers, the combiner's PULL for plans and results.
+   */
+  get internalEndpoints(): { workers: string; combinerInput: string } {
+    const batcher = this.#slots.find((s) => s.config.role === 'batcher')!.config as BatcherConfig;
+    return { workers: batcher.bindWorkers, combinerInput: batcher.combiner.input };
+  }
+
   /** How many times each process was restarted after dying. */
   get restarts(): Record<string, number> {
     return Object.fromEntries(this.#slots.map((s) => [s.name, s.restarts]));

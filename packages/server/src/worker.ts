@@ -33,6 +33,7 @@ import { EmulatedDevice, sleep } from './emulation.js';
 import { startInferenceGroup, type Computed, type InferenceGroup } from './inference.js';
 import { computeSeconds } from './metrics.js';
 import { mark } from './spans.js';
+import { DroppedMessages } from './dropped-messages.js';
 
 /** Batches a process holds at once: one computing, one waiting, so it never idles between batches. */
 export const CREDITS = 2;
@@ -54,6 +55,7 @@ export class PredictionWorker {
   #results = new Push({ sendHighWaterMark: 64, linger: 0 });
   #heartbeat: NodeJS.Timeout | undefined;
   #models: InferenceGroup | undefined;
+  #dropped = new DroppedMessages('worker', 'batches');
   /** Per hosted member (in the config's order), its emulated device, if it is served in emulation. */
   #emulated: (EmulatedDevice | undefined)[] = [];
   /** When the batch being computed started (0 when idle), to notice a hung inference. */
@@ -116,10 +118,13 @@ export class PredictionWorker {
       try {
         header = decodeHeader(headerFrame!);
       } catch (error) {
-        console.error(`worker ${this.label}: dropped a malformed batch message: ${(error as Error).message}`);
+        this.#dropped.drop(error);
         continue;
       }
-      if (header.kind !== BATCH) continue;
+      if (header.kind !== BATCH) {
+        this.#dropped.drop(new Error(`a message of kind ${header.kind} came where batches go`));
+        continue;
+      }
       // Every request of the batch is past its deadline (answered already): drop the work, return the credit.
       if (header.deadline && Date.now() > header.deadline) {
         this.#linkQueue.send(encodeHeader({ kind: CREDIT, batch: header.batch }));
@@ -129,7 +134,7 @@ export class PredictionWorker {
       try {
         inputs = tensorsOf(header.inputs, frames);
       } catch (error) {
-        console.error(`worker ${this.label}: dropped a malformed batch message: ${(error as Error).message}`);
+        this.#dropped.drop(error);
         continue;
       }
       mark('worker.received', header.batch);
