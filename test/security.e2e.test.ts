@@ -4,7 +4,8 @@
  * answered) and counted in the batcher's log. The combiner's port for direct replies is guarded the
  * same way: the allowed client's replies come straight from it.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Dealer, curveKeyPair } from 'zeromq';
 import { TuttiClient } from '@tutti/client';
@@ -86,6 +87,14 @@ describe('CurveZMQ with an allow-list', () => {
       expect(refusedHere()).toBe(true);
     } finally {
       thief.close();
+    }
+  });
+
+  it('keeps its ipc sockets in a directory only its own user can open', () => {
+    const { workers, combinerInput } = server.internalEndpoints;
+    for (const endpoint of [workers, combinerInput]) {
+      expect(endpoint).toMatch(/^ipc:\/\//);
+      expect(statSync(dirname(endpoint.slice('ipc://'.length))).mode & 0o777).toBe(0o700);
     }
   });
 

@@ -34,6 +34,7 @@ import { buildBatch, type BatchItem } from './batch-builder.js';
 import { requestKey, splitReply } from './replies.js';
 import { ResendLedger } from './resend-ledger.js';
 import { DroppedMessages } from './dropped-messages.js';
+import { internalCurveClient, internalCurveServer } from './curve.js';
 import { MemberSends } from './member-sends.js';
 import { InFlightBatches } from './in-flight.js';
 import type { BatcherConfig } from './config.js';
@@ -118,6 +119,10 @@ export class Batcher {
   }
 
   async start(): Promise<Record<string, string>> {
+    const { internalCurve } = this.#config;
+    internalCurveServer(this.#workers, internalCurve);
+    internalCurveClient(this.#plans, internalCurve);
+    internalCurveClient(this.#replies, internalCurve);
     await this.#workers.bind(this.#config.bindWorkers);
     this.#plans.connect(this.#config.combiner.input);
     this.#replies.connect(this.#config.combiner.replies);

@@ -15,6 +15,7 @@ import { combineInputOf, encodeDeadline, encodeFailure, encodeReplies, replyMess
 import { ReplyGuard } from './reply-guard.js';
 import { AnswerJournal } from './answer-journal.js';
 import { DroppedMessages } from './dropped-messages.js';
+import { internalCurveServer } from './curve.js';
 import { SendQueue } from './send-queue.js';
 import { mark } from './spans.js';
 import { DirectReplies, type Answer } from './direct-replies.js';
@@ -67,6 +68,8 @@ export class Combiner {
       this.#custom = await CustomRuleRunner.create(rule.path);
       this.#apply = (input) => this.#custom!.run(input);
     }
+    internalCurveServer(this.#input, this.#config.internalCurve);
+    internalCurveServer(this.#replies, this.#config.internalCurve);
     await this.#input.bind(this.#config.bind.input);
     await this.#replies.bind(this.#config.bind.replies);
     const endpoints: Record<string, string> = { input: this.#input.lastEndpoint!, replies: this.#replies.lastEndpoint! };

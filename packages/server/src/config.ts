@@ -4,7 +4,7 @@
  */
 import type { Ensemble } from '@tutti/manifest';
 import type { WorkerLaunch } from './instances.js';
-import type { CurveConfig } from './curve.js';
+import type { CurveConfig, InternalCurve } from './curve.js';
 import type { RouterOptions } from '@tutti/routing';
 
 export interface CombinerConfig {
@@ -19,6 +19,8 @@ export interface CombinerConfig {
   curve?: CurveConfig;
   /** Where the combiner journals the requests it answered directly, so that its successor does not answer them twice (answer-journal.ts). */
   journal?: string;
+  /** CurveZMQ keys of the internal sockets (tcp transport only, see curve.ts). */
+  internalCurve?: InternalCurve;
 }
 
 export interface BatcherConfig {
@@ -42,6 +44,8 @@ export interface BatcherConfig {
   shards?: string[][];
   /** How many batchers ran before this one (0 at start, +1 per restart): its batch ids start past theirs. */
   epoch?: number;
+  /** CurveZMQ keys of the internal sockets (tcp transport only, see curve.ts). */
+  internalCurve?: InternalCurve;
 }
 
 /** One worker process of the layout (the member instances it hosts), plus where to connect. */
@@ -50,6 +54,8 @@ export interface WorkerConfig extends WorkerLaunch {
   ensemble: Ensemble;
   /** A batch computing longer than this means the inference is hung: the worker exits to be restarted. */
   hangTimeoutMs?: number;
+  /** CurveZMQ keys of the internal sockets (tcp transport only, see curve.ts). */
+  internalCurve?: InternalCurve;
   batches: string;
   results: string;
 }

@@ -88,3 +88,38 @@ export async function startZap(curve: CurveConfig, where: string): Promise<ZapHa
   await zap.start();
   return zap;
 }
+
+/**
+ * CurveZMQ between tutti's own processes when they talk over tcp (over ipc, the socket files sit in
+ * a directory only the server's user can open). Keys are made per server at start and reach the
+ * children over their IPC channel only: a process that does not hold them cannot complete the
+ * handshake, so nothing it sends reaches a batcher, combiner or worker. Where a process also runs a
+ * ZAP handler for clients, the internal client key is on its allow-list.
+ */
+export interface InternalCurve {
+  serverPublicKey: string;
+  serverSecretKey: string;
+  clientPublicKey: string;
+  clientSecretKey: string;
+}
+
+type CurveSocket = { curveServer: boolean; curvePublicKey: string | null; curveSecretKey: string | null; curveServerKey: string | null; zapDomain: string };
+
+/** A socket that binds an internal endpoint: a CURVE server with the internal keys (no-op without them). Before bind(). */
+export function internalCurveServer(socket: unknown, keys: InternalCurve | undefined): void {
+  if (!keys) return;
+  const s = socket as CurveSocket;
+  s.curveServer = true;
+  s.curvePublicKey = keys.serverPublicKey;
+  s.curveSecretKey = keys.serverSecretKey;
+  s.zapDomain = 'tutti-internal';
+}
+
+/** A socket that connects to an internal endpoint: a CURVE client with the internal keys (no-op without them). Before connect(). */
+export function internalCurveClient(socket: unknown, keys: InternalCurve | undefined): void {
+  if (!keys) return;
+  const s = socket as CurveSocket;
+  s.curveServerKey = keys.serverPublicKey;
+  s.curvePublicKey = keys.clientPublicKey;
+  s.curveSecretKey = keys.clientSecretKey;
+}

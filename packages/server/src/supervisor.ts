@@ -24,7 +24,8 @@ import type { BatcherConfig, ChildReport, CombinerConfig, ProcessConfig, Supervi
 import { workerId } from './worker.js';
 import { MetricsEndpoint, type ProcessMetrics } from './metrics-http.js';
 import { Counter, Registry } from 'prom-client';
-import type { CurveConfig } from './curve.js';
+import type { CurveConfig, InternalCurve } from './curve.js';
+import { curveKeyPair } from 'zeromq';
 import { replyEndpointOf } from './direct-replies.js';
 import type { RouterOptions } from '@tutti/routing';
 
@@ -175,6 +176,10 @@ export class Server {
     }
     const runDir = mkdtempSync(join(tmpdir(), 'tutti-'));
     const internal = (name: string) => (transport === 'ipc' ? `ipc://${join(runDir, name)}` : 'tcp://127.0.0.1:*');
+    // Over tcp anyone on the host can connect: the internal sockets get CurveZMQ keys made now (curve.ts).
+    const internalCurve = transport === 'tcp' ? internalKeys() : undefined;
+    // A process that runs a ZAP handler for clients is asked about internal connections too: allow the internal key there.
+    const curve = options.curve && internalCurve ? { ...options.curve, allowedClients: [...options.curve.allowedClients, internalCurve.clientPublicKey] } : options.curve;
     const slots: Slot[] = [];
     // Children run as plain JavaScript bundled now (lighter and quicker to start than under tsx); if that fails, under tsx.
     // TUTTI_BUNDLE=0 keeps the sources under tsx (to debug a child with its TypeScript, or to measure the difference).
@@ -194,7 +199,8 @@ export class Server {
         ensemble,
         bind: { input: internal('combiner-in'), replies: internal('combiner-out'), ...(options.directReplies !== false && { clients: replyEndpointOf(clientEndpoint) }) },
         journal: join(runDir, 'combiner-answers'),
-        ...(options.curve && { curve: options.curve }),
+        ...(curve && { curve }),
+        ...(internalCurve && { internalCurve }),
       };
       const combiner = await started(combinerConfig, 'combiner');
       // A restarted combiner binds exactly where the first one did (tcp ports included), so clients reconnect to it.
@@ -207,7 +213,8 @@ export class Server {
         bindWorkers: internal('workers'),
         combiner: combinerConfig.bind,
         defaultTimeoutMs: options.defaultTimeoutMs ?? 60_000,
-        ...(options.curve && { curve: options.curve }),
+        ...(curve && { curve }),
+        ...(internalCurve && { internalCurve }),
         ...(options.routing && { routing: options.routing }),
         shards,
       };
@@ -227,6 +234,7 @@ export class Server {
             batches: batcher.endpoints.workers!,
             results: combinerConfig.bind.input,
             ...(options.hangTimeoutMs !== undefined && { hangTimeoutMs: options.hangTimeoutMs }),
+            ...(internalCurve && { internalCurve }),
           };
           const where = `${launch.device}${launch.members.some((m) => m.emulation) ? ', emulated' : ''}`;
           // A group's routing id lists every member: its name says how many, and the log line at start says which.
@@ -369,4 +377,10 @@ export class Server {
     await stopAll(this.#slots.map((s) => s.child));
     rmSync(this.#runDir, { recursive: true, force: true });
   }
+}
+
+function internalKeys(): InternalCurve {
+  const server = curveKeyPair();
+  const client = curveKeyPair();
+  return { serverPublicKey: server.publicKey, serverSecretKey: server.secretKey, clientPublicKey: client.publicKey, clientSecretKey: client.secretKey };
 }

@@ -34,6 +34,7 @@ import { startInferenceGroup, type Computed, type InferenceGroup } from './infer
 import { computeSeconds } from './metrics.js';
 import { mark } from './spans.js';
 import { DroppedMessages } from './dropped-messages.js';
+import { internalCurveClient } from './curve.js';
 
 /** Batches a process holds at once: one computing, one waiting, so it never idles between batches. */
 export const CREDITS = 2;
@@ -76,6 +77,8 @@ export class PredictionWorker {
   async start(): Promise<void> {
     this.#models = await startInferenceGroup(this.#config.members.map((launch) => this.#model(launch)));
     this.#emulated = this.#config.members.map((launch) => launch.emulation && new EmulatedDevice(launch.emulation, launch.batchSize));
+    internalCurveClient(this.#results, this.#config.internalCurve);
+    internalCurveClient(this.#link, this.#config.internalCurve);
     this.#results.connect(this.#config.results);
     this.#link.connect(this.#config.batches);
     const { shard, instance, device } = this.#config;
