@@ -10,28 +10,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Dealer } from 'zeromq';
 import { TuttiClient } from '@tutti/client';
 import { decodeReply, encodeMessage, firstBatchOf } from '@tutti/protocol';
-import { loadManifest, type Ensemble } from '@tutti/manifest';
 import { Server } from '@tutti/server';
-import { readDigits, testSplit } from '../ensembles/digits/data.js';
-import { DIGITS_DIR } from './support/ensembles.js';
 import { expectAllGone } from './support/processes.js';
-import { combineReference, maxAbsDiff, runMembers } from './support/reference.js';
+import { digitsLoad, sleep, type DigitsLoad } from './support/digits-load.js';
 
-const digits = readDigits();
-const split = testSplit().slice(0, 100);
-const pixels = new Float32Array(split.length * 64);
-split.forEach((index, row) => pixels.set(digits.pixels[index]!, row * 64));
-
-let ensemble: Ensemble;
+let digits: DigitsLoad;
 let server: Server;
-let reference: Float64Array;
 const everyPid = new Set<number>();
 
 beforeAll(async () => {
-  ensemble = await loadManifest(DIGITS_DIR);
-  const members = await runMembers(ensemble.members.map((m) => m.path), pixels, split.length);
-  reference = combineReference('mean', members, ensemble.members.map(() => 1), 10);
-  server = await Server.start(ensemble, { endpoint: 'tcp://127.0.0.1:0', log: () => {} });
+  digits = await digitsLoad();
+  server = await Server.start(digits.ensemble, { endpoint: 'tcp://127.0.0.1:0', log: () => {} });
   for (const p of server.processes) everyPid.add(p.pid);
 });
 
@@ -41,7 +30,6 @@ afterAll(async () => {
   expectAllGone([...everyPid]);
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Outcome {
   correct: number;
@@ -58,10 +46,10 @@ function steadyLoad(): { outcome: Outcome; clients: TuttiClient[]; stop: () => P
   let running = true;
   const lane = async (client: TuttiClient, lane: number) => {
     for (let n = lane; running; n += 20) {
-      const row = n % split.length;
+      const row = n % digits.rows;
       try {
-        const result = await client.infer({ pixels: { data: pixels.subarray(row * 64, (row + 1) * 64), shape: [1, 64] } });
-        if (maxAbsDiff(result.outputs.probabilities!.data as Float32Array, reference.subarray(row * 10, (row + 1) * 10)) < 1e-5) {
+        const result = await client.infer({ pixels: { data: digits.pixelsOf(row), shape: [1, 64] } });
+        if (digits.isCorrect(row, result.outputs.probabilities!.data as Float32Array)) {
           outcome.correct++;
           const epoch = [2, 1, 0].find((e) => result.batch!.id >= firstBatchOf(e))!;
           outcome.byEpoch[epoch]!++;
@@ -140,7 +128,7 @@ describe('batcher restart', () => {
   it("computes and answers a re-sent request once while the first copy is in flight (a client with a tutti- routing id)", async () => {
     const socket = new Dealer({ linger: 0, routingId: `tutti-resend-${process.pid}`, receiveTimeout: 10_000 });
     socket.connect(server.endpoint);
-    const request = (id: number) => encodeMessage({ id, inputs: [{ name: 'pixels', datatype: 'FP32', shape: [1, 64], data: Buffer.from(pixels.buffer, 0, 256) }] });
+    const request = (id: number) => encodeMessage({ id, inputs: [{ name: 'pixels', datatype: 'FP32', shape: [1, 64], data: Buffer.from(digits.pixelsOf(0).slice().buffer) }] });
     try {
       await socket.send(request(1));
       await socket.send(request(1));

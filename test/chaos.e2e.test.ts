@@ -7,33 +7,22 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TuttiClient } from '@tutti/client';
-import { loadManifest, type Ensemble } from '@tutti/manifest';
 import { Server } from '@tutti/server';
-import { readDigits, testSplit } from '../ensembles/digits/data.js';
-import { DIGITS_DIR } from './support/ensembles.js';
 import { expectAllGone, isAlive } from './support/processes.js';
-import { combineReference, maxAbsDiff, runMembers } from './support/reference.js';
+import { digitsLoad, seeded, sleep, type DigitsLoad } from './support/digits-load.js';
 
 const CHAOS_MS = Number(process.env.TUTTI_CHAOS_MS ?? 30_000);
 const KILL_EVERY_MS = 2_000;
 const SEED = Number(process.env.TUTTI_CHAOS_SEED ?? 20261129);
 
-const digits = readDigits();
-const split = testSplit().slice(0, 100);
-const pixels = new Float32Array(split.length * 64);
-split.forEach((index, row) => pixels.set(digits.pixels[index]!, row * 64));
-
-let ensemble: Ensemble;
+let digits: DigitsLoad;
 let server: Server;
-let reference: Float64Array;
 const everyPid = new Set<number>();
 
 beforeAll(async () => {
-  ensemble = await loadManifest(DIGITS_DIR);
-  const members = await runMembers(ensemble.members.map((m) => m.path), pixels, split.length);
-  reference = combineReference('mean', members, ensemble.members.map(() => 1), 10);
+  digits = await digitsLoad();
   // One worker process per member (no plan): seven processes, any of which may be killed.
-  server = await Server.start(ensemble, { endpoint: 'tcp://127.0.0.1:0', log: () => {} });
+  server = await Server.start(digits.ensemble, { endpoint: 'tcp://127.0.0.1:0', log: () => {} });
   for (const p of server.processes) everyPid.add(p.pid);
 });
 
@@ -43,15 +32,6 @@ afterAll(async () => {
   expectAllGone([...everyPid]);
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state * 1_664_525 + 1_013_904_223) >>> 0;
-    return state / 2 ** 32;
-  };
-}
 
 describe('chaos', () => {
   it(`kills a random process every ${KILL_EVERY_MS} ms for ${CHAOS_MS / 1000} s under load: every request answered once, correctly`, async () => {
@@ -61,10 +41,10 @@ describe('chaos', () => {
     let running = true;
     const lane = async (client: TuttiClient, lane: number) => {
       for (let n = lane; running; n += 24) {
-        const row = n % split.length;
+        const row = n % digits.rows;
         try {
-          const result = await client.infer({ pixels: { data: pixels.subarray(row * 64, (row + 1) * 64), shape: [1, 64] } });
-          if (maxAbsDiff(result.outputs.probabilities!.data as Float32Array, reference.subarray(row * 10, (row + 1) * 10)) < 1e-5) {
+          const result = await client.infer({ pixels: { data: digits.pixelsOf(row), shape: [1, 64] } });
+          if (digits.isCorrect(row, result.outputs.probabilities!.data as Float32Array)) {
             outcome.correct++;
             if (chaosOver) outcome.correctAfterChaos++;
           } else outcome.wrong++;

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Dealer, Push, curveKeyPair } from 'zeromq';
 import { TuttiClient } from '@tutti/client';
-import { HEARTBEAT, HELLO, encodeHeader } from '@tutti/protocol';
+import { HEARTBEAT, HELLO, encodeHeader, type HelloHeader } from '@tutti/protocol';
 import { loadManifest } from '@tutti/manifest';
 import { Server } from '@tutti/server';
 import { DIGITS_DIR } from './support/ensembles.js';
@@ -51,7 +51,7 @@ describe('internal sockets over tcp', () => {
       toBatcher.connect(workers);
       toCombiner.connect(combinerInput);
       // What an impostor worker would say, were it let in: an instance of logreg with credits.
-      const hello = { kind: HELLO, shard: 'logreg', members: ['logreg'], instance: 7, device: 'cpu', credits: 2 } as const;
+      const hello: HelloHeader = { kind: HELLO, shard: 'logreg', members: ['logreg'], instance: 7, device: 'cpu', credits: 2 };
       void toBatcher.send(encodeHeader({ kind: HEARTBEAT, hello }));
       void toCombiner.send(Buffer.from('garbage'));
       for (let waited = 0; !(failures.includes('batcher') && failures.includes('combiner')) && waited < 10_000; waited += 20) await new Promise((r) => setTimeout(r, 20));

@@ -13,6 +13,7 @@ import { Server } from '@tutti/server';
 import { DIGITS_DIR } from './support/ensembles.js';
 import { expectAllGone, isAlive } from './support/processes.js';
 import { combineReference, maxAbsDiff, runMembers } from './support/reference.js';
+import { seeded } from './support/digits-load.js';
 
 const MESSAGES = Number(process.env.TUTTI_INTERNAL_FUZZ ?? 4_000);
 let server: Server;
@@ -26,14 +27,6 @@ afterAll(async () => {
   await server?.stop();
   expectAllGone(pids);
 });
-
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state * 1_664_525 + 1_013_904_223) >>> 0;
-    return state / 2 ** 32;
-  };
-}
 
 /** Headers that decode but make no sense: wrong types, unknown batches, missing fields, other kinds. */
 function nonsense(random: () => number): InternalHeader {

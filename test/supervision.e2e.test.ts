@@ -6,28 +6,17 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TuttiClient } from '@tutti/client';
-import { loadManifest, type Ensemble } from '@tutti/manifest';
 import { Server } from '@tutti/server';
-import { readDigits, testSplit } from '../ensembles/digits/data.js';
-import { DIGITS_DIR } from './support/ensembles.js';
 import { expectAllGone } from './support/processes.js';
-import { combineReference, maxAbsDiff, runMembers } from './support/reference.js';
+import { digitsLoad, sleep, type DigitsLoad } from './support/digits-load.js';
 
-const digits = readDigits();
-const split = testSplit().slice(0, 100);
-const pixels = new Float32Array(split.length * 64);
-split.forEach((index, row) => pixels.set(digits.pixels[index]!, row * 64));
-
-let ensemble: Ensemble;
+let digits: DigitsLoad;
 let server: Server;
-let reference: Float64Array;
 const everyPid = new Set<number>();
 
 beforeAll(async () => {
-  ensemble = await loadManifest(DIGITS_DIR);
-  const members = await runMembers(ensemble.members.map((m) => m.path), pixels, split.length);
-  reference = combineReference('mean', members, ensemble.members.map(() => 1), 10);
-  server = await Server.start(ensemble, { endpoint: 'tcp://127.0.0.1:0', log: () => {} });
+  digits = await digitsLoad();
+  server = await Server.start(digits.ensemble, { endpoint: 'tcp://127.0.0.1:0', log: () => {} });
 });
 
 afterAll(async () => {
@@ -36,7 +25,6 @@ afterAll(async () => {
   expectAllGone([...everyPid]);
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Time until the killed process has been restarted and the ensemble reports ready again. */
 async function readyWithin(client: TuttiClient, name: string, ms: number): Promise<number> {
@@ -75,10 +63,10 @@ function steadyLoad(): { outcome: Outcome; stop: () => Promise<Outcome> } {
   let running = true;
   const lane = async (client: TuttiClient, lane: number) => {
     for (let n = lane; running; n += 16) {
-      const row = n % split.length;
+      const row = n % digits.rows;
       try {
-        const result = await client.infer({ pixels: { data: pixels.subarray(row * 64, (row + 1) * 64), shape: [1, 64] } });
-        if (maxAbsDiff(result.outputs.probabilities!.data as Float32Array, reference.subarray(row * 10, (row + 1) * 10)) < 1e-5) outcome.correct++;
+        const result = await client.infer({ pixels: { data: digits.pixelsOf(row), shape: [1, 64] } });
+        if (digits.isCorrect(row, result.outputs.probabilities!.data as Float32Array)) outcome.correct++;
         else outcome.wrong++;
       } catch (error) {
         if (/no reply from/.test((error as Error).message)) outcome.unanswered++;
