@@ -15,6 +15,8 @@ export interface DigitsLoad {
   pixelsOf(row: number): Float32Array;
   /** Whether `probabilities` is the mean rule's answer for row `row` (within 1e-5). */
   isCorrect(row: number, probabilities: Float32Array): boolean;
+  /** The mean rule's answer for row `row`, computed with onnxruntime. */
+  expectedOf(row: number): Float64Array;
 }
 
 export async function digitsLoad(rows = 100): Promise<DigitsLoad> {
@@ -30,6 +32,7 @@ export async function digitsLoad(rows = 100): Promise<DigitsLoad> {
     rows: split.length,
     pixelsOf: (row) => pixels.subarray(row * 64, (row + 1) * 64),
     isCorrect: (row, probabilities) => maxAbsDiff(probabilities, reference.subarray(row * 10, (row + 1) * 10)) < 1e-5,
+    expectedOf: (row) => reference.subarray(row * 10, (row + 1) * 10),
   };
 }
 
