@@ -10,9 +10,8 @@
  * two files take turns, each truncated when its turn comes again: the journal stays small.
  */
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { TIMING } from './timing.js';
 
-/** How long each of the two files is written before the other takes over. */
-const TURN_MS = 5_000;
 
 export class AnswerJournal {
   #paths: [string, string];
@@ -32,7 +31,7 @@ export class AnswerJournal {
 
   record(keys: readonly string[], now = Date.now()): void {
     if (keys.length === 0) return;
-    if (now - this.#turnStarted >= TURN_MS) this.#nextTurn(now);
+    if (now - this.#turnStarted >= TIMING.journalTurnMs) this.#nextTurn(now);
     writeSync(this.#fd, `${JSON.stringify(keys)}\n`);
   }
 

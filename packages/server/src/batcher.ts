@@ -44,16 +44,10 @@ import { ClientEndpoint } from './client-endpoint.js';
 import { mark } from './spans.js';
 import type { InterferenceChange } from '@tutti/routing';
 import { batchRows, batchesRoutedTotal, inferencesTotal, instancesGauge, interferedGauge, interferenceEventsTotal, pendingRequests, queueSeconds, readyGauge, requestsTotal } from './metrics.js';
+import { TIMING } from './timing.js';
 
 type Pending = Queued & BatchItem;
 
-const HEARTBEAT_TIMEOUT_MS = 2_000;
-/** After a drain, how long new requests still get their UNAVAILABLE answer before the socket closes. */
-const DRAIN_GRACE_MS = 1_000;
-const HOUSEKEEPING_MS = 200;
-/** From a combiner's death until this long after its restart, answered requests stay known (resend-ledger.ts). */
-const RECOVERY_WINDOW_MS = 5_000;
-const DOWN_DEADLINE_CHECK_MS = 20;
 
 export class Batcher {
   #ensemble: Ensemble;
@@ -79,7 +73,7 @@ export class Batcher {
    * Clients' requests queued or in a batch here, by client and request id: a client that re-sends a
    * request it has no answer for yet (see PROTOCOL.md, retries) must not get it computed twice.
    */
-  #ledger = new ResendLedger<Pending>(RECOVERY_WINDOW_MS);
+  #ledger = new ResendLedger<Pending>(TIMING.recoveryWindowMs);
   #dropped = { workers: new DroppedMessages('batcher', 'workers'), replies: new DroppedMessages('batcher', 'replies') };
   #housekeeping: NodeJS.Timeout | undefined;
   /** While the combiner is down: the deadline check (see combinerDown). */
@@ -107,7 +101,7 @@ export class Batcher {
     const shards = (config.shards ?? config.ensemble.members.map((m) => [m.name])).map(shardKey);
     this.#shards = shards;
     this.#pool = new WorkerPool(shards, {
-      heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS,
+      heartbeatTimeoutMs: TIMING.heartbeatTimeoutMs,
       ...(config.routing && { routing: config.routing }),
     });
     this.#unsent = new MemberSends(config.ensemble, shards, this.#pool);
@@ -130,7 +124,7 @@ export class Batcher {
     void this.#workerLoop();
     void this.#replyLoop();
     void this.#dispatchLoop();
-    this.#housekeeping = setInterval(() => this.#housekeep(), HOUSEKEEPING_MS);
+    this.#housekeeping = setInterval(() => this.#housekeep(), TIMING.housekeepingMs);
     return { client, workers: this.#workers.lastEndpoint! };
   }
 
@@ -150,7 +144,7 @@ export class Batcher {
     this.#deadlineWatch = setInterval(() => {
       this.#expire();
       this.#expireWhileCombinerDown();
-    }, DOWN_DEADLINE_CHECK_MS);
+    }, TIMING.combinerDownDeadlineCheckMs);
     this.#updateGauges();
   }
 
@@ -492,7 +486,7 @@ export class Batcher {
     // After a drain, requests already on their way are still read and answered UNAVAILABLE, and the
     // answers get time to leave: closing at once would drop both, and those clients would hear nothing.
     // The grace runs from the last client message: a server no client spoke to for that long stops at once.
-    const grace = DRAIN_GRACE_MS - this.#clients.quietMs;
+    const grace = TIMING.drainGraceMs - this.#clients.quietMs;
     if (this.#draining && grace > 0) await new Promise((resolve) => setTimeout(resolve, grace));
     this.#clients.close();
     this.#workers.close();

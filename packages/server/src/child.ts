@@ -5,6 +5,7 @@
  */
 import type { ChildReport, ProcessConfig, SupervisorCommand } from './config.js';
 import { registry } from './metrics.js';
+import { TIMING } from './timing.js';
 
 export interface Running {
   close(): Promise<void>;
@@ -38,8 +39,8 @@ export function runChild(start: () => Promise<{ running: Running; endpoints?: Re
   const stop = async (code: number): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    // Past the batcher's drain grace and socket linger (1 s each), stop waiting for close().
-    const timer = setTimeout(() => process.exit(code), 4_000);
+    // Past the batcher's drain grace and socket linger (timing.ts checks they fit), stop waiting for close().
+    const timer = setTimeout(() => process.exit(code), TIMING.childHardExitMs);
     timer.unref();
     try {
       await running?.close();

@@ -6,6 +6,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { TuttiError } from '@tutti/protocol';
 import type { ChildReport, ProcessConfig, SupervisorCommand } from './config.js';
+import { TIMING } from './timing.js';
 
 const ENTRY = {
   combiner: new URL('./combiner-main.ts', import.meta.url),
@@ -90,7 +91,7 @@ export async function stopAll(children: Child[]): Promise<void> {
     children.map(async (child) => {
       if (child.process.exitCode !== null || child.process.signalCode !== null) return;
       child.process.kill('SIGTERM');
-      const timer = setTimeout(() => child.process.kill('SIGKILL'), 5_000);
+      const timer = setTimeout(() => child.process.kill('SIGKILL'), TIMING.killAfterMs);
       await child.exited;
       clearTimeout(timer);
     }),

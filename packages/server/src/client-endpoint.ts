@@ -21,6 +21,7 @@ import { curveServerOptions, startZap, type CurveConfig, type ZapHandler } from 
 import { SendQueue } from './send-queue.js';
 import { mark } from './spans.js';
 import { requestsTotal } from './metrics.js';
+import { TIMING } from './timing.js';
 
 /**
  * Largest client message accepted: twice the largest well-formed request plus 1 MiB of headroom.
@@ -40,8 +41,6 @@ function receiveHighWaterMark(ensemble: Ensemble): number {
   return Math.min(100_000, Math.max(16, Math.floor(ensemble.batching.maxQueueBytes / largest)));
 }
 
-/** How long replies already handed to ZeroMQ may take to leave when the socket closes. */
-const CLOSE_LINGER_MS = 1_000;
 
 export interface ClientEndpointOptions {
   ensemble: Ensemble;
@@ -137,7 +136,7 @@ export class ClientEndpoint {
 
   /** Closes, giving replies already handed to ZeroMQ time to leave. */
   close(): void {
-    this.#socket.linger = CLOSE_LINGER_MS;
+    this.#socket.linger = TIMING.closeLingerMs;
     this.#socket.close();
     this.#zap?.close();
   }

@@ -20,6 +20,7 @@ import { SendQueue } from './send-queue.js';
 import { mark } from './spans.js';
 import { DirectReplies, type Answer } from './direct-replies.js';
 import { combineSeconds, emulationLagSeconds, inferencesTotal, repliesTotal, requestSeconds } from './metrics.js';
+import { TIMING } from './timing.js';
 
 type Apply = (input: CombineInput) => CombineOutput | Promise<CombineOutput>;
 
@@ -30,13 +31,6 @@ interface Open {
   timer?: NodeJS.Timeout;
 }
 
-/**
- * A batch whose batcher died (an orphan, see reply-guard.ts) answers what it can within this time,
- * then is dropped: its clients have re-sent their requests to the new batcher.
- */
-const ORPHAN_GRACE_MS = 10_000;
-/** How long an orphan's answer keeps the re-sent copy of its request from being answered again. */
-const ORPHAN_ANSWER_LINGER_MS = 120_000;
 
 export class Combiner {
   #ensemble: Ensemble;
@@ -49,7 +43,7 @@ export class Combiner {
   #custom: CustomRuleRunner | undefined;
   #open = new Map<number, Open>();
   #direct: DirectReplies | undefined;
-  #guard = new ReplyGuard({ lingerMs: ORPHAN_ANSWER_LINGER_MS });
+  #guard = new ReplyGuard({ lingerMs: TIMING.orphanAnswerLingerMs });
   #journal: AnswerJournal | undefined;
   #dropped = new DroppedMessages('combiner', 'input');
 
@@ -126,7 +120,7 @@ export class Combiner {
       inferencesTotal.inc({ outcome: 'orphan-dropped' }, open.unanswered.size);
       this.#close(batch);
       this.#guard.closed(batch);
-    }, ORPHAN_GRACE_MS);
+    }, TIMING.orphanGraceMs);
   }
 
   /** Forgets a batch answered in full. The guard forgets it once its last answers are delivered (see #deliver). */

@@ -16,6 +16,7 @@ import { curveServerOptions, startZap, type CurveConfig, type ZapHandler } from 
 import type { ReplyGuard } from './reply-guard.js';
 import { requestKey } from './replies.js';
 import type { AnswerJournal } from './answer-journal.js';
+import { TIMING } from './timing.js';
 
 /**
  * Clients opt in by naming their routing id `tutti-...`: a client that set some other id of its own
@@ -46,8 +47,6 @@ export function replyEndpointOf(clientEndpoint: string): string {
 }
 
 const MAX_REACHABLE = 100_000;
-/** How long replies already handed to ZeroMQ may take to leave when the socket closes. */
-const CLOSE_LINGER_MS = 1_000;
 
 export interface Answer {
   index: number;
@@ -167,7 +166,7 @@ export class DirectReplies {
   /** Closes, giving replies already handed to ZeroMQ up to a second to leave (as the batcher's client socket does). */
   close(): void {
     if (this.#socket.closed) return;
-    this.#socket.linger = CLOSE_LINGER_MS;
+    this.#socket.linger = TIMING.closeLingerMs;
     this.#socket.close();
     this.#zap?.close();
   }

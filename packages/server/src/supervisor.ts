@@ -28,6 +28,7 @@ import type { CurveConfig, InternalCurve } from './curve.js';
 import { curveKeyPair } from 'zeromq';
 import { replyEndpointOf } from './direct-replies.js';
 import type { RouterOptions } from '@tutti/routing';
+import { TIMING } from './timing.js';
 
 export interface ServeOptions {
   /** Client endpoint; defaults to the manifest's. `tcp://127.0.0.1:0` picks a free port. */
@@ -66,7 +67,7 @@ export interface ServeOptions {
   startTimeoutMs?: number;
   /**
    * Restarts of one process that fail in a row (it dies, or is not ready in time, before running
-   * `STABLE_MS`) before the server gives up on it (default 5); readiness is then false.
+   * `TIMING.stableRunMs`) before the server gives up on it (default 5); readiness is then false.
    */
   maxFailedRestarts?: number;
   /** Called when the server gives up restarting a process (see maxFailedRestarts). */
@@ -84,16 +85,11 @@ interface Slot {
   config: ProcessConfig;
   child: Child;
   restarts: number;
-  /** Deaths in a row of processes that had not run STABLE_MS: what the backoff and giving up count. */
+  /** Deaths in a row of processes that had not run TIMING.stableRunMs: what the backoff and giving up count. */
   failures: number;
   startedAt: number;
 }
 
-const MAX_BACKOFF_MS = 5_000;
-/** A process that ran this long before dying was healthy: its next restart starts the backoff afresh. */
-const STABLE_MS = 30_000;
-const DEFAULT_START_TIMEOUT_MS = 120_000;
-const METRICS_TIMEOUT_MS = 1_000;
 
 const supervisorRegistry = new Registry();
 const restartsTotal = new Counter({
@@ -127,7 +123,7 @@ export class Server {
     this.#slots = slots;
     this.#runDir = runDir;
     this.#log = options.log;
-    this.#startTimeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
+    this.#startTimeoutMs = options.startTimeoutMs ?? TIMING.startTimeoutMs;
     this.#maxFailedRestarts = options.maxFailedRestarts ?? 5;
     this.#onGiveUp = options.onGiveUp;
   }
@@ -169,7 +165,7 @@ export class Server {
     const launches = workerLaunches(instances, options.groups ?? options.plan?.layout?.groups ?? []);
     const shards = shardsOf(launches);
     const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-    const timeout = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
+    const timeout = options.startTimeoutMs ?? TIMING.startTimeoutMs;
     if (!(timeout > 0)) invalidOption('startTimeoutMs', timeout, 'a positive number of ms');
     if (options.maxFailedRestarts !== undefined && !(Number.isInteger(options.maxFailedRestarts) && options.maxFailedRestarts >= 0)) {
       invalidOption('maxFailedRestarts', options.maxFailedRestarts, 'an integer >= 0');
@@ -212,7 +208,7 @@ export class Server {
         clientEndpoint,
         bindWorkers: internal('workers'),
         combiner: combinerConfig.bind,
-        defaultTimeoutMs: options.defaultTimeoutMs ?? 60_000,
+        defaultTimeoutMs: options.defaultTimeoutMs ?? TIMING.requestTimeoutMs,
         ...(curve && { curve }),
         ...(internalCurve && { internalCurve }),
         ...(options.routing && { routing: options.routing }),
@@ -274,7 +270,7 @@ export class Server {
     if (!child.process.connected) return Promise.resolve(undefined);
     const id = this.#nextMetricsId++;
     return new Promise((resolve) => {
-      const timer = setTimeout(() => done(undefined), METRICS_TIMEOUT_MS);
+      const timer = setTimeout(() => done(undefined), TIMING.metricsGatherMs);
       const onReport = (report: ChildReport) => {
         if (report.type === 'metrics' && report.id === id) done(report.data as ProcessMetrics);
       };
@@ -314,13 +310,13 @@ export class Server {
       else if (config.role === 'combiner') this.#command({ type: 'combiner-down' });
       else this.#log('tutti: the batcher died; the requests it held are lost to the server (clients that retry re-send them), batches already with the workers are still answered');
       // Deaths in a row count; a process that ran long enough was healthy, and its count starts afresh.
-      if (performance.now() - slot.startedAt >= STABLE_MS) slot.failures = 0;
+      if (performance.now() - slot.startedAt >= TIMING.stableRunMs) slot.failures = 0;
       slot.failures++;
       if (slot.failures > this.#maxFailedRestarts) {
-        this.#giveUp(slot, `it died ${slot.failures} times in a row without running ${STABLE_MS / 1000} s (last exit code ${code})`);
+        this.#giveUp(slot, `it died ${slot.failures} times in a row without running ${TIMING.stableRunMs / 1000} s (last exit code ${code})`);
         return;
       }
-      const backoff = Math.min(MAX_BACKOFF_MS, 250 * 2 ** (slot.failures - 1));
+      const backoff = Math.min(TIMING.restartBackoffMaxMs, TIMING.restartBackoffFirstMs * 2 ** (slot.failures - 1));
       const timer = setTimeout(() => {
         this.#timers.delete(timer);
         void this.#restart(slot);
@@ -368,7 +364,7 @@ export class Server {
     for (const timer of this.#timers) clearTimeout(timer);
     await this.#metrics?.close();
     const batcher = this.#slots.find((s) => s.config.role === 'batcher')?.child;
-    const drainMs = options.drainMs ?? 5_000;
+    const drainMs = options.drainMs ?? TIMING.drainMs;
     if (batcher?.process.connected && drainMs > 0) {
       const drained = nextReport(batcher, 'drained', drainMs).catch(() => this.#log(`tutti: requests still in flight after the ${drainMs} ms drain`));
       batcher.process.send({ type: 'drain' } satisfies SupervisorCommand);

@@ -35,13 +35,14 @@ import { computeSeconds } from './metrics.js';
 import { mark } from './spans.js';
 import { DroppedMessages } from './dropped-messages.js';
 import { internalCurveClient } from './curve.js';
+import { TIMING } from './timing.js';
 
 /** Batches a process holds at once: one computing, one waiting, so it never idles between batches. */
 export const CREDITS = 2;
 /** Heartbeats go out this often; the batcher declares an instance dead after several are missed. */
-export const HEARTBEAT_INTERVAL_MS = 500;
+export const HEARTBEAT_INTERVAL_MS = TIMING.heartbeatIntervalMs;
 /** Default bound on one batch's compute before the worker counts as hung (emulated and real devices alike). */
-export const DEFAULT_HANG_TIMEOUT_MS = 60_000;
+export const DEFAULT_HANG_TIMEOUT_MS = TIMING.hangTimeoutMs;
 
 /** The worker's ZeroMQ routing id, by which the batcher addresses it (stable across restarts). */
 export function workerId(shard: string, instance: number): string {
