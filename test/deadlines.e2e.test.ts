@@ -4,7 +4,9 @@
  * batch ends, and the late results are not sent a second time. Requests with room enough are served.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Dealer } from 'zeromq';
 import { TuttiClient } from '@tutti/client';
+import { decodeReply, encodeMessage } from '@tutti/protocol';
 import { loadManifest } from '@tutti/manifest';
 import { Server } from '@tutti/server';
 import { DIGITS_DIR } from './support/ensembles.js';
@@ -26,7 +28,8 @@ beforeAll(async () => {
     ...rest.map((member) => ({ member, device: 'cpu', batch: 64, threads: 1 })),
   ]);
   const profiles = { [first!]: { slow0: fixedLatencyProfile(first!, slow, SLOW_MS) } };
-  server = await Server.start(ensemble, { endpoint: 'tcp://127.0.0.1:0', plan, profiles, log: () => {} });
+  // Requests that give no timeout_ms get the manifest's default: here 300 ms (see the last test).
+  server = await Server.start({ ...ensemble, requestTimeoutMs: 300 }, { endpoint: 'tcp://127.0.0.1:0', plan, profiles, log: () => {} });
 });
 
 afterAll(async () => {
@@ -65,6 +68,18 @@ describe('deadlines', () => {
       expect(maxAbsDiff(result.outputs.probabilities!.data as Float32Array, reference)).toBeLessThan(1e-5);
     } finally {
       client.close();
+    }
+  });
+
+  it("gives a request without timeout_ms the manifest's requestTimeoutMs", async () => {
+    const socket = new Dealer({ linger: 0, receiveTimeout: 4 * SLOW_MS });
+    socket.connect(server.endpoint);
+    try {
+      await socket.send(encodeMessage({ id: 1, inputs: [{ name: 'pixels', datatype: 'FP32', shape: [1, 64], data: Buffer.alloc(256) }] }));
+      const reply = decodeReply((await socket.receive())[0]!);
+      expect(reply).toMatchObject({ id: 1, error: { code: 'DEADLINE_EXCEEDED', message: expect.stringMatching(/passed its timeout/) } });
+    } finally {
+      socket.close();
     }
   });
 });

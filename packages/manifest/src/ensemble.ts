@@ -29,6 +29,8 @@ export interface Ensemble {
   rule: EnsembleRule;
   batching: { maxBatchSize: number; maxQueueDelayMs: number; maxQueue: number; maxQueueBytes: number };
   endpoint: string;
+  /** Deadline of a request that gives no timeout_ms (the server's default applies when absent). */
+  requestTimeoutMs?: number;
   latencyTarget?: { p99Ms: number };
 }
 
@@ -55,6 +57,7 @@ export function toEnsemble(document: ManifestDocument, manifestPath: string, rul
     rule,
     batching: { ...document.batching },
     endpoint: document.endpoint,
+    ...(document.requestTimeoutMs !== undefined && { requestTimeoutMs: document.requestTimeoutMs }),
     ...(document.latencyTarget && { latencyTarget: { ...document.latencyTarget } }),
   };
 }

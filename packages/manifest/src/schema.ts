@@ -107,6 +107,9 @@ export const manifestSchema = fields({
     .refine(isEndpoint, { error: expected(ENDPOINT_HINT) })
     .default(DEFAULT_ENDPOINT)
     .describe(`ZeroMQ endpoint the server binds: ${ENDPOINT_HINT} (default ${DEFAULT_ENDPOINT}).`),
+  requestTimeoutMs: range(1, 86_400_000, 'integer')
+    .optional()
+    .describe('Deadline of a request that gives no timeout_ms, in ms (default 60000).'),
   latencyTarget: fields({ p99Ms: z.number().positive().describe('Target 99th percentile latency of one request, in ms.') })
     .optional(),
 });

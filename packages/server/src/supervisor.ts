@@ -41,7 +41,7 @@ export interface ServeOptions {
   plan?: Plan;
   /** Profiles of members on the plan's emulated devices (profiles[member][deviceId]). */
   profiles?: Record<string, Record<string, MemberProfile>>;
-  /** Deadline of requests that give no timeout_ms (default 60 s). */
+  /** Deadline of requests that give no timeout_ms (default: the manifest's requestTimeoutMs, else 60 s). */
   defaultTimeoutMs?: number;
   /** CurveZMQ on the client endpoint: the server's key pair and the client public keys allowed in. */
   curve?: CurveConfig;
@@ -208,7 +208,7 @@ export class Server {
         clientEndpoint,
         bindWorkers: internal('workers'),
         combiner: combinerConfig.bind,
-        defaultTimeoutMs: options.defaultTimeoutMs ?? TIMING.requestTimeoutMs,
+        defaultTimeoutMs: options.defaultTimeoutMs ?? ensemble.requestTimeoutMs ?? TIMING.requestTimeoutMs,
         ...(curve && { curve }),
         ...(internalCurve && { internalCurve }),
         ...(options.routing && { routing: options.routing }),

@@ -21,6 +21,7 @@ export interface ServeFlags {
   curveKey?: string;
   allow?: string[];
   metricsPort: string;
+  timeoutMs?: string;
   routing: RoutingPolicy;
   rebalance: boolean;
   directReplies: boolean;
@@ -61,6 +62,7 @@ export function serveCommand(): Command {
     .option('--threads <n>', 'with --one-per-member: intra-op threads per worker (default: cores / members)', (v) => Number.parseInt(v, 10))
     .addOption(new Option('--layout <kind>', 'worker processes: auto (the plan chooses from profiles and the measured message cost), per-instance (one process per instance, Pochelu et al.), or grouped (small members share processes)').choices(['auto', 'per-instance', 'grouped']).default('auto'))
     .option('--metrics-port <port>', 'HTTP port for /metrics (Prometheus), /live and /ready on 127.0.0.1; 0 picks a free one, off disables', '9464')
+    .option('--timeout-ms <ms>', "deadline of requests that give no timeout_ms (default: the manifest's requestTimeoutMs, else 60000)")
     .addOption(
       new Option('--routing <policy>', "which instance of a member takes each batch: fastest-finish (predicted completion, KAIROS), least-loaded, or fcfs")
         .choices([...ROUTING_POLICIES])
@@ -85,6 +87,10 @@ export function serveCommand(): Command {
       if (metricsPort !== undefined && !(metricsPort >= 0 && metricsPort <= 65535)) {
         throw new TuttiError('INVALID_OPTION', `--metrics-port must be a port number, 0 or off; got ${flags.metricsPort}`);
       }
+      const timeoutMs = flags.timeoutMs === undefined ? undefined : Number(flags.timeoutMs);
+      if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && timeoutMs > 0)) {
+        throw new TuttiError('INVALID_OPTION', `--timeout-ms must be a whole number of milliseconds above 0; got ${flags.timeoutMs}`);
+      }
       const { plan, profiles } = await choosePlan(ensemble, flags);
       if (plan) console.log(formatPlan(plan));
       const started = performance.now();
@@ -99,6 +105,7 @@ export function serveCommand(): Command {
         ...(profiles && { profiles }),
         ...(curve && { curve }),
         ...(metricsPort !== undefined && { metricsPort }),
+        ...(timeoutMs !== undefined && { defaultTimeoutMs: timeoutMs }),
         routing: { policy: flags.routing, rebalance: flags.rebalance },
         directReplies: flags.directReplies,
       });
