@@ -186,6 +186,11 @@ export function batchEpoch(batch: number): number {
   return Math.floor(batch / BATCH_EPOCH_SPAN);
 }
 
+/** A worker process's ZeroMQ routing id, by which the batcher addresses it (stable across restarts). */
+export function workerId(shard: string, instance: number): string {
+  return `${shard}#${instance}`;
+}
+
 /** The key of a shard hosting `members` (see HelloHeader.shard). */
 export function shardKey(members: readonly string[]): string {
   return members.join('+');

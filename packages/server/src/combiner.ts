@@ -168,6 +168,9 @@ export class Combiner {
       repliesTotal.inc({ path: 'unsure' }, unsure.length);
       // Refused answers' requests are answered elsewhere: for the batcher, they are settled like direct ones.
       this.#replyQueue.send(replyMessage(batch, viaBatcher, last, [...direct, ...refused], unsure));
+    }, (error: unknown) => {
+      // Rare (the journal could not be written): not sent, and the batcher not told; the clients' own timers end these requests.
+      console.error(`combiner: replies of batch ${batch} failed: ${(error as Error).message}`);
     });
   }
 

@@ -29,22 +29,6 @@ function mayBeDirect(envelope: readonly Buffer[]): boolean {
   return envelope.length === 1 && envelope[0]!.length > PREFIX.length && envelope[0]!.subarray(0, PREFIX.length).equals(PREFIX);
 }
 
-/**
- * Where the combiner binds for clients, from the client endpoint: the next tcp port (so a firewall
- * opens two fixed ports), any free port when the client port is chosen by the system, or the ipc
- * path with `.replies` added.
- */
-export function replyEndpointOf(clientEndpoint: string): string {
-  const tcp = /^tcp:\/\/(.+):(\d+|\*)$/.exec(clientEndpoint);
-  if (tcp) {
-    const port = tcp[2] === '*' ? 0 : Number(tcp[2]);
-    if (port === 0) return `tcp://${tcp[1]}:*`;
-    if (port >= 65_535) throw new TuttiError('INVALID_OPTION', `client endpoint ${clientEndpoint}: its port + 1 (for direct replies) is not a port; choose a lower one`);
-    return `tcp://${tcp[1]}:${port + 1}`;
-  }
-  if (clientEndpoint.startsWith('ipc://')) return `${clientEndpoint}.replies`;
-  throw new TuttiError('INVALID_OPTION', `client endpoint ${clientEndpoint}: expected tcp://host:port or ipc://path`);
-}
 
 const MAX_REACHABLE = 100_000;
 
@@ -112,7 +96,8 @@ export class DirectReplies {
    */
   send(batch: number, answers: readonly Answer[]): Promise<Sent> {
     const result = this.#tail.then(() => this.#sendEach(batch, answers));
-    this.#tail = result;
+    // One batch's failure (say, a journal write) must not stop every later batch's replies.
+    this.#tail = result.catch(() => undefined);
     return result;
   }
 

@@ -14,19 +14,17 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { invalidOption } from '@tutti/protocol';
+import { invalidOption, workerId } from '@tutti/protocol';
 import type { MemberProfile, Plan } from '@tutti/allocator';
 import type { Ensemble } from '@tutti/manifest';
 import { nextReport, spawnChild, stopAll, waitReady, type Child } from './children.js';
 import { bundleChildren, type BundledRole } from './bundle.js';
 import { defaultInstances, instancesFromPlan, shardsOf, workerLaunches, type LaunchGroup } from './instances.js';
 import type { BatcherConfig, ChildReport, CombinerConfig, ProcessConfig, SupervisorCommand, WorkerConfig } from './config.js';
-import { workerId } from './worker.js';
 import { MetricsEndpoint, type ProcessMetrics } from './metrics-http.js';
 import { Counter, Registry } from 'prom-client';
 import type { CurveConfig, InternalCurve } from './curve.js';
-import { curveKeyPair } from 'zeromq';
-import { replyEndpointOf } from './direct-replies.js';
+import { replyEndpointOf } from './endpoints.js';
 import type { RouterOptions } from '@tutti/routing';
 import { TIMING } from './timing.js';
 
@@ -173,7 +171,7 @@ export class Server {
     const runDir = mkdtempSync(join(tmpdir(), 'tutti-'));
     const internal = (name: string) => (transport === 'ipc' ? `ipc://${join(runDir, name)}` : 'tcp://127.0.0.1:*');
     // Over tcp anyone on the host can connect: the internal sockets get CurveZMQ keys made now (curve.ts).
-    const internalCurve = transport === 'tcp' ? internalKeys() : undefined;
+    const internalCurve = transport === 'tcp' ? await internalKeys() : undefined;
     // A process that runs a ZAP handler for clients is asked about internal connections too: allow the internal key there.
     const curve = options.curve && internalCurve ? { ...options.curve, allowedClients: [...options.curve.allowedClients, internalCurve.clientPublicKey] } : options.curve;
     const slots: Slot[] = [];
@@ -375,7 +373,9 @@ export class Server {
   }
 }
 
-function internalKeys(): InternalCurve {
+/** Loads ZeroMQ only here: a supervisor on ipc never does. */
+async function internalKeys(): Promise<InternalCurve> {
+  const { curveKeyPair } = await import('zeromq');
   const server = curveKeyPair();
   const client = curveKeyPair();
   return { serverPublicKey: server.publicKey, serverSecretKey: server.secretKey, clientPublicKey: client.publicKey, clientSecretKey: client.secretKey };

@@ -21,6 +21,7 @@ import {
   encodeHeader,
   encodeTensorMessage,
   tensorsOf,
+  workerId,
   type HelloHeader,
   type MemberResultHeader,
   type WireTensor,
@@ -43,11 +44,6 @@ export const CREDITS = 2;
 export const HEARTBEAT_INTERVAL_MS = TIMING.heartbeatIntervalMs;
 /** Default bound on one batch's compute before the worker counts as hung (emulated and real devices alike). */
 export const DEFAULT_HANG_TIMEOUT_MS = TIMING.hangTimeoutMs;
-
-/** The worker's ZeroMQ routing id, by which the batcher addresses it (stable across restarts). */
-export function workerId(shard: string, instance: number): string {
-  return `${shard}#${instance}`;
-}
 
 
 export class PredictionWorker {

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Dealer } from 'zeromq';
 import { firstBatchOf } from '@tutti/protocol';
-import { DirectReplies, replyEndpointOf } from '../src/direct-replies.js';
+import { DirectReplies } from '../src/direct-replies.js';
+import { replyEndpointOf } from '../src/endpoints.js';
 import { ReplyGuard } from '../src/reply-guard.js';
 import { AnswerJournal } from '../src/answer-journal.js';
 import { mkdtempSync, rmSync } from 'node:fs';
