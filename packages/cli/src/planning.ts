@@ -30,7 +30,7 @@ export function latencyBudgetOf(ensemble: Ensemble): number | undefined {
 }
 
 export async function planEnsemble(ensemble: Ensemble, options: PlanningOptions = {}): Promise<Planned> {
-  const devices = options.devicesFile ? await loadDevicesFile(options.devicesFile) : detectDevices();
+  const devices = options.devicesFile ? loadDevicesFile(options.devicesFile) : detectDevices();
   const batchSizes = options.batchSizes ?? defaultBatchSizes(ensemble.batching.maxBatchSize);
   const profiles = await profileEnsemble(ensemble, devices, {
     batchSizes,

@@ -36,7 +36,9 @@ try {
     await session.run(warmupInputs(member.inputs, member.maxRows));
     sessions.push(session);
   }
-  port.on('message', async (request: ThreadRequest) => {
+  // Each member's failure is caught below and answered as an error: this handler never rejects.
+  port.on('message', (request: ThreadRequest) => void answer(request));
+  async function answer(request: ThreadRequest): Promise<void> {
     const results: ThreadComputed[] = [];
     for (const [k, session] of sessions.entries()) {
       const started = performance.now();
@@ -47,7 +49,7 @@ try {
       }
     }
     port.postMessage({ id: request.id, results } satisfies ThreadReply);
-  });
+  }
   port.postMessage({ type: 'loaded' } satisfies ThreadReply);
 } catch (error) {
   port.postMessage({ type: 'load-failed', error: (error as Error).message } satisfies ThreadReply);
