@@ -63,6 +63,12 @@ function runCheck(args: string[], onLoop?: () => void): Promise<Record<string, u
 }
 
 describe.skipIf(!python)('the Python client', () => {
+  it("passes its own unit tests (tensors, endpoints, options)", () => {
+    const run = spawnSync(python!, ['-m', 'unittest', '-v', 'test_tutti_client'], { cwd: CLIENT_DIR, encoding: 'utf8' });
+    expect(run.stderr).toMatch(/^OK$/m);
+    expect(run.status).toBe(0);
+  });
+
   it('answers like onnxruntime, takes direct replies, names errors, times out alone, and retries through a batcher kill', async () => {
     const server = await Server.start(digits.ensemble, { endpoint: 'tcp://127.0.0.1:0', log: () => {} });
     servers.push(server);

@@ -59,7 +59,7 @@ class InferResult:
 
 def to_wire(name: str, array: np.ndarray) -> dict:
     array = np.ascontiguousarray(array)
-    datatype = DATATYPE_OF.get(array.dtype)
+    datatype = DATATYPE_OF.get(array.dtype.newbyteorder("<"))  # big-endian arrays too: sent little-endian below
     if datatype is None:
         raise TypeError(f"input {name!r}: dtype {array.dtype} has no tutti datatype; use one of {sorted(DATATYPES)}")
     little = array.astype(array.dtype.newbyteorder("<"), copy=False)
