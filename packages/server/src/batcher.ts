@@ -8,7 +8,11 @@
  *
  * It keeps each batch until the combiner has answered all of it, so a batch held by a worker that
  * died is sent again to another instance (or the restarted one), and after a combiner restart every
- * unanswered batch is sent again: each request is answered exactly once, by the combiner.
+ * unanswered batch is sent again: each request is answered exactly once, by the combiner (the
+ * journal of a dead combiner's direct answers and the clients' re-sends settle the doubtful ones, see
+ * resend-ledger.ts). While the combiner is down, this process answers deadlines itself. A batcher
+ * restarted after a crash starts a new epoch of batch ids; its predecessor's batches are the
+ * combiner's to finish (reply-guard.ts).
  */
 import { Pull, Push, Router } from 'zeromq';
 import {
@@ -47,7 +51,6 @@ import { batchRows, batchesRoutedTotal, inferencesTotal, instancesGauge, interfe
 import { TIMING } from './timing.js';
 
 type Pending = Queued & BatchItem;
-
 
 export class Batcher {
   #ensemble: Ensemble;

@@ -4,6 +4,10 @@
  * (envelope + frame) straight to the client when the client connected for it (direct-replies.ts),
  * else to the batcher, which forwards it untouched. Built-in rules are microseconds
  * per batch and run inline; a custom rule runs on piscina threads so it never blocks this loop.
+ *
+ * Across restarts: the direct answers are journaled (answer-journal.ts) so that a successor does not
+ * send them twice, and batches whose batcher died are finished here, one answer per request
+ * (reply-guard.ts).
  */
 import { Pull, Push } from 'zeromq';
 import { builtinRule, CustomRuleRunner, type CombinationRule, type CombineInput, type CombineOutput } from '@tutti/rules';
