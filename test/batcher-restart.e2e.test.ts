@@ -11,7 +11,7 @@ import { Dealer } from 'zeromq';
 import { TuttiClient } from '@tutti/client';
 import { decodeReply, encodeMessage, firstBatchOf } from '@tutti/protocol';
 import { Server } from '@tutti/server';
-import { expectAllGone } from './support/processes.js';
+import { rememberPids, stopAndExpectAllGone } from './support/processes.js';
 import { digitsLoad, sleep, type DigitsLoad } from './support/digits-load.js';
 
 let digits: DigitsLoad;
@@ -21,13 +21,11 @@ const everyPid = new Set<number>();
 beforeAll(async () => {
   digits = await digitsLoad();
   server = await Server.start(digits.ensemble, { endpoint: 'tcp://127.0.0.1:0', log: () => {} });
-  for (const p of server.processes) everyPid.add(p.pid);
+  rememberPids(server, everyPid);
 });
 
 afterAll(async () => {
-  for (const p of server?.processes ?? []) everyPid.add(p.pid);
-  await server?.stop();
-  expectAllGone([...everyPid]);
+  await stopAndExpectAllGone(server, everyPid);
 });
 
 
@@ -85,7 +83,7 @@ async function killBatcher(outcome: Outcome, probe: TuttiClient, epoch: number):
     if (ready === undefined && server.restarts.batcher === epoch && (await probe.health().catch(() => ({ ready: false }))).ready) ready = performance.now() - killed;
     await sleep(20);
   }
-  for (const p of server.processes) everyPid.add(p.pid);
+  rememberPids(server, everyPid);
   return { answering, ready };
 }
 

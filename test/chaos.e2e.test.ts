@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TuttiClient } from '@tutti/client';
 import { Server } from '@tutti/server';
-import { expectAllGone, isAlive } from './support/processes.js';
+import { isAlive, rememberPids, stopAndExpectAllGone } from './support/processes.js';
 import { digitsLoad, seeded, sleep, type DigitsLoad } from './support/digits-load.js';
 
 const CHAOS_MS = Number(process.env.TUTTI_CHAOS_MS ?? 30_000);
@@ -23,13 +23,11 @@ beforeAll(async () => {
   digits = await digitsLoad();
   // One worker process per member (no plan): seven processes, any of which may be killed.
   server = await Server.start(digits.ensemble, { endpoint: 'tcp://127.0.0.1:0', log: () => {} });
-  for (const p of server.processes) everyPid.add(p.pid);
+  rememberPids(server, everyPid);
 });
 
 afterAll(async () => {
-  for (const p of server?.processes ?? []) everyPid.add(p.pid);
-  await server?.stop();
-  expectAllGone([...everyPid]);
+  await stopAndExpectAllGone(server, everyPid);
 });
 
 
@@ -81,7 +79,7 @@ describe('chaos', () => {
       const back = performance.now() - over;
       running = false;
       await load;
-      for (const p of server.processes) everyPid.add(p.pid);
+      rememberPids(server, everyPid);
       const counts = clients.map((c) => c.replyCounts);
       console.log(
         `chaos (seed ${SEED}): kills ${JSON.stringify(kills)}; ${JSON.stringify(outcome)}; 500 correct answers ${back.toFixed(0)} ms after the last kill's period; ` +

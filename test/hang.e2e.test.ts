@@ -8,7 +8,7 @@ import { TuttiClient } from '@tutti/client';
 import { loadManifest } from '@tutti/manifest';
 import { Server } from '@tutti/server';
 import { DIGITS_DIR } from './support/ensembles.js';
-import { expectAllGone } from './support/processes.js';
+import { rememberPids, stopAndExpectAllGone } from './support/processes.js';
 import { HOST_CPU, emulatedDevice, fixedLatencyProfile, planOf } from './support/plans.js';
 
 const lines: string[] = [];
@@ -27,13 +27,11 @@ beforeAll(async () => {
   ]);
   const profiles = { [first!]: { slow0: fixedLatencyProfile(first!, slow, 3_000) } };
   server = await Server.start(ensemble, { endpoint: 'tcp://127.0.0.1:0', plan, profiles, hangTimeoutMs: 500, maxFailedRestarts: 1, log: (line) => lines.push(line) });
-  for (const p of server.processes) everyPid.add(p.pid);
+  rememberPids(server, everyPid);
 });
 
 afterAll(async () => {
-  for (const p of server?.processes ?? []) everyPid.add(p.pid);
-  await server?.stop();
-  expectAllGone([...everyPid]);
+  await stopAndExpectAllGone(server, everyPid);
 });
 
 describe('hang timeout', () => {

@@ -12,7 +12,7 @@ import { TuttiClient } from '@tutti/client';
 import { loadManifest } from '@tutti/manifest';
 import { Server } from '@tutti/server';
 import { digitsVariant, type Variant } from './support/ensembles.js';
-import { expectAllGone } from './support/processes.js';
+import { rememberPids, stopAndExpectAllGone } from './support/processes.js';
 
 let variant: Variant;
 let server: Server;
@@ -32,9 +32,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const p of server?.processes ?? []) everyPid.add(p.pid);
-  await server?.stop();
-  expectAllGone([...everyPid]);
+  await stopAndExpectAllGone(server, everyPid);
   variant?.remove();
 });
 
@@ -63,7 +61,7 @@ describe('deadlines while the combiner is down', () => {
   it('answers DEADLINE_EXCEEDED from the batcher, for requests in batches and in the queue; none waits past its deadline', async () => {
     const rules = digitsVariant('geometric-mean');
     const downServer = await Server.start(await loadManifest(rules.dir), { endpoint: 'tcp://127.0.0.1:0', maxFailedRestarts: 2, log: () => {} });
-    for (const p of downServer.processes) everyPid.add(p.pid);
+    rememberPids(downServer, everyPid);
     // The client's own timer waits 200 ms past the 2 s deadline: the server's answer must come first.
     const client = new TuttiClient(downServer.endpoint, { timeoutMs: 2_000 });
     const outcomes: string[] = [];
@@ -103,7 +101,7 @@ describe('deadlines while the combiner is down', () => {
       running = false;
       await lanes;
       client.close();
-      for (const p of downServer.processes) everyPid.add(p.pid);
+      rememberPids(downServer, everyPid);
       await downServer.stop();
       rules.remove();
     }

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TuttiClient } from '@tutti/client';
 import { Server } from '@tutti/server';
-import { expectAllGone } from './support/processes.js';
+import { rememberPids, stopAndExpectAllGone } from './support/processes.js';
 import { digitsLoad, sleep, type DigitsLoad } from './support/digits-load.js';
 
 let digits: DigitsLoad;
@@ -20,9 +20,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const p of server?.processes ?? []) everyPid.add(p.pid);
-  await server?.stop();
-  expectAllGone([...everyPid]);
+  await stopAndExpectAllGone(server, everyPid);
 });
 
 

@@ -119,23 +119,27 @@ export class PendingRequests {
     }
   }
 
-  #transmit(id: number, entry: Entry): void {
+  #transmit(id: number, entry: Entry, resend = false): void {
     entry.sendsLeft--;
     entry.generation = this.#generation;
     clearTimeout(entry.tryTimer);
     if (this.#perTryMs !== undefined && entry.sendsLeft > 0) entry.tryTimer = setTimeout(() => this.#resend(id, entry), this.#perTryMs);
-    const left = entry.deadline - performance.now();
+    this.#send(encodeMessage({ id, ...(resend ? this.#withTimeLeft(entry) : entry.message) }));
+  }
+
+  /** A re-send asks the server for no more than the time the request has left. */
+  #withTimeLeft(entry: Entry): Record<string, unknown> {
     const parameters = entry.message.parameters as { timeout_ms?: number } | undefined;
-    // A re-send asks the server for no more than the time the request has left.
-    const message = parameters?.timeout_ms !== undefined ? { ...entry.message, parameters: { ...parameters, timeout_ms: Math.max(1, Math.round(left)) } } : entry.message;
-    this.#send(encodeMessage({ id, ...message }));
+    if (parameters?.timeout_ms === undefined) return entry.message;
+    const left = Math.max(1, Math.round(entry.deadline - performance.now()));
+    return { ...entry.message, parameters: { ...parameters, timeout_ms: left } };
   }
 
   #resend(id: number, entry: Entry): void {
     if (this.#entries.get(id) !== entry || entry.sendsLeft <= 0) return;
     if (entry.deadline - performance.now() < MIN_RESEND_MS) return;
     this.#counts.resent++;
-    this.#transmit(id, entry);
+    this.#transmit(id, entry, true);
   }
 
   #forget(id: number, how: 'answered' | 'timed-out'): void {

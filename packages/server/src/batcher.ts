@@ -192,9 +192,9 @@ export class Batcher {
       requestsTotal.inc({ op: 'infer', outcome: 'UNAVAILABLE' });
       return;
     }
-    if (this.#overloaded(envelope, request)) return;
+    const bytes = request.inputs.reduce((sum, tensor) => sum + tensor.data.byteLength, 0);
+    if (this.#overloaded(envelope, request, bytes)) return;
     const { tensors, batchSize } = checkInferInputs(request.inputs, this.#ensemble.inputs, this.#ensemble.batching.maxBatchSize);
-    const bytes = tensors.reduce((sum, tensor) => sum + tensor.data.byteLength, 0);
     const timeout = request.parameters.timeout_ms ?? this.#config.defaultTimeoutMs;
     const pending: Pending = {
       envelope,
@@ -231,10 +231,9 @@ export class Batcher {
    * queue is taken whatever its size: the manifest's batch size bounds it). Asked before the inputs
    * are checked: refusing costs no pass over, or copy of, tensors the server will not keep.
    */
-  #overloaded(envelope: Buffer[], request: InferRequest): boolean {
+  #overloaded(envelope: Buffer[], request: InferRequest, bytes: number): boolean {
     const { maxQueue, maxQueueBytes } = this.#ensemble.batching;
     const { pendingRequests: queued, pendingBytes } = this.#policy;
-    const bytes = request.inputs.reduce((sum, tensor) => sum + tensor.data.byteLength, 0);
     let why: string | undefined;
     if (queued >= maxQueue) why = `${maxQueue} requests already wait for a batch`;
     else if (pendingBytes > 0 && pendingBytes + bytes > maxQueueBytes) {

@@ -4,7 +4,7 @@
  * are counted and logged; to them the server simply does not answer (CURVE gives no error channel),
  * so clients keep their own timeouts.
  */
-import { Router } from 'zeromq';
+import { Router, type Socket } from 'zeromq';
 import { refusedClientsTotal } from './metrics.js';
 
 export interface CurveConfig {
@@ -103,23 +103,19 @@ export interface InternalCurve {
   clientSecretKey: string;
 }
 
-type CurveSocket = { curveServer: boolean; curvePublicKey: string | null; curveSecretKey: string | null; curveServerKey: string | null; zapDomain: string };
-
 /** A socket that binds an internal endpoint: a CURVE server with the internal keys (no-op without them). Before bind(). */
-export function internalCurveServer(socket: unknown, keys: InternalCurve | undefined): void {
+export function internalCurveServer(socket: Socket, keys: InternalCurve | undefined): void {
   if (!keys) return;
-  const s = socket as CurveSocket;
-  s.curveServer = true;
-  s.curvePublicKey = keys.serverPublicKey;
-  s.curveSecretKey = keys.serverSecretKey;
-  s.zapDomain = 'tutti-internal';
+  socket.curveServer = true;
+  socket.curvePublicKey = keys.serverPublicKey;
+  socket.curveSecretKey = keys.serverSecretKey;
+  socket.zapDomain = 'tutti-internal';
 }
 
 /** A socket that connects to an internal endpoint: a CURVE client with the internal keys (no-op without them). Before connect(). */
-export function internalCurveClient(socket: unknown, keys: InternalCurve | undefined): void {
+export function internalCurveClient(socket: Socket, keys: InternalCurve | undefined): void {
   if (!keys) return;
-  const s = socket as CurveSocket;
-  s.curveServerKey = keys.serverPublicKey;
-  s.curvePublicKey = keys.clientPublicKey;
-  s.curveSecretKey = keys.clientSecretKey;
+  socket.curveServerKey = keys.serverPublicKey;
+  socket.curvePublicKey = keys.clientPublicKey;
+  socket.curveSecretKey = keys.clientSecretKey;
 }

@@ -107,7 +107,8 @@ export class DirectReplies {
     // the new batcher does not know its requests, and their clients have re-sent them.
     const orphan = this.#guard.isOrphan(batch);
     const now = Date.now();
-    const keys = answers.map((answer) => requestKey(answer.frames.slice(0, -1), answer.id));
+    const envelopes = answers.map((answer) => answer.frames.slice(0, -1));
+    const keys = answers.map((answer, k) => requestKey(envelopes[k]!, answer.id));
     // Journaled before sending when the client is known to be here: see answer-journal.ts.
     const journaledFirst = new Set<number>();
     this.#journal?.record(
@@ -126,7 +127,7 @@ export class DirectReplies {
         sent[verdict === 'refuse' ? 'refused' : 'unsure'].push(answer.index);
         continue;
       }
-      if (!this.#socket.closed && mayBeDirect(answer.frames.slice(0, -1))) {
+      if (!this.#socket.closed && mayBeDirect(envelopes[k]!)) {
         try {
           await this.#socket.send(answer.frames);
           sent.direct.push(answer.index);
