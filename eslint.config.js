@@ -3,7 +3,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', 'bench-results/**', 'docs/**', '**/*.mjs', '**/*.cjs', '**/*.js'] },
+  { ignores: ['**/node_modules/**', '**/dist/**', 'bench-results/**', '.scratch/**', 'docs/**', '**/*.mjs', '**/*.cjs', '**/*.js'] },
   {
     files: ['**/*.ts'],
     extends: [tseslint.configs.base],

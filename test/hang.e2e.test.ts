@@ -42,8 +42,12 @@ describe('hang timeout', () => {
       void client.infer({ pixels: { data: new Float32Array(64).fill(2), shape: [1, 64] } }).catch(() => undefined);
       for (let waited = 0; (server.restarts[worker.name] ?? 0) < 1 && waited < 20_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
       expect(server.restarts[worker.name]).toBeGreaterThanOrEqual(1);
-      expect(lines.some((line) => line.includes('a batch has computed for over 500 ms; exiting to be restarted'))).toBe(true);
-      expect(lines.some((line) => line.includes(`${worker.name} (pid ${worker.pid}) exited unexpectedly with code 3`))).toBe(true);
+      // Structured logs (JSON: this test's stderr is no terminal): each line names its process, a worker its instance.
+      const entries = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+      const hung = entries.find((e) => String(e.msg).includes('a batch has computed for over 500 ms; exiting to be restarted'));
+      expect(hung).toMatchObject({ level: 60, process: 'worker', instance: `${slowMember}#0`, pid: worker.pid });
+      const exited = entries.find((e) => String(e.msg).includes(`${worker.name} (pid ${worker.pid}) exited unexpectedly with code 3`));
+      expect(exited).toMatchObject({ level: 50, process: 'supervisor', child: worker.name, code: 3 });
     } finally {
       client.close();
     }

@@ -1,8 +1,10 @@
 import { Batcher } from './batcher.js';
 import { readConfig, runChild } from './child.js';
+import { setProcessLog } from './log.js';
 import type { BatcherConfig, SupervisorCommand } from './config.js';
 
 runChild(async () => {
+  setProcessLog('batcher');
   const batcher = new Batcher(await readConfig<BatcherConfig>('batcher'));
   batcher.onReady = () => process.send?.({ type: 'ensemble-ready' });
   batcher.onUnresponsive = (id) => process.send?.({ type: 'worker-unresponsive', id });

@@ -49,6 +49,7 @@ import { mark } from './spans.js';
 import type { InterferenceChange } from '@tutti/routing';
 import { batchRows, batchesRoutedTotal, inferencesTotal, instancesGauge, interferedGauge, interferenceEventsTotal, pendingRequests, queueSeconds, readyGauge, requestsTotal } from './metrics.js';
 import { TIMING } from './timing.js';
+import { processLog } from './log.js';
 
 type Pending = Queued & BatchItem;
 
@@ -57,9 +58,9 @@ export class Batcher {
   #config: BatcherConfig;
   #clients: ClientEndpoint;
   #workers = new Router({ linger: 0 });
-  #workerQueue = new SendQueue(this.#workers, (error) => console.error('batcher: send to worker failed:', error));
+  #workerQueue = new SendQueue(this.#workers, (error) => processLog().error({ err: error }, 'send to a worker failed'));
   #plans = new Push({ linger: 0, sendHighWaterMark: 0 });
-  #planQueue = new SendQueue(this.#plans, (error) => console.error('batcher: send to combiner failed:', error));
+  #planQueue = new SendQueue(this.#plans, (error) => processLog().error({ err: error }, 'send to the combiner failed'));
   #replies = new Pull({ linger: 0, receiveHighWaterMark: 0 });
   #policy: BatchingPolicy<Pending>;
   #shards: readonly string[];
@@ -359,7 +360,7 @@ export class Batcher {
     interferenceEventsTotal.inc({ instance: change.id, kind: change.kind });
     interferedGauge.set({ instance: change.id }, change.kind === 'interfered' ? change.slowdown : 0);
     const action = this.#pool.router.rebalance ? (change.kind === 'interfered' ? '; shifting work away from it' : '; it takes its share again') : ' (re-balancing off)';
-    console.error(`batcher: ${change.id} ${change.kind === 'interfered' ? `is ${change.slowdown.toFixed(2)}x slower than its normal` : `is back to normal speed (${change.slowdown.toFixed(2)}x)`}${action}`);
+    processLog().warn({ instance: change.id, interference: change.kind, slowdown: change.slowdown }, `${change.id} ${change.kind === 'interfered' ? `is ${change.slowdown.toFixed(2)}x slower than its normal` : `is back to normal speed (${change.slowdown.toFixed(2)}x)`}${action}`);
   }
 
   #housekeep(): void {
@@ -368,7 +369,7 @@ export class Batcher {
     const lost = this.#pool.expire(performance.now());
     if (lost.length > 0) {
       for (const l of lost) {
-        console.error(`batcher: ${l.id} missed its heartbeats; ${l.batches.length} batch(es) go to another instance`);
+        processLog().warn({ instance: l.id, batches: l.batches.length }, `${l.id} missed its heartbeats; ${l.batches.length} batch(es) go to another instance`);
         this.onUnresponsive?.(l.id);
       }
       this.#requeue(lost);

@@ -28,8 +28,12 @@ export interface Started {
   next(type: ChildReport['type'], timeoutMs: number): Promise<void>;
 }
 
-/** `bundles`: each role's plain-JavaScript entry (bundle.ts); without them, the sources run under tsx. */
-export function spawnChild(config: ProcessConfig, name: string, log: (line: string) => void, bundles?: Record<ProcessConfig['role'], string>): Child {
+/**
+ * `onLine` gets every line the child writes (its log's JSON lines, and anything else, e.g. a crash's
+ * stack from Node); `bundles`: each role's plain-JavaScript entry (bundle.ts); without them, the
+ * sources run under tsx.
+ */
+export function spawnChild(config: ProcessConfig, name: string, onLine: (line: string, stream: 'stdout' | 'stderr') => void, bundles?: Record<ProcessConfig['role'], string>): Child {
   const entry = bundles?.[config.role] ?? ENTRY[config.role];
   const child = fork(entry, [], {
     // TUTTI_CHILD_NODE_ARGS adds Node flags to every child, for diagnosis: e.g. "--cpu-prof
@@ -39,9 +43,8 @@ export function spawnChild(config: ProcessConfig, name: string, log: (line: stri
   });
   // Over IPC, not argv: the config may hold a CurveZMQ secret key.
   child.send({ type: 'config', config } satisfies SupervisorCommand);
-  for (const stream of [child.stdout, child.stderr]) {
-    if (stream) createInterface({ input: stream }).on('line', (line) => log(`[${name}] ${line}`));
-  }
+  if (child.stdout) createInterface({ input: child.stdout }).on('line', (line) => onLine(line, 'stdout'));
+  if (child.stderr) createInterface({ input: child.stderr }).on('line', (line) => onLine(line, 'stderr'));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return { name, pid: child.pid ?? -1, process: child, exited };
 }

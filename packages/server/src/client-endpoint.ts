@@ -22,6 +22,7 @@ import { SendQueue } from './send-queue.js';
 import { mark } from './spans.js';
 import { requestsTotal } from './metrics.js';
 import { TIMING } from './timing.js';
+import { processLog } from './log.js';
 
 /**
  * Largest client message accepted: twice the largest well-formed request plus 1 MiB of headroom.
@@ -73,7 +74,7 @@ export class ClientEndpoint {
       sendHighWaterMark: 100_000,
       ...(curve && curveServerOptions(curve)),
     });
-    this.#queue = new SendQueue(this.#socket, (error) => console.error('batcher: reply to client failed:', error));
+    this.#queue = new SendQueue(this.#socket, (error) => processLog().error({ err: error }, 'reply to a client failed'));
   }
 
   /** Binds and starts reading; resolves with the bound endpoint. */
@@ -81,7 +82,7 @@ export class ClientEndpoint {
     const { curve, endpoint } = this.#options;
     if (curve) this.#zap = await startZap(curve, 'batcher');
     else if (!/^(tcp:\/\/(127\.0\.0\.1|localhost|\[::1\]):|ipc:)/.test(endpoint)) {
-      console.error(`batcher: WARNING: ${endpoint} is reachable from other hosts without CurveZMQ; anyone who can connect is served`);
+      processLog().warn({ endpoint }, `${endpoint} is reachable from other hosts without CurveZMQ; anyone who can connect is served`);
     }
     await this.#socket.bind(endpoint.replace(/:0$/, ':*'));
     void this.#receiveLoop();
@@ -123,7 +124,10 @@ export class ClientEndpoint {
         }
       } catch (error) {
         this.reply(envelope, encodeErrorOf(id, error));
-        requestsTotal.inc({ op, outcome: (error as { code?: string }).code ?? 'INTERNAL' });
+        const code = (error as { code?: string }).code ?? 'INTERNAL';
+        requestsTotal.inc({ op, outcome: code });
+        // Per request: debug (TUTTI_LOG_LEVEL=debug), or a flood of bad requests would flood the log.
+        processLog().debug({ id, op, code }, `refused a request: ${(error as Error)?.message ?? String(error)}`);
       }
     }
   }

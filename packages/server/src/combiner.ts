@@ -25,6 +25,7 @@ import { mark } from './spans.js';
 import { DirectReplies, type Answer } from './direct-replies.js';
 import { combineSeconds, emulationLagSeconds, inferencesTotal, repliesTotal, requestSeconds } from './metrics.js';
 import { TIMING } from './timing.js';
+import { processLog } from './log.js';
 
 type Apply = (input: CombineInput) => CombineOutput | Promise<CombineOutput>;
 
@@ -41,7 +42,7 @@ export class Combiner {
   #config: CombinerConfig;
   #input = new Pull({ receiveHighWaterMark: 0, linger: 0 });
   #replies = new Push({ sendHighWaterMark: 0, linger: 0 });
-  #replyQueue = new SendQueue(this.#replies, (error) => console.error('combiner: reply send failed:', error));
+  #replyQueue = new SendQueue(this.#replies, (error) => processLog().error({ err: error }, 'send to the batcher failed'));
   #assembler: BatchAssembler;
   #apply: Apply | undefined;
   #custom: CustomRuleRunner | undefined;
@@ -174,7 +175,7 @@ export class Combiner {
       this.#replyQueue.send(replyMessage(batch, viaBatcher, last, [...direct, ...refused], unsure));
     }, (error: unknown) => {
       // Rare (the journal could not be written): not sent, and the batcher not told; the clients' own timers end these requests.
-      console.error(`combiner: replies of batch ${batch} failed: ${(error as Error).message}`);
+      processLog().error({ batch, err: error }, `replies of batch ${batch} failed: ${(error as Error).message}`);
     });
   }
 

@@ -6,6 +6,7 @@
  */
 import { Router, type Socket } from 'zeromq';
 import { refusedClientsTotal } from './metrics.js';
+import { processLog } from './log.js';
 
 export interface CurveConfig {
   /** The server's key pair, Z85 text (40 characters each). */
@@ -83,7 +84,7 @@ export function curveServerOptions(curve: CurveConfig): { curveServer: true; cur
 export async function startZap(curve: CurveConfig, where: string): Promise<ZapHandler> {
   const zap: ZapHandler = new ZapHandler(curve.allowedClients, (key, address) => {
     refusedClientsTotal.inc();
-    console.error(`${where}: refused client key ${key} from ${address} (${zap.refused} refused so far)`);
+    processLog().warn({ key, address, refused: zap.refused }, `${where}: refused client key ${key} from ${address} (${zap.refused} refused so far)`);
   });
   await zap.start();
   return zap;

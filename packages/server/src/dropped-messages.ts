@@ -6,6 +6,7 @@
  */
 import { Counter } from 'prom-client';
 import { registry } from './metrics.js';
+import { processLog } from './log.js';
 
 const droppedTotal = new Counter({
   name: 'tutti_internal_messages_dropped_total',
@@ -33,7 +34,7 @@ export class DroppedMessages {
     const now = performance.now();
     if (now - this.#loggedAt < LOG_EVERY_MS) return;
     const more = this.#sinceLog > 1 ? ` (${this.#sinceLog} dropped in the last ${LOG_EVERY_MS / 1000} s)` : '';
-    console.error(`${this.#process}: dropped a malformed message on its ${this.#socket} socket: ${(error as Error)?.message ?? String(error)}${more}`);
+    processLog().warn({ socket: this.#socket, dropped: this.#sinceLog }, `${this.#process}: dropped a malformed message on its ${this.#socket} socket: ${(error as Error)?.message ?? String(error)}${more}`);
     this.#sinceLog = 0;
     this.#loggedAt = now;
   }

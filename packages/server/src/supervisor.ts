@@ -27,6 +27,8 @@ import type { CurveConfig, InternalCurve } from './curve.js';
 import { replyEndpointOf } from './endpoints.js';
 import type { RouterOptions } from '@tutti/routing';
 import { TIMING } from './timing.js';
+import type { LogFormat, Logger } from './log.js';
+import { serverLog, type ServerLog } from './log-render.js';
 
 export interface ServeOptions {
   /** Client endpoint; defaults to the manifest's. `tcp://127.0.0.1:0` picks a free port. */
@@ -57,8 +59,13 @@ export interface ServeOptions {
   routing?: RouterOptions;
   /** Port of the HTTP endpoint with /metrics, /live and /ready (0 picks a free one); none when unset. */
   metricsPort?: number;
-  /** Where the processes' output lines go, prefixed with the process name. */
+  /**
+   * Where the log goes, one call per line, every process's (see log.ts): each line names its
+   * process (default: stderr).
+   */
   log?: (line: string) => void;
+  /** JSON lines, or readable ones (default: readable when stderr is a terminal, else JSON). */
+  logFormat?: LogFormat;
   /** A worker whose batch computes longer than this is taken as hung: it exits and is restarted (default 60 s). */
   hangTimeoutMs?: number;
   /** How long a process may take to start, at first and at each restart (default 120 s). */
@@ -103,7 +110,8 @@ export class Server {
   #slots: Slot[];
   #runDir: string;
   #bundles: Record<BundledRole, string> | undefined;
-  #log: (line: string) => void;
+  #logger: Logger;
+  #childLines: (name: string) => (line: string, stream: 'stdout' | 'stderr') => void;
   #stopping = false;
   #timers = new Set<NodeJS.Timeout>();
   #metrics: MetricsEndpoint | undefined;
@@ -114,13 +122,14 @@ export class Server {
   #onGiveUp: ServeOptions['onGiveUp'];
   #givenUp = new Set<string>();
 
-  private constructor(ensemble: Ensemble, endpoint: string, slots: Slot[], runDir: string, bundles: Record<BundledRole, string> | undefined, options: ServeOptions & { log: (line: string) => void }) {
+  private constructor(ensemble: Ensemble, endpoint: string, slots: Slot[], runDir: string, bundles: Record<BundledRole, string> | undefined, options: ServeOptions, log: ServerLog) {
     this.#bundles = bundles;
     this.ensemble = ensemble;
     this.endpoint = endpoint;
     this.#slots = slots;
     this.#runDir = runDir;
-    this.#log = options.log;
+    this.#logger = log.logger;
+    this.#childLines = log.childLines;
     this.#startTimeoutMs = options.startTimeoutMs ?? TIMING.startTimeoutMs;
     this.#maxFailedRestarts = options.maxFailedRestarts ?? 5;
     this.#onGiveUp = options.onGiveUp;
@@ -162,7 +171,7 @@ export class Server {
       : defaultInstances(ensemble, availableParallelism(), options.threadsPerWorker);
     const launches = workerLaunches(instances, options.groups ?? options.plan?.layout?.groups ?? []);
     const shards = shardsOf(launches);
-    const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+    const log = serverLog(options);
     const timeout = options.startTimeoutMs ?? TIMING.startTimeoutMs;
     if (!(timeout > 0)) invalidOption('startTimeoutMs', timeout, 'a positive number of ms');
     if (options.maxFailedRestarts !== undefined && !(Number.isInteger(options.maxFailedRestarts) && options.maxFailedRestarts >= 0)) {
@@ -178,11 +187,11 @@ export class Server {
     // Children run as plain JavaScript bundled now (lighter and quicker to start than under tsx); if that fails, under tsx.
     // TUTTI_BUNDLE=0 keeps the sources under tsx (to debug a child with its TypeScript, or to measure the difference).
     const bundles = process.env.TUTTI_BUNDLE === '0' ? undefined : await bundleChildren(join(runDir, 'js')).catch((error: unknown) => {
-      log(`tutti: could not bundle the processes (${(error as Error).message}); running them under tsx`);
+      log.logger.warn(`could not bundle the processes (${(error as Error).message}); running them under tsx`);
       return undefined;
     });
     const started = async (config: ProcessConfig, name: string) => {
-      const child = spawnChild(config, name, log, bundles);
+      const child = spawnChild(config, name, log.childLines(name), bundles);
       slots.push({ name, config, child, restarts: 0, failures: 0, startedAt: performance.now() });
       return waitReady(child, timeout);
     };
@@ -237,7 +246,7 @@ export class Server {
         }),
       );
       await ensembleReady;
-      const server = new Server(ensemble, batcher.endpoints.client!, slots, runDir, bundles, { ...options, log });
+      const server = new Server(ensemble, batcher.endpoints.client!, slots, runDir, bundles, options, log);
       for (const slot of slots) server.#watch(slot);
       server.#listenToBatcher();
       if (options.metricsPort !== undefined) {
@@ -289,7 +298,7 @@ export class Server {
       if (report.type !== 'worker-unresponsive') return;
       const slot = this.#slots.find((s) => s.config.role === 'worker' && workerId(s.config.shard, s.config.instance) === report.id);
       if (!slot || slot.child.process.exitCode !== null) return;
-      this.#log(`tutti: ${slot.name} (pid ${slot.child.pid}) stopped answering heartbeats; killing it to restart it`);
+      this.#logger.warn({ child: slot.name, childPid: slot.child.pid }, `${slot.name} (pid ${slot.child.pid}) stopped answering heartbeats; killing it to restart it`);
       slot.child.process.kill('SIGKILL');
     });
   }
@@ -302,11 +311,11 @@ export class Server {
   #watch(slot: Slot): void {
     void slot.child.exited.then((code) => {
       if (this.#stopping) return;
-      this.#log(`tutti: ${slot.name} (pid ${slot.child.pid}) exited unexpectedly with code ${code}`);
+      this.#logger.error({ child: slot.name, childPid: slot.child.pid, code }, `${slot.name} (pid ${slot.child.pid}) exited unexpectedly with code ${code}`);
       const { config } = slot;
       if (config.role === 'worker') this.#command({ type: 'worker-down', id: workerId(config.shard, config.instance) });
       else if (config.role === 'combiner') this.#command({ type: 'combiner-down' });
-      else this.#log('tutti: the batcher died; the requests it held are lost to the server (clients that retry re-send them), batches already with the workers are still answered');
+      else this.#logger.warn('the batcher died; the requests it held are lost to the server (clients that retry re-send them), batches already with the workers are still answered');
       // Deaths in a row count; a process that ran long enough was healthy, and its count starts afresh.
       if (performance.now() - slot.startedAt >= TIMING.stableRunMs) slot.failures = 0;
       slot.failures++;
@@ -330,25 +339,25 @@ export class Server {
     restartsTotal.inc({ process: slot.name });
     // Batch ids of a new batcher start past its predecessors' (see firstBatchOf), never colliding with theirs.
     if (slot.config.role === 'batcher') slot.config.epoch = slot.restarts;
-    slot.child = spawnChild(slot.config, slot.name, this.#log, this.#bundles);
+    slot.child = spawnChild(slot.config, slot.name, this.#childLines(slot.name), this.#bundles);
     this.#watch(slot);
     try {
       await waitReady(slot.child, this.#startTimeoutMs);
     } catch (error) {
-      this.#log(`tutti: restarting ${slot.name} failed: ${(error as Error).message}`);
+      this.#logger.error({ child: slot.name }, `restarting ${slot.name} failed: ${(error as Error).message}`);
       // One that hangs is killed: its exit then counts as a failure, and is restarted or given up on.
       const { process: child } = slot.child;
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       return;
     }
-    this.#log(`tutti: ${slot.name} restarted (pid ${slot.child.pid})`);
+    this.#logger.info({ child: slot.name, childPid: slot.child.pid }, `${slot.name} restarted (pid ${slot.child.pid})`);
     if (slot.config.role === 'combiner') this.#command({ type: 'combiner-restarted' });
     if (slot.config.role === 'batcher') this.#listenToBatcher();
   }
 
   #giveUp(slot: Slot, reason: string): void {
     this.#givenUp.add(slot.name);
-    this.#log(`tutti: giving up on ${slot.name}: ${reason}. The server is not ready (/ready says false) until it is started again.`);
+    this.#logger.error({ child: slot.name }, `giving up on ${slot.name}: ${reason}. The server is not ready (/ready says false) until it is started again.`);
     this.#onGiveUp?.(slot.name, reason);
   }
 
@@ -364,7 +373,7 @@ export class Server {
     const batcher = this.#slots.find((s) => s.config.role === 'batcher')?.child;
     const drainMs = options.drainMs ?? TIMING.drainMs;
     if (batcher?.process.connected && drainMs > 0) {
-      const drained = nextReport(batcher, 'drained', drainMs).catch(() => this.#log(`tutti: requests still in flight after the ${drainMs} ms drain`));
+      const drained = nextReport(batcher, 'drained', drainMs).catch(() => this.#logger.warn(`requests still in flight after the ${drainMs} ms drain`));
       batcher.process.send({ type: 'drain' } satisfies SupervisorCommand);
       await drained;
     }

@@ -37,6 +37,7 @@ import { mark } from './spans.js';
 import { DroppedMessages } from './dropped-messages.js';
 import { internalCurveClient } from './curve.js';
 import { TIMING } from './timing.js';
+import { processLog } from './log.js';
 
 /** Batches a process holds at once: one computing, one waiting, so it never idles between batches. */
 export const CREDITS = 2;
@@ -63,7 +64,7 @@ export class PredictionWorker {
     if (config.members.length === 0) throw new TuttiError('INVALID_OPTION', `worker ${config.shard}#${config.instance} hosts no member`);
     this.#config = config;
     this.#link = new Dealer({ linger: 0, routingId: workerId(config.shard, config.instance) });
-    this.#linkQueue = new SendQueue(this.#link, (error) => console.error(`worker ${this.label}: send to batcher failed:`, error));
+    this.#linkQueue = new SendQueue(this.#link, (error) => processLog().error({ err: error }, `${this.label}: send to the batcher failed`));
   }
 
   get label(): string {
@@ -92,7 +93,7 @@ export class PredictionWorker {
       // The main thread beats even while an inference thread computes; a compute that never ends is a
       // hang the heartbeat alone would hide, so the worker exits and the supervisor restarts it.
       if (this.#computingSince && performance.now() - this.#computingSince > hangTimeoutMs) {
-        console.error(`worker ${this.label}: a batch has computed for over ${hangTimeoutMs} ms; exiting to be restarted`);
+        processLog().fatal(`${this.label}: a batch has computed for over ${hangTimeoutMs} ms; exiting to be restarted`);
         process.exit(3);
       }
       this.#linkQueue.send(encodeHeader({ kind: HEARTBEAT, hello }));
@@ -149,7 +150,7 @@ export class PredictionWorker {
       } catch (error) {
         // The inference thread is gone: this process cannot compute any more. It exits so that the
         // supervisor restarts it and the batcher sends its batches again; none is answered with an error.
-        console.error(`worker ${this.label}: ${(error as Error).message}; exiting to be restarted`);
+        processLog().fatal({ err: error }, `${this.label}: ${(error as Error).message}; exiting to be restarted`);
         process.exit(3);
       }
       for (const [k, launch] of this.#config.members.entries()) {

@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { formatPlan, parsePlan, type LayoutKind, type MemberProfile, type Plan } from '@tutti/allocator';
 import { loadManifest, type Ensemble } from '@tutti/manifest';
 import { profileEnsemble } from '@tutti/profiler';
-import { Server } from '@tutti/server';
+import { Server, type LogFormat } from '@tutti/server';
 import { TuttiError } from '@tutti/protocol';
 import { readAllowList, readKeyPair } from '../curve-keys.js';
 import { planEnsemble } from '../planning.js';
@@ -26,6 +26,7 @@ export interface ServeFlags {
   rebalance: boolean;
   directReplies: boolean;
   layout: LayoutKind | 'auto';
+  logFormat?: LogFormat;
 }
 
 /** The plan to serve and the profiles its emulated devices need: from a file, or allocated now. */
@@ -72,6 +73,7 @@ export function serveCommand(): Command {
     .option('--no-direct-replies', "send every reply through the batcher: the combiner then binds no port for clients (by default it binds the client endpoint's port + 1)")
     .option('--curve-key <file>', "CurveZMQ: encrypt the client endpoint with this server key pair (tutti keys)")
     .option('--allow <files...>', 'CurveZMQ: client public keys (.pub files or folders of them) allowed in; others are refused and counted')
+    .addOption(new Option('--log-format <format>', 'the processes\' log on stderr: JSON lines, or readable ones (default: readable on a terminal, else JSON); level from TUTTI_LOG_LEVEL (default info)').choices(['json', 'pretty']))
     .addHelpText(
       'after',
       '\nExamples:\n  tutti serve ensembles/digits\n  tutti serve ensembles/zoo-cnn --plan ensembles/zoo-cnn/plan.json\n  tutti serve ensembles/zoo-cnn --endpoint tcp://0.0.0.0:5600 --transport tcp --one-per-member\n\nStop with Ctrl-C (SIGINT) or SIGTERM: every process is stopped.',
@@ -108,6 +110,7 @@ export function serveCommand(): Command {
         ...(timeoutMs !== undefined && { defaultTimeoutMs: timeoutMs }),
         routing: { policy: flags.routing, rebalance: flags.rebalance },
         directReplies: flags.directReplies,
+        ...(flags.logFormat && { logFormat: flags.logFormat }),
       });
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
       console.log(`tutti: serving ${ensemble.name} (${ensemble.members.length} members, rule ${ruleName(ensemble.rule)}) on ${server.endpoint} — ready in ${seconds} s`);
