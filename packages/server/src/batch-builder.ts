@@ -11,7 +11,7 @@ export interface BatchItem {
   tensors: WireTensor[];
   rows: number;
   /** performance.now() when it arrived. */
-  arrivedAt: number;
+  arrivedMono: number;
   members: boolean;
   partial: boolean;
   /** Date.now() deadline. */
@@ -22,7 +22,7 @@ export interface BuiltBatch {
   plan: PlanHeader;
   frames: Buffer[];
   /** performance.now() arrival of the batch's oldest request. */
-  oldestArrival: number;
+  oldestArrivalMono: number;
 }
 
 /** `timeOrigin` and `now` are performance.timeOrigin and performance.now(): arrival times cross processes as epoch ms. */
@@ -38,7 +38,7 @@ export function buildBatch(batch: number, items: readonly BatchItem[], inputSpec
       members: item.members,
       partial: item.partial,
       deadline: item.deadline,
-      arrivedAt: timeOrigin + item.arrivedAt,
+      arrivedAt: timeOrigin + item.arrivedMono,
     };
     offset += item.rows;
     return part;
@@ -60,5 +60,5 @@ export function buildBatch(batch: number, items: readonly BatchItem[], inputSpec
     },
     inputs,
   );
-  return { plan, frames, oldestArrival: Math.min(...items.map((item) => item.arrivedAt)) };
+  return { plan, frames, oldestArrivalMono: Math.min(...items.map((item) => item.arrivedMono)) };
 }

@@ -203,7 +203,7 @@ export class Batcher {
       tensors,
       bytes,
       rows: batchSize,
-      arrivedAt: performance.now(),
+      arrivedMono: performance.now(),
       members: request.parameters.members === true,
       partial: request.parameters.partial === true,
       deadline: Date.now() + timeout,
@@ -417,7 +417,7 @@ export class Batcher {
       }
       this.#expire();
       const now = performance.now();
-      const items = this.#policy.take(this.#unsent.batchLimit(this.#policy.oldestArrivedAt ?? now, now));
+      const items = this.#policy.take(this.#unsent.batchLimit(this.#policy.oldestArrivedMono ?? now, now));
       if (items.length > 0) this.#dispatch(items);
     }
   }
@@ -426,7 +426,7 @@ export class Batcher {
     this.#unsent.flush(
       (batch) => {
         const flight = this.#inFlight.get(batch);
-        return flight && { rows: flight.plan.size, oldestArrival: flight.oldestArrival, needs: (member) => this.#inFlight.needs(batch, member) };
+        return flight && { rows: flight.plan.size, oldestArrivalMono: flight.oldestArrivalMono, needs: (member) => this.#inFlight.needs(batch, member) };
       },
       (id, batch) => {
         batchesRoutedTotal.inc({ instance: id });
@@ -467,11 +467,11 @@ export class Batcher {
   #dispatch(items: Pending[]): void {
     const batch = this.#nextBatch++;
     const now = performance.now();
-    const { plan, frames, oldestArrival } = buildBatch(batch, items, this.#ensemble.inputs, performance.timeOrigin, now);
-    for (const item of items) queueSeconds.observe((now - item.arrivedAt) / 1000);
+    const { plan, frames, oldestArrivalMono } = buildBatch(batch, items, this.#ensemble.inputs, performance.timeOrigin, now);
+    for (const item of items) queueSeconds.observe((now - item.arrivedMono) / 1000);
     batchRows.observe(plan.size);
     pendingRequests.set(this.#policy.pendingRequests);
-    this.#inFlight.add({ plan, frames, oldestArrival });
+    this.#inFlight.add({ plan, frames, oldestArrivalMono });
     mark('batcher.dispatched', batch);
     // The same frames go to one instance of every member: encoded once, never copied per member.
     // The batch goes before its plan: the workers' compute is on the request's path, the plan is not

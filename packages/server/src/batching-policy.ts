@@ -17,7 +17,7 @@ export interface Queued {
   /** Bytes it holds while it waits (its input tensors), for the queue's byte bound; 0 if not given. */
   bytes?: number;
   /** When it arrived, in ms (any monotonic clock, the same for every call). */
-  arrivedAt: number;
+  arrivedMono: number;
 }
 
 export class BatchingPolicy<T extends Queued> {
@@ -64,7 +64,7 @@ export class BatchingPolicy<T extends Queued> {
     const oldest = this.#queue[this.#head];
     if (!oldest) return undefined;
     if (this.#rows >= this.maxBatchSize) return -Infinity;
-    return oldest.arrivedAt + this.maxQueueDelayMs;
+    return oldest.arrivedMono + this.maxQueueDelayMs;
   }
 
   isDue(now: number): boolean {
@@ -73,8 +73,8 @@ export class BatchingPolicy<T extends Queued> {
   }
 
   /** When the oldest waiting request arrived; undefined if none waits. */
-  get oldestArrivedAt(): number | undefined {
-    return this.#queue[this.#head]?.arrivedAt;
+  get oldestArrivedMono(): number | undefined {
+    return this.#queue[this.#head]?.arrivedMono;
   }
 
   /**

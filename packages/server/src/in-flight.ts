@@ -12,7 +12,7 @@ export interface InFlight {
   /** The encoded batch: the same frames go to one instance of every member. */
   readonly frames: Buffer[];
   /** When the batch's oldest request arrived (performance.now()), for its slack against the latency target. */
-  readonly oldestArrival: number;
+  readonly oldestArrivalMono: number;
 }
 
 interface Entry extends InFlight {

@@ -15,7 +15,7 @@ export interface Sendable {
   /** Rows in the batch. */
   rows: number;
   /** performance.now() arrival of the batch's oldest request. */
-  oldestArrival: number;
+  oldestArrivalMono: number;
   /** Whether `member` still needs this batch (it may have been answered, or computed by a dead instance's replacement). */
   needs(member: string): boolean;
 }
@@ -62,7 +62,7 @@ export class MemberSends {
       const sendable = lookup(batch);
       if (!sendable || !sendable.needs(member)) return false;
       if (blocked.has(member)) return true;
-      const route = this.#pool.route(member, sendable.rows, now, this.slackOf(sendable.oldestArrival, now));
+      const route = this.#pool.route(member, sendable.rows, now, this.slackOf(sendable.oldestArrivalMono, now));
       if (!route || !('id' in route)) {
         blocked.add(member);
         return true;
@@ -73,14 +73,14 @@ export class MemberSends {
     });
   }
 
-  /** What is left of the latency target for a request that arrived at `arrivedAt`, less a margin for combining and replying. */
-  slackOf(arrivedAt: number, now: number): number | undefined {
+  /** What is left of the latency target for a request that arrived at `arrivedMono`, less a margin for combining and replying. */
+  slackOf(arrivedMono: number, now: number): number | undefined {
     const target = this.#ensemble.latencyTarget?.p99Ms;
-    return target === undefined ? undefined : (target - (now - arrivedAt)) * SLACK_SHARE;
+    return target === undefined ? undefined : (target - (now - arrivedMono)) * SLACK_SHARE;
   }
 
-  /** The most rows the next batch should have, its oldest request having arrived at `oldestArrival`. */
-  batchLimit(oldestArrival: number, now: number): number {
-    return this.#pool.batchLimit(this.#shards, this.#ensemble.batching.maxBatchSize, now, this.slackOf(oldestArrival, now));
+  /** The most rows the next batch should have, its oldest request having arrived at `oldestArrivalMono`. */
+  batchLimit(oldestArrivalMono: number, now: number): number {
+    return this.#pool.batchLimit(this.#shards, this.#ensemble.batching.maxBatchSize, now, this.slackOf(oldestArrivalMono, now));
   }
 }

@@ -3,6 +3,11 @@
  * written down as rules (`timingViolations`, checked by a unit test) instead of comments in five
  * files: a heartbeat outlived by its timeout, a drain and a linger that fit before a child gives up,
  * a SIGKILL that comes only after that, and so on. Change one here and the test says what it breaks.
+ *
+ * Two clocks, named apart: a time whose name ends in `Mono` is performance.now() in ms, monotonic and
+ * local to one process (waits, queue delays, service times); every other instant is epoch ms
+ * (Date.now(), or performance.timeOrigin + performance.now() for sub-ms precision), the only kind
+ * that crosses processes (deadlines, a request's arrival in a plan, a batch's sentAt).
  */
 export const TIMING = {
   /** A worker's heartbeat to the batcher (sent from its main thread, also while it computes). */

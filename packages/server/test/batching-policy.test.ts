@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BatchingPolicy } from '../src/batching-policy.js';
 
-const item = (id: number, rows: number, arrivedAt: number) => ({ id, rows, arrivedAt });
+const item = (id: number, rows: number, arrivedMono: number) => ({ id, rows, arrivedMono });
 
 describe('BatchingPolicy', () => {
   it('is not due while empty, and due at the oldest arrival plus the delay', () => {
@@ -61,20 +61,20 @@ describe('BatchingPolicy', () => {
 
 describe('BatchingPolicy.take with a row limit', () => {
   it('takes whole requests up to the limit, and always at least the oldest', () => {
-    const policy = new BatchingPolicy<{ rows: number; arrivedAt: number }>({ maxBatchSize: 16, maxQueueDelayMs: 1 });
-    for (const rows of [3, 3, 3, 8]) policy.push({ rows, arrivedAt: rows });
-    expect(policy.oldestArrivedAt).toBe(3);
+    const policy = new BatchingPolicy<{ rows: number; arrivedMono: number }>({ maxBatchSize: 16, maxQueueDelayMs: 1 });
+    for (const rows of [3, 3, 3, 8]) policy.push({ rows, arrivedMono: rows });
+    expect(policy.oldestArrivedMono).toBe(3);
     expect(policy.take(7).map((i) => i.rows)).toEqual([3, 3]);
     expect(policy.take(2).map((i) => i.rows)).toEqual([3]);
     expect(policy.take(100).map((i) => i.rows)).toEqual([8]);
-    expect(policy.oldestArrivedAt).toBeUndefined();
+    expect(policy.oldestArrivedMono).toBeUndefined();
   });
 
   it('counts the bytes waiting, through takes and removals', () => {
-    const policy = new BatchingPolicy<{ id: number; rows: number; arrivedAt: number; bytes: number }>({ maxBatchSize: 4, maxQueueDelayMs: 5 });
-    policy.push({ id: 1, rows: 2, arrivedAt: 0, bytes: 100 });
-    policy.push({ id: 2, rows: 2, arrivedAt: 1, bytes: 50 });
-    policy.push({ id: 3, rows: 1, arrivedAt: 2, bytes: 7 });
+    const policy = new BatchingPolicy<{ id: number; rows: number; arrivedMono: number; bytes: number }>({ maxBatchSize: 4, maxQueueDelayMs: 5 });
+    policy.push({ id: 1, rows: 2, arrivedMono: 0, bytes: 100 });
+    policy.push({ id: 2, rows: 2, arrivedMono: 1, bytes: 50 });
+    policy.push({ id: 3, rows: 1, arrivedMono: 2, bytes: 7 });
     expect(policy.pendingBytes).toBe(157);
     expect(policy.take().map((i) => i.id)).toEqual([1, 2]);
     expect(policy.pendingBytes).toBe(7);

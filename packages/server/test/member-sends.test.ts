@@ -13,7 +13,7 @@ describe('MemberSends', () => {
     const sends = new MemberSends(ensemble, ['a', 'b'], pool);
     const sent: string[] = [];
     const needed = new Set(['1a', '1b', '2a', '2b', '3b']);
-    const lookup = (batch: number) => ({ rows: 1, oldestArrival: 0, needs: (member: string) => needed.has(`${batch}${member}`) });
+    const lookup = (batch: number) => ({ rows: 1, oldestArrivalMono: 0, needs: (member: string) => needed.has(`${batch}${member}`) });
     for (const batch of [1, 2, 3]) sends.addBatch(batch);
     sends.flush(lookup, (id, batch) => sent.push(`${batch}->${id}`), 0);
     // a has one credit: batch 1 goes, 2 waits (and 3, not needed by a, is dropped); b takes all it needs.
@@ -31,7 +31,7 @@ describe('MemberSends', () => {
     const sends = new MemberSends(ensemble, ['a+b'], pool);
     const sent: string[] = [];
     sends.addBatch(7);
-    sends.flush(() => ({ rows: 1, oldestArrival: 0, needs: () => true }), (id, batch) => sent.push(`${batch}->${id}`), 0);
+    sends.flush(() => ({ rows: 1, oldestArrivalMono: 0, needs: () => true }), (id, batch) => sent.push(`${batch}->${id}`), 0);
     expect(sent).toEqual(['7->a+b#0']);
   });
 
