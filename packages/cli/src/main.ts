@@ -6,27 +6,18 @@
 import { Command } from 'commander';
 import { TuttiError } from '@tutti/protocol';
 import packageJson from '../package.json' with { type: 'json' };
-import { allocateCommand } from './commands/allocate.js';
-import { benchCommand } from './commands/bench.js';
-import { demoCommand } from './commands/demo.js';
-import { keysCommand } from './commands/keys.js';
-import { predictCommand } from './commands/predict.js';
-import { profileCommand } from './commands/profile.js';
-import { serveCommand } from './commands/serve.js';
-import { validateCommand } from './commands/validate.js';
+import { COMMANDS } from './commands/index.js';
 
 const program = new Command('tutti')
   .description('Serve ensembles of deep neural networks: batching, prediction workers and combination rules over ZeroMQ.')
   .version(packageJson.version)
-  .showHelpAfterError('(run with --help for usage)')
-  .addCommand(validateCommand())
-  .addCommand(serveCommand())
-  .addCommand(predictCommand())
-  .addCommand(demoCommand())
-  .addCommand(profileCommand())
-  .addCommand(allocateCommand())
-  .addCommand(keysCommand())
-  .addCommand(benchCommand());
+  .showHelpAfterError('(run with --help for usage)');
+// Only the command being run is loaded in full; the others are listed by name and description.
+const [first, second] = process.argv.slice(2);
+const chosen = first === 'help' ? second : first;
+for (const [name, { description, load }] of Object.entries(COMMANDS)) {
+  program.addCommand(name === chosen ? await load() : new Command(name).description(description));
+}
 
 try {
   await program.parseAsync();

@@ -28,8 +28,11 @@ const BUNDLED = new Map(Object.entries(ENTRIES).map(([name, url]) => [fileURLToP
 const RELATIVE_URL = /new URL\((['"])(\.\.?\/[^'"]+)\1,\s*import\.meta\.url\)/g;
 const META_RESOLVE = /import\.meta\.resolve\((['"])([^'"]+)\1\)/g;
 
-/** Keeps packages out of the bundle by absolute path, and pins the sources' own file references. */
-function pinnedPaths(): Plugin {
+/**
+ * Keeps packages out of the bundle by absolute path, and pins the sources' own file references:
+ * to a file of this bundle when `bundled` maps it (source path -> './name.mjs'), else to the source.
+ */
+function pinnedPaths(bundled: ReadonlyMap<string, string>): Plugin {
   return {
     name: 'tutti-pinned-paths',
     setup(b) {
@@ -44,8 +47,8 @@ function pinnedPaths(): Plugin {
         const dir = dirname(args.path);
         source = source.replace(RELATIVE_URL, (_, _quote, relative: string) => {
           const target = resolve(dir, relative);
-          const bundled = BUNDLED.get(target);
-          return bundled ? `new URL(${JSON.stringify(bundled)}, import.meta.url)` : `new URL(${JSON.stringify(pathToFileURL(target).href)})`;
+          const inBundle = bundled.get(target);
+          return inBundle ? `new URL(${JSON.stringify(inBundle)}, import.meta.url)` : `new URL(${JSON.stringify(pathToFileURL(target).href)})`;
         });
         const pinned = new Map<string, string>();
         for (const [, , specifier] of source.matchAll(META_RESOLVE)) {
@@ -64,9 +67,19 @@ let building = 0;
 
 /** Bundles the three children's entries into `outdir`; returns each role's bundle path. */
 export async function bundleChildren(outdir: string): Promise<Record<BundledRole, string>> {
+  await bundleEntries(Object.fromEntries(Object.entries(ENTRIES).map(([role, url]) => [role, fileURLToPath(url)])), outdir, BUNDLED);
+  return { combiner: resolve(outdir, 'combiner.mjs'), batcher: resolve(outdir, 'batcher.mjs'), worker: resolve(outdir, 'worker.mjs') };
+}
+
+/**
+ * Bundles TypeScript entries (name -> source path) into `outdir` as `name.mjs` plus shared chunks,
+ * the way the children are bundled: also used to build the `tutti` command (scripts/build.ts), whose
+ * references to the children's sources stay pinned to the sources, which the server bundles at start.
+ */
+export async function bundleEntries(entryPoints: Record<string, string>, outdir: string, bundled: ReadonlyMap<string, string> = new Map()): Promise<void> {
   building++;
   await build({
-    entryPoints: Object.fromEntries(Object.entries(ENTRIES).map(([role, url]) => [role, fileURLToPath(url)])),
+    entryPoints,
     outdir,
     bundle: true,
     splitting: true,
@@ -75,11 +88,10 @@ export async function bundleChildren(outdir: string): Promise<Record<BundledRole
     target: 'node20',
     outExtension: { '.js': '.mjs' },
     logLevel: 'silent',
-    plugins: [pinnedPaths()],
+    plugins: [pinnedPaths(bundled)],
   }).finally(() => {
     // esbuild serves builds from a child process of its own; it is not needed again (restarts reuse
     // the bundle), unless another server in this process is bundling right now.
     if (--building === 0) void stop();
   });
-  return { combiner: resolve(outdir, 'combiner.mjs'), batcher: resolve(outdir, 'batcher.mjs'), worker: resolve(outdir, 'worker.mjs') };
 }

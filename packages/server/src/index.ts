@@ -4,3 +4,4 @@ export { BatchingPolicy, type BatchingOptions, type Queued } from './batching-po
 export { BatchAssembler, type CompleteBatch, type MemberResult } from './batch-assembly.js';
 export { z85Encode, type CurveConfig } from './curve.js';
 export { registry as metricsRegistry } from './metrics.js';
+export { bundleEntries } from './bundle.js';

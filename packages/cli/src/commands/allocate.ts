@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
+import { descriptionOf } from './index.js';
 import { formatHardwareChoice, formatPlan, planToJson, type HardwareChoice, type LayoutKind, type Plan, type Strategy } from '@tutti/allocator';
 import { loadManifest, type Ensemble } from '@tutti/manifest';
 import { progressReporter } from '@tutti/profiler';
@@ -113,7 +114,7 @@ async function chooseHardware(ensemble: Ensemble, ensembleDir: string, flags: Al
 
 export function allocateCommand(): Command {
   return new Command('allocate')
-    .description('place the members\' instances on devices (worst-fit, then greedy tuning of instances, batch sizes and threads)')
+    .description(descriptionOf('allocate'))
     .argument('<ensemble>', 'ensemble folder (or its manifest.yaml)')
     .option('-d, --devices <file>', 'devices file (YAML) declaring hardware instead of detecting this host')
     .option('-p, --profiles <file>', 'profiles measured elsewhere (from tutti profile --profiles)')

@@ -12,6 +12,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { descriptionOf } from './index.js';
 import { latencyOf, type LayoutKind, type MemberProfile, type Plan } from '@tutti/allocator';
 import { TuttiError } from '@tutti/protocol';
 import {
@@ -145,7 +146,7 @@ async function startTutti(ensemble: Ensemble, flags: BenchFlags, plan: Plan, pro
 
 export function benchCommand(): Command {
   return new Command('bench')
-    .description('measure tutti against a naive server and the paper baseline, same inputs and hardware, through the real protocol')
+    .description(descriptionOf('bench'))
     .argument('<ensemble>', 'ensemble folder')
     .option('-s, --seconds <n>', 'measured seconds per step', Number, 5)
     .option('-w, --warmup <n>', 'warm-up seconds per step', Number, 1)

@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import { Command } from 'commander';
+import { descriptionOf } from './index.js';
 import * as hdr from 'hdr-histogram-js';
 import { TuttiClient, type InferResult } from '@tutti/client';
 import { loadManifest } from '@tutti/manifest';
@@ -26,7 +27,7 @@ const int = (v: string) => Number.parseInt(v, 10);
 
 export function demoCommand(): Command {
   return new Command('demo')
-    .description('serve ensembles/digits, query it with the held-out digits from concurrent clients, report accuracy and speed, stop')
+    .description(descriptionOf('demo'))
     .option('-c, --clients <n>', 'concurrent clients, each with its own socket', int, 8)
     .option('-i, --in-flight <n>', 'requests in flight per client', int, 4)
     .option('-p, --passes <n>', 'passes over the held-out digits (accuracy is scored on the first)', int, 10)

@@ -1,10 +1,11 @@
 import { Command } from 'commander';
+import { descriptionOf } from './index.js';
 import { curveKeyPair } from 'zeromq';
 import { writeKeyPair } from '../curve-keys.js';
 
 export function keysCommand(): Command {
   return new Command('keys')
-    .description('make a CurveZMQ key pair: NAME.key (secret, keep it) and NAME.pub (public, give it to the other side)')
+    .description(descriptionOf('keys'))
     .argument('<name>', 'file name stem, e.g. server or alice')
     .option('-d, --dir <folder>', 'where to write the files', '.')
     .addHelpText(

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { descriptionOf } from './index.js';
 import { TuttiClient, type TensorOutput } from '@tutti/client';
 import { loadManifest } from '@tutti/manifest';
 import { TuttiError } from '@tutti/protocol';
@@ -20,7 +21,7 @@ interface PredictFlags {
 
 export function predictCommand(): Command {
   return new Command('predict')
-    .description('send one inference request to a running server and print the answer')
+    .description(descriptionOf('predict'))
     .argument('[ensemble]', "ensemble folder, to take the endpoint from its manifest")
     .option('-e, --endpoint <url>', 'server endpoint (instead of an ensemble folder)')
     .option('-d, --data <json>', 'inputs as JSON: {"name": nested arrays} or {"name": {"shape": [...], "data": [...]}}')

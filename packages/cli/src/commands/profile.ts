@@ -1,5 +1,6 @@
 /** `tutti profile <ensemble>`: each member's memory and batch latency on each device, and where it came from. */
 import { Command } from 'commander';
+import { descriptionOf } from './index.js';
 import { loadManifest } from '@tutti/manifest';
 import {
   detectDevices,
@@ -39,7 +40,7 @@ Examples:
 
 export function profileCommand(): Command {
   return new Command('profile')
-    .description("measure each member's batch latency and memory on this host (cached), or model it for declared devices")
+    .description(descriptionOf('profile'))
     .argument('<ensemble>', 'ensemble folder (or its manifest.yaml)')
     .option('-d, --devices <file>', "devices file (YAML) declaring hardware to profile for, instead of this host's")
     .option('-b, --batch-sizes <list>', 'batch sizes, comma-separated, e.g. 1,2,4,8', (text) => parseIntegerList(text, '--batch-sizes'))

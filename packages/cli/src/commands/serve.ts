@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
+import { descriptionOf } from './index.js';
 import { formatPlan, parsePlan, type LayoutKind, type MemberProfile, type Plan } from '@tutti/allocator';
 import { loadManifest, type Ensemble } from '@tutti/manifest';
 import { profileEnsemble } from '@tutti/profiler';
@@ -53,7 +54,7 @@ async function choosePlan(ensemble: Ensemble, flags: ServeFlags): Promise<{ plan
 
 export function serveCommand(): Command {
   return new Command('serve')
-    .description('serve an ensemble: one batching process, prediction workers as the plan lays them out, one combination process')
+    .description(descriptionOf('serve'))
     .argument('<ensemble>', 'ensemble folder (or its manifest.yaml)')
     .option('-e, --endpoint <url>', "client endpoint (default: the manifest's); tcp://127.0.0.1:0 picks a free port")
     .addOption(new Option('-t, --transport <kind>', "transport between tutti's own processes").choices(['ipc', 'tcp']).default('ipc'))

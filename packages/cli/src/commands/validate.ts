@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Command } from 'commander';
+import { descriptionOf } from './index.js';
 import { formatIssues, formatShape, validateEnsemble, type Ensemble, type TensorSpec } from '@tutti/manifest';
 
 interface ValidateFlags {
@@ -20,7 +21,7 @@ Examples:
 
 export function validateCommand(): Command {
   return new Command('validate')
-    .description("check an ensemble's manifest and model files, and print what would be served")
+    .description(descriptionOf('validate'))
     .argument('<ensemble>', 'ensemble folder, or its manifest.yaml')
     .option('--json', 'print the resolved ensemble, or the problems, as JSON ({ ok, ensemble } or { ok, source, issues })')
     .option('--no-generate', "don't generate missing zoo models; a member whose generated model is missing is not checked")
