@@ -8,8 +8,14 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-interface Closed { load: number; requestsPerSecond: number; latency: { p50: number } }
-interface Run { rounds: { results: { closed: Closed[]; open: { latency: { p99: number } } | { latency: { p99: number } }[] }[] }[] }
+interface Closed {
+  load: number;
+  requestsPerSecond: number;
+  latency: { p50: number };
+}
+interface Run {
+  rounds: { results: { closed: Closed[]; open: { latency: { p99: number } } | { latency: { p99: number } }[] }[] }[];
+}
 
 const folder = process.argv[2];
 if (!folder) throw new Error('usage: npx tsx bench/ab-summary.ts OUTDIR');

@@ -21,11 +21,16 @@ import { closedLoop, type ClosedLoopResult } from './lib/closed-loop.js';
 import { hardwareLine } from '../packages/cli/src/hardware.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const { values } = parseArgs({ options: { ensembles: { type: 'string', default: 'digits,zoo-cnn' }, seconds: { type: 'string', default: '15' } } });
+const { values } = parseArgs({
+  options: { ensembles: { type: 'string', default: 'digits,zoo-cnn' }, seconds: { type: 'string', default: '15' } },
+});
 const seconds = Number(values.seconds);
 
 /** How each ensemble is loaded: rows per request and requests in flight, enough to keep every plan busy. */
-const LOADS: Record<string, { rows: number; concurrency: number; input: (ensemble: Ensemble) => (n: number) => Record<string, TensorInput> }> = {
+const LOADS: Record<
+  string,
+  { rows: number; concurrency: number; input: (ensemble: Ensemble) => (n: number) => Record<string, TensorInput> }
+> = {
   digits: {
     rows: 16,
     concurrency: 32,
@@ -93,7 +98,12 @@ for (const name of values.ensembles!.split(',')) {
   console.log(`\n${name}: profiling (cached after the first run)...`);
   const { plan: greedyPlan, devices, profiles } = await planEnsemble(ensemble, { strategy: 'greedy' });
   for (const strategy of ['baseline', 'worst-fit', 'greedy'] as const) {
-    const plan = strategy === 'greedy' ? greedyPlan : strategy === 'baseline' ? paperBaseline(ensemble, devices, profiles) : (await planEnsemble(ensemble, { strategy })).plan;
+    const plan =
+      strategy === 'greedy'
+        ? greedyPlan
+        : strategy === 'baseline'
+          ? paperBaseline(ensemble, devices, profiles)
+          : (await planEnsemble(ensemble, { strategy })).plan;
     const server = await Server.start(ensemble, { endpoint: 'tcp://127.0.0.1:0', plan, profiles, log: () => {} });
     try {
       const makeInput = load.input(ensemble);

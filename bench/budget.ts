@@ -40,7 +40,14 @@ function catalogue(member: string): { types: DeviceType[]; profiles: Record<stri
   const types: DeviceType[] = TYPES.map((t) => ({
     id: t.id,
     label: t.id,
-    device: { kind: t.type.kind, name: t.type.name, memoryBytes: 16e9, origin: 'declared', emulated: true, ...(t.type.kind === 'cpu' && { cores: 1 }) },
+    device: {
+      kind: t.type.kind,
+      name: t.type.name,
+      memoryBytes: 16e9,
+      origin: 'declared',
+      emulated: true,
+      ...(t.type.kind === 'cpu' && { cores: 1 }),
+    },
     pricePerHour: t.pricePerHour,
     max: t.max,
   }));
@@ -56,15 +63,31 @@ interface Served {
 
 async function serve(mix: RankedMix, ensemble: Ensemble, member: string): Promise<Served> {
   // Every device of a type has the type's profile: the emulated worker holds each batch to it.
-  const profiles = { [member]: Object.fromEntries(mix.plan.devices.map((d) => [d.id, linearProfile(member, TYPES.find((t) => d.id.startsWith(`${t.id}-`))!.type)])) };
+  const profiles = {
+    [member]: Object.fromEntries(
+      mix.plan.devices.map((d) => [d.id, linearProfile(member, TYPES.find((t) => d.id.startsWith(`${t.id}-`))!.type)]),
+    ),
+  };
   const server = await Server.start(ensemble, { endpoint: 'tcp://127.0.0.1:0', plan: mix.plan, profiles, log: () => {} });
   const steps: Served['steps'] = [];
   try {
     for (const share of LOAD_SHARES) {
       const rate = Math.round(mix.throughput * share);
-      const step = await runStep({ endpoint: server.endpoint, inputs: ensemble.inputs, mode: 'open', load: rate, seconds, warmupSeconds: 1, processes: 2, seed: rate, timeoutMs: 10_000 });
+      const step = await runStep({
+        endpoint: server.endpoint,
+        inputs: ensemble.inputs,
+        mode: 'open',
+        load: rate,
+        seconds,
+        warmupSeconds: 1,
+        processes: 2,
+        seed: rate,
+        timeoutMs: 10_000,
+      });
       steps.push({ ...step, offered: rate });
-      console.log(`  ${mix.label.padEnd(26)} offered ${String(rate).padStart(4)}/s (${(share * 100).toFixed(0)}% of predicted)  served ${step.requestsPerSecond.toFixed(0).padStart(4)}/s  p99 ${step.latency.p99.toFixed(1).padStart(7)} ms${step.fellBehind ? '  FELL BEHIND' : ''}`);
+      console.log(
+        `  ${mix.label.padEnd(26)} offered ${String(rate).padStart(4)}/s (${(share * 100).toFixed(0)}% of predicted)  served ${step.requestsPerSecond.toFixed(0).padStart(4)}/s  p99 ${step.latency.p99.toFixed(1).padStart(7)} ms${step.fellBehind ? '  FELL BEHIND' : ''}`,
+      );
       if (step.latency.p99 > 10 * P99_TARGET_MS) break;
     }
   } finally {
@@ -79,31 +102,64 @@ async function main(): Promise<void> {
     const ensemble = await loadManifest(pool.dir);
     const { types, profiles } = catalogue(pool.member);
     const search = new HardwareSearch(
-      { types, members: [pool.member], profiles, batchSizes: [1, 2, 4, 8, 16, 32], latencyBudgetMs: P99_TARGET_MS - QUEUE_DELAY_MS, ensemble: ensemble.name },
+      {
+        types,
+        members: [pool.member],
+        profiles,
+        batchSizes: [1, 2, 4, 8, 16, 32],
+        latencyBudgetMs: P99_TARGET_MS - QUEUE_DELAY_MS,
+        ensemble: ensemble.name,
+      },
       { budgetPerHour: budget, candidates: 40 },
     );
     const choice = search.maximiseThroughput();
-    console.log(`Hardware under $${budget}/h from an EMULATED catalogue (${TYPES.map((t) => `${t.id} $${t.pricePerHour}/h`).join(', ')}); p99 target ${P99_TARGET_MS} ms`);
+    console.log(
+      `Hardware under $${budget}/h from an EMULATED catalogue (${TYPES.map((t) => `${t.id} $${t.pricePerHour}/h`).join(', ')}); p99 target ${P99_TARGET_MS} ms`,
+    );
     console.log(`host: ${hardwareLine()}`);
     console.log(`${choice.enumerated} mixes within the budget; the best by predicted throughput:`);
-    for (const [k, m] of choice.ranking.slice(0, 8).entries()) console.log(`  ${k + 1}. ${m.label.padEnd(26)} $${m.pricePerHour.toFixed(2)}/h  predicted ${m.throughput.toFixed(0).padStart(5)} rows/s  bound ${m.bound.toFixed(0)}`);
+    for (const [k, m] of choice.ranking.slice(0, 8).entries())
+      console.log(
+        `  ${k + 1}. ${m.label.padEnd(26)} $${m.pricePerHour.toFixed(2)}/h  predicted ${m.throughput.toFixed(0).padStart(5)} rows/s  bound ${m.bound.toFixed(0)}`,
+      );
     const homogeneous = choice.ranking.filter((m) => Object.values(m.counts).filter((n) => n > 0).length === 1);
     const bestSingle = homogeneous[0]!;
-    console.log(`best single-type mix: ${bestSingle.label} (rank ${choice.ranking.indexOf(bestSingle) + 1}), predicted ${bestSingle.throughput.toFixed(0)} rows/s`);
+    console.log(
+      `best single-type mix: ${bestSingle.label} (rank ${choice.ranking.indexOf(bestSingle) + 1}), predicted ${bestSingle.throughput.toFixed(0)} rows/s`,
+    );
     console.log('\nServed in emulation (fastest-finish routing, Poisson open loop, 1 row per request):');
     const served = [await serve(choice.best, ensemble, pool.member)];
     if (bestSingle !== choice.best) served.push(await serve(bestSingle, ensemble, pool.member));
     console.log('');
     for (const s of served) {
-      console.log(`  ${s.mix.label.padEnd(26)} predicted ${s.mix.throughput.toFixed(0)}/s; served peak ${s.peak.toFixed(0)}/s (${((100 * s.peak) / s.mix.throughput).toFixed(0)}%); allowable (p99 <= ${P99_TARGET_MS} ms) ${s.allowable}/s`);
+      console.log(
+        `  ${s.mix.label.padEnd(26)} predicted ${s.mix.throughput.toFixed(0)}/s; served peak ${s.peak.toFixed(0)}/s (${((100 * s.peak) / s.mix.throughput).toFixed(0)}%); allowable (p99 <= ${P99_TARGET_MS} ms) ${s.allowable}/s`,
+      );
     }
-    if (served.length === 2) console.log(`  top mix against the best single type, allowable throughput: ${(served[0]!.allowable / Math.max(1, served[1]!.allowable)).toFixed(2)}x at ${(served[0]!.mix.pricePerHour / served[1]!.mix.pricePerHour).toFixed(2)}x the price`);
+    if (served.length === 2)
+      console.log(
+        `  top mix against the best single type, allowable throughput: ${(served[0]!.allowable / Math.max(1, served[1]!.allowable)).toFixed(2)}x at ${(served[0]!.mix.pricePerHour / served[1]!.mix.pricePerHour).toFixed(2)}x the price`,
+      );
     mkdirSync(`${ROOT}bench/results`, { recursive: true });
-    const report = { host: hardwareLine(), emulated: true, budgetPerHour: budget, p99TargetMs: P99_TARGET_MS, types: TYPES, ranking: choice.ranking.map(({ plan: _plan, ...m }) => m), served: served.map((s) => ({ mix: s.mix.label, predicted: s.mix.throughput, peak: s.peak, allowable: s.allowable, steps: s.steps })) };
+    const report = {
+      host: hardwareLine(),
+      emulated: true,
+      budgetPerHour: budget,
+      p99TargetMs: P99_TARGET_MS,
+      types: TYPES,
+      ranking: choice.ranking.map(({ plan: _plan, ...m }) => m),
+      served: served.map((s) => ({ mix: s.mix.label, predicted: s.mix.throughput, peak: s.peak, allowable: s.allowable, steps: s.steps })),
+    };
     writeFileSync(`${ROOT}bench/results/budget.json`, `${JSON.stringify(report, null, 2)}\n`);
-    const series = served.map((s) => ({ name: `${s.mix.label} $${s.mix.pricePerHour.toFixed(2)}/h`, points: s.steps.map((st) => ({ throughput: st.requestsPerSecond, p99: st.latency.p99 })) }));
+    const series = served.map((s) => ({
+      name: `${s.mix.label} $${s.mix.pricePerHour.toFixed(2)}/h`,
+      points: s.steps.map((st) => ({ throughput: st.requestsPerSecond, p99: st.latency.p99 })),
+    }));
     mkdirSync(`${ROOT}docs/bench`, { recursive: true });
-    writeFileSync(`${ROOT}docs/bench/budget.svg`, throughputLatencySvg(`Top budget mixes served in EMULATION ($${budget}/h, p99 target ${P99_TARGET_MS} ms)`, series));
+    writeFileSync(
+      `${ROOT}docs/bench/budget.svg`,
+      throughputLatencySvg(`Top budget mixes served in EMULATION ($${budget}/h, p99 target ${P99_TARGET_MS} ms)`, series),
+    );
     console.log('wrote bench/results/budget.json and docs/bench/budget.svg');
   } finally {
     pool.remove();

@@ -15,11 +15,21 @@ import { fileURLToPath } from 'node:url';
 import { hardwareLine } from '../packages/cli/src/hardware.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const { values } = parseArgs({ options: { ensemble: { type: 'string', default: 'ensembles/digits' }, rounds: { type: 'string', default: '5' }, before: { type: 'string' } } });
+const { values } = parseArgs({
+  options: {
+    ensemble: { type: 'string', default: 'ensembles/digits' },
+    rounds: { type: 'string', default: '5' },
+    before: { type: 'string' },
+  },
+});
 const rounds = Number(values.rounds);
 const ensemble = join(ROOT, values.ensemble);
 
-interface System { name: string; bin: string; env: Record<string, string> }
+interface System {
+  name: string;
+  bin: string;
+  env: Record<string, string>;
+}
 const systems: System[] = [
   { name: 'built', bin: join(ROOT, 'packages/cli/bin/tutti.js'), env: {} },
   { name: 'sources (tsx)', bin: join(ROOT, 'packages/cli/bin/tutti.js'), env: { TUTTI_FROM_SOURCES: '1' } },
@@ -45,7 +55,8 @@ for (let round = 0; round < rounds; round++) {
   results['node -e 0']!.floor!.push(seconds(['-e', '0'], {}));
   const order = round % 2 === 0 ? systems : [...systems].reverse();
   for (const system of order) {
-    for (const [command, args] of Object.entries(commands)) ((results[command] ??= {})[system.name] ??= []).push(seconds([system.bin, ...args], system.env));
+    for (const [command, args] of Object.entries(commands))
+      ((results[command] ??= {})[system.name] ??= []).push(seconds([system.bin, ...args], system.env));
   }
   process.stderr.write(`round ${round + 1}/${rounds}\n`);
 }
@@ -53,7 +64,9 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 console.log(`tutti command start, ${values.ensemble}, ${rounds} rounds (${hardwareLine()}): median (min-max) s`);
 for (const [command, bySystem] of Object.entries(results)) {
   for (const [system, xs] of Object.entries(bySystem)) {
-    console.log(`  ${command.padEnd(20)} ${system.padEnd(28)} ${median(xs).toFixed(2)} (${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)})`);
+    console.log(
+      `  ${command.padEnd(20)} ${system.padEnd(28)} ${median(xs).toFixed(2)} (${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)})`,
+    );
   }
 }
 const out = join(ROOT, 'docs/bench/cli-start.json');

@@ -17,7 +17,13 @@ import { hardwareLine } from '../packages/cli/src/hardware.js';
 import { rssOf } from '../packages/cli/src/process-memory.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const { values } = parseArgs({ options: { ensemble: { type: 'string', default: 'ensembles/digits' }, rounds: { type: 'string', default: '3' }, label: { type: 'string' } } });
+const { values } = parseArgs({
+  options: {
+    ensemble: { type: 'string', default: 'ensembles/digits' },
+    rounds: { type: 'string', default: '3' },
+    label: { type: 'string' },
+  },
+});
 const rounds = Number(values.rounds);
 const layouts = ['grouped', 'per-instance'] as const;
 
@@ -30,9 +36,26 @@ function childrenOf(pid: number): number[] {
   }
 }
 
-async function once(layout: string, port: number): Promise<{ readySeconds: number; reportedReadySeconds: number; rssMiB: number; supervisorMiB: number; processes: number }> {
+async function once(
+  layout: string,
+  port: number,
+): Promise<{ readySeconds: number; reportedReadySeconds: number; rssMiB: number; supervisorMiB: number; processes: number }> {
   const started = performance.now();
-  const serve = spawn(process.execPath, [join(ROOT, 'packages/cli/bin/tutti.js'), 'serve', join(ROOT, values.ensemble), '--layout', layout, '--endpoint', `tcp://127.0.0.1:${port}`, '--metrics-port', 'off'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const serve = spawn(
+    process.execPath,
+    [
+      join(ROOT, 'packages/cli/bin/tutti.js'),
+      'serve',
+      join(ROOT, values.ensemble),
+      '--layout',
+      layout,
+      '--endpoint',
+      `tcp://127.0.0.1:${port}`,
+      '--metrics-port',
+      'off',
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   try {
     const reported = await new Promise<number>((resolve, reject) => {
       let out = '';
@@ -48,7 +71,13 @@ async function once(layout: string, port: number): Promise<{ readySeconds: numbe
     const children = childrenOf(serve.pid!).flatMap((pid) => [pid, ...childrenOf(pid)]);
     const pids = [serve.pid!, ...children];
     const rss = pids.reduce((sum, pid) => sum + rssOf(pid), 0);
-    return { readySeconds, reportedReadySeconds: reported, rssMiB: rss / 2 ** 20, supervisorMiB: rssOf(serve.pid!) / 2 ** 20, processes: pids.length };
+    return {
+      readySeconds,
+      reportedReadySeconds: reported,
+      rssMiB: rss / 2 ** 20,
+      supervisorMiB: rssOf(serve.pid!) / 2 ** 20,
+      processes: pids.length,
+    };
   } finally {
     serve.kill('SIGINT');
     await new Promise((resolve) => serve.once('exit', resolve));
@@ -60,14 +89,21 @@ for (let round = 1; round <= rounds; round++) {
   for (const layout of round % 2 ? layouts : [...layouts].reverse()) {
     const result = await once(layout, 6900 + round * 10);
     results[layout]!.push(result);
-    console.log(`round ${round} ${layout.padEnd(12)}: command to ready ${result.readySeconds.toFixed(1)} s (server start ${result.reportedReadySeconds.toFixed(1)} s), RSS ${result.rssMiB.toFixed(0)} MiB in ${result.processes} processes (supervisor ${result.supervisorMiB.toFixed(0)} MiB)`);
+    console.log(
+      `round ${round} ${layout.padEnd(12)}: command to ready ${result.readySeconds.toFixed(1)} s (server start ${result.reportedReadySeconds.toFixed(1)} s), RSS ${result.rssMiB.toFixed(0)} MiB in ${result.processes} processes (supervisor ${result.supervisorMiB.toFixed(0)} MiB)`,
+    );
   }
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 console.log(`\ntutti serve ${values.ensemble}, median of ${rounds} (${hardwareLine()}):`);
 for (const [layout, runs] of Object.entries(results)) {
-  console.log(`  ${layout.padEnd(12)} ready ${median(runs.map((r) => r.reportedReadySeconds)).toFixed(1)} s after profiles and plan (${median(runs.map((r) => r.readySeconds)).toFixed(1)} s from the command), RSS ${median(runs.map((r) => r.rssMiB)).toFixed(0)} MiB in ${runs[0]!.processes} processes`);
+  console.log(
+    `  ${layout.padEnd(12)} ready ${median(runs.map((r) => r.reportedReadySeconds)).toFixed(1)} s after profiles and plan (${median(runs.map((r) => r.readySeconds)).toFixed(1)} s from the command), RSS ${median(runs.map((r) => r.rssMiB)).toFixed(0)} MiB in ${runs[0]!.processes} processes`,
+  );
 }
 const out = join(ROOT, `docs/bench/footprint-${basename(values.ensemble)}${values.label ? `-${values.label}` : ''}.json`);
-writeFileSync(out, `${JSON.stringify({ ensemble: values.ensemble, label: values.label, bundled: process.env.TUTTI_BUNDLE !== '0', hardware: hardwareLine(), rounds, results }, null, 2)}\n`);
+writeFileSync(
+  out,
+  `${JSON.stringify({ ensemble: values.ensemble, label: values.label, bundled: process.env.TUTTI_BUNDLE !== '0', hardware: hardwareLine(), rounds, results }, null, 2)}\n`,
+);
 console.log(`wrote ${out}`);

@@ -32,7 +32,10 @@ async function ring(relays: number): Promise<{ p50: number; p99: number }> {
   try {
     await pull.bind(at(relays));
     for (let k = 0; k < relays; k++) {
-      const child = fork(fileURLToPath(new URL('./lib/relay-main.ts', import.meta.url)), [at(k), at(k + 1)], { execArgv: ['--import', TSX], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const child = fork(fileURLToPath(new URL('./lib/relay-main.ts', import.meta.url)), [at(k), at(k + 1)], {
+        execArgv: ['--import', TSX],
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
       children.push(child);
       await new Promise((resolve) => child.once('message', resolve));
     }
@@ -64,10 +67,14 @@ for (let round = 1; round <= rounds; round++) {
   }
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-console.log(`\nIdle round trip through a ring of processes, ZeroMQ ipc, no work (${hardwareLine()}), median (min-max) of ${rounds} rounds:`);
+console.log(
+  `\nIdle round trip through a ring of processes, ZeroMQ ipc, no work (${hardwareLine()}), median (min-max) of ${rounds} rounds:`,
+);
 for (const [name, runs] of Object.entries(results)) {
   const p50s = runs.map((r) => r.p50);
-  console.log(`  ${name.padEnd(28)} p50 ${median(p50s).toFixed(3)} (${Math.min(...p50s).toFixed(3)}-${Math.max(...p50s).toFixed(3)}) ms   p99 ${median(runs.map((r) => r.p99)).toFixed(3)} ms`);
+  console.log(
+    `  ${name.padEnd(28)} p50 ${median(p50s).toFixed(3)} (${Math.min(...p50s).toFixed(3)}-${Math.max(...p50s).toFixed(3)}) ms   p99 ${median(runs.map((r) => r.p99)).toFixed(3)} ms`,
+  );
 }
 const out = join(ROOT, 'docs/bench/hop-floor.json');
 writeFileSync(out, `${JSON.stringify({ hardware: hardwareLine(), messages, rounds, results }, null, 2)}\n`);

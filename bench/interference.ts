@@ -102,21 +102,42 @@ async function runMode(mode: Mode, ensemble: Ensemble): Promise<ModeResult> {
   const hogAt = { from: 0, to: 0 };
   const samples: { at: number; counts: Map<string, number> }[] = [];
   const scraper = setInterval(() => {
-    void routedBatches(server.metricsUrl!).then((counts) => samples.push({ at: Date.now(), counts }), () => {});
+    void routedBatches(server.metricsUrl!).then(
+      (counts) => samples.push({ at: Date.now(), counts }),
+      () => {},
+    );
   }, 1000);
   const startedAt = Date.now();
   const timers = [
-    setTimeout(() => {
-      hogAt.from = Date.now();
-      for (let i = 0; i < hogs; i++) hogProcesses.push(spawn('taskset', ['-c', '0', process.execPath, '-e', 'for (;;) {}'], { stdio: 'ignore' }));
-    }, (WARMUP_S + hogFrom) * 1000 + 300),
-    setTimeout(() => {
-      hogAt.to = Date.now();
-      for (const hog of hogProcesses) hog.kill('SIGKILL');
-    }, (WARMUP_S + hogTo) * 1000 + 300),
+    setTimeout(
+      () => {
+        hogAt.from = Date.now();
+        for (let i = 0; i < hogs; i++)
+          hogProcesses.push(spawn('taskset', ['-c', '0', process.execPath, '-e', 'for (;;) {}'], { stdio: 'ignore' }));
+      },
+      (WARMUP_S + hogFrom) * 1000 + 300,
+    ),
+    setTimeout(
+      () => {
+        hogAt.to = Date.now();
+        for (const hog of hogProcesses) hog.kill('SIGKILL');
+      },
+      (WARMUP_S + hogTo) * 1000 + 300,
+    ),
   ];
   try {
-    const step = await runStep({ endpoint: server.endpoint, inputs: ensemble.inputs, mode: 'open', load: rate, seconds, warmupSeconds: WARMUP_S, processes: 2, seed: 7, timeoutMs: 10_000, trace: true });
+    const step = await runStep({
+      endpoint: server.endpoint,
+      inputs: ensemble.inputs,
+      mode: 'open',
+      load: rate,
+      seconds,
+      warmupSeconds: WARMUP_S,
+      processes: 2,
+      seed: 7,
+      timeoutMs: 10_000,
+      trace: true,
+    });
     const t0 = step.traceStart ?? startedAt + WARMUP_S * 1000;
     const buckets = timeline(step.trace ?? [], 1000, seconds);
     const share = shareOverTime(samples, interfered.name, t0);
@@ -144,7 +165,11 @@ async function runMode(mode: Mode, ensemble: Ensemble): Promise<ModeResult> {
 }
 
 /** Share of the batches routed in each second that went to the worker named `name` (its id is in the name). */
-function shareOverTime(samples: { at: number; counts: Map<string, number> }[], name: string, t0: number): { t: number; share: number | null }[] {
+function shareOverTime(
+  samples: { at: number; counts: Map<string, number> }[],
+  name: string,
+  t0: number,
+): { t: number; share: number | null }[] {
   const id = /worker (\S+)/.exec(name)![1]!;
   const out: { t: number; share: number | null }[] = [];
   for (let i = 1; i < samples.length; i++) {
@@ -164,7 +189,8 @@ function mean(values: (number | null)[]): number {
 }
 
 function describe(r: ModeResult): string {
-  const phase = (bs: TimelineBucket[]) => `${mean(bs.map((b) => b.completed)).toFixed(0)}/s, p99 ${mean(bs.map((b) => b.p99)).toFixed(0)} ms (worst ${Math.max(...bs.map((b) => b.p99 ?? 0)).toFixed(0)})`;
+  const phase = (bs: TimelineBucket[]) =>
+    `${mean(bs.map((b) => b.completed)).toFixed(0)}/s, p99 ${mean(bs.map((b) => b.p99)).toFixed(0)} ms (worst ${Math.max(...bs.map((b) => b.p99 ?? 0)).toFixed(0)})`;
   const shareIn = (from: number, to: number) => mean(r.share.filter((s) => s.t >= from && s.t <= to).map((s) => s.share));
   return [
     `  ${r.mode.label}`,
@@ -178,8 +204,12 @@ function describe(r: ModeResult): string {
 async function main(): Promise<void> {
   if (availableParallelism() < 2) throw new Error('this experiment pins one instance per core: it needs 2 cores');
   const pool = oneMemberEnsemble({ maxBatchSize: 4, maxQueueDelayMs: 5, p99Ms: P99_TARGET_MS, resnet: { width: 48, inputSize: 112 } });
-  console.log(`Interference: 2 real CPU instances of a ResNet (width 48, 112x112), pinned one per core; ${hogs} CPU-bound process(es) pinned to core 0 from ${hogFrom} s to ${hogTo} s`);
-  console.log(`open loop ${rate} req/s (Poisson), ${seconds} s per mode; re-balancing on/off use fastest-finish routing; host: ${hardwareLine()}`);
+  console.log(
+    `Interference: 2 real CPU instances of a ResNet (width 48, 112x112), pinned one per core; ${hogs} CPU-bound process(es) pinned to core 0 from ${hogFrom} s to ${hogTo} s`,
+  );
+  console.log(
+    `open loop ${rate} req/s (Poisson), ${seconds} s per mode; re-balancing on/off use fastest-finish routing; host: ${hardwareLine()}`,
+  );
   const results: ModeResult[] = [];
   try {
     const ensemble = await loadManifest(pool.dir);
@@ -192,16 +222,33 @@ async function main(): Promise<void> {
     pool.remove();
   }
   mkdirSync(`${ROOT}bench/results`, { recursive: true });
-  writeFileSync(`${ROOT}bench/results/interference.json`, `${JSON.stringify({ host: hardwareLine(), rate, seconds, hogs, p99TargetMs: P99_TARGET_MS, results }, null, 2)}\n`);
+  writeFileSync(
+    `${ROOT}bench/results/interference.json`,
+    `${JSON.stringify({ host: hardwareLine(), rate, seconds, hogs, p99TargetMs: P99_TARGET_MS, results }, null, 2)}\n`,
+  );
   const hog = results[0]!.hog;
   const svg = timeSeriesSvg(
     `Real interference on this host: ${hogs} competing process(es) on core 0 (${rate} req/s offered)`,
     [
-      { label: 'served (req/s)', series: results.map((r) => ({ name: r.mode.label, points: r.buckets.map((b) => ({ t: b.t0 + 0.5, v: b.completed })) })) },
-      { label: 'p99 (ms, log)', log: true, series: results.map((r) => ({ name: r.mode.label, points: r.buckets.map((b) => ({ t: b.t0 + 0.5, v: b.p99 })) })) },
-      { label: 'batches on instance 0', series: results.map((r) => ({ name: r.mode.label, points: r.share.map((s) => ({ t: s.t, v: s.share })) })) },
+      {
+        label: 'served (req/s)',
+        series: results.map((r) => ({ name: r.mode.label, points: r.buckets.map((b) => ({ t: b.t0 + 0.5, v: b.completed })) })),
+      },
+      {
+        label: 'p99 (ms, log)',
+        log: true,
+        series: results.map((r) => ({ name: r.mode.label, points: r.buckets.map((b) => ({ t: b.t0 + 0.5, v: b.p99 })) })),
+      },
+      {
+        label: 'batches on instance 0',
+        series: results.map((r) => ({ name: r.mode.label, points: r.share.map((s) => ({ t: s.t, v: s.share })) })),
+      },
     ],
-    { shaded: [{ from: hog.from, to: hog.to, label: 'competing processes on core 0' }], hline: { panel: 1, value: P99_TARGET_MS, label: `p99 target ${P99_TARGET_MS} ms` }, seconds },
+    {
+      shaded: [{ from: hog.from, to: hog.to, label: 'competing processes on core 0' }],
+      hline: { panel: 1, value: P99_TARGET_MS, label: `p99 target ${P99_TARGET_MS} ms` },
+      seconds,
+    },
   );
   mkdirSync(`${ROOT}docs/bench`, { recursive: true });
   writeFileSync(`${ROOT}docs/bench/interference.svg`, svg);

@@ -15,7 +15,9 @@ interface Saved {
   hardware: string;
   computeBound?: number;
   settings: { rounds: number };
-  summary: { systems: Record<string, { closed: Record<string, { requestsPerSecond: Figure; p99: Figure }>; openServed?: Figure; openP99?: Figure }> };
+  summary: {
+    systems: Record<string, { closed: Record<string, { requestsPerSecond: Figure; p99: Figure }>; openServed?: Figure; openP99?: Figure }>;
+  };
 }
 
 for (const file of process.argv.slice(2)) {
@@ -26,6 +28,13 @@ for (const file of process.argv.slice(2)) {
     ...(s.openServed && s.openP99 && { open: { throughput: s.openServed.median, p99: s.openP99.median } }),
   }));
   const out = file.replace(/\.json$/, '.svg');
-  writeFileSync(out, throughputLatencySvg(`${saved.ensemble}: throughput against p99, medians of ${saved.settings.rounds} round(s) (${saved.hardware})`, series, saved.computeBound));
+  writeFileSync(
+    out,
+    throughputLatencySvg(
+      `${saved.ensemble}: throughput against p99, medians of ${saved.settings.rounds} round(s) (${saved.hardware})`,
+      series,
+      saved.computeBound,
+    ),
+  );
   console.log(`wrote ${out}`);
 }

@@ -56,10 +56,25 @@ async function measure(policy: RoutingPolicy, dir: string, member: string): Prom
   const steps: PolicyResult['steps'] = [];
   try {
     for (const rate of rates) {
-      const step = await runStep({ endpoint: server.endpoint, inputs: ensemble.inputs, mode: 'open', load: rate, seconds, warmupSeconds: 1, processes: 2, seed: rate, timeoutMs: 5_000 });
+      const step = await runStep({
+        endpoint: server.endpoint,
+        inputs: ensemble.inputs,
+        mode: 'open',
+        load: rate,
+        seconds,
+        warmupSeconds: 1,
+        processes: 2,
+        seed: rate,
+        timeoutMs: 5_000,
+      });
       steps.push({ ...step, offered: rate });
-      const errors = Object.entries(step.errors).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
-      console.log(`  ${policy.padEnd(15)} offered ${String(rate).padStart(5)}/s  served ${step.requestsPerSecond.toFixed(0).padStart(5)}/s  p50 ${step.latency.p50.toFixed(1).padStart(6)} ms  p99 ${step.latency.p99.toFixed(1).padStart(7)} ms  errors ${errors}${step.fellBehind ? '  FELL BEHIND' : ''}`);
+      const errors =
+        Object.entries(step.errors)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ') || 'none';
+      console.log(
+        `  ${policy.padEnd(15)} offered ${String(rate).padStart(5)}/s  served ${step.requestsPerSecond.toFixed(0).padStart(5)}/s  p50 ${step.latency.p50.toFixed(1).padStart(6)} ms  p99 ${step.latency.p99.toFixed(1).padStart(7)} ms  errors ${errors}${step.fellBehind ? '  FELL BEHIND' : ''}`,
+      );
       // Far past saturation nothing more is learned, and the queue would only slow the next policy's start.
       if (step.latency.p99 > 20 * P99_TARGET_MS) break;
     }
@@ -87,10 +102,23 @@ async function main(): Promise<void> {
   }
   mkdirSync(`${ROOT}bench/results`, { recursive: true });
   mkdirSync(`${ROOT}docs/bench`, { recursive: true });
-  const report = { host: hardwareLine(), emulated: true, devices: { fast: FAST, slow: SLOW, pool: '1 fast + 2 slow, batch 32' }, p99TargetMs: P99_TARGET_MS, seconds, results };
+  const report = {
+    host: hardwareLine(),
+    emulated: true,
+    devices: { fast: FAST, slow: SLOW, pool: '1 fast + 2 slow, batch 32' },
+    p99TargetMs: P99_TARGET_MS,
+    seconds,
+    results,
+  };
   writeFileSync(`${ROOT}bench/results/routing.json`, `${JSON.stringify(report, null, 2)}\n`);
-  const series = results.map((r) => ({ name: `${r.policy} (${r.allowable}/s)`, points: r.steps.map((s) => ({ throughput: s.requestsPerSecond, p99: s.latency.p99 })) }));
-  writeFileSync(`${ROOT}docs/bench/routing.svg`, throughputLatencySvg(`Routing on an EMULATED heterogeneous pool (p99 target ${P99_TARGET_MS} ms)`, series));
+  const series = results.map((r) => ({
+    name: `${r.policy} (${r.allowable}/s)`,
+    points: r.steps.map((s) => ({ throughput: s.requestsPerSecond, p99: s.latency.p99 })),
+  }));
+  writeFileSync(
+    `${ROOT}docs/bench/routing.svg`,
+    throughputLatencySvg(`Routing on an EMULATED heterogeneous pool (p99 target ${P99_TARGET_MS} ms)`, series),
+  );
   console.log('wrote bench/results/routing.json and docs/bench/routing.svg');
 }
 

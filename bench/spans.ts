@@ -20,8 +20,15 @@ import { parseMarks, stepsOf, summariseSteps, STEPS, type Mark } from '@tutti/be
 import { hardwareLine } from '../packages/cli/src/hardware.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const { values } = parseArgs({ options: { ensemble: { type: 'string', default: 'ensembles/digits' }, requests: { type: 'string', default: '3000' }, layout: { type: 'string', default: 'grouped' } } });
-if (values.layout !== 'grouped' && values.layout !== 'per-instance') throw new Error(`--layout must be grouped or per-instance, got ${values.layout}`);
+const { values } = parseArgs({
+  options: {
+    ensemble: { type: 'string', default: 'ensembles/digits' },
+    requests: { type: 'string', default: '3000' },
+    layout: { type: 'string', default: 'grouped' },
+  },
+});
+if (values.layout !== 'grouped' && values.layout !== 'per-instance')
+  throw new Error(`--layout must be grouped or per-instance, got ${values.layout}`);
 const count = Number(values.requests);
 const ensemble = await loadManifest(join(ROOT, values.ensemble));
 const folder = mkdtempSync(join(tmpdir(), 'tutti-spans-'));
@@ -36,7 +43,8 @@ const inputs: Record<string, TensorInput> = Object.fromEntries(
   }),
 );
 
-const groups = values.layout === 'grouped' ? [{ device: 'cpu', members: ensemble.members.map((m) => m.name), processes: 1, threads: 1 }] : [];
+const groups =
+  values.layout === 'grouped' ? [{ device: 'cpu', members: ensemble.members.map((m) => m.name), processes: 1, threads: 1 }] : [];
 const server = await Server.start(ensemble, { endpoint: 'tcp://127.0.0.1:0', groups, log: () => {} });
 const client = new TuttiClient(server.endpoint, { timeoutMs: 10_000 });
 const windows: [number, number][] = [];
@@ -55,7 +63,9 @@ try {
   await server.stop();
 }
 
-const marks: Mark[] = readdirSync(folder).flatMap((file) => parseMarks(readFileSync(join(folder, file), 'utf8'), Number(/spans-(\d+)/.exec(file)![1])));
+const marks: Mark[] = readdirSync(folder).flatMap((file) =>
+  parseMarks(readFileSync(join(folder, file), 'utf8'), Number(/spans-(\d+)/.exec(file)![1])),
+);
 rmSync(folder, { recursive: true, force: true });
 marks.sort((a, b) => a.t - b.t);
 const instances = server.processes.filter((p) => p.role === 'worker').length;
@@ -66,11 +76,16 @@ const lines = [
   `Where an idle request's time goes: ${ensemble.name}, ${values.layout} layout, ${requests.length} of ${count} requests one after another (${hardwareLine()})`,
   '',
   `${'step'.padEnd(28)} ${'p50 ms'.padStart(8)} ${'p90 ms'.padStart(8)}`,
-  ...[...STEPS, 'total' as const].map((step) => `${step.padEnd(28)} ${summary[step].p50.toFixed(3).padStart(8)} ${summary[step].p90.toFixed(3).padStart(8)}`),
+  ...[...STEPS, 'total' as const].map(
+    (step) => `${step.padEnd(28)} ${summary[step].p50.toFixed(3).padStart(8)} ${summary[step].p90.toFixed(3).padStart(8)}`,
+  ),
   '',
   'Step p50s do not add up to the total p50 exactly: each is the median of its own step.',
 ];
 console.log(lines.join('\n'));
 mkdirSync(join(ROOT, 'docs/bench'), { recursive: true });
 writeFileSync(join(ROOT, `docs/bench/spans-${values.layout}.txt`), `${lines.join('\n')}\n`);
-writeFileSync(join(ROOT, `docs/bench/spans-${values.layout}.json`), JSON.stringify({ ensemble: ensemble.name, layout: values.layout, hardware: hardwareLine(), requests: requests.length, summary }, null, 2));
+writeFileSync(
+  join(ROOT, `docs/bench/spans-${values.layout}.json`),
+  JSON.stringify({ ensemble: ensemble.name, layout: values.layout, hardware: hardwareLine(), requests: requests.length, summary }, null, 2),
+);

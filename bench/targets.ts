@@ -33,7 +33,9 @@ interface Run {
 }
 
 function newest(folder: string): { run: Run; file: string } {
-  const files = readdirSync(join(RUNS, folder)).filter((f) => f.endsWith('.json')).sort();
+  const files = readdirSync(join(RUNS, folder))
+    .filter((f) => f.endsWith('.json'))
+    .sort();
   const file = join('docs/bench/runs', folder, files.at(-1)!);
   return { run: JSON.parse(readFileSync(join(ROOT, file), 'utf8')) as Run, file };
 }
@@ -56,7 +58,14 @@ const idleOf = (r: SystemRound) => r.closed.find((s) => s.load === 1)!.latency.p
 const cpuAtPeak = (r: SystemRound) => r.cpu?.[String(peakOf(r).load)];
 /** Per round, `pick(tutti, other)`. */
 function perRound(run: Run, other: string, pick: (tutti: SystemRound, other: SystemRound) => number): Spread {
-  return spread(run.rounds.map(({ results }) => pick(results.find((r) => r.name === 'tutti')!, results.find((r) => r.name === other)!)));
+  return spread(
+    run.rounds.map(({ results }) =>
+      pick(
+        results.find((r) => r.name === 'tutti')!,
+        results.find((r) => r.name === other)!,
+      ),
+    ),
+  );
 }
 function tuttiOnly(run: Run, pick: (tutti: SystemRound) => number): Spread {
   return spread(run.rounds.map(({ results }) => pick(results.find((r) => r.name === 'tutti')!)));
@@ -74,28 +83,102 @@ const rows: Row[] = [];
 const add = (target: string, bound: string, measured: Spread, met: (v: number) => boolean, source: string, digits = 2) =>
   rows.push({ target, bound, measured, met: met(measured.median), digits, source });
 
-for (const [folder, label] of [['digits', 'digits'], ['digits-plain', 'digits, plain one-socket clients']] as const) {
+for (const [folder, label] of [
+  ['digits', 'digits'],
+  ['digits-plain', 'digits, plain one-socket clients'],
+] as const) {
   const { run, file } = newest(folder);
-  add(`${label}: server CPU per request, tutti / paper`, '<= 1.3', perRound(run, 'paper', (t, p) => cpuAtPeak(t)!.totalUs / cpuAtPeak(p)!.totalUs), (v) => v <= 1.3, file);
-  add(`${label}: busiest process's CPU per request / paper's`, '<= 0.6', perRound(run, 'paper', (t, p) => Math.max(...Object.values(cpuAtPeak(t)!.perProcessUs)) / cpuAtPeak(p)!.totalUs), (v) => v <= 0.6, file);
-  add(`${label}: peak, tutti / paper`, '>= 1.0', perRound(run, 'paper', (t, p) => peakOf(t).requestsPerSecond / peakOf(p).requestsPerSecond), (v) => v >= 1.0, file);
+  add(
+    `${label}: server CPU per request, tutti / paper`,
+    '<= 1.3',
+    perRound(run, 'paper', (t, p) => cpuAtPeak(t)!.totalUs / cpuAtPeak(p)!.totalUs),
+    (v) => v <= 1.3,
+    file,
+  );
+  add(
+    `${label}: busiest process's CPU per request / paper's`,
+    '<= 0.6',
+    perRound(run, 'paper', (t, p) => Math.max(...Object.values(cpuAtPeak(t)!.perProcessUs)) / cpuAtPeak(p)!.totalUs),
+    (v) => v <= 0.6,
+    file,
+  );
+  add(
+    `${label}: peak, tutti / paper`,
+    '>= 1.0',
+    perRound(run, 'paper', (t, p) => peakOf(t).requestsPerSecond / peakOf(p).requestsPerSecond),
+    (v) => v >= 1.0,
+    file,
+  );
   add(`${label}: idle p50 (ms)`, '<= 1.5', tuttiOnly(run, idleOf), (v) => v <= 1.5, file);
-  add(`${label}: p99 at half tutti's peak (ms)`, '<= 15', tuttiOnly(run, (t) => t.open!.latency.p99), (v) => v <= 15, file, 1);
-  add(`${label}: allocator's prediction / measured peak`, '0.75-1.25', tuttiOnly(run, (t) => run.predictedRequestsPerSecond! / peakOf(t).requestsPerSecond), (v) => v >= 0.75 && v <= 1.25, file);
+  add(
+    `${label}: p99 at half tutti's peak (ms)`,
+    '<= 15',
+    tuttiOnly(run, (t) => t.open!.latency.p99),
+    (v) => v <= 15,
+    file,
+    1,
+  );
+  add(
+    `${label}: allocator's prediction / measured peak`,
+    '0.75-1.25',
+    tuttiOnly(run, (t) => run.predictedRequestsPerSecond! / peakOf(t).requestsPerSecond),
+    (v) => v >= 0.75 && v <= 1.25,
+    file,
+  );
 }
 {
   const { run, file } = newest('zoo-cnn');
-  add('zoo-cnn: peak, tutti / paper', '>= 1.0', perRound(run, 'paper', (t, p) => peakOf(t).requestsPerSecond / peakOf(p).requestsPerSecond), (v) => v >= 1.0, file);
-  add('zoo-cnn: peak / compute bound', '>= 0.95', tuttiOnly(run, (t) => peakOf(t).requestsPerSecond / run.computeBound), (v) => v >= 0.95, file);
-  add('zoo-cnn: idle p50, tutti / paper', '<= 1.1', perRound(run, 'paper', (t, p) => idleOf(t) / idleOf(p)), (v) => v <= 1.1, file);
-  add("zoo-cnn: allocator's prediction / measured peak", '0.75-1.25', tuttiOnly(run, (t) => run.predictedRequestsPerSecond! / peakOf(t).requestsPerSecond), (v) => v >= 0.75 && v <= 1.25, file);
+  add(
+    'zoo-cnn: peak, tutti / paper',
+    '>= 1.0',
+    perRound(run, 'paper', (t, p) => peakOf(t).requestsPerSecond / peakOf(p).requestsPerSecond),
+    (v) => v >= 1.0,
+    file,
+  );
+  add(
+    'zoo-cnn: peak / compute bound',
+    '>= 0.95',
+    tuttiOnly(run, (t) => peakOf(t).requestsPerSecond / run.computeBound),
+    (v) => v >= 0.95,
+    file,
+  );
+  add(
+    'zoo-cnn: idle p50, tutti / paper',
+    '<= 1.1',
+    perRound(run, 'paper', (t, p) => idleOf(t) / idleOf(p)),
+    (v) => v <= 1.1,
+    file,
+  );
+  add(
+    "zoo-cnn: allocator's prediction / measured peak",
+    '0.75-1.25',
+    tuttiOnly(run, (t) => run.predictedRequestsPerSecond! / peakOf(t).requestsPerSecond),
+    (v) => v >= 0.75 && v <= 1.25,
+    file,
+  );
 }
 {
   const file = 'docs/bench/footprint-digits.json';
-  const footprint = JSON.parse(readFileSync(join(ROOT, file), 'utf8')) as { results: Record<string, { reportedReadySeconds: number; rssMiB: number }[]> };
+  const footprint = JSON.parse(readFileSync(join(ROOT, file), 'utf8')) as {
+    results: Record<string, { reportedReadySeconds: number; rssMiB: number }[]>;
+  };
   const grouped = footprint.results.grouped!;
-  add('`tutti serve ensembles/digits`: RSS of all its processes (MB)', '<= 400', spread(grouped.map((r) => (r.rssMiB * 2 ** 20) / 1e6)), (v) => v <= 400, file, 0);
-  add('`tutti serve ensembles/digits`: ready (s, after planning)', '<= 3', spread(grouped.map((r) => r.reportedReadySeconds)), (v) => v <= 3, file, 1);
+  add(
+    '`tutti serve ensembles/digits`: RSS of all its processes (MB)',
+    '<= 400',
+    spread(grouped.map((r) => (r.rssMiB * 2 ** 20) / 1e6)),
+    (v) => v <= 400,
+    file,
+    0,
+  );
+  add(
+    '`tutti serve ensembles/digits`: ready (s, after planning)',
+    '<= 3',
+    spread(grouped.map((r) => r.reportedReadySeconds)),
+    (v) => v <= 3,
+    file,
+    1,
+  );
 }
 
 const lines = ['| target | bound | measured: median (range) | met | from |', '|---|---|---|---|---|'];

@@ -24,7 +24,10 @@ const started = performance.now();
 const digits = readDigits();
 
 // The split: a seeded shuffle, first 25% held out. Written out so nobody recomputes it differently.
-const order = shuffle(digits.labels.map((_, i) => i), mulberry32(SPLIT_SEED));
+const order = shuffle(
+  digits.labels.map((_, i) => i),
+  mulberry32(SPLIT_SEED),
+);
 const testCount = Math.round(digits.labels.length * TEST_FRACTION);
 const testRows = order.slice(0, testCount).sort((a, b) => a - b);
 const trainRows = order.slice(testCount).sort((a, b) => a - b);
@@ -52,17 +55,24 @@ for (const spec of MEMBERS) {
   });
   writeFileSync(`${MODELS_DIR}${spec.name}.onnx`, onnx);
   const seconds = ((performance.now() - t0) / 1000).toFixed(2);
-  console.log(`${spec.name.padEnd(pad)}  ${pct(accuracy(probs, testLabels, CLASSES))}  (${seconds} s, ${onnx.length} bytes)  ${spec.summary}`);
+  console.log(
+    `${spec.name.padEnd(pad)}  ${pct(accuracy(probs, testLabels, CLASSES))}  (${seconds} s, ${onnx.length} bytes)  ${spec.summary}`,
+  );
 }
 
 const best = Math.max(...memberProbs.map((p) => accuracy(p, testLabels, CLASSES)));
-const results = (['mean', 'vote', 'max'] as Rule[]).map((rule) => ({ rule, acc: accuracy(combine(rule, memberProbs, CLASSES), testLabels, CLASSES) }));
+const results = (['mean', 'vote', 'max'] as Rule[]).map((rule) => ({
+  rule,
+  acc: accuracy(combine(rule, memberProbs, CLASSES), testLabels, CLASSES),
+}));
 for (const { rule, acc } of results) console.log(`${`ensemble (${rule})`.padEnd(pad)}  ${pct(acc)}`);
 
 console.log('\npairwise disagreements on the held-out rows:');
-MEMBERS.forEach((a, i) => MEMBERS.forEach((b, j) => {
-  if (j > i) console.log(`  ${a.name} / ${b.name}: ${disagreements(memberProbs[i]!, memberProbs[j]!, CLASSES)}`);
-}));
+MEMBERS.forEach((a, i) =>
+  MEMBERS.forEach((b, j) => {
+    if (j > i) console.log(`  ${a.name} / ${b.name}: ${disagreements(memberProbs[i]!, memberProbs[j]!, CLASSES)}`);
+  }),
+);
 
 console.log('\nREADME table:\n\n| model | held-out accuracy |\n|---|---|');
 MEMBERS.forEach((m, i) => console.log(`| ${m.name} | ${pct(accuracy(memberProbs[i]!, testLabels, CLASSES))} |`));

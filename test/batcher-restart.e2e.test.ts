@@ -28,7 +28,6 @@ afterAll(async () => {
   await stopAndExpectAllGone(server, everyPid);
 });
 
-
 interface Outcome {
   correct: number;
   wrong: number;
@@ -80,7 +79,8 @@ async function killBatcher(outcome: Outcome, probe: TuttiClient, epoch: number):
   while (answering === undefined || ready === undefined) {
     if (performance.now() - killed > 20_000) throw new Error(`after 20 s: answering ${answering}, ready ${ready}`);
     if (answering === undefined && outcome.byEpoch[epoch]! > 0) answering = performance.now() - killed;
-    if (ready === undefined && server.restarts.batcher === epoch && (await probe.health().catch(() => ({ ready: false }))).ready) ready = performance.now() - killed;
+    if (ready === undefined && server.restarts.batcher === epoch && (await probe.health().catch(() => ({ ready: false }))).ready)
+      ready = performance.now() - killed;
     await sleep(20);
   }
   rememberPids(server, everyPid);
@@ -123,10 +123,14 @@ describe('batcher restart', () => {
     }
   });
 
-  it("computes and answers a re-sent request once while the first copy is in flight (a client with a tutti- routing id)", async () => {
+  it('computes and answers a re-sent request once while the first copy is in flight (a client with a tutti- routing id)', async () => {
     const socket = new Dealer({ linger: 0, routingId: `tutti-resend-${process.pid}`, receiveTimeout: 10_000 });
     socket.connect(server.endpoint);
-    const request = (id: number) => encodeMessage({ id, inputs: [{ name: 'pixels', datatype: 'FP32', shape: [1, 64], data: Buffer.from(digits.pixelsOf(0).slice().buffer) }] });
+    const request = (id: number) =>
+      encodeMessage({
+        id,
+        inputs: [{ name: 'pixels', datatype: 'FP32', shape: [1, 64], data: Buffer.from(digits.pixelsOf(0).slice().buffer) }],
+      });
     try {
       await socket.send(request(1));
       await socket.send(request(1));

@@ -23,12 +23,21 @@ afterAll(async () => {
   expectAllGone(pids);
 });
 
-const served = async () => histogramSums(await (await fetch(`${server.metricsUrl}/metrics`)).text()).get('tutti_request_duration_seconds')?.count ?? 0;
+const served = async () =>
+  histogramSums(await (await fetch(`${server.metricsUrl}/metrics`)).text()).get('tutti_request_duration_seconds')?.count ?? 0;
 
 describe('load generator', () => {
   it('closed loop: counts answered requests, errors none, and the server agrees on the total', async () => {
     const before = await served();
-    const step = await runStep({ endpoint: server.endpoint, inputs: ensemble.inputs, mode: 'closed', load: 8, processes: 2, warmupSeconds: 0.5, seconds: 1.5 });
+    const step = await runStep({
+      endpoint: server.endpoint,
+      inputs: ensemble.inputs,
+      mode: 'closed',
+      load: 8,
+      processes: 2,
+      warmupSeconds: 0.5,
+      seconds: 1.5,
+    });
     const after = await served();
     expect(step.errors).toEqual({});
     expect(step.requests).toBeGreaterThan(10);
@@ -41,7 +50,15 @@ describe('load generator', () => {
   });
 
   it('open loop: sends at the asked Poisson rate', async () => {
-    const step = await runStep({ endpoint: server.endpoint, inputs: ensemble.inputs, mode: 'open', load: 200, processes: 2, warmupSeconds: 0.5, seconds: 2 });
+    const step = await runStep({
+      endpoint: server.endpoint,
+      inputs: ensemble.inputs,
+      mode: 'open',
+      load: 200,
+      processes: 2,
+      warmupSeconds: 0.5,
+      seconds: 2,
+    });
     // 400 expected over 2 s; a Poisson count has sd 20: 5 sd either way.
     expect(step.requests).toBeGreaterThan(300);
     expect(step.requests).toBeLessThan(500);

@@ -30,68 +30,72 @@ afterAll(async () => {
   await stopAndExpectAllGone(server, everyPid);
 });
 
-
 describe('chaos', () => {
-  it(`kills a random process every ${KILL_EVERY_MS} ms for ${CHAOS_MS / 1000} s under load: every request answered once, correctly`, async () => {
-    const clients = [0, 1, 2, 3, 4, 5].map((k) => new TuttiClient(server.endpoint, { timeoutMs: 30_000, directReplies: k < 4 }));
-    const outcome = { correct: 0, wrong: 0, failed: {} as Record<string, number>, correctAfterChaos: 0 };
-    let chaosOver = false;
-    let running = true;
-    const lane = async (client: TuttiClient, lane: number) => {
-      for (let n = lane; running; n += 24) {
-        const row = n % digits.rows;
-        try {
-          const result = await client.infer({ pixels: { data: digits.pixelsOf(row), shape: [1, 64] } });
-          if (digits.isCorrect(row, result.outputs.probabilities!.data as Float32Array)) {
-            outcome.correct++;
-            if (chaosOver) outcome.correctAfterChaos++;
-          } else outcome.wrong++;
-        } catch (error) {
-          const code = (error as { code?: string }).code ?? 'THROWN';
-          outcome.failed[code] = (outcome.failed[code] ?? 0) + 1;
+  it(
+    `kills a random process every ${KILL_EVERY_MS} ms for ${CHAOS_MS / 1000} s under load: every request answered once, correctly`,
+    async () => {
+      const clients = [0, 1, 2, 3, 4, 5].map((k) => new TuttiClient(server.endpoint, { timeoutMs: 30_000, directReplies: k < 4 }));
+      const outcome = { correct: 0, wrong: 0, failed: {} as Record<string, number>, correctAfterChaos: 0 };
+      let chaosOver = false;
+      let running = true;
+      const lane = async (client: TuttiClient, lane: number) => {
+        for (let n = lane; running; n += 24) {
+          const row = n % digits.rows;
+          try {
+            const result = await client.infer({ pixels: { data: digits.pixelsOf(row), shape: [1, 64] } });
+            if (digits.isCorrect(row, result.outputs.probabilities!.data as Float32Array)) {
+              outcome.correct++;
+              if (chaosOver) outcome.correctAfterChaos++;
+            } else outcome.wrong++;
+          } catch (error) {
+            const code = (error as { code?: string }).code ?? 'THROWN';
+            outcome.failed[code] = (outcome.failed[code] ?? 0) + 1;
+          }
         }
-      }
-    };
-    const load = Promise.all(Array.from({ length: 24 }, (_, i) => lane(clients[i % 6]!, i)));
-    const random = seeded(SEED);
-    const kills: Record<string, number> = {};
-    try {
-      while (outcome.correct < 200) await sleep(20);
-      const start = performance.now();
-      while (performance.now() - start < CHAOS_MS) {
-        // A role first, then one of its processes: the combiner and the batcher die as often as the workers.
-        const role = (['worker', 'combiner', 'batcher'] as const)[Math.floor(random() * 3)];
-        const alive = server.processes.filter((p) => p.role === role && isAlive(p.pid));
-        const victim = alive[Math.floor(random() * alive.length)];
-        if (victim) {
-          everyPid.add(victim.pid);
-          process.kill(victim.pid, 'SIGKILL');
-          kills[victim.role] = (kills[victim.role] ?? 0) + 1;
+      };
+      const load = Promise.all(Array.from({ length: 24 }, (_, i) => lane(clients[i % 6]!, i)));
+      const random = seeded(SEED);
+      const kills: Record<string, number> = {};
+      try {
+        while (outcome.correct < 200) await sleep(20);
+        const start = performance.now();
+        while (performance.now() - start < CHAOS_MS) {
+          // A role first, then one of its processes: the combiner and the batcher die as often as the workers.
+          const role = (['worker', 'combiner', 'batcher'] as const)[Math.floor(random() * 3)];
+          const alive = server.processes.filter((p) => p.role === role && isAlive(p.pid));
+          const victim = alive[Math.floor(random() * alive.length)];
+          if (victim) {
+            everyPid.add(victim.pid);
+            process.kill(victim.pid, 'SIGKILL');
+            kills[victim.role] = (kills[victim.role] ?? 0) + 1;
+          }
+          await sleep(KILL_EVERY_MS);
         }
-        await sleep(KILL_EVERY_MS);
+        chaosOver = true;
+        const over = performance.now();
+        while (outcome.correctAfterChaos < 500) {
+          if (performance.now() - over > 60_000) throw new Error(`not answering after the chaos: ${JSON.stringify(outcome)}`);
+          await sleep(20);
+        }
+        const back = performance.now() - over;
+        running = false;
+        await load;
+        rememberPids(server, everyPid);
+        const counts = clients.map((c) => c.replyCounts);
+        console.log(
+          `chaos (seed ${SEED}): kills ${JSON.stringify(kills)}; ${JSON.stringify(outcome)}; 500 correct answers ${back.toFixed(0)} ms after the last kill's period; ` +
+            `restarts ${JSON.stringify(server.restarts)}; client counts ${JSON.stringify(counts)}`,
+        );
+        expect(outcome.failed).toEqual({});
+        expect(outcome.wrong).toBe(0);
+        for (const c of counts)
+          expect({ duplicates: c.duplicates, late: c.late, unknown: c.unknown }).toEqual({ duplicates: 0, late: 0, unknown: 0 });
+      } finally {
+        running = false;
+        await load;
+        for (const client of clients) client.close();
       }
-      chaosOver = true;
-      const over = performance.now();
-      while (outcome.correctAfterChaos < 500) {
-        if (performance.now() - over > 60_000) throw new Error(`not answering after the chaos: ${JSON.stringify(outcome)}`);
-        await sleep(20);
-      }
-      const back = performance.now() - over;
-      running = false;
-      await load;
-      rememberPids(server, everyPid);
-      const counts = clients.map((c) => c.replyCounts);
-      console.log(
-        `chaos (seed ${SEED}): kills ${JSON.stringify(kills)}; ${JSON.stringify(outcome)}; 500 correct answers ${back.toFixed(0)} ms after the last kill's period; ` +
-          `restarts ${JSON.stringify(server.restarts)}; client counts ${JSON.stringify(counts)}`,
-      );
-      expect(outcome.failed).toEqual({});
-      expect(outcome.wrong).toBe(0);
-      for (const c of counts) expect({ duplicates: c.duplicates, late: c.late, unknown: c.unknown }).toEqual({ duplicates: 0, late: 0, unknown: 0 });
-    } finally {
-      running = false;
-      await load;
-      for (const client of clients) client.close();
-    }
-  }, CHAOS_MS + 120_000);
+    },
+    CHAOS_MS + 120_000,
+  );
 });

@@ -23,10 +23,14 @@ beforeAll(async () => {
   memberPaths = ensemble.members.map(({ name, path }) => ({ name, path }));
   const slow = emulatedDevice('slow0', 'SLOW-EMULATED');
   const [first, ...rest] = ensemble.members.map((m) => m.name);
-  const plan = planOf(ensemble, [HOST_CPU, slow], [
-    { member: first!, device: 'slow0', batch: 64, threads: 1 },
-    ...rest.map((member) => ({ member, device: 'cpu', batch: 64, threads: 1 })),
-  ]);
+  const plan = planOf(
+    ensemble,
+    [HOST_CPU, slow],
+    [
+      { member: first!, device: 'slow0', batch: 64, threads: 1 },
+      ...rest.map((member) => ({ member, device: 'cpu', batch: 64, threads: 1 })),
+    ],
+  );
   const profiles = { [first!]: { slow0: fixedLatencyProfile(first!, slow, SLOW_MS) } };
   // Requests that give no timeout_ms get the manifest's default: here 300 ms (see the last test).
   server = await Server.start({ ...ensemble, requestTimeoutMs: 300 }, { endpoint: 'tcp://127.0.0.1:0', plan, profiles, log: () => {} });
@@ -43,9 +47,14 @@ describe('deadlines', () => {
     const client = new TuttiClient(server.endpoint, { timeoutMs: 6 * SLOW_MS });
     const pixels = new Float32Array(64).fill(3);
     try {
-      const error = await client.infer({ pixels: { data: pixels, shape: [1, 64] } }, { timeoutMs: 50 }).catch((e: unknown) => e as { code: string; message: string });
+      const error = await client
+        .infer({ pixels: { data: pixels, shape: [1, 64] } }, { timeoutMs: 50 })
+        .catch((e: unknown) => e as { code: string; message: string });
       // Answered by the combiner's deadline watch, at the deadline ("passed"), not when the batch finished ("missed").
-      expect(error).toMatchObject({ code: 'DEADLINE_EXCEEDED', message: expect.stringMatching(/passed its timeout while its batch was computed/) });
+      expect(error).toMatchObject({
+        code: 'DEADLINE_EXCEEDED',
+        message: expect.stringMatching(/passed its timeout while its batch was computed/),
+      });
       // A generous request is served; the late batch's results did not produce a second answer for the first.
       const ok = await client.infer({ pixels: { data: pixels, shape: [1, 64] } }, { timeoutMs: 4 * SLOW_MS });
       expect(ok.outputs.probabilities!.shape).toEqual([1, 10]);
@@ -64,7 +73,16 @@ describe('deadlines', () => {
       const result = await client.infer({ pixels: { data: pixels, shape: [1, 64] } }, { timeoutMs: SLOW_MS / 2, partial: true });
       const fast = memberPaths.slice(1);
       expect(result.membersUsed).toEqual(fast.map((m) => m.name));
-      const reference = combineReference('mean', await runMembers(fast.map((m) => m.path), pixels, 1), fast.map(() => 1), 10);
+      const reference = combineReference(
+        'mean',
+        await runMembers(
+          fast.map((m) => m.path),
+          pixels,
+          1,
+        ),
+        fast.map(() => 1),
+        10,
+      );
       expect(maxAbsDiff(result.outputs.probabilities!.data as Float32Array, reference)).toBeLessThan(1e-5);
     } finally {
       client.close();

@@ -33,7 +33,16 @@ describe('direct replies', () => {
     ensemble = await loadManifest(DIGITS_DIR);
     const all = new Float32Array(rows.length * 64);
     rows.forEach((_, k) => all.set(pixels(k), k * 64));
-    reference = combineReference('mean', await runMembers(ensemble.members.map((m) => m.path), all, rows.length), ensemble.members.map((m) => m.weight), 10);
+    reference = combineReference(
+      'mean',
+      await runMembers(
+        ensemble.members.map((m) => m.path),
+        all,
+        rows.length,
+      ),
+      ensemble.members.map((m) => m.weight),
+      10,
+    );
     server = await Server.start(ensemble, { endpoint: 'tcp://127.0.0.1:0', metricsPort: 0, log: () => {} });
   });
 
@@ -71,7 +80,9 @@ describe('direct replies', () => {
       // A client written against the plain protocol (one DEALER, ZeroMQ's own routing id) still gets every answer.
       for (let k = 0; k < 10; k++) {
         const data = pixels(k);
-        await plain.send(encodeMessage({ id: k, inputs: [{ name: 'pixels', datatype: 'FP32', shape: [1, 64], data: Buffer.from(data.buffer) }] }));
+        await plain.send(
+          encodeMessage({ id: k, inputs: [{ name: 'pixels', datatype: 'FP32', shape: [1, 64], data: Buffer.from(data.buffer) }] }),
+        );
       }
       const received = new Map<number, InferReply>();
       while (received.size < 10) {

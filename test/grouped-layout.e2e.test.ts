@@ -30,10 +30,29 @@ beforeAll(async () => {
   ensemble = await loadManifest(DIGITS_DIR);
   const names = ensemble.members.map((m) => m.name);
   grouped = names.slice(0, 3);
-  const plan = planOf(ensemble, [HOST_CPU], names.map((member) => ({ member, device: 'cpu', batch: 8, threads: 1 })));
-  plan.layout = { kind: 'grouped', groups: [{ device: 'cpu', members: grouped, processes: 2, threads: 1 }], messageCostMs: 0.1, predicted: { 'per-instance': 1, grouped: 2 }, decidedBy: 'forced' };
-  memberOutputs = await runMembers(ensemble.members.map((m) => m.path), pixels, split.length);
-  reference = combineReference('mean', memberOutputs, ensemble.members.map(() => 1), 10);
+  const plan = planOf(
+    ensemble,
+    [HOST_CPU],
+    names.map((member) => ({ member, device: 'cpu', batch: 8, threads: 1 })),
+  );
+  plan.layout = {
+    kind: 'grouped',
+    groups: [{ device: 'cpu', members: grouped, processes: 2, threads: 1 }],
+    messageCostMs: 0.1,
+    predicted: { 'per-instance': 1, grouped: 2 },
+    decidedBy: 'forced',
+  };
+  memberOutputs = await runMembers(
+    ensemble.members.map((m) => m.path),
+    pixels,
+    split.length,
+  );
+  reference = combineReference(
+    'mean',
+    memberOutputs,
+    ensemble.members.map(() => 1),
+    10,
+  );
   server = await Server.start(ensemble, { endpoint: 'tcp://127.0.0.1:0', plan, log: () => {} });
 });
 

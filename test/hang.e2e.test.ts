@@ -21,12 +21,23 @@ beforeAll(async () => {
   const slow = emulatedDevice('slow0', 'SLOW-EMULATED');
   const [first, ...rest] = ensemble.members.map((m) => m.name);
   slowMember = first!;
-  const plan = planOf(ensemble, [HOST_CPU, slow], [
-    { member: first!, device: 'slow0', batch: 64, threads: 1 },
-    ...rest.map((member) => ({ member, device: 'cpu', batch: 64, threads: 1 })),
-  ]);
+  const plan = planOf(
+    ensemble,
+    [HOST_CPU, slow],
+    [
+      { member: first!, device: 'slow0', batch: 64, threads: 1 },
+      ...rest.map((member) => ({ member, device: 'cpu', batch: 64, threads: 1 })),
+    ],
+  );
   const profiles = { [first!]: { slow0: fixedLatencyProfile(first!, slow, 3_000) } };
-  server = await Server.start(ensemble, { endpoint: 'tcp://127.0.0.1:0', plan, profiles, hangTimeoutMs: 500, maxFailedRestarts: 1, log: (line) => lines.push(line) });
+  server = await Server.start(ensemble, {
+    endpoint: 'tcp://127.0.0.1:0',
+    plan,
+    profiles,
+    hangTimeoutMs: 500,
+    maxFailedRestarts: 1,
+    log: (line) => lines.push(line),
+  });
   rememberPids(server, everyPid);
 });
 
@@ -40,7 +51,8 @@ describe('hang timeout', () => {
     const worker = server.processes.find((p) => p.role === 'worker' && p.name.includes(slowMember))!;
     try {
       void client.infer({ pixels: { data: new Float32Array(64).fill(2), shape: [1, 64] } }).catch(() => undefined);
-      for (let waited = 0; (server.restarts[worker.name] ?? 0) < 1 && waited < 20_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+      for (let waited = 0; (server.restarts[worker.name] ?? 0) < 1 && waited < 20_000; waited += 50)
+        await new Promise((r) => setTimeout(r, 50));
       expect(server.restarts[worker.name]).toBeGreaterThanOrEqual(1);
       // Structured logs (JSON: this test's stderr is no terminal): each line names its process, a worker its instance.
       const entries = lines.map((line) => JSON.parse(line) as Record<string, unknown>);

@@ -36,20 +36,29 @@ function hostileFrames(): Buffer[] {
   const pixels = Buffer.from(new Float32Array(64).fill(1).buffer);
   const valid = packr.pack({ id: 1, inputs: [{ name: 'pixels', datatype: 'FP32', shape: [1, 64], data: pixels }] });
   const frames: Buffer[] = [Buffer.alloc(0)];
-  for (let i = 0; i < 200; i++) frames.push(Buffer.from(Array.from({ length: Math.floor(random() * 300) }, () => Math.floor(random() * 256))));
+  for (let i = 0; i < 200; i++)
+    frames.push(Buffer.from(Array.from({ length: Math.floor(random() * 300) }, () => Math.floor(random() * 256))));
   for (let i = 0; i < 300; i++) {
     const mutated = Buffer.from(valid);
     for (let k = 0; k < 1 + Math.floor(random() * 4); k++) mutated[Math.floor(random() * mutated.length)] = Math.floor(random() * 256);
     frames.push(mutated);
   }
   // 100,000 nested one-element arrays (0x91 each), then the integer 1: a decoder that recurses must not crash.
-  const deep = Buffer.concat([Buffer.from([0x82, 0xa2, 0x69, 0x64, 0x02, 0xa6, ...Buffer.from('inputs')]), Buffer.alloc(100_000, 0x91), Buffer.from([0x01])]);
+  const deep = Buffer.concat([
+    Buffer.from([0x82, 0xa2, 0x69, 0x64, 0x02, 0xa6, ...Buffer.from('inputs')]),
+    Buffer.alloc(100_000, 0x91),
+    Buffer.from([0x01]),
+  ]);
   const nan = Buffer.from(new Float32Array(64).fill(Number.NaN).buffer);
   frames.push(
     deep,
     packr.pack({ id: 3, inputs: [{ name: 'pixels', datatype: 'FP32', shape: [2 ** 31, 2 ** 31, 2 ** 31], data: pixels }] }),
     packr.pack({ id: 4, inputs: [{ name: 'pixels', datatype: 'FP32', shape: [1, 64], data: nan }] }),
-    packr.pack({ id: 5, inputs: [{ name: 'pixels', datatype: 'FP32', shape: [1, 64], data: pixels }], parameters: { timeout_ms: Number.NaN } }),
+    packr.pack({
+      id: 5,
+      inputs: [{ name: 'pixels', datatype: 'FP32', shape: [1, 64], data: pixels }],
+      parameters: { timeout_ms: Number.NaN },
+    }),
     packr.pack({ id: 6, inputs: [{ name: 'pixels', datatype: 'FP32', shape: [1.5, 64], data: pixels }] }),
     packr.pack({ id: { nested: true }, op: 'health' }),
     Buffer.from([0xdd, 0xff, 0xff, 0xff, 0xff]), // array header claiming 4 billion elements
@@ -72,7 +81,16 @@ describe('hostile input', () => {
     const FRAMES = Number(process.env.TUTTI_FUZZ_FRAMES ?? 100_000);
     const ensemble = await loadManifest(DIGITS_DIR);
     const good = new Float32Array(64).map((_, i) => (i * 5) % 17);
-    const expected = combineReference('mean', await runMembers(ensemble.members.map((m) => m.path), good, 1), ensemble.members.map(() => 1), 10);
+    const expected = combineReference(
+      'mean',
+      await runMembers(
+        ensemble.members.map((m) => m.path),
+        good,
+        1,
+      ),
+      ensemble.members.map(() => 1),
+      10,
+    );
     const valid = packr.pack({ id: 9, inputs: [{ name: 'pixels', datatype: 'FP32', shape: [1, 64], data: Buffer.from(good.buffer) }] });
     const fuzzer = new Dealer({ linger: 0, receiveTimeout: 30_000 });
     fuzzer.connect(server.endpoint);
@@ -101,7 +119,10 @@ describe('hostile input', () => {
     } finally {
       fuzzing = false;
       // The well-behaved client must not have failed at all: its error, if any, fails the test below.
-      goodClientError = await wellBehaved.then(() => undefined, (error: Error) => error.message);
+      goodClientError = await wellBehaved.then(
+        () => undefined,
+        (error: Error) => error.message,
+      );
       fuzzer.close();
       client.close();
     }

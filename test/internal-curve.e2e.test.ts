@@ -17,7 +17,12 @@ import { combineReference, maxAbsDiff, runMembers } from './support/reference.js
 let server: Server;
 
 beforeAll(async () => {
-  server = await Server.start(await loadManifest(DIGITS_DIR), { endpoint: 'tcp://127.0.0.1:0', transport: 'tcp', metricsPort: 0, log: () => {} });
+  server = await Server.start(await loadManifest(DIGITS_DIR), {
+    endpoint: 'tcp://127.0.0.1:0',
+    transport: 'tcp',
+    metricsPort: 0,
+    log: () => {},
+  });
 });
 
 afterAll(async () => {
@@ -37,15 +42,28 @@ describe('internal sockets over tcp', () => {
     const { workers, combinerInput } = server.internalEndpoints;
     expect(workers).toMatch(/^tcp:\/\/127\.0\.0\.1:\d+$/);
     const pixels = new Float32Array(64).map((_, i) => (i * 5) % 17);
-    const expected = combineReference('mean', await runMembers(ensemble.members.map((m) => m.path), pixels, 1), ensemble.members.map(() => 1), 10);
+    const expected = combineReference(
+      'mean',
+      await runMembers(
+        ensemble.members.map((m) => m.path),
+        pixels,
+        1,
+      ),
+      ensemble.members.map(() => 1),
+      10,
+    );
     const client = new TuttiClient(server.endpoint, { timeoutMs: 10_000 });
     const toBatcher = new Dealer({ linger: 0, routingId: 'logreg#7' });
     const toCombiner = new Push({ linger: 0 });
     const failures: string[] = [];
     const succeeded: string[] = [];
-    for (const [name, socket] of [['batcher', toBatcher], ['combiner', toCombiner]] as const) {
+    for (const [name, socket] of [
+      ['batcher', toBatcher],
+      ['combiner', toCombiner],
+    ] as const) {
       socket.events.on('handshake', () => succeeded.push(name));
-      for (const type of ['handshake:error:protocol', 'handshake:error:auth', 'handshake:error:other'] as const) socket.events.on(type, () => failures.push(name));
+      for (const type of ['handshake:error:protocol', 'handshake:error:auth', 'handshake:error:other'] as const)
+        socket.events.on(type, () => failures.push(name));
     }
     try {
       toBatcher.connect(workers);
@@ -54,7 +72,8 @@ describe('internal sockets over tcp', () => {
       const hello: HelloHeader = { kind: HELLO, shard: 'logreg', members: ['logreg'], instance: 7, device: 'cpu', credits: 2 };
       void toBatcher.send(encodeHeader({ kind: HEARTBEAT, hello }));
       void toCombiner.send(Buffer.from('garbage'));
-      for (let waited = 0; !(failures.includes('batcher') && failures.includes('combiner')) && waited < 10_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+      for (let waited = 0; !(failures.includes('batcher') && failures.includes('combiner')) && waited < 10_000; waited += 20)
+        await new Promise((r) => setTimeout(r, 20));
       expect(new Set(failures)).toEqual(new Set(['batcher', 'combiner']));
       expect(succeeded).toEqual([]);
       const result = await client.infer({ pixels: { data: pixels, shape: [1, 64] } });
@@ -80,7 +99,10 @@ describe('internal sockets over tcp', () => {
     });
     const client = new TuttiClient(both.endpoint, { timeoutMs: 10_000, curve: { serverPublicKey: serverKeys.publicKey, ...alice } });
     try {
-      for (let k = 0; k < 5; k++) expect((await client.infer({ pixels: { data: new Float32Array(64).fill(k), shape: [1, 64] } })).outputs.probabilities!.shape).toEqual([1, 10]);
+      for (let k = 0; k < 5; k++)
+        expect(
+          (await client.infer({ pixels: { data: new Float32Array(64).fill(k), shape: [1, 64] } })).outputs.probabilities!.shape,
+        ).toEqual([1, 10]);
     } finally {
       client.close();
       const pids = both.processes.map((p) => p.pid);

@@ -33,7 +33,13 @@ function nonsense(random: () => number): InternalHeader {
   const batch = [Math.floor(random() * 1e6), -1, 2 ** 60, Number.NaN][Math.floor(random() * 4)]!;
   const pick = [
     { kind: CREDIT, batch },
-    { kind: RESULT, batch, shard: 'logreg', instance: 0, results: [{ member: 'logreg', outputs: [{ name: 'probabilities', datatype: 'FP32', shape: [1, 10] }], computeMs: 1 }] },
+    {
+      kind: RESULT,
+      batch,
+      shard: 'logreg',
+      instance: 0,
+      results: [{ member: 'logreg', outputs: [{ name: 'probabilities', datatype: 'FP32', shape: [1, 10] }], computeMs: 1 }],
+    },
     { kind: RESULT, batch, shard: 'nobody', instance: 3, results: 'not a list' },
     { kind: PLAN, batch, size: 3, parts: [{ index: 0 }] },
     { kind: PLAN, batch, size: -1, parts: 'none' },
@@ -72,7 +78,16 @@ describe('internal sockets under garbage', () => {
   it(`survive ${MESSAGES} malformed messages to the batcher and the combiner while a client keeps getting correct answers`, async () => {
     const ensemble = await loadManifest(DIGITS_DIR);
     const good = new Float32Array(64).map((_, i) => (i * 3) % 17);
-    const expected = combineReference('mean', await runMembers(ensemble.members.map((m) => m.path), good, 1), ensemble.members.map(() => 1), 10);
+    const expected = combineReference(
+      'mean',
+      await runMembers(
+        ensemble.members.map((m) => m.path),
+        good,
+        1,
+      ),
+      ensemble.members.map(() => 1),
+      10,
+    );
     const pids = server.processes.map((p) => p.pid);
     const { workers, combinerInput } = server.internalEndpoints;
     const toBatcher = new Dealer({ linger: 0, routingId: 'intruder#0' });
@@ -101,7 +116,10 @@ describe('internal sockets under garbage', () => {
       for (let waited = 0; checked.correct < before + 100 && waited < 30_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
     } finally {
       fuzzing = false;
-      clientError = await wellBehaved.then(() => undefined, (error: Error) => error.message);
+      clientError = await wellBehaved.then(
+        () => undefined,
+        (error: Error) => error.message,
+      );
       toBatcher.close();
       toCombiner.close();
       client.close();

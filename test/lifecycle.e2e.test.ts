@@ -35,7 +35,9 @@ function childrenOf(pid: number): number[] {
 
 /** Starts `tutti serve` and resolves with its process and the pids it prints once ready. */
 async function serveCli(endpoint = 'tcp://127.0.0.1:0'): Promise<{ cli: ChildProcess; pids: number[]; endpoint: string }> {
-  const cli = spawn(process.execPath, [TUTTI, 'serve', DIGITS_DIR, '--endpoint', endpoint, '--one-per-member', '--metrics-port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const cli = spawn(process.execPath, [TUTTI, 'serve', DIGITS_DIR, '--endpoint', endpoint, '--one-per-member', '--metrics-port', '0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   started.push(cli);
   let out = '';
   await new Promise<void>((resolve, reject) => {
@@ -51,7 +53,8 @@ async function serveCli(endpoint = 'tcp://127.0.0.1:0'): Promise<{ cli: ChildPro
   return { cli, pids, endpoint: /on (tcp:\/\/\S+)/.exec(out)![1]! };
 }
 
-const exited = (child: ChildProcess) => new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', resolve)));
+const exited = (child: ChildProcess) =>
+  new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', resolve)));
 
 async function waitUntil(condition: () => boolean, ms: number): Promise<void> {
   const end = Date.now() + ms;
@@ -64,7 +67,9 @@ describe('process lifecycle', () => {
     ensemble.members[1]!.path = '/nonexistent/model.onnx';
     const failure = Server.start(ensemble, { endpoint: 'tcp://127.0.0.1:0', log: () => {} });
     await expect(failure).rejects.toMatchObject({ code: 'PROCESS_FAILED' });
-    await expect(failure).rejects.toThrow(new RegExp(`worker ${ensemble.members[1]!.name}#0 \\(cpu\\) failed to start: .*nonexistent/model.onnx`));
+    await expect(failure).rejects.toThrow(
+      new RegExp(`worker ${ensemble.members[1]!.name}#0 \\(cpu\\) failed to start: .*nonexistent/model.onnx`),
+    );
     await waitUntil(() => childrenOf(process.pid).length === 0, 5_000);
     expect(childrenOf(process.pid)).toEqual([]);
   });
@@ -112,7 +117,9 @@ describe('process lifecycle', () => {
     const again = await serveCli(endpoint);
     const second = new TuttiClient(again.endpoint, { timeoutMs: 10_000 });
     try {
-      expect((await second.infer({ pixels: { data: new Float32Array(64).fill(1), shape: [1, 64] } })).outputs.probabilities!.shape).toEqual([1, 10]);
+      expect((await second.infer({ pixels: { data: new Float32Array(64).fill(1), shape: [1, 64] } })).outputs.probabilities!.shape).toEqual(
+        [1, 10],
+      );
     } finally {
       second.close();
       again.cli.kill('SIGTERM');

@@ -26,8 +26,17 @@ let expected: Float64Array;
 
 beforeAll(async () => {
   const ensemble = await loadManifest(DIGITS_DIR);
-  const members = await runMembers(ensemble.members.map((m) => m.path), pixels, 1);
-  expected = combineReference('mean', members, ensemble.members.map(() => 1), 10);
+  const members = await runMembers(
+    ensemble.members.map((m) => m.path),
+    pixels,
+    1,
+  );
+  expected = combineReference(
+    'mean',
+    members,
+    ensemble.members.map(() => 1),
+    10,
+  );
   server = await Server.start(ensemble, { endpoint: 'tcp://127.0.0.1:0', transport: 'tcp', log: () => {} });
 });
 
@@ -88,10 +97,26 @@ describe('protocol v1 over a real server', () => {
   const bad: [string, Buffer, RegExp][] = [
     ['not MessagePack', Buffer.from('{"id": 1}'), /not valid MessagePack/],
     ['an unknown op', packr.pack({ id: 'u', op: 'train' }), /unknown op "train"/],
-    ['a missing input', packr.pack({ id: 'm', inputs: [{ name: 'image', datatype: 'FP32', shape: [1, 64], data: bin(pixels) }] }), /unknown input "image"/],
-    ['a wrong datatype', packr.pack({ id: 'd', inputs: [{ name: 'pixels', datatype: 'FP64', shape: [1, 32], data: bin(pixels) }] }), /must be FP32, got FP64/],
-    ['a wrong shape', packr.pack({ id: 's', inputs: [{ name: 'pixels', datatype: 'FP32', shape: [2, 32], data: bin(pixels) }] }), /must have shape \[-1, 64\], got \[2, 32\]/],
-    ['a byte length that disagrees with the shape', packr.pack({ id: 'b', inputs: [{ name: 'pixels', datatype: 'FP32', shape: [2, 64], data: bin(pixels) }] }), /needs 512 bytes, data has 256/],
+    [
+      'a missing input',
+      packr.pack({ id: 'm', inputs: [{ name: 'image', datatype: 'FP32', shape: [1, 64], data: bin(pixels) }] }),
+      /unknown input "image"/,
+    ],
+    [
+      'a wrong datatype',
+      packr.pack({ id: 'd', inputs: [{ name: 'pixels', datatype: 'FP64', shape: [1, 32], data: bin(pixels) }] }),
+      /must be FP32, got FP64/,
+    ],
+    [
+      'a wrong shape',
+      packr.pack({ id: 's', inputs: [{ name: 'pixels', datatype: 'FP32', shape: [2, 32], data: bin(pixels) }] }),
+      /must have shape \[-1, 64\], got \[2, 32\]/,
+    ],
+    [
+      'a byte length that disagrees with the shape',
+      packr.pack({ id: 'b', inputs: [{ name: 'pixels', datatype: 'FP32', shape: [2, 64], data: bin(pixels) }] }),
+      /needs 512 bytes, data has 256/,
+    ],
   ];
 
   it.each(bad)('answers %s with INVALID_ARGUMENT and keeps serving others', async (_what, frame, message) => {

@@ -18,8 +18,13 @@ import { digitsLoad, type DigitsLoad } from './support/digits-load.js';
 import { expectAllGone } from './support/processes.js';
 
 const CLIENT_DIR = fileURLToPath(new URL('../clients/python/', import.meta.url));
-const python = ['/usr/bin/python3', 'python3'].find((candidate) => spawnSync(candidate, ['-c', 'import zmq, msgpack, numpy'], { stdio: 'ignore' }).status === 0);
-if (!python) console.warn('python client tests skipped: no python3 with zmq, msgpack and numpy (apt-get install python3-zmq python3-msgpack python3-numpy)');
+const python = ['/usr/bin/python3', 'python3'].find(
+  (candidate) => spawnSync(candidate, ['-c', 'import zmq, msgpack, numpy'], { stdio: 'ignore' }).status === 0,
+);
+if (!python)
+  console.warn(
+    'python client tests skipped: no python3 with zmq, msgpack and numpy (apt-get install python3-zmq python3-msgpack python3-numpy)',
+  );
 
 let digits: DigitsLoad;
 let dir: string;
@@ -32,7 +37,10 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tutti-python-'));
   casesPath = join(dir, 'cases.json');
   const rows = Array.from({ length: digits.rows }, (_, k) => k);
-  writeFileSync(casesPath, JSON.stringify({ pixels: rows.map((k) => [...digits.pixelsOf(k)]), expected: rows.map((k) => [...digits.expectedOf(k)]) }));
+  writeFileSync(
+    casesPath,
+    JSON.stringify({ pixels: rows.map((k) => [...digits.pixelsOf(k)]), expected: rows.map((k) => [...digits.expectedOf(k)]) }),
+  );
 });
 
 afterAll(async () => {
@@ -63,7 +71,7 @@ function runCheck(args: string[], onLoop?: () => void): Promise<Record<string, u
 }
 
 describe.skipIf(!python)('the Python client', () => {
-  it("passes its own unit tests (tensors, endpoints, options)", () => {
+  it('passes its own unit tests (tensors, endpoints, options)', () => {
     const run = spawnSync(python!, ['-m', 'unittest', '-v', 'test_tutti_client'], { cwd: CLIENT_DIR, encoding: 'utf8' });
     expect(run.stderr).toMatch(/^OK$/m);
     expect(run.status).toBe(0);
@@ -79,7 +87,13 @@ describe.skipIf(!python)('the Python client', () => {
       process.kill(batcher.pid, 'SIGKILL');
     });
     console.log(`python client: ${JSON.stringify(summary)}; batcher restarts ${server.restarts.batcher}`);
-    expect(summary).toMatchObject({ model: 'digits', ready: true, direct: true, bad_shape: 'INVALID_ARGUMENT', nobody: 'DEADLINE_EXCEEDED' });
+    expect(summary).toMatchObject({
+      model: 'digits',
+      ready: true,
+      direct: true,
+      bad_shape: 'INVALID_ARGUMENT',
+      nobody: 'DEADLINE_EXCEEDED',
+    });
     expect(summary.max_diff as number).toBeLessThan(1e-5);
     expect(summary.members).toEqual([...digits.ensemble.members.map((m) => m.name)].sort());
     expect(summary.loop).toMatchObject({ wrong: 0, failed: {} });
@@ -91,7 +105,11 @@ describe.skipIf(!python)('the Python client', () => {
   it('speaks CurveZMQ to a server with an allow-list', async () => {
     const serverKeys = curveKeyPair();
     const alice = curveKeyPair();
-    const server = await Server.start(digits.ensemble, { endpoint: 'tcp://127.0.0.1:0', curve: { ...serverKeys, allowedClients: [alice.publicKey] }, log: () => {} });
+    const server = await Server.start(digits.ensemble, {
+      endpoint: 'tcp://127.0.0.1:0',
+      curve: { ...serverKeys, allowedClients: [alice.publicKey] },
+      log: () => {},
+    });
     servers.push(server);
     const summary = await runCheck([server.endpoint, casesPath, '--curve', serverKeys.publicKey, alice.publicKey, alice.secretKey]);
     expect(summary).toMatchObject({ model: 'digits', direct: true, bad_shape: 'INVALID_ARGUMENT' });

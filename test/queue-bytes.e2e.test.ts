@@ -54,7 +54,9 @@ afterAll(async () => {
 });
 
 function rssOf(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'))!;
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmRSS:'))!;
   return Number(line.split(/\s+/)[1]) * 1024;
 }
 
@@ -80,8 +82,15 @@ describe('the queue bound in bytes', () => {
       clearInterval(watch);
       const counts = Object.fromEntries([...new Set(outcomes)].map((o) => [o, outcomes.filter((x) => x === o).length]));
       const grewMiB = (peak - before) / 2 ** 20;
-      console.log(`queue bytes: ${REQUESTS} requests of ${((IMAGES * IMAGE * 4) / 2 ** 20).toFixed(1)} MiB -> ${JSON.stringify(counts)}; batcher RSS grew at most ${grewMiB.toFixed(0)} MiB`);
-      expect(Object.keys(counts).sort()).toEqual(['RESOURCE_EXHAUSTED: server overloaded: N MiB of inputs already wait for a batch (batching.maxQueueBytes 32.0 MiB); retry later', 'correct'].sort());
+      console.log(
+        `queue bytes: ${REQUESTS} requests of ${((IMAGES * IMAGE * 4) / 2 ** 20).toFixed(1)} MiB -> ${JSON.stringify(counts)}; batcher RSS grew at most ${grewMiB.toFixed(0)} MiB`,
+      );
+      expect(Object.keys(counts).sort()).toEqual(
+        [
+          'RESOURCE_EXHAUSTED: server overloaded: N MiB of inputs already wait for a batch (batching.maxQueueBytes 32.0 MiB); retry later',
+          'correct',
+        ].sort(),
+      );
       // Without the byte bound the batcher would have queued all 770 MB. With it: the queue, ZeroMQ's
       // per-client buffer (16 requests here), the batches out to the members; 118-125 MiB in two runs here.
       expect(grewMiB).toBeLessThan(200);

@@ -60,7 +60,11 @@ describe('restart limits', () => {
 describe('deadlines while the combiner is down', () => {
   it('answers DEADLINE_EXCEEDED from the batcher, for requests in batches and in the queue; none waits past its deadline', async () => {
     const rules = digitsVariant('geometric-mean');
-    const downServer = await Server.start(await loadManifest(rules.dir), { endpoint: 'tcp://127.0.0.1:0', maxFailedRestarts: 2, log: () => {} });
+    const downServer = await Server.start(await loadManifest(rules.dir), {
+      endpoint: 'tcp://127.0.0.1:0',
+      maxFailedRestarts: 2,
+      log: () => {},
+    });
     rememberPids(downServer, everyPid);
     // The client's own timer waits 200 ms past the 2 s deadline: the server's answer must come first.
     const client = new TuttiClient(downServer.endpoint, { timeoutMs: 2_000 });

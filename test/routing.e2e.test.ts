@@ -43,12 +43,23 @@ async function serveAndLoad(policy: RoutingPolicy): Promise<{ onSlow: number; wo
   // The slow device joins first, so a policy blind to speed cannot favour the fast one by join order.
   const slow = emulatedDevice('slow0', 'EMULATED-SLOW');
   const fast = emulatedDevice('fast0', 'EMULATED-FAST');
-  const plan = planOf(ensemble, [slow, fast], [
-    { member, device: 'slow0', batch: 8, threads: 1 },
-    { member, device: 'fast0', batch: 8, threads: 1 },
-  ]);
+  const plan = planOf(
+    ensemble,
+    [slow, fast],
+    [
+      { member, device: 'slow0', batch: 8, threads: 1 },
+      { member, device: 'fast0', batch: 8, threads: 1 },
+    ],
+  );
   const profiles = { [member]: { slow0: fixedLatencyProfile(member, slow, 40), fast0: fixedLatencyProfile(member, fast, 2) } };
-  server = await Server.start(ensemble, { endpoint: 'tcp://127.0.0.1:0', plan, profiles, routing: { policy, probeMs: 1e9 }, metricsPort: 0, log: () => {} });
+  server = await Server.start(ensemble, {
+    endpoint: 'tcp://127.0.0.1:0',
+    plan,
+    profiles,
+    routing: { policy, probeMs: 1e9 },
+    metricsPort: 0,
+    log: () => {},
+  });
   const [reference] = await runMembers([ensemble.members[0]!.path], pixels, split.length);
   const client = new TuttiClient(server.endpoint, { timeoutMs: 20_000 });
   let worst = 0;
@@ -58,7 +69,10 @@ async function serveAndLoad(policy: RoutingPolicy): Promise<{ onSlow: number; wo
       [0, 1, 2, 3].map(async (lane) => {
         for (let row = lane; row < split.length; row += 4) {
           const result = await client.infer({ pixels: { data: pixels.subarray(row * 64, (row + 1) * 64), shape: [1, 64] } });
-          worst = Math.max(worst, maxAbsDiff(result.outputs.probabilities!.data as Float32Array, reference!.subarray(row * 10, (row + 1) * 10)));
+          worst = Math.max(
+            worst,
+            maxAbsDiff(result.outputs.probabilities!.data as Float32Array, reference!.subarray(row * 10, (row + 1) * 10)),
+          );
         }
       }),
     );

@@ -43,7 +43,8 @@ describe('CurveZMQ with an allow-list', () => {
     try {
       expect((await request(client)).outputs.probabilities!.shape).toEqual([1, 10]);
       expect(client.directReplies).toBe(true);
-      const direct = async () => Number(/^tutti_replies_total\{path="direct"\} (\d+)/m.exec(await (await fetch(`${server.metricsUrl}/metrics`)).text())?.[1] ?? 0);
+      const direct = async () =>
+        Number(/^tutti_replies_total\{path="direct"\} (\d+)/m.exec(await (await fetch(`${server.metricsUrl}/metrics`)).text())?.[1] ?? 0);
       // Until the second socket's CURVE handshake is done, replies come the other way: wait for one that went direct.
       for (let tries = 0; ; tries++) {
         const was = await direct();
@@ -79,7 +80,13 @@ describe('CurveZMQ with an allow-list', () => {
     const { replies } = await allowed.metadata();
     allowed.close();
     // Mallory goes straight for the combiner's port, under a routing id of its choosing.
-    const thief = new Dealer({ linger: 0, routingId: 'tutti-thief', curveServerKey: serverKeys.publicKey, curvePublicKey: mallory.publicKey, curveSecretKey: mallory.secretKey });
+    const thief = new Dealer({
+      linger: 0,
+      routingId: 'tutti-thief',
+      curveServerKey: serverKeys.publicKey,
+      curvePublicKey: mallory.publicKey,
+      curveSecretKey: mallory.secretKey,
+    });
     thief.connect(replies!);
     try {
       const refusedHere = () => lines.some((line) => line.includes('direct-reply port') && line.includes(mallory.publicKey));

@@ -41,7 +41,11 @@ describe.each(RULES)('serving digits with rule $rule', ({ rule }) => {
     const memberCount = (await loadManifest(DIGITS_DIR)).members.length;
     variant = digitsVariant(rule, rule === 'weighted-mean' ? Array.from({ length: memberCount }, (_, i) => i + 1) : undefined);
     ensemble = await loadManifest(variant.dir);
-    const members = await runMembers(ensemble.members.map((m) => m.path), pixelsOf(split), split.length);
+    const members = await runMembers(
+      ensemble.members.map((m) => m.path),
+      pixelsOf(split),
+      split.length,
+    );
     reference = combineReference(rule, members, variant.weights, CLASSES);
     server = await Server.start(ensemble, { endpoint: 'tcp://127.0.0.1:0', log: () => {} });
   });
@@ -58,7 +62,7 @@ describe.each(RULES)('serving digits with rule $rule', ({ rule }) => {
     try {
       // Requests of 1 to 3 rows from 4 clients at once; each answer is compared row by row.
       const requests: { rows: number[] }[] = [];
-      for (let start = 0; start < split.length; ) {
+      for (let start = 0; start < split.length;) {
         const size = 1 + (start % 3);
         requests.push({ rows: [...Array(Math.min(size, split.length - start)).keys()].map((k) => start + k) });
         start += size;

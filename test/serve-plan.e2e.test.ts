@@ -28,16 +28,35 @@ let reference: Float64Array;
 beforeAll(async () => {
   ensemble = await loadManifest(DIGITS_DIR);
   const [first, second, ...rest] = ensemble.members.map((m) => m.name);
-  const plan = planOf(ensemble, [HOST_CPU, gpu], [
-    { member: first!, device: 'cpu', batch: 4, threads: 1 },
-    { member: first!, device: 'cpu', batch: 4, threads: 1 },
-    { member: second!, device: 'gpu0', batch: 64, threads: 1 },
-    ...rest.map((member) => ({ member, device: 'cpu', batch: 3, threads: 1 })),
-  ]);
+  const plan = planOf(
+    ensemble,
+    [HOST_CPU, gpu],
+    [
+      { member: first!, device: 'cpu', batch: 4, threads: 1 },
+      { member: first!, device: 'cpu', batch: 4, threads: 1 },
+      { member: second!, device: 'gpu0', batch: 64, threads: 1 },
+      ...rest.map((member) => ({ member, device: 'cpu', batch: 3, threads: 1 })),
+    ],
+  );
   const gpuProfile = fixedLatencyProfile(second!, gpu, EMULATED_MS);
-  const members = await runMembers(ensemble.members.map((m) => m.path), pixels, split.length);
-  reference = combineReference('mean', members, ensemble.members.map(() => 1), 10);
-  server = await Server.start(ensemble, { endpoint: 'tcp://127.0.0.1:0', plan, profiles: { [second!]: { gpu0: gpuProfile } }, metricsPort: 0, log: () => {} });
+  const members = await runMembers(
+    ensemble.members.map((m) => m.path),
+    pixels,
+    split.length,
+  );
+  reference = combineReference(
+    'mean',
+    members,
+    ensemble.members.map(() => 1),
+    10,
+  );
+  server = await Server.start(ensemble, {
+    endpoint: 'tcp://127.0.0.1:0',
+    plan,
+    profiles: { [second!]: { gpu0: gpuProfile } },
+    metricsPort: 0,
+    log: () => {},
+  });
 });
 
 afterAll(async () => {
@@ -60,7 +79,9 @@ describe('serving a plan', () => {
       const results = await Promise.all(
         split.map((_, row) => client.infer({ pixels: { data: pixels.subarray(row * 64, (row + 1) * 64), shape: [1, 64] } })),
       );
-      const worst = Math.max(...results.map((r, row) => maxAbsDiff(r.outputs.probabilities!.data as Float32Array, reference.subarray(row * 10, (row + 1) * 10))));
+      const worst = Math.max(
+        ...results.map((r, row) => maxAbsDiff(r.outputs.probabilities!.data as Float32Array, reference.subarray(row * 10, (row + 1) * 10))),
+      );
       expect(worst).toBeLessThan(1e-5);
       expect(Math.max(...results.map((r) => r.batch!.size))).toBeGreaterThan(4); // batches larger than the instances' batch sizes
     } finally {

@@ -23,7 +23,6 @@ afterAll(async () => {
   await stopAndExpectAllGone(server, everyPid);
 });
 
-
 /** Time until the killed process has been restarted and the ensemble reports ready again. */
 async function readyWithin(client: TuttiClient, name: string, ms: number): Promise<number> {
   const start = performance.now();
@@ -104,7 +103,9 @@ describe('supervision under load', () => {
       const combinerBack = await readyWithin(probe, 'combiner', 15_000);
       await answersAgain(live, 200);
       const outcome = await stop();
-      console.log(`supervision: ${JSON.stringify(outcome)}; ready again ${workerBack.toFixed(0)} ms after the worker kill, ${combinerBack.toFixed(0)} ms after the combiner's; restarts ${JSON.stringify(server.restarts)}`);
+      console.log(
+        `supervision: ${JSON.stringify(outcome)}; ready again ${workerBack.toFixed(0)} ms after the worker kill, ${combinerBack.toFixed(0)} ms after the combiner's; restarts ${JSON.stringify(server.restarts)}`,
+      );
       expect(outcome.unanswered).toBe(0);
       expect(outcome.wrong).toBe(0);
       expect(outcome.errors).toEqual({});

@@ -28,8 +28,15 @@ export interface ClosedLoopResult {
   meanBatchRows: number;
 }
 
-export async function closedLoop(endpoint: string, makeInput: (n: number) => Record<string, TensorInput>, options: ClosedLoopOptions): Promise<ClosedLoopResult> {
-  const clients = Array.from({ length: options.sockets ?? Math.min(8, options.concurrency) }, () => new TuttiClient(endpoint, { timeoutMs: options.timeoutMs ?? 60_000 }));
+export async function closedLoop(
+  endpoint: string,
+  makeInput: (n: number) => Record<string, TensorInput>,
+  options: ClosedLoopOptions,
+): Promise<ClosedLoopResult> {
+  const clients = Array.from(
+    { length: options.sockets ?? Math.min(8, options.concurrency) },
+    () => new TuttiClient(endpoint, { timeoutMs: options.timeoutMs ?? 60_000 }),
+  );
   const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
   const errors: Record<string, number> = {};
   let rows = 0;

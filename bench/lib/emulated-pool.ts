@@ -38,9 +38,23 @@ export function oneMemberEnsemble(options: OneMemberOptions): OneMember {
   const member = resnet ? `resnet-w${resnet.width}-${resnet.inputSize}` : (options.member ?? 'mlp-relu-32');
   if (!resnet) copyFileSync(join(DIGITS, 'models', `${member}.onnx`), join(dir, 'models', `${member}.onnx`));
   const io = resnet
-    ? { inputs: [{ name: 'image', datatype: 'FP32', shape: [-1, 3, resnet.inputSize, resnet.inputSize] }], outputs: [{ name: 'probabilities', datatype: 'FP32', shape: [-1, 100] }] }
-    : { inputs: [{ name: 'pixels', datatype: 'FP32', shape: [-1, 64] }], outputs: [{ name: 'probabilities', datatype: 'FP32', shape: [-1, 10] }] };
-  const generate = resnet && { kind: 'resnet', inputSize: resnet.inputSize, channels: 3, width: resnet.width, stages: [2, 2, 2, 2], classes: 100, seed: 7 };
+    ? {
+        inputs: [{ name: 'image', datatype: 'FP32', shape: [-1, 3, resnet.inputSize, resnet.inputSize] }],
+        outputs: [{ name: 'probabilities', datatype: 'FP32', shape: [-1, 100] }],
+      }
+    : {
+        inputs: [{ name: 'pixels', datatype: 'FP32', shape: [-1, 64] }],
+        outputs: [{ name: 'probabilities', datatype: 'FP32', shape: [-1, 10] }],
+      };
+  const generate = resnet && {
+    kind: 'resnet',
+    inputSize: resnet.inputSize,
+    channels: 3,
+    width: resnet.width,
+    stages: [2, 2, 2, 2],
+    classes: 100,
+    seed: 7,
+  };
   const manifest = {
     name: `one-${member}`,
     ...io,
@@ -74,11 +88,23 @@ export function linearProfile(member: string, type: LinearType): MemberProfile {
 }
 
 export function emulatedDevice(id: string, type: LinearType): Device {
-  return { id, kind: type.kind, name: type.name, memoryBytes: 16e9, origin: 'declared', emulated: true, ...(type.kind === 'cpu' && { cores: 1 }) };
+  return {
+    id,
+    kind: type.kind,
+    name: type.name,
+    memoryBytes: 16e9,
+    origin: 'declared',
+    emulated: true,
+    ...(type.kind === 'cpu' && { cores: 1 }),
+  };
 }
 
 /** One instance of `member` on each device in `pool` (type per device id), with the profiles serving needs. */
-export function poolPlan(ensembleName: string, member: string, pool: { id: string; type: LinearType; batch: number }[]): { plan: Plan; profiles: Record<string, Record<string, MemberProfile>> } {
+export function poolPlan(
+  ensembleName: string,
+  member: string,
+  pool: { id: string; type: LinearType; batch: number }[],
+): { plan: Plan; profiles: Record<string, Record<string, MemberProfile>> } {
   const devices = pool.map((p) => emulatedDevice(p.id, p.type));
   const instances: Instance[] = pool.map((p) => ({ member, device: p.id, batch: p.batch, threads: 1 }));
   const profiles = { [member]: Object.fromEntries(pool.map((p) => [p.id, linearProfile(member, p.type)])) };

@@ -47,8 +47,13 @@ export const MEMBERS: MemberSpec[] = [
     summary: 'MLP 64-48-24-10 relu (two hidden layers), bootstrap sample',
     train: {
       ...common,
-      hidden: [{ size: 48, activation: 'relu' }, { size: 24, activation: 'relu' }],
-      learningRate: 0.004, weightDecay: 1e-4, seed: 41,
+      hidden: [
+        { size: 48, activation: 'relu' },
+        { size: 24, activation: 'relu' },
+      ],
+      learningRate: 0.004,
+      weightDecay: 1e-4,
+      seed: 41,
     },
     bootstrapSeed: 42,
   },
@@ -72,7 +77,10 @@ export function inputsOf(digits: Digits, rows: number[], mask?: Uint8Array): Flo
 }
 
 function pixelMask(fraction: number, seed: number): Uint8Array {
-  const chosen = shuffle(Array.from({ length: PIXELS }, (_, i) => i), mulberry32(seed)).slice(0, Math.round(fraction * PIXELS));
+  const chosen = shuffle(
+    Array.from({ length: PIXELS }, (_, i) => i),
+    mulberry32(seed),
+  ).slice(0, Math.round(fraction * PIXELS));
   const mask = new Uint8Array(PIXELS);
   for (const i of chosen) mask[i] = 1;
   return mask;

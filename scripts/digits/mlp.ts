@@ -100,8 +100,10 @@ export function trainMlp(data: Batchable, options: TrainOptions): Layer[] {
   const layers = initLayers(sizes, [...options.hidden.map((h) => h.activation), 'softmax'], random);
   const grads = layers.map((l) => ({ weight: new Float32Array(l.weight.length), bias: new Float32Array(l.outSize) }));
   const moments = layers.map((l) => ({
-    mw: new Float32Array(l.weight.length), vw: new Float32Array(l.weight.length),
-    mb: new Float32Array(l.outSize), vb: new Float32Array(l.outSize),
+    mw: new Float32Array(l.weight.length),
+    vw: new Float32Array(l.weight.length),
+    mb: new Float32Array(l.outSize),
+    vb: new Float32Array(l.outSize),
   }));
   const acts = layers.map((l) => new Float32Array(l.outSize));
   const deltas = layers.map((l) => new Float32Array(l.outSize));
@@ -116,11 +118,17 @@ export function trainMlp(data: Batchable, options: TrainOptions): Layer[] {
     shuffle(order, random);
     for (let start = 0; start < rows; start += options.batchSize) {
       const batch = order.slice(start, start + options.batchSize);
-      for (const g of grads) { g.weight.fill(0); g.bias.fill(0); }
+      for (const g of grads) {
+        g.weight.fill(0);
+        g.bias.fill(0);
+      }
       for (const r of batch) {
         const input = data.inputs.subarray(r * data.inSize, (r + 1) * data.inSize);
         let a: Float32Array = input;
-        layers.forEach((layer, l) => { forwardLayer(layer, a, acts[l]!); a = acts[l]!; });
+        layers.forEach((layer, l) => {
+          forwardLayer(layer, a, acts[l]!);
+          a = acts[l]!;
+        });
         // Softmax with cross-entropy: the output delta is simply p - onehot.
         const last = deltas.length - 1;
         deltas[last]!.set(acts[last]!);

@@ -25,8 +25,17 @@ export async function digitsLoad(rows = 100): Promise<DigitsLoad> {
   const split = testSplit().slice(0, rows);
   const pixels = new Float32Array(split.length * 64);
   split.forEach((index, row) => pixels.set(digits.pixels[index]!, row * 64));
-  const members = await runMembers(ensemble.members.map((m) => m.path), pixels, split.length);
-  const reference = combineReference('mean', members, ensemble.members.map(() => 1), 10);
+  const members = await runMembers(
+    ensemble.members.map((m) => m.path),
+    pixels,
+    split.length,
+  );
+  const reference = combineReference(
+    'mean',
+    members,
+    ensemble.members.map(() => 1),
+    10,
+  );
   return {
     ensemble,
     rows: split.length,

@@ -32,7 +32,15 @@ const host: Device = {
   origin: 'detected',
   speed: { gmacsPerSecond: 40, memoryGBps: 20, overheadMs: 0.5 },
 };
-const v100 = (id: string): Device => ({ id, kind: 'gpu', name: 'V100-SXM2-32GB', memoryBytes: 32e9, origin: 'declared', emulated: true, speed: { gmacsPerSecond: 4000, memoryGBps: 900, overheadMs: 1 } });
+const v100 = (id: string): Device => ({
+  id,
+  kind: 'gpu',
+  name: 'V100-SXM2-32GB',
+  memoryBytes: 32e9,
+  origin: 'declared',
+  emulated: true,
+  speed: { gmacsPerSecond: 4000, memoryGBps: 900, overheadMs: 1 },
+});
 const devices = [host, ...[0, 1, 2, 3].map((i) => v100(`gpu${i}`))];
 const threadOptions = Array.from({ length: host.cores! }, (_, i) => i + 1);
 
@@ -40,7 +48,15 @@ const problem: AllocationInput = {
   devices,
   members: MODELS.map((m) => m.name),
   profiles: Object.fromEntries(
-    MODELS.map((m) => [m.name, Object.fromEntries(devices.map((d) => [d.id, costModelProfile(m.name, { macs: m.gmacs * 1e9, parameterBytes: m.parameterMB * 1e6 }, d, BATCH_SIZES, threadOptions)]))]),
+    MODELS.map((m) => [
+      m.name,
+      Object.fromEntries(
+        devices.map((d) => [
+          d.id,
+          costModelProfile(m.name, { macs: m.gmacs * 1e9, parameterBytes: m.parameterMB * 1e6 }, d, BATCH_SIZES, threadOptions),
+        ]),
+      ),
+    ]),
   ),
   batchSizes: BATCH_SIZES,
   latencyBudgetMs: 200,
@@ -59,7 +75,10 @@ function timed(run: (input: AllocationInput) => Plan): { plan: Plan; medianMs: n
 }
 
 console.log(`12 members x (4 declared V100 + ${host.cores}-core ${host.name}), batch sizes ${BATCH_SIZES.join('/')}, budget 200 ms`);
-for (const [name, run] of [['worst-fit', worstFit], ['greedy', greedy]] as const) {
+for (const [name, run] of [
+  ['worst-fit', worstFit],
+  ['greedy', greedy],
+] as const) {
   const { plan, medianMs, maxMs } = timed(run);
   console.log(
     `${name.padEnd(9)} median ${medianMs.toFixed(1)} ms (max ${maxMs.toFixed(1)}), ${plan.instances.length} instances, ${plan.steps.length} steps, predicted ${plan.predicted.throughput.toFixed(0)} rows/s`,

@@ -19,7 +19,9 @@ export function instantiate(types: readonly DeviceType[], counts: Record<string,
 /** The allocator's input for a mix: its devices, each with its type's profiles. */
 export function allocationInput(input: CatalogueInput, counts: Record<string, number>): AllocationInput {
   const devices = instantiate(input.types, counts);
-  const typeOf = new Map<string, string>(input.types.flatMap((t) => Array.from({ length: counts[t.id] ?? 0 }, (_, k) => [`${t.id}-${k}`, t.id] as const)));
+  const typeOf = new Map<string, string>(
+    input.types.flatMap((t) => Array.from({ length: counts[t.id] ?? 0 }, (_, k) => [`${t.id}-${k}`, t.id] as const)),
+  );
   const profiles = Object.fromEntries(
     input.members.map((member) => {
       const byType = input.profiles[member] ?? {};
@@ -39,17 +41,21 @@ function typeProblems(types: readonly DeviceType[], budgeted: boolean): string[]
   const seen = new Set<string>();
   types.forEach((type, i) => {
     const at = `types[${i}]${typeof type.id === 'string' ? ` (${type.id})` : ''}`;
-    if (typeof type.id !== 'string' || !ID.test(type.id)) problems.push(`${at}.id must be letters, digits, ".", "_" or "-", got ${JSON.stringify(type.id)}`);
+    if (typeof type.id !== 'string' || !ID.test(type.id))
+      problems.push(`${at}.id must be letters, digits, ".", "_" or "-", got ${JSON.stringify(type.id)}`);
     else if (seen.has(type.id)) problems.push(`${at}.id is used twice`);
     seen.add(type.id);
     if (!(typeof type.pricePerHour === 'number' && Number.isFinite(type.pricePerHour) && type.pricePerHour >= 0)) {
       problems.push(`${at}.pricePerHour must be a number of dollars >= 0, got ${JSON.stringify(type.pricePerHour)}`);
     }
-    if (type.watts !== undefined && !positiveNumber(type.watts)) problems.push(`${at}.watts must be a number > 0, got ${JSON.stringify(type.watts)}`);
-    if (type.max !== undefined && !positiveInteger(type.max)) problems.push(`${at}.max must be an integer >= 1, got ${JSON.stringify(type.max)}`);
+    if (type.watts !== undefined && !positiveNumber(type.watts))
+      problems.push(`${at}.watts must be a number > 0, got ${JSON.stringify(type.watts)}`);
+    if (type.max !== undefined && !positiveInteger(type.max))
+      problems.push(`${at}.max must be an integer >= 1, got ${JSON.stringify(type.max)}`);
     // Without a max, only the budget limits how many: a free type, or no budget at all, leaves no limit.
     if (type.max === undefined && !budgeted) problems.push(`${at}.max is required when no budgetPerHour limits the mixes`);
-    else if (type.max === undefined && type.pricePerHour === 0) problems.push(`${at}.max is required for a free type (pricePerHour 0): the budget does not limit it`);
+    else if (type.max === undefined && type.pricePerHour === 0)
+      problems.push(`${at}.max is required for a free type (pricePerHour 0): the budget does not limit it`);
   });
   return problems;
 }
@@ -57,10 +63,13 @@ function typeProblems(types: readonly DeviceType[], budgeted: boolean): string[]
 function optionProblems(options: HardwareSearchOptions, types: readonly DeviceType[]): string[] {
   const problems: string[] = [];
   const { budgetPerHour, demand, minimise } = options;
-  if (budgetPerHour !== undefined && !positiveNumber(budgetPerHour)) problems.push(`budgetPerHour must be dollars per hour > 0, got ${JSON.stringify(budgetPerHour)}`);
+  if (budgetPerHour !== undefined && !positiveNumber(budgetPerHour))
+    problems.push(`budgetPerHour must be dollars per hour > 0, got ${JSON.stringify(budgetPerHour)}`);
   if (demand !== undefined && !positiveNumber(demand)) problems.push(`demand must be rows per second > 0, got ${JSON.stringify(demand)}`);
-  if (budgetPerHour === undefined && demand === undefined) problems.push('budgetPerHour is required to maximise throughput (or give demand to minimise cost)');
-  if (minimise !== undefined && minimise !== 'cost' && minimise !== 'power') problems.push(`minimise must be 'cost' or 'power', got ${JSON.stringify(minimise)}`);
+  if (budgetPerHour === undefined && demand === undefined)
+    problems.push('budgetPerHour is required to maximise throughput (or give demand to minimise cost)');
+  if (minimise !== undefined && minimise !== 'cost' && minimise !== 'power')
+    problems.push(`minimise must be 'cost' or 'power', got ${JSON.stringify(minimise)}`);
   if (minimise !== undefined && demand === undefined) problems.push('minimise needs demand: the rows per second to serve at least cost');
   if (minimise === 'power') {
     const unknown = types.filter((t) => t.watts === undefined).map((t) => t.id);

@@ -23,7 +23,12 @@ const TOLERANCE = 1e-9;
 
 /** "2x T4-16GB + 1x cpu": the types in the mix, in catalogue order. */
 export function mixLabel(types: readonly DeviceType[], counts: Record<string, number>): string {
-  return types.filter((t) => (counts[t.id] ?? 0) > 0).map((t) => `${counts[t.id]}x ${t.label ?? t.device.name}`).join(' + ') || 'nothing';
+  return (
+    types
+      .filter((t) => (counts[t.id] ?? 0) > 0)
+      .map((t) => `${counts[t.id]}x ${t.label ?? t.device.name}`)
+      .join(' + ') || 'nothing'
+  );
 }
 
 /**
@@ -41,7 +46,7 @@ const byPrice = (a: Mix, b: Mix) => a.pricePerHour - b.pricePerHour || a.devices
 export function rankByThroughput<T extends RankedMix>(mixes: readonly T[]): T[] {
   const sorted = [...mixes].sort((a, b) => b.throughput - a.throughput || byPrice(a, b));
   const ranked: T[] = [];
-  for (let start = 0; start < sorted.length; ) {
+  for (let start = 0; start < sorted.length;) {
     const leader = sorted[start]!.throughput;
     let end = start + 1;
     while (end < sorted.length && sorted[end]!.throughput >= leader * (1 - THROUGHPUT_TIE)) end++;
@@ -80,13 +85,16 @@ export class HardwareSearch {
 
   /** Every mix within the budget and max counts (at least one device), the highest bound first (ties: cheaper first). */
   mixes(): Mix[] {
-    this.#mixes ??= this.#enumerate().map((counts) => this.#mix(counts)).sort(byBound);
+    this.#mixes ??= this.#enumerate()
+      .map((counts) => this.#mix(counts))
+      .sort(byBound);
     return this.#mixes;
   }
 
   /** The mix with the highest planned throughput within the budget, planning the `candidates` best by bound. */
   maximiseThroughput(): HardwareChoice {
-    if (this.options.budgetPerHour === undefined) throw new TuttiError('INVALID_OPTION', 'budgetPerHour is required to maximise throughput');
+    if (this.options.budgetPerHour === undefined)
+      throw new TuttiError('INVALID_OPTION', 'budgetPerHour is required to maximise throughput');
     const mixes = this.mixes();
     const usable = mixes.filter((m) => m.bound > 0);
     const candidates = usable.slice(0, this.options.candidates ?? DEFAULT_CANDIDATES);
@@ -102,7 +110,16 @@ export class HardwareSearch {
     if (!best) throw this.#nothingServes(usable.length, failed);
     const fastest = Math.max(...ranked.map((m) => m.throughput));
     const unexplored = usable.slice(candidates.length).filter((m) => m.bound > fastest * (1 + TOLERANCE)).length;
-    return { mode: 'max-throughput', ...this.#aims(), best, ranking: ranked, enumerated: mixes.length, unusable: mixes.length - usable.length, failed, unexplored };
+    return {
+      mode: 'max-throughput',
+      ...this.#aims(),
+      best,
+      ranking: ranked,
+      enumerated: mixes.length,
+      unusable: mixes.length - usable.length,
+      failed,
+      unexplored,
+    };
   }
 
   /**
@@ -132,11 +149,22 @@ export class HardwareSearch {
       if (!('reason' in result) && result.throughput >= demand * (1 - TOLERANCE)) cheapest ??= objective(mix);
     }
     for (const mix of ranking) mix.meetsDemand = mix.throughput >= demand * (1 - TOLERANCE);
-    const serving = ranking.filter((m) => m.meetsDemand).sort((a, b) => objective(a) - objective(b) || b.throughput - a.throughput || byPrice(a, b));
+    const serving = ranking
+      .filter((m) => m.meetsDemand)
+      .sort((a, b) => objective(a) - objective(b) || b.throughput - a.throughput || byPrice(a, b));
     const ranked = [...serving, ...rankByThroughput(ranking.filter((m) => !m.meetsDemand))];
     const best = ranked[0];
     if (!best?.meetsDemand) throw this.#demandMissed(demand, planned, hopeful.length, limit, ranked);
-    return { mode: 'min-cost', ...this.#aims(), best, ranking: ranked, enumerated: mixes.length, unusable: mixes.length - usable.length, failed, unexplored: 0 };
+    return {
+      mode: 'min-cost',
+      ...this.#aims(),
+      best,
+      ranking: ranked,
+      enumerated: mixes.length,
+      unusable: mixes.length - usable.length,
+      failed,
+      unexplored: 0,
+    };
   }
 
   /** Count vectors within the budget and max counts, excluding the empty one; refuses more than maxMixes. */
@@ -144,7 +172,9 @@ export class HardwareSearch {
     const { types } = this.input;
     const budget = this.options.budgetPerHour ?? Infinity;
     const slack = Number.isFinite(budget) ? TOLERANCE * Math.max(1, budget) : 0;
-    const limits = types.map((t) => Math.min(t.max ?? Infinity, t.pricePerHour > 0 ? Math.floor((budget + slack) / t.pricePerHour) : Infinity));
+    const limits = types.map((t) =>
+      Math.min(t.max ?? Infinity, t.pricePerHour > 0 ? Math.floor((budget + slack) / t.pricePerHour) : Infinity),
+    );
     const maxMixes = this.options.maxMixes ?? DEFAULT_MAX_MIXES;
     const found: Record<string, number>[] = [];
     const counts = types.map(() => 0);
@@ -203,7 +233,10 @@ export class HardwareSearch {
 
   #limits(): string {
     const budget = this.options.budgetPerHour;
-    const parts = [budget === undefined ? undefined : `$${budget}/h`, this.input.types.some((t) => t.max !== undefined) ? 'the types\' max counts' : undefined];
+    const parts = [
+      budget === undefined ? undefined : `$${budget}/h`,
+      this.input.types.some((t) => t.max !== undefined) ? "the types' max counts" : undefined,
+    ];
     return parts.filter(Boolean).join(' and ');
   }
 
@@ -216,13 +249,22 @@ export class HardwareSearch {
   }
 
   #nothingServes(usable: number, failed: HardwareChoice['failed']): TuttiError {
-    if (usable === 0) return new TuttiError('ALLOCATION_FAILED', `no mix within ${this.#limits()} has devices every member can run on (within the latency budget)`);
-    return new TuttiError('ALLOCATION_FAILED', `the ensemble fits on none of the ${failed.length} best mixes within ${this.#limits()}: ${failed[0]!.mix.label}: ${failed[0]!.reason}`);
+    if (usable === 0)
+      return new TuttiError(
+        'ALLOCATION_FAILED',
+        `no mix within ${this.#limits()} has devices every member can run on (within the latency budget)`,
+      );
+    return new TuttiError(
+      'ALLOCATION_FAILED',
+      `the ensemble fits on none of the ${failed.length} best mixes within ${this.#limits()}: ${failed[0]!.mix.label}: ${failed[0]!.reason}`,
+    );
   }
 
   #demandTooHigh(demand: number, usable: readonly Mix[]): TuttiError {
     const top = usable[0];
-    const best = top ? `: the highest upper bound is ${formatRate(top.bound)} rows/s (${top.label})` : ': no mix has devices every member can run on';
+    const best = top
+      ? `: the highest upper bound is ${formatRate(top.bound)} rows/s (${top.label})`
+      : ': no mix has devices every member can run on';
     return new TuttiError('ALLOCATION_FAILED', `no mix within ${this.#limits()} can serve ${formatRate(demand)} rows/s${best}`);
   }
 
@@ -230,7 +272,10 @@ export class HardwareSearch {
     const fastest = ranking[0];
     const closest = fastest ? `; the fastest plan reaches ${formatRate(fastest.throughput)} rows/s (${fastest.label})` : '';
     const stopped = planned < hopeful ? ` (stopped after maxAllocations = ${limit} plans of the ${hopeful} whose bound reaches it)` : '';
-    return new TuttiError('ALLOCATION_FAILED', `no mix within ${this.#limits()} serves ${formatRate(demand)} rows/s once planned${stopped}${closest}`);
+    return new TuttiError(
+      'ALLOCATION_FAILED',
+      `no mix within ${this.#limits()} serves ${formatRate(demand)} rows/s once planned${stopped}${closest}`,
+    );
   }
 }
 

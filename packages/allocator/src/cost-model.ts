@@ -42,7 +42,8 @@ function check(cost: ModelCost, device: Device, batchSizes: readonly number[]): 
   if (!device.speed) problems.push(`device ${device.id} declares no speed (gmacsPerSecond)`);
   else if (!(device.speed.gmacsPerSecond > 0)) problems.push(`device ${device.id}: gmacsPerSecond must be positive`);
   if (!(cost.macs >= 0) || !(cost.parameterBytes >= 0)) problems.push('macs and parameterBytes must be numbers >= 0');
-  if (batchSizes.length === 0 || batchSizes.some((b) => !Number.isInteger(b) || b < 1)) problems.push(`batch sizes must be integers >= 1, got ${JSON.stringify(batchSizes)}`);
+  if (batchSizes.length === 0 || batchSizes.some((b) => !Number.isInteger(b) || b < 1))
+    problems.push(`batch sizes must be integers >= 1, got ${JSON.stringify(batchSizes)}`);
   if (problems.length > 0) throw new TuttiError('INVALID_OPTION', `cannot model a profile: ${problems.join('; ')}`);
 }
 
@@ -51,12 +52,22 @@ function modelledThreads(device: Device, threadOptions: readonly number[]): numb
   if (device.kind === 'gpu') return [1];
   const cores = device.cores ?? 1;
   const threads = [...new Set(threadOptions)].filter((t) => Number.isInteger(t) && t >= 1 && t <= cores).sort((a, b) => a - b);
-  if (threads.length === 0) throw new TuttiError('INVALID_OPTION', `cannot model a profile: no thread count in ${JSON.stringify(threadOptions)} fits the ${cores} cores of ${device.id}`);
+  if (threads.length === 0)
+    throw new TuttiError(
+      'INVALID_OPTION',
+      `cannot model a profile: no thread count in ${JSON.stringify(threadOptions)} fits the ${cores} cores of ${device.id}`,
+    );
   return threads;
 }
 
 /** The modelled latency profile of one member on a declared device (source 'cost-model'). */
-export function costModelProfile(member: string, cost: ModelCost, device: Device, batchSizes: readonly number[], threadOptions: readonly number[]): MemberProfile {
+export function costModelProfile(
+  member: string,
+  cost: ModelCost,
+  device: Device,
+  batchSizes: readonly number[],
+  threadOptions: readonly number[],
+): MemberProfile {
   check(cost, device, batchSizes);
   const { gmacsPerSecond, memoryGBps, overheadMs = 0 } = device.speed!;
   // Without a bandwidth the weights are taken as free to read: the compute term alone.

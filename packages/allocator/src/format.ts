@@ -4,7 +4,14 @@ import type { Device, Plan } from './types.js';
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((cell, c) => cell.padEnd(widths[c]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /** Where a device's figures come from: measured here, or a declared device (served in emulation or not). */
@@ -39,7 +46,9 @@ function devicesSection(plan: Plan): string[] {
   const rows = plan.predicted.devices.map((u) => [
     `  ${u.device}`,
     `memory ${formatBytes(u.memoryBytes)} / ${formatBytes(u.memoryCapacity)}`,
-    u.cores === undefined ? '' : `cores ${u.cores} / ${u.coresCapacity}${u.cores > (u.coresCapacity ?? 1) ? ' (oversubscribed: instances share them)' : ''}`,
+    u.cores === undefined
+      ? ''
+      : `cores ${u.cores} / ${u.coresCapacity}${u.cores > (u.coresCapacity ?? 1) ? ' (oversubscribed: instances share them)' : ''}`,
   ]);
   return ['Devices (used / capacity):', table(rows)];
 }
@@ -49,7 +58,12 @@ function membersSection(plan: Plan): string[] {
   const slowest = Math.max(0, ...predicted.members.map((m) => m.batchLatencyMs));
   const rows = [
     ['  member', 'instances', 'rows/s', 'batch latency'],
-    ...predicted.members.map((m) => [`  ${m.member}${m.member === predicted.bottleneck ? ' *' : ''}`, String(m.instances), formatRate(m.throughput), formatLatency(m.batchLatencyMs, plan.latencyBudgetMs)]),
+    ...predicted.members.map((m) => [
+      `  ${m.member}${m.member === predicted.bottleneck ? ' *' : ''}`,
+      String(m.instances),
+      formatRate(m.throughput),
+      formatLatency(m.batchLatencyMs, plan.latencyBudgetMs),
+    ]),
     // Members run side by side, so the ensemble's batch takes as long as its slowest member's.
     ['  ensemble', String(plan.instances.length), formatRate(predicted.throughput), formatLatency(slowest, plan.latencyBudgetMs)],
   ];
@@ -64,16 +78,23 @@ function layoutSection(plan: Plan): string[] {
   const how = layout.decidedBy === 'forced' ? 'forced' : 'chosen';
   const per = formatRate(layout.predicted['per-instance']);
   const grouped = layout.predicted.grouped > 0 ? formatRate(layout.predicted.grouped) : 'n/a';
-  const idle = layout.idleMs ? `; idle compute latency per-instance ${layout.idleMs['per-instance'].toFixed(1)} ms, grouped ${layout.idleMs.grouped > 0 ? `${layout.idleMs.grouped.toFixed(1)} ms` : 'n/a'}` : '';
+  const idle = layout.idleMs
+    ? `; idle compute latency per-instance ${layout.idleMs['per-instance'].toFixed(1)} ms, grouped ${layout.idleMs.grouped > 0 ? `${layout.idleMs.grouped.toFixed(1)} ms` : 'n/a'}`
+    : '';
   const lines = [
     `Process layout: ${layout.kind} (${how}; predicted with serving costs, one-row requests: per-instance ${per} req/s, grouped ${grouped} req/s${idle}; ${(layout.messageCostMs * 1000).toFixed(0)} us of CPU per internal message, measured here)`,
   ];
   for (const g of layout.groups) {
     const hosted = g.members.map((m) => (g.batches?.[m] ? `${m} (b${g.batches[m]})` : m)).join(', ');
-    lines.push(`  ${g.processes} worker process${g.processes === 1 ? '' : 'es'} on ${g.device}, ${g.threads} thread${g.threads === 1 ? '' : 's'} per session, each hosting ${hosted}: one batch computes at a time`);
+    lines.push(
+      `  ${g.processes} worker process${g.processes === 1 ? '' : 'es'} on ${g.device}, ${g.threads} thread${g.threads === 1 ? '' : 's'} per session, each hosting ${hosted}: one batch computes at a time`,
+    );
   }
   const alone = plan.instances.filter((i) => !layout.groups.some((g) => g.device === i.device && g.members.includes(i.member)));
-  if (alone.length > 0) lines.push(`  ${alone.length} worker process${alone.length === 1 ? '' : 'es'} of one instance each${layout.groups.length > 0 ? ' (the other members)' : ''}`);
+  if (alone.length > 0)
+    lines.push(
+      `  ${alone.length} worker process${alone.length === 1 ? '' : 'es'} of one instance each${layout.groups.length > 0 ? ' (the other members)' : ''}`,
+    );
   return lines;
 }
 
@@ -82,7 +103,9 @@ function stepsSection(plan: Plan): string[] {
   const lines = [`Greedy steps (${plan.steps.length}):`];
   plan.steps.forEach((s, k) => {
     const gain = s.throughputBefore > 0 ? `+${((s.throughputAfter / s.throughputBefore - 1) * 100).toFixed(1)}%` : 'from 0';
-    lines.push(`  ${String(k + 1).padStart(2)}. ${s.move}: ${formatRate(s.throughputBefore)} -> ${formatRate(s.throughputAfter)} rows/s (${gain})`);
+    lines.push(
+      `  ${String(k + 1).padStart(2)}. ${s.move}: ${formatRate(s.throughputBefore)} -> ${formatRate(s.throughputAfter)} rows/s (${gain})`,
+    );
   });
   return lines;
 }
@@ -92,10 +115,21 @@ export function formatPlan(plan: Plan): string {
   const limit = predicted.limitedBy
     ? `bottleneck ${predicted.bottleneck}, limited by the ${predicted.limitedBy} it shares (its members' work fills it)`
     : `bottleneck ${predicted.bottleneck}`;
-  const header = [`Plan for ${plan.ensemble || 'ensemble'} (${plan.strategy}): predicted ${formatRate(predicted.throughput)} rows/s, ${limit}`];
+  const header = [
+    `Plan for ${plan.ensemble || 'ensemble'} (${plan.strategy}): predicted ${formatRate(predicted.throughput)} rows/s, ${limit}`,
+  ];
   if (plan.devices.some((d) => d.origin === 'declared')) {
-    header.push('Declared devices are not measured here: their figures come from profiles (cost model or file); emulated ones are served by CPU workers holding each batch to its profiled time.');
+    header.push(
+      'Declared devices are not measured here: their figures come from profiles (cost model or file); emulated ones are served by CPU workers holding each batch to its profiled time.',
+    );
   }
-  const sections = [header, matrixSection(plan), devicesSection(plan), membersSection(plan), layoutSection(plan), stepsSection(plan)].filter((s) => s.length > 0);
+  const sections = [
+    header,
+    matrixSection(plan),
+    devicesSection(plan),
+    membersSection(plan),
+    layoutSection(plan),
+    stepsSection(plan),
+  ].filter((s) => s.length > 0);
   return sections.map((s) => s.join('\n')).join('\n\n');
 }

@@ -108,5 +108,6 @@ function checkStart(input: AllocationInput, start: Plan): void {
   }
   const missing = input.members.filter((m) => !start.instances.some((i) => i.member === m));
   if (missing.length > 0) problems.push(`no instance of ${missing.map((m) => `"${m}"`).join(', ')}`);
-  if (problems.length > 0) throw new TuttiError('INVALID_OPTION', `greedy start plan does not fit the input: ${[...new Set(problems)].join('; ')}`);
+  if (problems.length > 0)
+    throw new TuttiError('INVALID_OPTION', `greedy start plan does not fit the input: ${[...new Set(problems)].join('; ')}`);
 }

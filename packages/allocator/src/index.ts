@@ -10,7 +10,16 @@ export { formatPlan, deviceLabel, matrixCell } from './format.js';
 export { planToJson, parsePlan } from './plan-file.js';
 export { formatBytes, formatRate } from './units.js';
 export type { DeviceType, CatalogueInput, HardwareSearchOptions, SearchProgress, Mix, RankedMix, HardwareChoice } from './budget-types.js';
-export { HardwareSearch, chooseHardware, mixLabel, rankByThroughput, THROUGHPUT_TIE, DEFAULT_CANDIDATES, DEFAULT_MAX_MIXES, DEFAULT_MAX_ALLOCATIONS } from './budget.js';
+export {
+  HardwareSearch,
+  chooseHardware,
+  mixLabel,
+  rankByThroughput,
+  THROUGHPUT_TIE,
+  DEFAULT_CANDIDATES,
+  DEFAULT_MAX_MIXES,
+  DEFAULT_MAX_ALLOCATIONS,
+} from './budget.js';
 export { throughputBound, rowCosts, deviceCapacity, maximise } from './budget-bound.js';
 export { allocationInput as mixAllocationInput, instantiate as instantiateMix, checkCatalogue } from './budget-check.js';
 export { formatHardwareChoice } from './budget-format.js';

@@ -74,7 +74,12 @@ function chunkedMs(input: AllocationInput, member: string, device: string, rows:
 }
 
 /** Requests per second of a layout, serving costs included. */
-export function predictLayout(input: AllocationInput, instances: readonly Instance[], groups: readonly ProcessGroup[], options: LayoutOptions): LayoutPrediction {
+export function predictLayout(
+  input: AllocationInput,
+  instances: readonly Instance[],
+  groups: readonly ProcessGroup[],
+  options: LayoutOptions,
+): LayoutPrediction {
   const m = options.messageCostMs;
   const rows = options.requestRows ?? 1;
   const grouped = new Set(groups.flatMap((g) => g.members));
@@ -94,7 +99,12 @@ export function predictLayout(input: AllocationInput, instances: readonly Instan
   }
   for (const group of groups) {
     const device = input.devices.find((d) => d.id === group.device)!;
-    const batchMs = group.members.reduce((sum, member) => sum + chunkedMs(input, member, group.device, batch, batchOf(instances, groups, member), group.threads), 0) + 3 * m;
+    const batchMs =
+      group.members.reduce(
+        (sum, member) => sum + chunkedMs(input, member, group.device, batch, batchOf(instances, groups, member), group.threads),
+        0,
+      ) +
+      3 * m;
     const share = device.kind === 'cpu' ? Math.min(1, (device.cores ?? 1) / (group.processes * group.threads)) : 1 / group.processes;
     bounds.push({ limitedBy: 'compute', throughput: (group.processes * share * batch * 1000) / batchMs / rows });
   }
@@ -103,12 +113,16 @@ export function predictLayout(input: AllocationInput, instances: readonly Instan
   if (cpu) {
     let coreMsPerRow = perRow(2 + 3 * shards + 3 * shards, 2);
     for (const group of groups.filter((g) => g.device === cpu.id)) {
-      for (const member of group.members) coreMsPerRow += (chunkedMs(input, member, cpu.id, batch, batchOf(instances, groups, member), group.threads) * group.threads) / batch;
+      for (const member of group.members)
+        coreMsPerRow +=
+          (chunkedMs(input, member, cpu.id, batch, batchOf(instances, groups, member), group.threads) * group.threads) / batch;
     }
     for (const member of input.members.filter((name) => !grouped.has(name))) {
       const own = single.filter((i) => i.member === member && i.device === cpu.id);
       const first = own[0];
-      if (first) coreMsPerRow += ((latencyOf(input.profiles[member]![cpu.id]!, first.batch, first.threads) ?? Infinity) * first.threads) / first.batch;
+      if (first)
+        coreMsPerRow +=
+          ((latencyOf(input.profiles[member]![cpu.id]!, first.batch, first.threads) ?? Infinity) * first.threads) / first.batch;
     }
     bounds.push({ limitedBy: cpu.id, throughput: ((cpu.cores ?? 1) * 1000) / coreMsPerRow / rows });
   }
@@ -127,7 +141,8 @@ function groupedCandidates(input: AllocationInput, instances: readonly Instance[
     const members = groupable(input, instances, device.id);
     if (members.length < 2) continue;
     const cores = device.cores ?? 1;
-    const batchesAt = (threads: number) => Object.fromEntries(members.map((member) => [member, bestBatch(input, member, device.id, threads)]));
+    const batchesAt = (threads: number) =>
+      Object.fromEntries(members.map((member) => [member, bestBatch(input, member, device.id, threads)]));
     const byProcesses = Array.from({ length: cores }, (_, k) => {
       const groups = [{ device: device.id, members, processes: k + 1, threads: 1, batches: batchesAt(1) }];
       return { groups, throughput: predictLayout(input, instances, groups, options).throughput };
@@ -150,12 +165,20 @@ export function idleLatencyMs(input: AllocationInput, instances: readonly Instan
   const grouped = new Set(groups.flatMap((g) => g.members));
   let worst = 0;
   for (const group of groups) {
-    worst = Math.max(worst, group.members.reduce((sum, member) => sum + (latencyOf(input.profiles[member]![group.device]!, 1, group.threads) ?? Infinity), 0));
+    worst = Math.max(
+      worst,
+      group.members.reduce((sum, member) => sum + (latencyOf(input.profiles[member]![group.device]!, 1, group.threads) ?? Infinity), 0),
+    );
   }
   for (const device of input.devices) {
-    const here = input.members.filter((m) => !grouped.has(m)).map((m) => instances.find((i) => i.member === m && i.device === device.id)).filter((i): i is Instance => i !== undefined);
+    const here = input.members
+      .filter((m) => !grouped.has(m))
+      .map((m) => instances.find((i) => i.member === m && i.device === device.id))
+      .filter((i): i is Instance => i !== undefined);
     if (here.length === 0) continue;
-    const threads = here.reduce((sum, i) => sum + (device.kind === 'cpu' ? i.threads : 1), 0) + groups.filter((g) => g.device === device.id).reduce((sum, g) => sum + g.threads, 0);
+    const threads =
+      here.reduce((sum, i) => sum + (device.kind === 'cpu' ? i.threads : 1), 0) +
+      groups.filter((g) => g.device === device.id).reduce((sum, g) => sum + g.threads, 0);
     const slowdown = Math.max(1, threads / (device.kind === 'cpu' ? (device.cores ?? 1) : 1));
     for (const i of here) worst = Math.max(worst, (latencyOf(input.profiles[i.member]![device.id]!, 1, i.threads) ?? Infinity) * slowdown);
   }
@@ -168,13 +191,19 @@ export function chooseLayout(input: AllocationInput, instances: readonly Instanc
   const force = options.force ?? 'auto';
   if (!['auto', 'per-instance', 'grouped'].includes(force)) invalidOption('layout', force, '"auto", "per-instance" or "grouped"');
   const tie = options.tie ?? 0.05;
-  const rated = (groups: ProcessGroup[]) => ({ groups, throughput: predictLayout(input, instances, groups, options).throughput, idleMs: idleLatencyMs(input, instances, groups) });
+  const rated = (groups: ProcessGroup[]) => ({
+    groups,
+    throughput: predictLayout(input, instances, groups, options).throughput,
+    idleMs: idleLatencyMs(input, instances, groups),
+  });
   const perInstance = rated([]);
   const candidates = groupedCandidates(input, instances, options).map(rated);
   // Among layouts about as fast as the fastest, the quickest to answer an idle request; earlier (per-instance, then fewer threads) on a tie.
   const pick = (pool: ReturnType<typeof rated>[]) => {
     const top = Math.max(...pool.map((c) => c.throughput));
-    return pool.filter((c) => c.throughput >= top * (1 - tie)).reduce((best, next) => (next.idleMs < best.idleMs * (1 - tie) ? next : best));
+    return pool
+      .filter((c) => c.throughput >= top * (1 - tie))
+      .reduce((best, next) => (next.idleMs < best.idleMs * (1 - tie) ? next : best));
   };
   const bestGrouped = candidates.length > 0 ? pick(candidates) : undefined;
   const predicted = { 'per-instance': perInstance.throughput, grouped: bestGrouped?.throughput ?? 0 };
@@ -182,9 +211,15 @@ export function chooseLayout(input: AllocationInput, instances: readonly Instanc
   const base = { messageCostMs: options.messageCostMs, predicted, idleMs };
   if (force === 'per-instance') return { kind: 'per-instance', groups: [], ...base, decidedBy: 'forced' };
   if (force === 'grouped') {
-    if (!bestGrouped) throw new TuttiError('INVALID_OPTION', 'layout "grouped": no members can share a worker process here: a grouped layout needs two or more members whose instances are all on one CPU of this host; use --layout per-instance or auto');
+    if (!bestGrouped)
+      throw new TuttiError(
+        'INVALID_OPTION',
+        'layout "grouped": no members can share a worker process here: a grouped layout needs two or more members whose instances are all on one CPU of this host; use --layout per-instance or auto',
+      );
     return { kind: 'grouped', groups: bestGrouped.groups, ...base, decidedBy: 'forced' };
   }
   const chosen = pick([perInstance, ...candidates]);
-  return chosen === perInstance ? { kind: 'per-instance', groups: [], ...base, decidedBy: 'chosen' } : { kind: 'grouped', groups: chosen.groups, ...base, decidedBy: 'chosen' };
+  return chosen === perInstance
+    ? { kind: 'per-instance', groups: [], ...base, decidedBy: 'chosen' }
+    : { kind: 'grouped', groups: chosen.groups, ...base, decidedBy: 'chosen' };
 }

@@ -60,7 +60,14 @@ function withThreads(input: AllocationInput, instance: Instance, device: Device,
   return best && { ...instance, threads, batch: best.batch };
 }
 
-function added(input: AllocationInput, instances: readonly Instance[], member: string, device: Device, threads: number, how = ''): Move | undefined {
+function added(
+  input: AllocationInput,
+  instances: readonly Instance[],
+  member: string,
+  device: Device,
+  threads: number,
+  how = '',
+): Move | undefined {
   const after = withBestBatch(input, [...instances, { member, device: device.id, batch: 0, threads }], instances.length);
   return after && { move: `add ${member} on ${device.id} (${describe(after.at(-1)!)})${how}`, instances: after };
 }
@@ -81,7 +88,8 @@ function addOnDevice(input: AllocationInput, instances: readonly Instance[], mem
     instances.forEach((donor, index) => {
       if (donor.device !== device.id || donor.threads < 2) return;
       const smaller = withThreads(input, donor, device, usableThreads(input, donor.member, device, donor.threads - 1) ?? 0);
-      if (smaller && smaller.threads < donor.threads) moves.push(added(input, replace(instances, index, smaller), member, device, one, ` with a thread from ${donor.member}`));
+      if (smaller && smaller.threads < donor.threads)
+        moves.push(added(input, replace(instances, index, smaller), member, device, one, ` with a thread from ${donor.member}`));
     });
   }
   return moves.filter((m) => m !== undefined);
@@ -98,7 +106,10 @@ function changeBatch(input: AllocationInput, instances: readonly Instance[]): Mo
     const device = deviceById(input, instance.device);
     for (const setting of settingsFor(input, instance.member, device)) {
       if (setting.threads !== instance.threads || setting.batch === instance.batch) continue;
-      moves.push({ move: `batch of ${instance.member} on ${device.id}: ${instance.batch} -> ${setting.batch}`, instances: replace(instances, index, { ...instance, batch: setting.batch }) });
+      moves.push({
+        move: `batch of ${instance.member} on ${device.id}: ${instance.batch} -> ${setting.batch}`,
+        instances: replace(instances, index, { ...instance, batch: setting.batch }),
+      });
     }
   });
   return moves;
@@ -115,12 +126,16 @@ function moveThreads(input: AllocationInput, instances: readonly Instance[]): Mo
       const grown = more && more > to.threads ? withThreads(input, to, device, more) : undefined;
       if (!grown) return;
       const extra = grown.threads - to.threads;
-      if (free >= extra) moves.push({ move: `give ${to.member} on ${device.id} ${extra} free core(s)`, instances: replace(instances, j, grown) });
+      if (free >= extra)
+        moves.push({ move: `give ${to.member} on ${device.id} ${extra} free core(s)`, instances: replace(instances, j, grown) });
       instances.forEach((from, i) => {
         if (i === j || from.device !== device.id || from.threads <= extra) return;
         const shrunk = withThreads(input, from, device, usableThreads(input, from.member, device, from.threads - extra) ?? 0);
         if (!shrunk || from.threads - shrunk.threads < extra) return;
-        moves.push({ move: `move ${extra} thread(s) on ${device.id} from ${from.member} to ${to.member}`, instances: replace(replace(instances, i, shrunk), j, grown) });
+        moves.push({
+          move: `move ${extra} thread(s) on ${device.id} from ${from.member} to ${to.member}`,
+          instances: replace(replace(instances, i, shrunk), j, grown),
+        });
       });
     });
   }
@@ -136,7 +151,11 @@ function moveDevice(input: AllocationInput, instances: readonly Instance[]): Mov
       const threads = device.kind === 'cpu' ? usableThreads(input, instance.member, device, Math.max(1, freeCores(device, others))) : 1;
       if (threads === undefined) continue;
       const after = withBestBatch(input, replace(instances, index, { ...instance, device: device.id, threads }), index);
-      if (after) moves.push({ move: `move ${instance.member} from ${instance.device} to ${device.id} (${describe(after[index]!)})`, instances: after });
+      if (after)
+        moves.push({
+          move: `move ${instance.member} from ${instance.device} to ${device.id} (${describe(after[index]!)})`,
+          instances: after,
+        });
     }
   });
   return moves;

@@ -6,7 +6,11 @@ import type { Plan } from './types.js';
 const count = z.number().int().positive();
 const rate = z.number().nonnegative();
 
-const speed = z.strictObject({ gmacsPerSecond: z.number().positive(), memoryGBps: z.number().positive().optional(), overheadMs: z.number().nonnegative().optional() });
+const speed = z.strictObject({
+  gmacsPerSecond: z.number().positive(),
+  memoryGBps: z.number().positive().optional(),
+  overheadMs: z.number().nonnegative().optional(),
+});
 const device = z.strictObject({
   id: z.string().min(1),
   kind: z.enum(['cpu', 'gpu']),
@@ -23,14 +27,30 @@ const prediction = z.strictObject({
   throughput: rate,
   bottleneck: z.string(),
   limitedBy: z.string().optional(),
-  members: z.array(z.strictObject({ member: z.string(), throughput: rate, batchLatencyMs: rate, instances: z.number().int().nonnegative() })),
+  members: z.array(
+    z.strictObject({ member: z.string(), throughput: rate, batchLatencyMs: rate, instances: z.number().int().nonnegative() }),
+  ),
   devices: z.array(
-    z.strictObject({ device: z.string(), memoryBytes: rate, memoryCapacity: rate, cores: z.number().int().nonnegative().optional(), coresCapacity: count.optional() }),
+    z.strictObject({
+      device: z.string(),
+      memoryBytes: rate,
+      memoryCapacity: rate,
+      cores: z.number().int().nonnegative().optional(),
+      coresCapacity: count.optional(),
+    }),
   ),
 });
 const layout = z.strictObject({
   kind: z.enum(['per-instance', 'grouped']),
-  groups: z.array(z.strictObject({ device: z.string().min(1), members: z.array(z.string().min(1)).min(1), processes: count, threads: count, batches: z.record(z.string(), count).optional() })),
+  groups: z.array(
+    z.strictObject({
+      device: z.string().min(1),
+      members: z.array(z.string().min(1)).min(1),
+      processes: count,
+      threads: count,
+      batches: z.record(z.string(), count).optional(),
+    }),
+  ),
   messageCostMs: z.number().nonnegative(),
   predicted: z.strictObject({ 'per-instance': rate, grouped: rate }),
   idleMs: z.strictObject({ 'per-instance': rate, grouped: rate }).optional(),

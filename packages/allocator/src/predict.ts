@@ -69,7 +69,9 @@ export function deviceShares(input: AllocationInput, instances: readonly Instanc
 export function predict(input: AllocationInput, instances: readonly Instance[]): Prediction {
   const byDevice = loads(input, instances);
   const shares = sharesOf(input, byDevice);
-  const byMember = new Map<string, MemberPrediction>(input.members.map((member) => [member, { member, throughput: 0, batchLatencyMs: 0, instances: 0 }]));
+  const byMember = new Map<string, MemberPrediction>(
+    input.members.map((member) => [member, { member, throughput: 0, batchLatencyMs: 0, instances: 0 }]),
+  );
   const capacities = instances.map((instance) => {
     const profile = input.profiles[instance.member]?.[instance.device];
     const latencyMs = profile && latencyOf(profile, instance.batch, instance.threads);
@@ -91,7 +93,9 @@ export function predict(input: AllocationInput, instances: readonly Instance[]):
     if (!device || capacities[k] === 0 || memberCapacity === 0) return;
     work.set(device.id, (work.get(device.id) ?? 0) + (device.kind === 'cpu' ? instance.threads : 1) / memberCapacity);
   });
-  const bounds = new Map(input.devices.filter((d) => work.has(d.id)).map((d) => [d.id, (d.kind === 'cpu' ? (d.cores ?? 1) : 1) / work.get(d.id)!]));
+  const bounds = new Map(
+    input.devices.filter((d) => work.has(d.id)).map((d) => [d.id, (d.kind === 'cpu' ? (d.cores ?? 1) : 1) / work.get(d.id)!]),
+  );
   // A member goes no faster than its capacity, nor than the devices it shares allow.
   const limits = new Map<string, string>();
   for (const instance of instances) {
@@ -105,7 +109,12 @@ export function predict(input: AllocationInput, instances: readonly Instance[]):
   const members = [...byMember.values()];
   let bottleneck = members[0]!;
   for (const m of members) if (m.throughput < bottleneck.throughput) bottleneck = m;
-  const prediction: Prediction = { throughput: bottleneck.throughput, bottleneck: bottleneck.member, members, devices: usageOf(input, byDevice) };
+  const prediction: Prediction = {
+    throughput: bottleneck.throughput,
+    bottleneck: bottleneck.member,
+    members,
+    devices: usageOf(input, byDevice),
+  };
   const limitedBy = limits.get(bottleneck.member);
   if (limitedBy) prediction.limitedBy = limitedBy;
   return prediction;

@@ -63,7 +63,8 @@ export function pickSetting(settings: readonly Setting[], maxLatencyMs = Infinit
   let best: Setting | undefined;
   for (const setting of settings) {
     if (setting.latencyMs / share > maxLatencyMs) continue;
-    if (!best || setting.throughput > best.throughput || (setting.throughput === best.throughput && setting.batch > best.batch)) best = setting;
+    if (!best || setting.throughput > best.throughput || (setting.throughput === best.throughput && setting.batch > best.batch))
+      best = setting;
   }
   if (best || settings.length === 0) return best;
   return settings.reduce((a, b) => (b.latencyMs < a.latencyMs ? b : a));

@@ -14,7 +14,8 @@ function deviceProblems(devices: readonly Device[]): string[] {
   if (duplicates.length > 0) problems.push(`duplicate device ids: ${duplicates.join(', ')}`);
   for (const device of devices) {
     if (!(device.memoryBytes > 0)) problems.push(`device ${device.id}: memory must be positive`);
-    if (device.kind === 'cpu' && !(Number.isInteger(device.cores) && device.cores! >= 1)) problems.push(`device ${device.id}: a CPU needs cores >= 1`);
+    if (device.kind === 'cpu' && !(Number.isInteger(device.cores) && device.cores! >= 1))
+      problems.push(`device ${device.id}: a CPU needs cores >= 1`);
   }
   return problems;
 }
@@ -24,11 +25,16 @@ function profileProblems(member: string, device: Device, profile: MemberProfile,
   const where = `profile of "${member}" on ${device.id}`;
   if (!(profile.memoryBytes >= 0)) return [`${where}: memory must be >= 0`];
   if (profile.points.length === 0) return [`${where} has no points`];
-  const bad = profile.points.find((p) => !(Number.isInteger(p.batch) && p.batch >= 1 && Number.isInteger(p.threads) && p.threads >= 1 && p.latencyMs > 0));
+  const bad = profile.points.find(
+    (p) => !(Number.isInteger(p.batch) && p.batch >= 1 && Number.isInteger(p.threads) && p.threads >= 1 && p.latencyMs > 0),
+  );
   if (bad) return [`${where}: bad point ${JSON.stringify(bad)} (batch and threads integers >= 1, latency > 0)`];
   const threads = [...new Set(profile.points.map((p) => p.threads))];
   const uncovered = batchSizes.filter((batch) => threads.every((t) => latencyOf(profile, batch, t) === undefined));
-  if (uncovered.length > 0) return [`${where} does not cover batch size(s) ${uncovered.join(', ')} (measured: ${[...new Set(profile.points.map((p) => p.batch))].sort((a, b) => a - b).join(', ')})`];
+  if (uncovered.length > 0)
+    return [
+      `${where} does not cover batch size(s) ${uncovered.join(', ')} (measured: ${[...new Set(profile.points.map((p) => p.batch))].sort((a, b) => a - b).join(', ')})`,
+    ];
   return [];
 }
 
@@ -40,7 +46,8 @@ function memberProblems(input: AllocationInput): string[] {
   for (const member of input.members) {
     const profiles = input.profiles[member] ?? {};
     const usable = input.devices.filter((d) => profiles[d.id] !== undefined);
-    if (usable.length === 0) problems.push(`member "${member}" has no profile on any device (${input.devices.map((d) => d.id).join(', ')})`);
+    if (usable.length === 0)
+      problems.push(`member "${member}" has no profile on any device (${input.devices.map((d) => d.id).join(', ')})`);
     for (const device of usable) problems.push(...profileProblems(member, device, profiles[device.id]!, input.batchSizes));
   }
   return problems;

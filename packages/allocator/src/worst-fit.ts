@@ -44,7 +44,10 @@ export function placeWorstFit(input: AllocationInput): { member: string; device:
 function fitsNowhere(input: AllocationInput, member: string, free: Map<string, number>): TuttiError {
   const runnable = input.devices.filter((d) => memoryOn(input, member, d) !== undefined);
   if (runnable.every((d) => settingsFor(input, member, d).length === 0)) {
-    return new TuttiError('ALLOCATION_FAILED', `member "${member}" has no batch size whose latency meets the budget of ${input.latencyBudgetMs} ms on any device`);
+    return new TuttiError(
+      'ALLOCATION_FAILED',
+      `member "${member}" has no batch size whose latency meets the budget of ${input.latencyBudgetMs} ms on any device`,
+    );
   }
   // Named against the roomiest device it could run on: the one that came closest to taking it.
   let roomiest = runnable[0]!;
@@ -65,13 +68,23 @@ function settle(input: AllocationInput, placed: { member: string; device: Device
   const shares = deviceShares(input, draft);
   return placed.map(({ member, device }, i) => {
     const setting = bestBatch(input, member, device, threads[i]!, shares.get(device.id));
-    if (!setting) throw new TuttiError('ALLOCATION_FAILED', `member "${member}" has no usable setting on ${device.id} with ${threads[i]} thread(s)`);
+    if (!setting)
+      throw new TuttiError('ALLOCATION_FAILED', `member "${member}" has no usable setting on ${device.id} with ${threads[i]} thread(s)`);
     return { member, device: device.id, batch: setting.batch, threads: setting.threads };
   });
 }
 
 export function toPlan(input: AllocationInput, strategy: Strategy, instances: Instance[], steps: Plan['steps'] = []): Plan {
-  const plan: Plan = { version: 1, ensemble: '', strategy, devices: input.devices, members: input.members, instances, predicted: predict(input, instances), steps };
+  const plan: Plan = {
+    version: 1,
+    ensemble: '',
+    strategy,
+    devices: input.devices,
+    members: input.members,
+    instances,
+    predicted: predict(input, instances),
+    steps,
+  };
   if (input.latencyBudgetMs !== undefined) plan.latencyBudgetMs = input.latencyBudgetMs;
   return plan;
 }

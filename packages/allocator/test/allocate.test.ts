@@ -3,7 +3,13 @@ import { TuttiError } from '@tutti/protocol';
 import { allocate, baseline, greedy, worstFit, type AllocationInput } from '../src/index.js';
 import { cpu, gpu, gpus, input } from './support.js';
 
-const problem = input([cpu(2), ...gpus(1, 8)], [{ name: 'a', memoryGB: 1, gmacs: 1 }, { name: 'b', memoryGB: 2, gmacs: 0.2 }]);
+const problem = input(
+  [cpu(2), ...gpus(1, 8)],
+  [
+    { name: 'a', memoryGB: 1, gmacs: 1 },
+    { name: 'b', memoryGB: 2, gmacs: 0.2 },
+  ],
+);
 
 function problemOf(change: (copy: AllocationInput) => void): AllocationInput {
   const copy = structuredClone(problem);
@@ -26,12 +32,28 @@ describe('allocate', () => {
     ['a device without memory', (p: AllocationInput) => (p.devices[1]!.memoryBytes = 0), /device gpu0: memory must be positive/],
     ['no members', (p: AllocationInput) => (p.members = []), /no members/],
     ['duplicate members', (p: AllocationInput) => p.members.push('a'), /duplicate members: a/],
-    ['a member without any profile', (p: AllocationInput) => (p.profiles = { b: p.profiles.b! }), /member "a" has no profile on any device \(cpu, gpu0\)/],
-    ['a profile only for an unknown device', (p: AllocationInput) => (p.profiles.a = { tpu: p.profiles.a!.gpu0! }), /member "a" has no profile on any device/],
-    ['batch sizes not covered by a profile', (p: AllocationInput) => (p.batchSizes = [1, 64]), /profile of "a" on cpu does not cover batch size\(s\) 64 \(measured: 1, 2, 4, 8, 16, 32\)/],
+    [
+      'a member without any profile',
+      (p: AllocationInput) => (p.profiles = { b: p.profiles.b! }),
+      /member "a" has no profile on any device \(cpu, gpu0\)/,
+    ],
+    [
+      'a profile only for an unknown device',
+      (p: AllocationInput) => (p.profiles.a = { tpu: p.profiles.a!.gpu0! }),
+      /member "a" has no profile on any device/,
+    ],
+    [
+      'batch sizes not covered by a profile',
+      (p: AllocationInput) => (p.batchSizes = [1, 64]),
+      /profile of "a" on cpu does not cover batch size\(s\) 64 \(measured: 1, 2, 4, 8, 16, 32\)/,
+    ],
     ['bad batch sizes', (p: AllocationInput) => (p.batchSizes = [0]), /batch sizes must be integers >= 1/],
     ['a profile with no points', (p: AllocationInput) => (p.profiles.b!.gpu0!.points = []), /profile of "b" on gpu0 has no points/],
-    ['a point with zero latency', (p: AllocationInput) => (p.profiles.b!.gpu0!.points[0]!.latencyMs = 0), /profile of "b" on gpu0: bad point/],
+    [
+      'a point with zero latency',
+      (p: AllocationInput) => (p.profiles.b!.gpu0!.points[0]!.latencyMs = 0),
+      /profile of "b" on gpu0: bad point/,
+    ],
     ['a non-positive latency budget', (p: AllocationInput) => (p.latencyBudgetMs = -5), /latency budget must be positive, got -5 ms/],
     ['a bad instance cap', (p: AllocationInput) => (p.maxInstancesPerMember = 0), /maxInstancesPerMember must be an integer >= 1/],
     ['a negative minimum gain', (p: AllocationInput) => (p.minGain = -1), /minGain must be >= 0/],

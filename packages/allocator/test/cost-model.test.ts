@@ -36,7 +36,10 @@ describe('costModelProfile', () => {
   it('estimates memory as twice the weights plus a runtime overhead, unless given', () => {
     expect(costModelProfile('r50', resnet50, cpu(2), [1], [1]).memoryBytes).toBe(2 * 102e6 + RUNTIME_OVERHEAD_BYTES.cpu);
     expect(costModelProfile('r50', resnet50, gpu('gpu0'), [1], [1]).memoryBytes).toBe(2 * 102e6 + RUNTIME_OVERHEAD_BYTES.gpu);
-    expect(costModelProfile('r50', { ...resnet50, memoryBytes: 5e8, modelSha256: 'abc' }, gpu('gpu0'), [1], [1])).toMatchObject({ memoryBytes: 5e8, modelSha256: 'abc' });
+    expect(costModelProfile('r50', { ...resnet50, memoryBytes: 5e8, modelSha256: 'abc' }, gpu('gpu0'), [1], [1])).toMatchObject({
+      memoryBytes: 5e8,
+      modelSha256: 'abc',
+    });
   });
 
   it('refuses a device without a speed, bad batch sizes, or no thread count that fits', () => {

@@ -2,10 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { deviceLabel, formatPlan, greedy, matrixCell, predict, worstFit, type Instance, type Plan } from '../src/index.js';
 import { cpu, gpu, gpus, input } from './support.js';
 
-const problem = input([cpu(4), gpu('gpu0', 16)], [
-  { name: 'heavy', memoryGB: 6, gmacs: 4 },
-  { name: 'light', memoryGB: 1, gmacs: 0.1 },
-]);
+const problem = input(
+  [cpu(4), gpu('gpu0', 16)],
+  [
+    { name: 'heavy', memoryGB: 6, gmacs: 4 },
+    { name: 'light', memoryGB: 1, gmacs: 0.1 },
+  ],
+);
 
 const instances: Instance[] = [
   { member: 'heavy', device: 'gpu0', batch: 8, threads: 1 },
@@ -47,14 +50,23 @@ describe('formatPlan', () => {
 
   it('numbers the greedy steps with throughput before and after and the gain', () => {
     const plan = greedy(input(gpus(3), [{ name: 'big', memoryGB: 10, gmacs: 5 }]));
-    const steps = formatPlan(plan).split('\n').filter((l) => /^ +\d+\. /.test(l));
+    const steps = formatPlan(plan)
+      .split('\n')
+      .filter((l) => /^ +\d+\. /.test(l));
     expect(steps).toHaveLength(2);
     expect(steps[0]).toMatch(/^ {3}1\. add big on gpu1 \(b\d+, 1 thread\): [\d.]+ -> [\d.]+ rows\/s \(\+100\.0%\)$/);
     expect(steps[1]).toMatch(/\(\+50\.0%\)$/);
   });
 
   it('flags oversubscribed cores and batches over the latency budget', () => {
-    const crowded = input([cpu(1)], [{ name: 'a', memoryGB: 1, gmacs: 0.05 }, { name: 'b', memoryGB: 1, gmacs: 0.05 }], { latencyBudgetMs: 8 });
+    const crowded = input(
+      [cpu(1)],
+      [
+        { name: 'a', memoryGB: 1, gmacs: 0.05 },
+        { name: 'b', memoryGB: 1, gmacs: 0.05 },
+      ],
+      { latencyBudgetMs: 8 },
+    );
     const text = formatPlan(worstFit(crowded));
     expect(text).toContain('cores 2 / 1 (oversubscribed: instances share them)');
     expect(text).toContain('batch latency budget 8 ms');

@@ -28,7 +28,10 @@ describe('greedy', () => {
   });
 
   it('breaks ties between bottleneck members: one move lifts one, the next lifts the ensemble', () => {
-    const twins = input(gpus(4), [{ name: 'a', memoryGB: 10, gmacs: 5 }, { name: 'b', memoryGB: 10, gmacs: 5 }]);
+    const twins = input(gpus(4), [
+      { name: 'a', memoryGB: 10, gmacs: 5 },
+      { name: 'b', memoryGB: 10, gmacs: 5 },
+    ]);
     const start = worstFit(twins);
     const plan = greedy(twins);
     expect(plan.steps.map((s) => s.move)).toEqual([expect.stringMatching(/^add a on gpu2/), expect.stringMatching(/^add b on gpu3/)]);
@@ -74,7 +77,8 @@ describe('greedy', () => {
       const oversubscribing = plan.steps.filter((step) => step.move.includes('(oversubscribing the cores)')).length;
       plan.predicted.devices.forEach((usage, k) => {
         expect(usage.memoryBytes).toBeLessThanOrEqual(usage.memoryCapacity);
-        if (usage.cores !== undefined) expect(usage.cores).toBeLessThanOrEqual(Math.max(usage.coresCapacity!, start.predicted.devices[k]!.cores! + oversubscribing));
+        if (usage.cores !== undefined)
+          expect(usage.cores).toBeLessThanOrEqual(Math.max(usage.coresCapacity!, start.predicted.devices[k]!.cores! + oversubscribing));
       });
     }
   });
@@ -96,7 +100,10 @@ describe('greedy', () => {
   });
 
   it('on a 2-core host with 4 members, stays at one thread each and predicts the shared cores', () => {
-    const problem = input([cpu(2)], ['a', 'b', 'c', 'd'].map((name, i) => ({ name, memoryGB: 0.3, gmacs: 0.5 + i })));
+    const problem = input(
+      [cpu(2)],
+      ['a', 'b', 'c', 'd'].map((name, i) => ({ name, memoryGB: 0.3, gmacs: 0.5 + i })),
+    );
     const plan = greedy(problem);
     expect(plan.instances).toHaveLength(4);
     expect(plan.predicted.devices[0]).toMatchObject({ cores: 4, coresCapacity: 2 });
@@ -113,7 +120,14 @@ describe('greedy', () => {
   });
 
   it('never uses a batch whose latency exceeds the budget, nor lets sharing push a batch over it', () => {
-    const problem = input([cpu(2), ...gpus(1, 8)], [{ name: 'a', memoryGB: 1, gmacs: 1 }, { name: 'b', memoryGB: 1, gmacs: 0.2 }], { latencyBudgetMs: 20 });
+    const problem = input(
+      [cpu(2), ...gpus(1, 8)],
+      [
+        { name: 'a', memoryGB: 1, gmacs: 1 },
+        { name: 'b', memoryGB: 1, gmacs: 0.2 },
+      ],
+      { latencyBudgetMs: 20 },
+    );
     const plan = greedy(problem);
     expectWithinBudget(problem, plan);
     for (const m of plan.predicted.members) expect(m.batchLatencyMs).toBeLessThanOrEqual(20);

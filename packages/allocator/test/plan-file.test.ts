@@ -2,7 +2,19 @@ import { describe, expect, it } from 'vitest';
 import { greedy, parsePlan, planToJson } from '../src/index.js';
 import { cpu, gpu, input } from './support.js';
 
-const plan = { ...greedy(input([cpu(2), gpu('gpu0', 8)], [{ name: 'heavy', memoryGB: 6, gmacs: 4 }, { name: 'light', memoryGB: 1, gmacs: 0.1 }], { latencyBudgetMs: 500 })), ensemble: 'demo' };
+const plan = {
+  ...greedy(
+    input(
+      [cpu(2), gpu('gpu0', 8)],
+      [
+        { name: 'heavy', memoryGB: 6, gmacs: 4 },
+        { name: 'light', memoryGB: 1, gmacs: 0.1 },
+      ],
+      { latencyBudgetMs: 500 },
+    ),
+  ),
+  ensemble: 'demo',
+};
 
 function broken(change: (json: any) => void): string {
   const json = JSON.parse(planToJson(plan));

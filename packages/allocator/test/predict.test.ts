@@ -2,11 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { fits, instanceThroughput, predict, type Instance } from '../src/index.js';
 import { GB, cpu, gpu, input } from './support.js';
 
-const problem = input([cpu(4), gpu('gpu0', 16)], [
-  { name: 'fast', memoryGB: 2, gmacs: 0.5 },
-  { name: 'slow', memoryGB: 6, gmacs: 4 },
-]);
-const alone = (member: string, device: string, batch: number, threads: number) => instanceThroughput(problem.profiles[member]![device]!, batch, threads)!;
+const problem = input(
+  [cpu(4), gpu('gpu0', 16)],
+  [
+    { name: 'fast', memoryGB: 2, gmacs: 0.5 },
+    { name: 'slow', memoryGB: 6, gmacs: 4 },
+  ],
+);
+const alone = (member: string, device: string, batch: number, threads: number) =>
+  instanceThroughput(problem.profiles[member]![device]!, batch, threads)!;
 
 describe('predict', () => {
   it('gives the ensemble the throughput of its slowest member, each member the sum of its instances', () => {
@@ -43,8 +47,18 @@ describe('predict', () => {
   });
 
   it('scales CPU instances by cores / threads when the threads oversubscribe the cores', () => {
-    const two = input([cpu(2)], [{ name: 'a', memoryGB: 1, gmacs: 1 }, { name: 'b', memoryGB: 1, gmacs: 1 }, { name: 'c', memoryGB: 1, gmacs: 1 }]);
-    const prediction = predict(two, ['a', 'b', 'c'].map((member) => ({ member, device: 'cpu', batch: 4, threads: 1 })));
+    const two = input(
+      [cpu(2)],
+      [
+        { name: 'a', memoryGB: 1, gmacs: 1 },
+        { name: 'b', memoryGB: 1, gmacs: 1 },
+        { name: 'c', memoryGB: 1, gmacs: 1 },
+      ],
+    );
+    const prediction = predict(
+      two,
+      ['a', 'b', 'c'].map((member) => ({ member, device: 'cpu', batch: 4, threads: 1 })),
+    );
     const single = instanceThroughput(two.profiles.a!.cpu!, 4, 1)!;
     expect(prediction.throughput).toBeCloseTo((single * 2) / 3, 9);
     expect(prediction.members[0]!.batchLatencyMs).toBeCloseTo((4000 / single) * 1.5, 9);

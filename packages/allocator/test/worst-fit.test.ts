@@ -15,7 +15,11 @@ describe('worst-fit placement', () => {
   });
 
   it('takes members largest first, each to the device with the most free memory, ties to the first device', () => {
-    const problem = input(gpus(2, 16), [{ name: 'small', memoryGB: 2, gmacs: 1 }, { name: 'large', memoryGB: 8, gmacs: 1 }, { name: 'medium', memoryGB: 5, gmacs: 1 }]);
+    const problem = input(gpus(2, 16), [
+      { name: 'small', memoryGB: 2, gmacs: 1 },
+      { name: 'large', memoryGB: 8, gmacs: 1 },
+      { name: 'medium', memoryGB: 5, gmacs: 1 },
+    ]);
     // large -> gpu0 (tie), medium -> gpu1 (16 free), small -> gpu1 (11 free against 8).
     expect(worstFit(problem).instances.map((i) => `${i.member}@${i.device}`)).toEqual(['small@gpu1', 'large@gpu0', 'medium@gpu1']);
   });
@@ -27,14 +31,31 @@ describe('worst-fit placement', () => {
   });
 
   it('names the member that fits nowhere, its need and the largest free space, in readable units', () => {
-    const run = () => worstFit(input(gpus(2, 16), [{ name: 'small', memoryGB: 2, gmacs: 1 }, { name: 'giant', memoryGB: 40, gmacs: 9 }]));
+    const run = () =>
+      worstFit(
+        input(gpus(2, 16), [
+          { name: 'small', memoryGB: 2, gmacs: 1 },
+          { name: 'giant', memoryGB: 40, gmacs: 9 },
+        ]),
+      );
     expect(run).toThrow(TuttiError);
     expect(run).toThrow('member "giant" needs 40.0 GB but the largest free space is 16.0 GB (on gpu0)');
     try {
-      worstFit(input([gpu('gpu2', 2)], [{ name: 'x', memoryGB: 1.2, gmacs: 1 }, { name: 'y', memoryGB: 1.2, gmacs: 1 }]));
+      worstFit(
+        input(
+          [gpu('gpu2', 2)],
+          [
+            { name: 'x', memoryGB: 1.2, gmacs: 1 },
+            { name: 'y', memoryGB: 1.2, gmacs: 1 },
+          ],
+        ),
+      );
       expect.unreachable();
     } catch (error) {
-      expect(error).toMatchObject({ code: 'ALLOCATION_FAILED', message: 'member "y" needs 1.2 GB but the largest free space is 800 MB (on gpu2)' });
+      expect(error).toMatchObject({
+        code: 'ALLOCATION_FAILED',
+        message: 'member "y" needs 1.2 GB but the largest free space is 800 MB (on gpu2)',
+      });
     }
   });
 });
@@ -67,7 +88,14 @@ describe('worst-fit settings', () => {
   });
 
   it('keeps to the latency budget, counting the device share, and says when a member cannot meet it', () => {
-    const problem = input([gpu('gpu0')], [{ name: 'a', memoryGB: 1, gmacs: 1 }, { name: 'b', memoryGB: 1, gmacs: 1 }], { latencyBudgetMs: 10 });
+    const problem = input(
+      [gpu('gpu0')],
+      [
+        { name: 'a', memoryGB: 1, gmacs: 1 },
+        { name: 'b', memoryGB: 1, gmacs: 1 },
+      ],
+      { latencyBudgetMs: 10 },
+    );
     // Alone, batch 32 takes 9 ms; time-shared by two it takes 18, so each gets batch 16 (5 ms, 10 shared).
     const plan = worstFit(problem);
     expectWithinBudget(problem, plan);

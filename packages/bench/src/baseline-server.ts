@@ -10,7 +10,16 @@
 import { Router } from 'zeromq';
 import { builtinRule } from '@tutti/rules';
 import { ModelSession } from '@tutti/runtime';
-import { checkInferInputs, decodeRequest, encodeErrorOf, encodeMessage, requestIdOf, decodeMessage, bytesOf, type WireTensor } from '@tutti/protocol';
+import {
+  checkInferInputs,
+  decodeRequest,
+  encodeErrorOf,
+  encodeMessage,
+  requestIdOf,
+  decodeMessage,
+  bytesOf,
+  type WireTensor,
+} from '@tutti/protocol';
 import type { Ensemble } from '@tutti/manifest';
 
 export interface BaselineConfig {
@@ -84,19 +93,31 @@ export async function runBaseline(config: BaselineConfig, onReady: (endpoint: st
         const result = await session.run(inputs.map((t) => rowsOf(t, start, Math.min(size, rows - start))));
         ensemble.outputs.forEach((spec, o) => parts[o]!.push(Buffer.from(result.find((r) => r.name === spec.name)!.data)));
       }
-      outputs.push(parts.map((p) => { const b = Buffer.concat(p); return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4); }));
+      outputs.push(
+        parts.map((p) => {
+          const b = Buffer.concat(p);
+          return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
+        }),
+      );
     }
     const combined = rule({
       members: ensemble.members.map((m) => m.name),
       weights: ensemble.members.map((m) => m.weight),
-      outputs: Object.fromEntries(ensemble.outputs.map((spec, o) => [spec.name, { shape: [rows, outputs[0]![o]!.length / rows], data: outputs.map((m) => m[o]!) }])),
+      outputs: Object.fromEntries(
+        ensemble.outputs.map((spec, o) => [spec.name, { shape: [rows, outputs[0]![o]!.length / rows], data: outputs.map((m) => m[o]!) }]),
+      ),
     });
     let offset = 0;
     for (const item of items) {
       const replyOutputs = ensemble.outputs.map((spec) => {
         const all = combined[spec.name]!;
         const width = all.length / rows;
-        return { name: spec.name, datatype: spec.datatype, shape: [item.rows, width], data: bytesOf(all.subarray(offset * width, (offset + item.rows) * width)) };
+        return {
+          name: spec.name,
+          datatype: spec.datatype,
+          shape: [item.rows, width],
+          data: bytesOf(all.subarray(offset * width, (offset + item.rows) * width)),
+        };
       });
       offset += item.rows;
       await router.send([...item.envelope, encodeMessage({ id: item.id, model_name: ensemble.name, outputs: replyOutputs })]);

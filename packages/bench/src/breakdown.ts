@@ -46,7 +46,9 @@ export interface AddedLatency {
  * compute, from a step's breakdown (tutti_member_compute_seconds per member). Undefined without it.
  */
 export function addedLatency(p50Ms: number, breakdown: Record<string, number>): AddedLatency | undefined {
-  const members = Object.entries(breakdown).filter(([key]) => key.startsWith('tutti_member_compute_seconds')).map(([, ms]) => ms);
+  const members = Object.entries(breakdown)
+    .filter(([key]) => key.startsWith('tutti_member_compute_seconds'))
+    .map(([, ms]) => ms);
   if (members.length === 0) return undefined;
   const slowestMemberMs = Math.max(...members);
   const allMembersMs = members.reduce((a, b) => a + b, 0);

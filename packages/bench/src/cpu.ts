@@ -64,7 +64,12 @@ export function clockTicksPerSecond(): number {
 }
 
 /** CPU per request between two readings; undefined when nothing was answered (no rate to divide by). */
-export function cpuPerRequest(before: readonly CpuReading[], after: readonly CpuReading[], requests: number, ticksPerSecond: number): CpuPerRequest | undefined {
+export function cpuPerRequest(
+  before: readonly CpuReading[],
+  after: readonly CpuReading[],
+  requests: number,
+  ticksPerSecond: number,
+): CpuPerRequest | undefined {
   if (requests <= 0) return undefined;
   const perProcessUs: Record<string, number> = {};
   const skipped: string[] = [];
@@ -81,6 +86,7 @@ export function cpuPerRequest(before: readonly CpuReading[], after: readonly Cpu
   }
   const entries = Object.entries(perProcessUs);
   const totalUs = entries.reduce((sum, [, us]) => sum + us, 0);
-  const busiest = entries.reduce<[string, number] | undefined>((best, next) => (!best || next[1] > best[1] ? next : best), undefined)?.[0] ?? '';
+  const busiest =
+    entries.reduce<[string, number] | undefined>((best, next) => (!best || next[1] > best[1] ? next : best), undefined)?.[0] ?? '';
   return { requests, perProcessUs, totalUs, busiest, skipped };
 }

@@ -48,7 +48,9 @@ export function figuresOf(result: SystemResult): SystemFigures {
   const figures: SystemFigures = {
     peak: peakStep.requestsPerSecond,
     peakLoad: peakStep.load,
-    closed: Object.fromEntries(result.closed.map((s) => [s.load, { requestsPerSecond: s.requestsPerSecond, p50: s.latency.p50, p99: s.latency.p99 }])),
+    closed: Object.fromEntries(
+      result.closed.map((s) => [s.load, { requestsPerSecond: s.requestsPerSecond, p50: s.latency.p50, p99: s.latency.p99 }]),
+    ),
   };
   const idle = result.closed.find((s) => s.load === 1);
   if (idle) figures.idleP50 = idle.latency.p50;
@@ -96,7 +98,14 @@ function summariseSystem(all: SystemFigures[]): SystemSummary {
   const summary: SystemSummary = {
     peak: of((f) => f.peak)!,
     closed: Object.fromEntries(
-      loads.map((load) => [load, { requestsPerSecond: of((f) => f.closed[load]?.requestsPerSecond)!, p50: of((f) => f.closed[load]?.p50)!, p99: of((f) => f.closed[load]?.p99)! }]),
+      loads.map((load) => [
+        load,
+        {
+          requestsPerSecond: of((f) => f.closed[load]?.requestsPerSecond)!,
+          p50: of((f) => f.closed[load]?.p50)!,
+          p99: of((f) => f.closed[load]?.p99)!,
+        },
+      ]),
     ),
     openFellBehindRounds: all.filter((f) => f.openFellBehind).length,
   };

@@ -17,7 +17,8 @@ export class LatencyRecorder {
   #histogram: hdr.Histogram;
 
   constructor(histogram?: hdr.Histogram) {
-    this.#histogram = histogram ?? hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
+    this.#histogram =
+      histogram ?? hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
   }
 
   /** Records one latency given in milliseconds. */
@@ -50,6 +51,13 @@ export class LatencyRecorder {
   summary(): LatencySummary {
     const h = this.#histogram;
     const at = (q: number) => (h.totalCount ? h.getValueAtPercentile(q) / 1000 : 0);
-    return { count: h.totalCount, p50: at(50), p90: at(90), p99: at(99), max: h.totalCount ? h.maxValue / 1000 : 0, mean: h.totalCount ? h.mean / 1000 : 0 };
+    return {
+      count: h.totalCount,
+      p50: at(50),
+      p90: at(90),
+      p99: at(99),
+      max: h.totalCount ? h.maxValue / 1000 : 0,
+      mean: h.totalCount ? h.mean / 1000 : 0,
+    };
   }
 }

@@ -44,7 +44,8 @@ async function main(): Promise<LoadReport> {
   // Which requests' latencies count: a closed loop's are those answered within the window (the same
   // requests its throughput counts); an open loop's are every one scheduled within it, however late
   // the answer, so a server that falls behind cannot hide the queue it builds.
-  const latencyCounts = (scheduledAt: number, inWindow: boolean) => (config.mode === 'closed' ? inWindow : scheduledAt >= measureFrom && scheduledAt < end);
+  const latencyCounts = (scheduledAt: number, inWindow: boolean) =>
+    config.mode === 'closed' ? inWindow : scheduledAt >= measureFrom && scheduledAt < end;
   const send = async (scheduledAt: number) => {
     tally.send(scheduledAt);
     try {

@@ -82,7 +82,8 @@ function yScale(panel: TimePanel, extra: number[], top: number): YScale {
     // Decades when the range spans two or more, otherwise 1-2-5 so the axis is never bare.
     const candidates = (ms: number[]) => {
       const out: number[] = [];
-      for (let e = Math.floor(Math.log10(lo)); e <= Math.ceil(Math.log10(hi)); e++) for (const m of ms) if (m * 10 ** e >= lo && m * 10 ** e <= hi) out.push(m * 10 ** e);
+      for (let e = Math.floor(Math.log10(lo)); e <= Math.ceil(Math.log10(hi)); e++)
+        for (const m of ms) if (m * 10 ** e >= lo && m * 10 ** e <= hi) out.push(m * 10 ** e);
       return out;
     };
     const decades = candidates([1]);
@@ -140,7 +141,11 @@ export function timeSeriesSvg(title: string, panels: TimePanel[], options: TimeS
     const top = TOP + k * (PANEL + GAP);
     const bottom = top + PANEL;
     const mine = hlines.filter((h) => h.panel === k);
-    const scale = yScale(panel, mine.map((h) => h.value), top);
+    const scale = yScale(
+      panel,
+      mine.map((h) => h.value),
+      top,
+    );
     const mid = (top + bottom) / 2;
     parts.push(
       `<line x1="${LEFT}" y1="${bottom}" x2="${WIDTH - RIGHT}" y2="${bottom}" stroke="black"/>`,
@@ -149,7 +154,10 @@ export function timeSeriesSvg(title: string, panels: TimePanel[], options: TimeS
     );
     for (const v of scale.ticks) {
       const y = f(scale.y(v));
-      parts.push(`<line x1="${LEFT - 4}" y1="${y}" x2="${WIDTH - RIGHT}" y2="${y}" stroke="#ddd"/>`, `<text x="${LEFT - 8}" y="${f(scale.y(v) + 4)}" text-anchor="end">${format(v)}</text>`);
+      parts.push(
+        `<line x1="${LEFT - 4}" y1="${y}" x2="${WIDTH - RIGHT}" y2="${y}" stroke="#ddd"/>`,
+        `<text x="${LEFT - 8}" y="${f(scale.y(v) + 4)}" text-anchor="end">${format(v)}</text>`,
+      );
     }
     for (const h of mine) {
       const y = f(scale.y(h.value));
@@ -171,7 +179,10 @@ export function timeSeriesSvg(title: string, panels: TimePanel[], options: TimeS
   const step = niceStep(tMax / 8);
   for (let n = 0; n * step <= tMax * (1 + 1e-9); n++) {
     const tick = Number((n * step).toPrecision(12));
-    parts.push(`<line x1="${f(x(tick))}" y1="${plotBottom}" x2="${f(x(tick))}" y2="${plotBottom + 4}" stroke="black"/>`, `<text x="${f(x(tick))}" y="${plotBottom + 17}" text-anchor="middle">${format(tick)}</text>`);
+    parts.push(
+      `<line x1="${f(x(tick))}" y1="${plotBottom}" x2="${f(x(tick))}" y2="${plotBottom + 4}" stroke="black"/>`,
+      `<text x="${f(x(tick))}" y="${plotBottom + 17}" text-anchor="middle">${format(tick)}</text>`,
+    );
   }
   parts.push(`<text x="${(LEFT + WIDTH - RIGHT) / 2}" y="${height - 10}" text-anchor="middle">time (s)</text>`, '</svg>');
   return parts.join('\n');

@@ -13,7 +13,7 @@ export function poissonSchedule(rate: number, seconds: number, seed: number): nu
   if (!(rate > 0) || !(seconds > 0)) throw new RangeError(`rate and seconds must be positive, got ${rate} and ${seconds}`);
   const random = seededRandom(seed);
   const times: number[] = [];
-  for (let t = 0; ; ) {
+  for (let t = 0; ;) {
     // Inverse transform: an exponential gap with mean 1000 / rate ms.
     t += (-Math.log(1 - random()) * 1000) / rate;
     if (t >= seconds * 1000) return times;

@@ -14,7 +14,9 @@ export function summaryLines(summary: Summary, openRate: number): string[] {
   lines.push(`closed loop, median (min-max) of ${summary.rounds} round(s): req/s, p50 ms, p99 ms`);
   for (const [name, s] of systems) {
     for (const [load, step] of Object.entries(s.closed)) {
-      lines.push(`  ${name.padEnd(6)} ${load.padStart(4)} in flight: ${rateSpread(step.requestsPerSecond).padStart(18)} req/s   p50 ${ms(step.p50).padStart(18)}   p99 ${ms(step.p99).padStart(20)}`);
+      lines.push(
+        `  ${name.padEnd(6)} ${load.padStart(4)} in flight: ${rateSpread(step.requestsPerSecond).padStart(18)} req/s   p50 ${ms(step.p50).padStart(18)}   p99 ${ms(step.p99).padStart(20)}`,
+      );
     }
   }
   lines.push('figures:');
@@ -25,7 +27,7 @@ export function summaryLines(summary: Summary, openRate: number): string[] {
     );
   }
   for (const [ratio, s] of Object.entries(summary.ratios)) lines.push(`  ${ratio} peak: ${formatSpread(s, 2)}x (ratio within each round)`);
-  lines.push('CPU per answered request at each round\'s peak step, microseconds (utime + stime from /proc):');
+  lines.push("CPU per answered request at each round's peak step, microseconds (utime + stime from /proc):");
   for (const [name, s] of systems) {
     const cpu = s.cpuAtPeakUs;
     if (!cpu) {

@@ -67,7 +67,9 @@ function runProcess(config: LoadConfig): Promise<LoadReport> {
     const child = fork(ENTRY, [JSON.stringify(config)], { execArgv: ['--import', TSX], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     let report: LoadReport | undefined;
     child.on('message', (message: LoadReport) => (report = message));
-    child.on('exit', (code) => (report ? resolve(report) : reject(new TuttiError('PROCESS_FAILED', `load process exited with code ${code} and no report`))));
+    child.on('exit', (code) =>
+      report ? resolve(report) : reject(new TuttiError('PROCESS_FAILED', `load process exited with code ${code} and no report`)),
+    );
   });
 }
 

@@ -39,7 +39,12 @@ export const STEPS = [
 export type Step = (typeof STEPS)[number];
 
 /** One request's time per step (ms), or undefined when a mark is missing (e.g. a heartbeat-only window). */
-export function stepsOf(sentAt: number, answeredAt: number, marks: readonly Mark[], members: number): Record<Step | 'total', number> | undefined {
+export function stepsOf(
+  sentAt: number,
+  answeredAt: number,
+  marks: readonly Mark[],
+  members: number,
+): Record<Step | 'total', number> | undefined {
   const inside = marks.filter((m) => m.t >= sentAt && m.t <= answeredAt);
   const at = (step: string) => inside.filter((m) => m.step === step);
   const received = at('batcher.received')[0];
@@ -49,7 +54,16 @@ export function stepsOf(sentAt: number, answeredAt: number, marks: readonly Mark
   const sent = at('worker.sent');
   const results = at('combiner.result');
   const replied = at('combiner.replied')[0];
-  if (!received || !dispatched || !replied || started.length !== members || computed.length !== members || sent.length !== members || results.length !== members) return undefined;
+  if (
+    !received ||
+    !dispatched ||
+    !replied ||
+    started.length !== members ||
+    computed.length !== members ||
+    sent.length !== members ||
+    results.length !== members
+  )
+    return undefined;
   const first = Math.min(...started.map((m) => m.t));
   const last = Math.max(...started.map((m) => m.t));
   const compute = Math.max(...started.map((start) => computed.find((m) => m.pid === start.pid)!.t - start.t));

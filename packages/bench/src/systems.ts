@@ -17,7 +17,12 @@ export interface RunningSystem {
 const BASELINE = new URL('./baseline-main.ts', import.meta.url);
 const TSX = import.meta.resolve('tsx');
 
-export function startBaseline(kind: BaselineConfig['kind'], ensemble: Ensemble, threads: number, batchSizes?: Record<string, number>): Promise<RunningSystem> {
+export function startBaseline(
+  kind: BaselineConfig['kind'],
+  ensemble: Ensemble,
+  threads: number,
+  batchSizes?: Record<string, number>,
+): Promise<RunningSystem> {
   const config: BaselineConfig = { kind, ensemble, endpoint: 'tcp://127.0.0.1:0', threads, ...(batchSizes && { batchSizes }) };
   const child = fork(BASELINE, [JSON.stringify(config)], { execArgv: ['--import', TSX], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {

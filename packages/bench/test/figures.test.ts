@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { figuresOf, peakRatios, summarise, type RoundResult, type SystemResult } from '../src/figures.js';
 import type { StepResult } from '../src/run-load.js';
 
-function step(mode: 'closed' | 'open', load: number, requestsPerSecond: number, p50: number, p99: number, fellBehind?: boolean): StepResult {
+function step(
+  mode: 'closed' | 'open',
+  load: number,
+  requestsPerSecond: number,
+  p50: number,
+  p99: number,
+  fellBehind?: boolean,
+): StepResult {
   return {
     mode,
     load,
@@ -19,12 +26,27 @@ function step(mode: 'closed' | 'open', load: number, requestsPerSecond: number, 
   };
 }
 
-const cpu = (batcher: number, worker: number) => ({ requests: 1, perProcessUs: { batcher, worker }, totalUs: batcher + worker, busiest: batcher > worker ? 'batcher' : 'worker', skipped: [] });
+const cpu = (batcher: number, worker: number) => ({
+  requests: 1,
+  perProcessUs: { batcher, worker },
+  totalUs: batcher + worker,
+  busiest: batcher > worker ? 'batcher' : 'worker',
+  skipped: [],
+});
 
-function system(name: string, peak: number, p50AtOne: number, options: { cpuAtPeak?: ReturnType<typeof cpu>; fellBehind?: boolean } = {}): SystemResult {
+function system(
+  name: string,
+  peak: number,
+  p50AtOne: number,
+  options: { cpuAtPeak?: ReturnType<typeof cpu>; fellBehind?: boolean } = {},
+): SystemResult {
   return {
     name,
-    closed: [step('closed', 1, peak / 4, p50AtOne, p50AtOne * 2), step('closed', 64, peak, 10, 20), step('closed', 256, peak * 0.9, 40, 80)],
+    closed: [
+      step('closed', 1, peak / 4, p50AtOne, p50AtOne * 2),
+      step('closed', 64, peak, 10, 20),
+      step('closed', 256, peak * 0.9, 40, 80),
+    ],
     open: step('open', 100, 100, 1, 5, options.fellBehind ?? false),
     ...(options.cpuAtPeak && { cpu: { 1: cpu(999, 999), 64: options.cpuAtPeak } }),
   };
@@ -44,7 +66,10 @@ describe('figuresOf', () => {
 
 describe('peakRatios', () => {
   it('divides the reference peak by each other system within the round', () => {
-    expect(peakRatios([system('tutti', 1000, 1), system('paper', 500, 1), system('naive', 250, 1)], 'tutti')).toEqual({ 'tutti/paper': 2, 'tutti/naive': 4 });
+    expect(peakRatios([system('tutti', 1000, 1), system('paper', 500, 1), system('naive', 250, 1)], 'tutti')).toEqual({
+      'tutti/paper': 2,
+      'tutti/naive': 4,
+    });
   });
 });
 

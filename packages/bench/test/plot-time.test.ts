@@ -31,7 +31,15 @@ const panels: TimePanel[] = [
     label: 'completed (req/s)',
     series: [
       { name: 'tutti <fastest-finish>', points: [0, 1, 2, 3, 4].map((t) => ({ t, v: 100 + t })) },
-      { name: 'naive & slow', points: [{ t: 0, v: 50 }, { t: 1, v: null }, { t: 2, v: 40 }, { t: 3, v: 45 }] },
+      {
+        name: 'naive & slow',
+        points: [
+          { t: 0, v: 50 },
+          { t: 1, v: null },
+          { t: 2, v: 40 },
+          { t: 3, v: 45 },
+        ],
+      },
     ],
   },
   {
@@ -39,7 +47,14 @@ const panels: TimePanel[] = [
     log: true,
     series: [
       { name: 'tutti <fastest-finish>', points: [0, 1, 2, 3, 4].map((t) => ({ t, v: 10 * (t + 1) })) },
-      { name: 'naive & slow', points: [{ t: 0, v: 200 }, { t: 1, v: undefined }, { t: 2, v: 300 }] },
+      {
+        name: 'naive & slow',
+        points: [
+          { t: 0, v: 200 },
+          { t: 1, v: undefined },
+          { t: 2, v: 300 },
+        ],
+      },
     ],
   },
 ];
@@ -82,7 +97,10 @@ describe('time-series plot', () => {
   });
 
   it('copes with no data at all', () => {
-    const empty = timeSeriesSvg('empty', [{ label: 'x', series: [{ name: 'a', points: [] }] }, { label: 'y', log: true, series: [] }]);
+    const empty = timeSeriesSvg('empty', [
+      { label: 'x', series: [{ name: 'a', points: [] }] },
+      { label: 'y', log: true, series: [] },
+    ]);
     checkWellFormed(empty);
     expect(empty).not.toContain('NaN');
     expect(empty).not.toContain('Infinity');

@@ -20,14 +20,14 @@ function oneRequest(offset: number): Mark[] {
 }
 
 describe('idle request spans', () => {
-  it('parses a process\'s marks', () => {
+  it("parses a process's marks", () => {
     expect(parseMarks('1795448481962.159 batcher.received 0\n1795448481966.745 batcher.dispatched 7\n', 42)).toEqual([
       { t: 1795448481962.159, step: 'batcher.received', pid: 42 },
       { t: 1795448481966.745, step: 'batcher.dispatched', pid: 42 },
     ]);
   });
 
-  it('splits one request into the steps of the path, pairing each worker\'s marks by process', () => {
+  it("splits one request into the steps of the path, pairing each worker's marks by process", () => {
     const steps = stepsOf(100, 101.6, oneRequest(0), 2)!;
     expect(steps['client -> batcher']).toBeCloseTo(0.2, 9);
     expect(steps['in the batcher']).toBeCloseTo(0.1, 9);

@@ -45,7 +45,14 @@ describe('timeline of a per-request trace', () => {
   });
 
   it('gives empty buckets no percentiles and ignores points outside the window', () => {
-    const buckets = timeline([{ t: -5, latencyMs: 1 }, { t: 3000, latencyMs: 1 }], 500, 3);
+    const buckets = timeline(
+      [
+        { t: -5, latencyMs: 1 },
+        { t: 3000, latencyMs: 1 },
+      ],
+      500,
+      3,
+    );
     expect(buckets).toHaveLength(6);
     expect(buckets.every((b) => b.completed === 0 && b.errors === 0 && b.p50 === null && b.p99 === null)).toBe(true);
     expect(() => timeline([], 0, 1)).toThrow(RangeError);

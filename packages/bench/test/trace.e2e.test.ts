@@ -26,7 +26,16 @@ afterAll(async () => {
 describe('request traces', () => {
   it('open loop: one trace point per measured request, sorted, within the window, on one clock', async () => {
     const before = Date.now();
-    const step = await runStep({ endpoint: system.endpoint, inputs: ensemble.inputs, mode: 'open', load: 100, processes: 2, warmupSeconds: 0.3, seconds: 1.5, trace: true });
+    const step = await runStep({
+      endpoint: system.endpoint,
+      inputs: ensemble.inputs,
+      mode: 'open',
+      load: 100,
+      processes: 2,
+      warmupSeconds: 0.3,
+      seconds: 1.5,
+      trace: true,
+    });
     const trace = step.trace!;
     const errors = Object.values(step.errors).reduce((a, b) => a + b, 0);
     // The trace holds every request scheduled in the window (step.sent), answered or not, however
@@ -46,7 +55,15 @@ describe('request traces', () => {
   });
 
   it('is left out unless asked for', async () => {
-    const step = await runStep({ endpoint: system.endpoint, inputs: ensemble.inputs, mode: 'closed', load: 2, processes: 1, warmupSeconds: 0.2, seconds: 0.5 });
+    const step = await runStep({
+      endpoint: system.endpoint,
+      inputs: ensemble.inputs,
+      mode: 'closed',
+      load: 2,
+      processes: 1,
+      warmupSeconds: 0.2,
+      seconds: 0.5,
+    });
     expect(step.trace).toBeUndefined();
     expect(step.requests).toBeGreaterThan(0);
   });

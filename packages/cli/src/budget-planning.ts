@@ -4,7 +4,14 @@
  * representative device: this host's CPU measured (and cached), declared types by the cost model
  * (or a profile file); the search then copies those profiles to every device of each mix it plans.
  */
-import { HardwareSearch, checkCatalogue, type DeviceType, type HardwareSearchOptions, type HardwareChoice, type SearchProgress } from '@tutti/allocator';
+import {
+  HardwareSearch,
+  checkCatalogue,
+  type DeviceType,
+  type HardwareSearchOptions,
+  type HardwareChoice,
+  type SearchProgress,
+} from '@tutti/allocator';
 import type { Ensemble } from '@tutti/manifest';
 import { defaultBatchSizes, loadCatalogFile, profileEnsemble, type ProfileProgress } from '@tutti/profiler';
 import { latencyBudgetOf } from './planning.js';
@@ -50,7 +57,14 @@ export async function chooseHardwareFor(ensemble: Ensemble, options: HardwarePla
   });
   const profiled = performance.now();
   const search = new HardwareSearch(
-    { types, members: ensemble.members.map((m) => m.name), profiles, batchSizes, ensemble: ensemble.name, ...(latencyBudgetMs !== undefined && { latencyBudgetMs }) },
+    {
+      types,
+      members: ensemble.members.map((m) => m.name),
+      profiles,
+      batchSizes,
+      ensemble: ensemble.name,
+      ...(latencyBudgetMs !== undefined && { latencyBudgetMs }),
+    },
     searchOptions,
   );
   const choice = search.run();
@@ -61,7 +75,10 @@ export async function chooseHardwareFor(ensemble: Ensemble, options: HardwarePla
  * Quiet for the search's first `afterMs` (timed from its first plan); then, on a terminal, one line
  * rewritten in place, elsewhere a line a second at most.
  */
-export function searchProgressReporter(stream: NodeJS.WriteStream = process.stderr, afterMs = 2000): { onProgress: (p: SearchProgress) => void; stop: () => void } {
+export function searchProgressReporter(
+  stream: NodeJS.WriteStream = process.stderr,
+  afterMs = 2000,
+): { onProgress: (p: SearchProgress) => void; stop: () => void } {
   let started: number | undefined;
   let lastLine = 0;
   let open = false;

@@ -10,7 +10,8 @@ function shapeOf(value: unknown, where: string): number[] {
   if (!Array.isArray(value)) return [];
   const inner = value.length > 0 ? shapeOf(value[0], where) : [];
   for (const item of value) {
-    if (JSON.stringify(shapeOf(item, where)) !== JSON.stringify(inner)) throw new TuttiError('INVALID_ARGUMENT', `${where}: nested arrays are ragged`);
+    if (JSON.stringify(shapeOf(item, where)) !== JSON.stringify(inner))
+      throw new TuttiError('INVALID_ARGUMENT', `${where}: nested arrays are ragged`);
   }
   return [value.length, ...inner];
 }
@@ -40,7 +41,10 @@ export function tensorFromJson(spec: TensorSpec, value: unknown): TensorInput {
   }
   if (shape.length === spec.shape.length - 1) shape = [1, ...shape];
   if (elementCount(shape) !== flat.length) {
-    throw new TuttiError('INVALID_ARGUMENT', `input "${spec.name}": shape ${formatShape(shape)} needs ${elementCount(shape)} values, got ${flat.length}`);
+    throw new TuttiError(
+      'INVALID_ARGUMENT',
+      `input "${spec.name}": shape ${formatShape(shape)} needs ${elementCount(shape)} values, got ${flat.length}`,
+    );
   }
   return { data: typedArray(spec, flat), shape, datatype: spec.datatype };
 }
@@ -67,9 +71,11 @@ export function inputsFromJson(specs: readonly TensorSpec[], json: unknown): Rec
 export function outputToJson(tensor: TensorOutput): { shape: number[]; data: unknown } {
   const flat = Array.from(tensor.data as ArrayLike<number | bigint>, (v) => (typeof v === 'bigint' ? Number(v) : v));
   const nest = (values: number[], shape: number[]): unknown =>
-    shape.length <= 1 ? values : Array.from({ length: shape[0]! }, (_, i) => {
-      const size = values.length / shape[0]!;
-      return nest(values.slice(i * size, (i + 1) * size), shape.slice(1));
-    });
+    shape.length <= 1
+      ? values
+      : Array.from({ length: shape[0]! }, (_, i) => {
+          const size = values.length / shape[0]!;
+          return nest(values.slice(i * size, (i + 1) * size), shape.slice(1));
+        });
   return { shape: tensor.shape, data: nest(flat, tensor.shape) };
 }

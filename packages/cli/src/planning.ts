@@ -5,7 +5,15 @@
  */
 import { allocate, chooseLayout, type Device, type LayoutKind, type MemberProfile, type Plan, type Strategy } from '@tutti/allocator';
 import type { Ensemble } from '@tutti/manifest';
-import { defaultBatchSizes, defaultCacheDir, detectDevices, hostMessageCost, loadDevicesFile, profileEnsemble, type ProfileProgress } from '@tutti/profiler';
+import {
+  defaultBatchSizes,
+  defaultCacheDir,
+  detectDevices,
+  hostMessageCost,
+  loadDevicesFile,
+  profileEnsemble,
+  type ProfileProgress,
+} from '@tutti/profiler';
 
 export interface PlanningOptions {
   devicesFile?: string;
@@ -39,7 +47,13 @@ export async function planEnsemble(ensemble: Ensemble, options: PlanningOptions 
     ...(options.onProgress && { onProgress: options.onProgress }),
   });
   const latencyBudgetMs = latencyBudgetOf(ensemble);
-  const input = { devices, members: ensemble.members.map((m) => m.name), profiles, batchSizes, ...(latencyBudgetMs !== undefined && { latencyBudgetMs }) };
+  const input = {
+    devices,
+    members: ensemble.members.map((m) => m.name),
+    profiles,
+    batchSizes,
+    ...(latencyBudgetMs !== undefined && { latencyBudgetMs }),
+  };
   const plan = allocate(input, options.strategy ?? 'greedy');
   const cpu = devices.find((d) => d.kind === 'cpu' && d.origin === 'detected');
   // The messages' cost is this host's: a plan for declared hardware only keeps Pochelu's layout unless told otherwise.

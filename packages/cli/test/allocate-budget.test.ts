@@ -34,7 +34,13 @@ function rankingRows(stdout: string): Row[] {
   for (const line of lines.slice(header + 1)) {
     const match = /^(\d+) +(.+?) +(\d+\.\d\d) +(\d+) +([\d.]+) +([\d.]+) +([\d.]+)$/.exec(line);
     if (!match) break;
-    rows.push({ rank: Number(match[1]), mix: match[2]!, price: Number(match[3]), rowsPerSecond: Number(match[5]), bound: Number(match[6]) });
+    rows.push({
+      rank: Number(match[1]),
+      mix: match[2]!,
+      price: Number(match[3]),
+      rowsPerSecond: Number(match[5]),
+      bound: Number(match[6]),
+    });
   }
   return rows;
 }
@@ -52,12 +58,19 @@ describe('tutti allocate --catalog', () => {
     dir = await mkdtemp(path.join(tmpdir(), 'tutti-budget-cli-'));
     profiles = path.join(dir, 'host.profiles.json');
     const points = [1, 2, 4, 8, 16, 32, 64].map((batch) => ({ batch, threads: 1, latencyMs: 2 + 0.5 * batch }));
-    const file = DIGITS_MEMBERS.map((member) => ({ member, modelSha256: '', deviceName: detectCpu().name, source: 'file', memoryBytes: 20e6, points }));
+    const file = DIGITS_MEMBERS.map((member) => ({
+      member,
+      modelSha256: '',
+      deviceName: detectCpu().name,
+      source: 'file',
+      memoryBytes: 20e6,
+      points,
+    }));
     await writeFile(profiles, JSON.stringify({ version: 1, profiles: file }));
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
-  it('--dry-run ranks the mixes within the budget, best first, and prints the top mix\'s plan', async () => {
+  it("--dry-run ranks the mixes within the budget, best first, and prints the top mix's plan", async () => {
     const run = await tutti('allocate', 'ensembles/digits', '--budget', '3', '--catalog', CATALOG, '--profiles', profiles, '--dry-run');
     expect(run.stderr).not.toMatch(/Error/);
     expect(run.code).toBe(0);
@@ -70,7 +83,10 @@ describe('tutti allocate --catalog', () => {
       expect(row.bound).toBeGreaterThanOrEqual(row.rowsPerSecond * 0.999);
       const next = rows[k + 1];
       // Sorted by rows/s; a slightly faster (0.1%) mix may follow a cheaper one.
-      if (next) expect(next.rowsPerSecond <= row.rowsPerSecond || (next.rowsPerSecond <= row.rowsPerSecond * 1.001 && next.price > row.price)).toBe(true);
+      if (next)
+        expect(next.rowsPerSecond <= row.rowsPerSecond || (next.rowsPerSecond <= row.rowsPerSecond * 1.001 && next.price > row.price)).toBe(
+          true,
+        );
     }
     const top = rows[0]!;
     // GPUs beat every CPU-only mix here (see the file comment), so the best mix has one.
@@ -88,9 +104,22 @@ describe('tutti allocate --catalog', () => {
     expect(run.stderr).toMatch(/\d+ mixes bounded and 20 planned in [\d.]+ s/);
   });
 
-  it('writes the top mix\'s plan without --dry-run, its GPUs emulated', async () => {
+  it("writes the top mix's plan without --dry-run, its GPUs emulated", async () => {
     const out = path.join(dir, 'plan.json');
-    const run = await tutti('allocate', 'ensembles/digits', '--budget', '1', '--catalog', CATALOG, '--profiles', profiles, '--out', out, '--top', '3');
+    const run = await tutti(
+      'allocate',
+      'ensembles/digits',
+      '--budget',
+      '1',
+      '--catalog',
+      CATALOG,
+      '--profiles',
+      profiles,
+      '--out',
+      out,
+      '--top',
+      '3',
+    );
     expect(run.code).toBe(0);
     expect(rankingRows(run.stdout)).toHaveLength(3);
     const top = rankingRows(run.stdout)[0]!;
@@ -103,14 +132,38 @@ describe('tutti allocate --catalog', () => {
   });
 
   it('--demand picks the cheapest mix that serves it, and refuses one no mix can', async () => {
-    const run = await tutti('allocate', 'ensembles/digits', '--demand', String(Math.round(CPU_ONLY_BOUND * 2)), '--budget', '3', '--catalog', CATALOG, '--profiles', profiles, '--dry-run');
+    const run = await tutti(
+      'allocate',
+      'ensembles/digits',
+      '--demand',
+      String(Math.round(CPU_ONLY_BOUND * 2)),
+      '--budget',
+      '3',
+      '--catalog',
+      CATALOG,
+      '--profiles',
+      profiles,
+      '--dry-run',
+    );
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^Hardware at least cost for \d+ rows\/s/m);
     // CPU-only mixes (at most $0.40) cannot: their bound is half the demand. The cheapest GPU, one
     // T4 ($0.53), can: the cost model gives these tiny models ~0.3 ms batches of 64 on it.
     expect(run.stdout).toMatch(/^1 +1x T4-16GB +0\.53 +70 +\d+ +\d+ +\d+ +yes$/m);
     expect(run.stdout).toContain('Top mix: 1x T4-16GB');
-    const impossible = await tutti('allocate', 'ensembles/digits', '--demand', '1e12', '--budget', '3', '--catalog', CATALOG, '--profiles', profiles, '--dry-run');
+    const impossible = await tutti(
+      'allocate',
+      'ensembles/digits',
+      '--demand',
+      '1e12',
+      '--budget',
+      '3',
+      '--catalog',
+      CATALOG,
+      '--profiles',
+      profiles,
+      '--dry-run',
+    );
     expect(impossible.code).toBe(1);
     expect(impossible.stderr).toMatch(/ALLOCATION_FAILED: no mix within \$3\/h and the types' max counts can serve/);
   });

@@ -22,7 +22,7 @@ describe('the tutti command', () => {
     }
   });
 
-  it("loads the command asked for in full: its own options are in its help, and `help NAME` works too", async () => {
+  it('loads the command asked for in full: its own options are in its help, and `help NAME` works too', async () => {
     const direct = await runTutti(['serve', '--help']);
     const viaHelp = await runTutti(['help', 'serve']);
     for (const run of [direct, viaHelp]) {

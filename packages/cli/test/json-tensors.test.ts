@@ -5,7 +5,10 @@ const pixels = { name: 'pixels', datatype: 'FP32' as const, shape: [-1, 4] };
 
 describe('JSON tensors for tutti predict', () => {
   it('infers the shape of nested arrays', () => {
-    const tensor = tensorFromJson(pixels, [[1, 2, 3, 4], [5, 6, 7, 8]]);
+    const tensor = tensorFromJson(pixels, [
+      [1, 2, 3, 4],
+      [5, 6, 7, 8],
+    ]);
     expect(tensor.shape).toEqual([2, 4]);
     expect([...(tensor.data as Float32Array)]).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
   });
@@ -27,6 +30,9 @@ describe('JSON tensors for tutti predict', () => {
 
   it('nests output rows back', () => {
     const out = outputToJson({ datatype: 'FP32', shape: [2, 2], data: new Float32Array([1, 2, 3, 4]) });
-    expect(out.data).toEqual([[1, 2], [3, 4]]);
+    expect(out.data).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
   });
 });

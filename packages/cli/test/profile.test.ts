@@ -7,7 +7,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTutti } from './run-tutti.js';
 const DIGITS_MEMBERS = ['logreg', 'mlp-relu-32', 'mlp-tanh-64', 'mlp-relu-48-24', 'mlp-sigmoid-32-subset'];
 
-
 describe('tutti profile', () => {
   let cacheDir: string;
   const tutti = (...args: string[]) => runTutti(args, { TUTTI_CACHE_DIR: cacheDir });
@@ -31,9 +30,22 @@ describe('tutti profile', () => {
     expect(first.stdout).toMatch(/profiled digits: 5 member\(s\) on 1 device\(s\) in [\d.]+ s \(5 measured here\)/);
 
     const profilesFile = path.join(cacheDir, 'digits.profiles.json');
-    const second = await tutti('profile', 'ensembles/digits', '--batch-sizes', '1,8', '--threads', '1', '--json', '--profiles', profilesFile);
+    const second = await tutti(
+      'profile',
+      'ensembles/digits',
+      '--batch-sizes',
+      '1,8',
+      '--threads',
+      '1',
+      '--json',
+      '--profiles',
+      profilesFile,
+    );
     expect(second.code).toBe(0);
-    const json = JSON.parse(second.stdout) as { sources: Record<string, Record<string, string>>; profiles: Record<string, Record<string, { points: unknown[] }>> };
+    const json = JSON.parse(second.stdout) as {
+      sources: Record<string, Record<string, string>>;
+      profiles: Record<string, Record<string, { points: unknown[] }>>;
+    };
     expect(Object.keys(json.sources)).toEqual(DIGITS_MEMBERS);
     for (const member of DIGITS_MEMBERS) {
       expect(json.sources[member]).toEqual({ cpu: 'cache' });

@@ -71,7 +71,9 @@ describe('tutti validate', () => {
     expect(run.code).toBe(1);
     const result = JSON.parse(run.stdout) as { ok: boolean; issues: { path: string; message: string }[] };
     expect(result.ok).toBe(false);
-    expect(result.issues).toContainEqual(expect.objectContaining({ path: 'rule', message: expect.stringContaining('unknown rule "median"') }));
+    expect(result.issues).toContainEqual(
+      expect.objectContaining({ path: 'rule', message: expect.stringContaining('unknown rule "median"') }),
+    );
   });
 
   it('says so when there is no manifest', async () => {

@@ -159,7 +159,8 @@ export class TuttiClient {
     // client's own timer waits a little longer so that answer arrives first, and fires only when the
     // server is silent (gone, overloaded past its queue, or refusing our key).
     const waitMs = timeoutMs + Math.max(100, timeoutMs * 0.1);
-    const timedOut = () => new TuttiError('DEADLINE_EXCEEDED', `no reply from ${this.endpoint} within ${Math.round(waitMs)} ms (request ${id})`);
+    const timedOut = () =>
+      new TuttiError('DEADLINE_EXCEEDED', `no reply from ${this.endpoint} within ${Math.round(waitMs)} ms (request ${id})`);
     return this.#pending.add(id, message, timeoutMs, waitMs, timedOut).then((reply) => {
       if (isErrorReply(reply)) {
         const code = isRequestErrorCode(reply.error.code) ? reply.error.code : 'INTERNAL';

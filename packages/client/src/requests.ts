@@ -59,7 +59,8 @@ export class PendingRequests {
   constructor(retry: RetryOptions, send: (frame: Buffer) => void) {
     const tries = retry.tries ?? 3;
     if (!Number.isInteger(tries) || tries < 1) invalidOption('retry.tries', tries, 'an integer >= 1');
-    if (retry.perTryTimeoutMs !== undefined && !(retry.perTryTimeoutMs > 0)) invalidOption('retry.perTryTimeoutMs', retry.perTryTimeoutMs, 'a positive number of ms');
+    if (retry.perTryTimeoutMs !== undefined && !(retry.perTryTimeoutMs > 0))
+      invalidOption('retry.perTryTimeoutMs', retry.perTryTimeoutMs, 'a positive number of ms');
     this.#tries = tries;
     this.#perTryMs = retry.perTryTimeoutMs;
     this.#send = send;
@@ -80,7 +81,15 @@ export class PendingRequests {
         this.#forget(id, 'timed-out');
         reject(onTimeout());
       }, waitMs);
-      const entry: Entry = { message, deadline: performance.now() + timeoutMs, sendsLeft: this.#tries, generation: this.#generation, resolve, reject, timer };
+      const entry: Entry = {
+        message,
+        deadline: performance.now() + timeoutMs,
+        sendsLeft: this.#tries,
+        generation: this.#generation,
+        resolve,
+        reject,
+        timer,
+      };
       this.#entries.set(id, entry);
       this.#transmit(id, entry);
     });

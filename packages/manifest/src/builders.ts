@@ -34,7 +34,13 @@ export function uniquelyNamed<Item extends z.ZodType<{ name: string }>>(item: It
         if (typeof name !== 'string') return;
         const first = firstIndex.get(name);
         if (first === undefined) firstIndex.set(name, index);
-        else ctx.addIssue({ code: 'custom', path: [index, 'name'], input: name, message: `duplicate ${kind} name ${show(name)}; ${kind}s[${first}] has it too` });
+        else
+          ctx.addIssue({
+            code: 'custom',
+            path: [index, 'name'],
+            input: name,
+            message: `duplicate ${kind} name ${show(name)}; ${kind}s[${first}] has it too`,
+          });
       });
     },
     { when: (payload) => Array.isArray(payload.value) },

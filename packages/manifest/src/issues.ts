@@ -94,7 +94,10 @@ export class IssueCollector {
   /** Issues in the order they appear in the file; those without a position keep their order, last. */
   get issues(): ManifestIssue[] {
     const order = (issue: ManifestIssue) => (issue.line ?? Infinity) * 1e6 + (issue.column ?? 0);
-    return this.#issues.map((issue, index) => ({ issue, index })).sort((a, b) => order(a.issue) - order(b.issue) || a.index - b.index).map(({ issue }) => issue);
+    return this.#issues
+      .map((issue, index) => ({ issue, index }))
+      .sort((a, b) => order(a.issue) - order(b.issue) || a.index - b.index)
+      .map(({ issue }) => issue);
   }
 }
 

@@ -20,9 +20,7 @@ export interface LoadOptions {
   checkModels?: boolean;
 }
 
-export type ValidationResult =
-  | { ok: true; ensemble: Ensemble }
-  | { ok: false; source: string; issues: readonly ManifestIssue[] };
+export type ValidationResult = { ok: true; ensemble: Ensemble } | { ok: false; source: string; issues: readonly ManifestIssue[] };
 
 /** manifest.yaml inside a folder, or the file itself. */
 async function findManifest(dirOrFile: string): Promise<string> {

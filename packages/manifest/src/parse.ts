@@ -44,7 +44,7 @@ export function analyseText(text: string, source: string): ParsedText {
     return { raw: undefined, document: undefined, issues };
   }
   if (raw === null || raw === undefined) {
-    issues.add([], "the file is empty; expected a mapping with name, inputs, outputs, members, rule and batching");
+    issues.add([], 'the file is empty; expected a mapping with name, inputs, outputs, members, rule and batching');
     return { raw, document: undefined, issues };
   }
   const result = manifestSchema.safeParse(raw, { error: describeIssue });

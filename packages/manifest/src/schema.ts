@@ -47,9 +47,7 @@ export const memberSchema = fields({
   name: z.string().min(1).describe('Member name, unique in the ensemble; used in logs and metrics.'),
   path: z.string().min(1).describe('ONNX model file, relative to the ensemble folder.'),
   weight: z.number().positive().default(1).describe('Weight in weighted-mean (default 1).'),
-  generate: zooSpecSchema
-    .optional()
-    .describe('Zoo model to generate at `path` on first use when the file is missing.'),
+  generate: zooSpecSchema.optional().describe('Zoo model to generate at `path` on first use when the file is missing.'),
 });
 
 const RULE_HINT = `${listOf([...BUILTIN_RULES, '{ module: path }'])}`;
@@ -110,8 +108,7 @@ export const manifestSchema = fields({
   requestTimeoutMs: range(1, 86_400_000, 'integer')
     .optional()
     .describe('Deadline of a request that gives no timeout_ms, in ms (default 60000).'),
-  latencyTarget: fields({ p99Ms: z.number().positive().describe('Target 99th percentile latency of one request, in ms.') })
-    .optional(),
+  latencyTarget: fields({ p99Ms: z.number().positive().describe('Target 99th percentile latency of one request, in ms.') }).optional(),
 });
 
 /** A manifest as the schema returns it: checked, defaults filled, paths still as written. */

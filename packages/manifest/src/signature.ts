@@ -24,7 +24,10 @@ function describe(tensors: readonly TensorSpec[]): string {
  * size accepts the manifest's. The manifest's first dimension is always -1, the batch.
  */
 function shapesAgree(manifest: readonly number[], model: readonly number[]): boolean {
-  return manifest.length === model.length && manifest.every((dim, axis) => model[axis] === -1 || model[axis] === dim || (axis === 0 && dim === -1));
+  return (
+    manifest.length === model.length &&
+    manifest.every((dim, axis) => model[axis] === -1 || model[axis] === dim || (axis === 0 && dim === -1))
+  );
 }
 
 function compareTensor(kind: 'input' | 'output', wanted: TensorSpec, found: TensorSpec, model: string): string[] {

@@ -59,7 +59,10 @@ export class TempEnsembles {
 
   /** The valid tiny ensemble with both models, plus `changes` to the manifest and extra files. */
   valid(changes: Record<string, unknown> = {}, files: Record<string, Uint8Array | string> = {}): Promise<string> {
-    return this.create({ ...VALID_MANIFEST, ...changes }, { 'models/a.onnx': classifier(4, 3), 'models/b.onnx': classifier(4, 3), ...files });
+    return this.create(
+      { ...VALID_MANIFEST, ...changes },
+      { 'models/a.onnx': classifier(4, 3), 'models/b.onnx': classifier(4, 3), ...files },
+    );
   }
 
   async removeAll(): Promise<void> {

@@ -7,15 +7,31 @@ import { classifier, TempEnsembles, VALID_MANIFEST } from './fixtures.js';
 const ensembles = new TempEnsembles();
 afterAll(() => ensembles.removeAll());
 
-const GENERATED = { name: 'zoo', path: 'models/zoo.onnx', generate: { kind: 'mlp', inputSize: 4, hidden: [5], outputs: 3, inputName: 'pixels', seed: 7 } };
+const GENERATED = {
+  name: 'zoo',
+  path: 'models/zoo.onnx',
+  generate: { kind: 'mlp', inputSize: 4, hidden: [5], outputs: 3, inputName: 'pixels', seed: 7 },
+};
 
-const exists = (file: string) => access(file).then(() => true, () => false);
+const exists = (file: string) =>
+  access(file).then(
+    () => true,
+    () => false,
+  );
 
 describe('members generated from the zoo', () => {
   it('generates a missing model on load, then checks it like any other', async () => {
-    const dir = await ensembles.create({ ...VALID_MANIFEST, members: [VALID_MANIFEST.members[0], GENERATED] }, { 'models/a.onnx': classifier(4, 3) });
+    const dir = await ensembles.create(
+      { ...VALID_MANIFEST, members: [VALID_MANIFEST.members[0], GENERATED] },
+      { 'models/a.onnx': classifier(4, 3) },
+    );
     const ensemble = await loadManifest(dir);
-    expect(ensemble.members[1]).toEqual({ name: 'zoo', path: path.join(dir, 'models/zoo.onnx'), weight: 1, generate: { ...GENERATED.generate } });
+    expect(ensemble.members[1]).toEqual({
+      name: 'zoo',
+      path: path.join(dir, 'models/zoo.onnx'),
+      weight: 1,
+      generate: { ...GENERATED.generate },
+    });
     expect(await exists(path.join(dir, 'models/zoo.onnx'))).toBe(true);
   });
 
@@ -30,7 +46,9 @@ describe('members generated from the zoo', () => {
     const dir = await ensembles.create({ ...VALID_MANIFEST, members: [wrong] });
     expect(await validateEnsemble(dir)).toMatchObject({
       ok: false,
-      issues: [{ path: 'members[0] (zoo)', message: 'output "probabilities" has shape [-1, 3] in the manifest but [-1, 4] in models/zoo.onnx' }],
+      issues: [
+        { path: 'members[0] (zoo)', message: 'output "probabilities" has shape [-1, 3] in the manifest but [-1, 4] in models/zoo.onnx' },
+      ],
     });
   });
 

@@ -51,7 +51,12 @@ describe('loadManifest', () => {
   it('reports a member whose model input disagrees with the manifest, giving both shapes', async () => {
     const dir = await ensembles.valid({}, { 'models/b.onnx': classifier(5, 3) });
     expect(await issuesOf(dir)).toEqual([
-      { path: 'members[1] (b)', message: 'input "pixels" has shape [-1, 4] in the manifest but [-1, 5] in models/b.onnx', line: 17, column: 5 },
+      {
+        path: 'members[1] (b)',
+        message: 'input "pixels" has shape [-1, 4] in the manifest but [-1, 5] in models/b.onnx',
+        line: 17,
+        column: 5,
+      },
     ]);
   });
 
@@ -82,7 +87,9 @@ describe('loadManifest', () => {
 
   it('reports a model file that is not ONNX', async () => {
     const dir = await ensembles.valid({}, { 'models/a.onnx': 'not a model' });
-    expect(await issuesOf(dir)).toMatchObject([{ path: 'members[0] (a)', message: expect.stringMatching(/^cannot read models\/a\.onnx as an ONNX model: /) }]);
+    expect(await issuesOf(dir)).toMatchObject([
+      { path: 'members[0] (a)', message: expect.stringMatching(/^cannot read models\/a\.onnx as an ONNX model: /) },
+    ]);
   });
 
   it('refuses a custom rule outside the ensemble folder', async () => {
@@ -90,7 +97,10 @@ describe('loadManifest', () => {
     await writeFile(path.join(outside, 'evil.js'), 'export default () => {};');
     const escape = await ensembles.valid({ rule: { module: `../${path.basename(outside)}/evil.js` } });
     expect(await issuesOf(escape)).toMatchObject([
-      { path: 'rule.module', message: expect.stringMatching(/resolves to .*evil\.js, outside the ensemble folder .*must live inside the ensemble folder$/) },
+      {
+        path: 'rule.module',
+        message: expect.stringMatching(/resolves to .*evil\.js, outside the ensemble folder .*must live inside the ensemble folder$/),
+      },
     ]);
     const absolute = await ensembles.valid({ rule: { module: path.join(outside, 'evil.js') } });
     expect((await issuesOf(absolute))[0]?.message).toContain('outside the ensemble folder');
@@ -102,7 +112,9 @@ describe('loadManifest', () => {
 
   it('reports a custom rule module that does not exist', async () => {
     const dir = await ensembles.valid({ rule: { module: './rules/missing.js' } });
-    expect(await issuesOf(dir)).toMatchObject([{ path: 'rule.module', message: expect.stringContaining('rule module "./rules/missing.js" not found') }]);
+    expect(await issuesOf(dir)).toMatchObject([
+      { path: 'rule.module', message: expect.stringContaining('rule module "./rules/missing.js" not found') },
+    ]);
   });
 
   it('reports schema, file and model problems together, in file order', async () => {
@@ -141,6 +153,9 @@ describe('loadManifest', () => {
     const error = await loadManifest(dir).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ManifestError);
     expect(error).toMatchObject({ code: 'INVALID_MANIFEST', issues: [{ path: '', message: `no manifest.yaml in ${dir}` }] });
-    expect(await validateEnsemble(path.join(dir, 'nope'))).toMatchObject({ ok: false, issues: [{ message: expect.stringContaining('no such file or folder') }] });
+    expect(await validateEnsemble(path.join(dir, 'nope'))).toMatchObject({
+      ok: false,
+      issues: [{ message: expect.stringContaining('no such file or folder') }],
+    });
   });
 });

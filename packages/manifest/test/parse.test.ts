@@ -136,7 +136,9 @@ describe('parseManifest', () => {
       { path: 'members', message: 'required: a list' },
       { path: 'rule', message: 'required: mean, weighted-mean, vote, max or { module: path }' },
     ]);
-    expect(issuesOf(manifest({ inputs: [{ name: 'pixels', shape: [-1, 64] }] }))).toMatchObject([{ path: 'inputs[0].datatype', message: 'required: a datatype' }]);
+    expect(issuesOf(manifest({ inputs: [{ name: 'pixels', shape: [-1, 64] }] }))).toMatchObject([
+      { path: 'inputs[0].datatype', message: 'required: a datatype' },
+    ]);
     expect(issuesOf('')).toMatchObject([{ path: '', message: expect.stringContaining('empty') }]);
     expect(issuesOf('- a list')).toMatchObject([{ path: '', message: 'expected a mapping, got ["a list"]' }]);
   });

@@ -23,7 +23,23 @@ export interface ModelCost {
 
 type Shape = number[];
 
-const SHAPE_PRESERVING = new Set(['Relu', 'LeakyRelu', 'Tanh', 'Sigmoid', 'Softmax', 'LogSoftmax', 'Identity', 'Dropout', 'Clip', 'Exp', 'Neg', 'Sqrt', 'Abs', 'Erf', 'BatchNormalization']);
+const SHAPE_PRESERVING = new Set([
+  'Relu',
+  'LeakyRelu',
+  'Tanh',
+  'Sigmoid',
+  'Softmax',
+  'LogSoftmax',
+  'Identity',
+  'Dropout',
+  'Clip',
+  'Exp',
+  'Neg',
+  'Sqrt',
+  'Abs',
+  'Erf',
+  'BatchNormalization',
+]);
 const BROADCASTING = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min']);
 
 function product(values: readonly number[]): number {
@@ -130,14 +146,17 @@ export function countModelCost(model: Uint8Array | ModelProto): ModelCost {
     const count = product(dims);
     const datatype = datatypeOfElemType(tensor.dataType ?? 0);
     parameters += count;
-    parameterBytes += tensor.rawData && tensor.rawData.length > 0 ? tensor.rawData.length : count * (datatype ? datatypeInfo(datatype).bytes : 4);
+    parameterBytes +=
+      tensor.rawData && tensor.rawData.length > 0 ? tensor.rawData.length : count * (datatype ? datatypeInfo(datatype).bytes : 4);
   }
   for (const input of graph?.input ?? []) {
     if (shapes.has(input.name ?? '')) continue;
     const dims = input.type?.tensorType?.shape?.dim;
     if (!dims) continue;
     // Per sample: a dynamic leading (batch) dimension counts as 1; other dynamic dimensions leave the shape unknown.
-    const shape = dims.map((dim, index) => (dim.dimValue !== null && dim.dimValue !== undefined && !dim.dimParam ? toNumber(dim.dimValue) : index === 0 ? 1 : NaN));
+    const shape = dims.map((dim, index) =>
+      dim.dimValue !== null && dim.dimValue !== undefined && !dim.dimParam ? toNumber(dim.dimValue) : index === 0 ? 1 : NaN,
+    );
     if (!shape.some(Number.isNaN)) shapes.set(input.name ?? '', shape);
   }
 
@@ -145,7 +164,10 @@ export function countModelCost(model: Uint8Array | ModelProto): ModelCost {
   const uncounted: string[] = [];
   // ONNX requires nodes in topological order, so one pass sees every input's shape before its use.
   for (const node of graph?.node ?? []) {
-    const cost = nodeCost(node, (node.input ?? []).map((name) => shapes.get(name)));
+    const cost = nodeCost(
+      node,
+      (node.input ?? []).map((name) => shapes.get(name)),
+    );
     if (cost.macs === undefined) uncounted.push(node.name || (node.opType ?? '?'));
     else macs += cost.macs;
     const output = node.output?.[0];

@@ -15,11 +15,7 @@ export const OPSET_VERSION = 17;
 
 /** An attribute value, tagged with its ONNX type (a bare number would not say whether it is an int or a float). */
 export type Attribute =
-  | { int: number }
-  | { float: number }
-  | { string: string }
-  | { ints: readonly number[] }
-  | { floats: readonly number[] };
+  { int: number } | { float: number } | { string: string } | { ints: readonly number[] } | { floats: readonly number[] };
 
 /** A dimension: a size, or -1 / a name for a dynamic one (-1 in the first position is named 'batch'). */
 export type Dim = number | string;
@@ -115,15 +111,29 @@ export class GraphBuilder {
   /** A float initializer; dims default to a 1-D tensor of the array's length. */
   addFloatInitializer(name: string, data: Float32Array, dims: readonly number[] = [data.length]): string {
     this.#checkDims(name, data.length, dims);
-    this.#initializers.push({ name: this.#claim(name), dataType: onnx.TensorProto.DataType.FLOAT, dims: [...dims], rawData: littleEndianBytes(data) });
+    this.#initializers.push({
+      name: this.#claim(name),
+      dataType: onnx.TensorProto.DataType.FLOAT,
+      dims: [...dims],
+      rawData: littleEndianBytes(data),
+    });
     return name;
   }
 
   /** An int64 initializer (shapes, axes); dims default to a 1-D tensor of the values' length. */
-  addInt64Initializer(name: string, values: BigInt64Array | readonly (number | bigint)[], dims: readonly number[] = [values.length]): string {
+  addInt64Initializer(
+    name: string,
+    values: BigInt64Array | readonly (number | bigint)[],
+    dims: readonly number[] = [values.length],
+  ): string {
     const data = values instanceof BigInt64Array ? values : BigInt64Array.from(values, (value) => BigInt(value));
     this.#checkDims(name, data.length, dims);
-    this.#initializers.push({ name: this.#claim(name), dataType: onnx.TensorProto.DataType.INT64, dims: [...dims], rawData: littleEndianBytes(data) });
+    this.#initializers.push({
+      name: this.#claim(name),
+      dataType: onnx.TensorProto.DataType.INT64,
+      dims: [...dims],
+      rawData: littleEndianBytes(data),
+    });
     return name;
   }
 
@@ -137,7 +147,12 @@ export class GraphBuilder {
    * Adds a node. outputs may be names or a count of fresh names to make; returns the output names.
    * Inputs are not checked here: ONNX allows '' for an omitted optional input.
    */
-  addNode(opType: string, inputs: readonly string[], outputs: readonly string[] | number = 1, attributes: Record<string, Attribute> = {}): string[] {
+  addNode(
+    opType: string,
+    inputs: readonly string[],
+    outputs: readonly string[] | number = 1,
+    attributes: Record<string, Attribute> = {},
+  ): string[] {
     const prefix = opType.toLowerCase();
     const names = typeof outputs === 'number' ? Array.from({ length: outputs }, () => this.uniqueName(prefix)) : [...outputs];
     for (const name of names) this.#claim(name);

@@ -20,7 +20,8 @@ function tensorSpec(info: IValueInfoProto, source: string): TensorSpec {
   if (!tensorType) throw new TuttiError('MODEL_ERROR', `${source}: ${name} is not a tensor (sequences and maps are not supported)`);
   const elemType = tensorType.elemType ?? 0;
   const datatype = datatypeOfElemType(elemType);
-  if (!datatype) throw new TuttiError('MODEL_ERROR', `${source}: ${name} has element type ${elemTypeName(elemType)}, which has no KServe v2 datatype`);
+  if (!datatype)
+    throw new TuttiError('MODEL_ERROR', `${source}: ${name} has element type ${elemTypeName(elemType)}, which has no KServe v2 datatype`);
   const shape = (tensorType.shape?.dim ?? []).map((dim) =>
     // A dimension with a name, or with neither a name nor a value, is dynamic.
     dim.dimValue !== null && dim.dimValue !== undefined && !dim.dimParam ? toNumber(dim.dimValue) : -1,

@@ -10,9 +10,18 @@ describe('countModelCost', async () => {
     const w = graph.addFloatInitializer('w', new Float32Array(8 * 2 * 3 * 3), [8, 2, 3, 3]);
     const b = graph.addFloatInitializer('b', new Float32Array(8), [8]);
     // (17 + 2 - 3) / 2 + 1 = 9 per side; group 2 -> each output sees 2 of the 4 input channels.
-    const conv = graph.op('Conv', [x, w, b], { kernel_shape: { ints: [3, 3] }, strides: { ints: [2, 2] }, pads: { ints: [1, 1, 1, 1] }, group: { int: 2 } });
+    const conv = graph.op('Conv', [x, w, b], {
+      kernel_shape: { ints: [3, 3] },
+      strides: { ints: [2, 2] },
+      pads: { ints: [1, 1, 1, 1] },
+      group: { int: 2 },
+    });
     // ceil((9 - 2) / 2) + 1 = 5 per side with ceil_mode; floor would give 4.
-    const pool = graph.op('MaxPool', [graph.op('Relu', [conv])], { kernel_shape: { ints: [2, 2] }, strides: { ints: [2, 2] }, ceil_mode: { int: 1 } });
+    const pool = graph.op('MaxPool', [graph.op('Relu', [conv])], {
+      kernel_shape: { ints: [2, 2] },
+      strides: { ints: [2, 2] },
+      ceil_mode: { int: 1 },
+    });
     const flat = graph.op('Flatten', [pool], { axis: { int: 1 } });
     const fc = graph.addFloatInitializer('fc', new Float32Array(7 * 200), [7, 200]);
     graph.op('Gemm', [flat, fc], { transB: { int: 1 } }, 'y');

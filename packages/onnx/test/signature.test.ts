@@ -56,7 +56,10 @@ describe('readSignature', () => {
     graph.addOutput('y', 'FP32', [-1, 2]);
     const model = graph.build();
     // Older exporters list every initializer among the inputs too (so they could be overridden).
-    model.graph!.input!.push({ name: 'bias', type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: [{ dimValue: 2 }] } } } });
+    model.graph!.input!.push({
+      name: 'bias',
+      type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: [{ dimValue: 2 }] } } },
+    });
     const bytes = encodeModel(model);
     await expectLoads(bytes);
     expect(decodeModel(bytes).graph!.input!.map((i) => i.name)).toEqual(['x', 'bias']);
@@ -67,7 +70,9 @@ describe('readSignature', () => {
     const model = onnx.ModelProto.create({
       irVersion: 8,
       graph: {
-        input: [{ name: 'a', type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT16, shape: { dim: [{}, { dimValue: 3 }] } } } }],
+        input: [
+          { name: 'a', type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT16, shape: { dim: [{}, { dimValue: 3 }] } } } },
+        ],
         output: [{ name: 'b', type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT } } }],
       },
     });
@@ -80,21 +85,29 @@ describe('readSignature', () => {
   it('raises MODEL_ERROR naming the file for garbage, a missing file, and types v2 cannot name', async () => {
     const garbage = join(dir, 'garbage.onnx');
     await writeFile(garbage, Buffer.from('this is not a protobuf at all \xff\xff\xff'));
-    await expect(readSignature(garbage)).rejects.toThrow(expect.objectContaining({ code: 'MODEL_ERROR', message: expect.stringContaining(garbage) }));
+    await expect(readSignature(garbage)).rejects.toThrow(
+      expect.objectContaining({ code: 'MODEL_ERROR', message: expect.stringContaining(garbage) }),
+    );
     expect(() => readSignatureSync(garbage)).toThrow(TuttiError);
 
     const empty = join(dir, 'empty.onnx');
     await writeFile(empty, new Uint8Array(0));
-    await expect(readSignature(empty)).rejects.toThrow(expect.objectContaining({ code: 'MODEL_ERROR', message: expect.stringMatching(/empty\.onnx.*no graph/) }));
+    await expect(readSignature(empty)).rejects.toThrow(
+      expect.objectContaining({ code: 'MODEL_ERROR', message: expect.stringMatching(/empty\.onnx.*no graph/) }),
+    );
 
     const missing = join(dir, 'missing.onnx');
-    await expect(readSignature(missing)).rejects.toThrow(expect.objectContaining({ code: 'MODEL_ERROR', message: expect.stringContaining(missing) }));
+    await expect(readSignature(missing)).rejects.toThrow(
+      expect.objectContaining({ code: 'MODEL_ERROR', message: expect.stringContaining(missing) }),
+    );
 
     const strings = onnx.ModelProto.create({
       graph: { input: [{ name: 's', type: { tensorType: { elemType: onnx.TensorProto.DataType.STRING } } }], output: [] },
     });
     const stringsPath = join(dir, 'strings.onnx');
     await writeModel(stringsPath, strings);
-    await expect(readSignature(stringsPath)).rejects.toThrow(expect.objectContaining({ code: 'MODEL_ERROR', message: expect.stringMatching(/strings\.onnx.*s has element type STRING/) }));
+    await expect(readSignature(stringsPath)).rejects.toThrow(
+      expect.objectContaining({ code: 'MODEL_ERROR', message: expect.stringMatching(/strings\.onnx.*s has element type STRING/) }),
+    );
   });
 });

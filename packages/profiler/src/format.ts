@@ -74,10 +74,14 @@ export function formatEnsembleProfiling(ensembleName: string, devices: Device[],
       lines.push(`  on ${deviceLabel(ids, device.name)}: ${SOURCE_LABEL[source]}; memory per instance ${formatBytes(profile.memoryBytes)}`);
       lines.push(...formatProfileTable(profile));
     }
-    for (const skipped of profiling.skipped.filter((s) => s.member === member)) lines.push(`  on ${skipped.device}: skipped: ${skipped.reason}`);
+    for (const skipped of profiling.skipped.filter((s) => s.member === member))
+      lines.push(`  on ${skipped.device}: skipped: ${skipped.reason}`);
   }
   const tally = Object.entries(counts).map(([source, n]) => `${n} ${SOURCE_LABEL[source as ProfileSource]}`);
   const memberCount = Object.keys(profiling.profiles).length;
-  lines.push('', `profiled ${ensembleName}: ${memberCount} member(s) on ${devices.length} device(s) in ${profiling.seconds.toFixed(1)} s (${tally.join(', ') || 'nothing'})`);
+  lines.push(
+    '',
+    `profiled ${ensembleName}: ${memberCount} member(s) on ${devices.length} device(s) in ${profiling.seconds.toFixed(1)} s (${tally.join(', ') || 'nothing'})`,
+  );
   return lines.join('\n');
 }

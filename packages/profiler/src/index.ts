@@ -8,7 +8,14 @@ export { detectDevices, detectCpu, detectGpus, parseNvidiaSmiCsv, DETECTED_CPU_I
 export { loadDevicesFile, parseDevicesFile, deviceIdPrefix } from './devices/devices-file.js';
 export { loadCatalogFile, parseCatalogFile } from './devices/catalog-file.js';
 export { parseMemorySize } from './devices/memory-size.js';
-export { profileMember, profileMemberWithOrigin, type ProfileMemberOptions, type ProfiledMember, type ProfileOrigin, type MeasureEvent } from './profile-member.js';
+export {
+  profileMember,
+  profileMemberWithOrigin,
+  type ProfileMemberOptions,
+  type ProfiledMember,
+  type ProfileOrigin,
+  type MeasureEvent,
+} from './profile-member.js';
 export {
   profileEnsemble,
   profileEnsembleWithSources,

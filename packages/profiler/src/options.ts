@@ -26,12 +26,17 @@ export function defaultThreadOptions(cores: number = os.availableParallelism()):
 
 /** Distinct, ascending positive integers; throws INVALID_OPTION naming `what` otherwise. */
 export function distinctAscending(values: readonly number[], what: string): number[] {
-  if (values.length === 0 || values.some((v) => !Number.isInteger(v) || v < 1)) invalidOption(what, values, 'a non-empty list of integers >= 1');
+  if (values.length === 0 || values.some((v) => !Number.isInteger(v) || v < 1))
+    invalidOption(what, values, 'a non-empty list of integers >= 1');
   return [...new Set(values)].sort((a, b) => a - b);
 }
 
 /** Parses "1,2,4" (as the CLI takes lists). */
 export function parseIntegerList(text: string, what: string): number[] {
-  const values = text.split(',').map((part) => part.trim()).filter(Boolean).map(Number);
+  const values = text
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .map(Number);
   return distinctAscending(values, what);
 }

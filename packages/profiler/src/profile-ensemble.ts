@@ -94,7 +94,8 @@ function threadsFor(device: Device, context: Context, limit = device.cores ?? 1)
 async function measureHere(facts: MemberFacts, device: Device, context: Context): Promise<Profiled> {
   const where = { member: facts.member.name, device: device.id };
   const threadOptions = threadsFor(device, context, Math.min(device.cores ?? 1, context.hostCpu.cores ?? 1));
-  if (threadOptions.length === 0) throw new TuttiError('INVALID_OPTION', `no thread count to measure ${facts.member.name} on ${device.id} (${device.cores} cores)`);
+  if (threadOptions.length === 0)
+    throw new TuttiError('INVALID_OPTION', `no thread count to measure ${facts.member.name} on ${device.id} (${device.cores} cores)`);
   let started = false;
   const start = () => {
     if (!started) context.emit({ ...where, type: 'start', source: 'measured', points: threadOptions.length * context.batchSizes.length });
@@ -144,7 +145,11 @@ async function profileOnDevice(facts: MemberFacts, device: Device, context: Cont
 }
 
 /** profileEnsemble, also saying where each profile came from and what was skipped. */
-export async function profileEnsembleWithSources(ensemble: Ensemble, devices: Device[], options: ProfileEnsembleOptions = {}): Promise<EnsembleProfiling> {
+export async function profileEnsembleWithSources(
+  ensemble: Ensemble,
+  devices: Device[],
+  options: ProfileEnsembleOptions = {},
+): Promise<EnsembleProfiling> {
   const started = performance.now();
   const batchSizes = distinctAscending(options.batchSizes ?? defaultBatchSizes(ensemble.batching.maxBatchSize), 'batchSizes');
   const fileProfiles = [...(options.profiles ?? []), ...(options.profilesFile ? await loadProfileFile(options.profilesFile) : [])];
@@ -177,6 +182,10 @@ export async function profileEnsembleWithSources(ensemble: Ensemble, devices: De
  * Profiles of every member on every device: `profiles[member][deviceId]`. A device a member cannot
  * be profiled on (a detected GPU without a profile file) has no entry.
  */
-export async function profileEnsemble(ensemble: Ensemble, devices: Device[], options: ProfileEnsembleOptions = {}): Promise<EnsembleProfiles> {
+export async function profileEnsemble(
+  ensemble: Ensemble,
+  devices: Device[],
+  options: ProfileEnsembleOptions = {},
+): Promise<EnsembleProfiles> {
   return (await profileEnsembleWithSources(ensemble, devices, options)).profiles;
 }

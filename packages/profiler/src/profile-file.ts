@@ -59,7 +59,12 @@ export async function saveProfileFile(path: string, profiles: EnsembleProfiles |
 }
 
 /** The profile in `candidates` for a member's model on a device name, by content first, then by member name. */
-export function findProfile(candidates: readonly MemberProfile[], member: string, modelSha256: string, deviceName: string): MemberProfile | undefined {
+export function findProfile(
+  candidates: readonly MemberProfile[],
+  member: string,
+  modelSha256: string,
+  deviceName: string,
+): MemberProfile | undefined {
   const onDevice = candidates.filter((profile) => profile.deviceName === deviceName);
   return onDevice.find((profile) => profile.modelSha256 === modelSha256) ?? onDevice.find((profile) => profile.member === member);
 }

@@ -50,17 +50,26 @@ function measurableThreads(threadOptions: readonly number[]): number[] {
 }
 
 function invalidThreads(threadOptions: readonly number[], cores: number): never {
-  throw new TuttiError('INVALID_OPTION', `threadOptions ${JSON.stringify(threadOptions)}: none can be measured on this host's ${cores} cores`);
+  throw new TuttiError(
+    'INVALID_OPTION',
+    `threadOptions ${JSON.stringify(threadOptions)}: none can be measured on this host's ${cores} cores`,
+  );
 }
 
 /** profileMember, also saying whether the profile was measured now or read from the cache. */
-export async function profileMemberWithOrigin(modelPath: string, inputs: TensorSpec[], options: ProfileMemberOptions): Promise<ProfiledMember> {
+export async function profileMemberWithOrigin(
+  modelPath: string,
+  inputs: TensorSpec[],
+  options: ProfileMemberOptions,
+): Promise<ProfiledMember> {
   const started = performance.now();
   const seconds = () => (performance.now() - started) / 1000;
   const key: ProfileKey = {
-    modelSha256: options.modelSha256 ?? await fileSha256(modelPath).catch((error: Error) => {
-      throw new TuttiError('MODEL_ERROR', `cannot read ${modelPath}: ${error.message}`);
-    }),
+    modelSha256:
+      options.modelSha256 ??
+      (await fileSha256(modelPath).catch((error: Error) => {
+        throw new TuttiError('MODEL_ERROR', `cannot read ${modelPath}: ${error.message}`);
+      })),
     deviceName: options.deviceName ?? detectCpu().name,
     batchSizes: distinctAscending(options.batchSizes, 'batchSizes'),
     threadOptions: measurableThreads(options.threadOptions),

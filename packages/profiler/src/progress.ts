@@ -30,7 +30,8 @@ function lineFor(event: ProfileEvent): string | undefined {
   if (event.type === 'skipped') return `${event.member} on ${event.device}: skipped: ${event.reason}`;
   if (event.type !== 'done') return undefined;
   const seconds = `${event.seconds.toFixed(1)} s`;
-  if (event.source === 'measured') return `${event.member} on ${event.device}: measured ${event.profile.points.length} points in ${seconds}`;
+  if (event.source === 'measured')
+    return `${event.member} on ${event.device}: measured ${event.profile.points.length} points in ${seconds}`;
   if (event.source === 'cache') return `${event.member} on ${event.device}: from cache`;
   return undefined;
 }

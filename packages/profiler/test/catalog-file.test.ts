@@ -10,7 +10,10 @@ function problemsOf(text: string): string[] {
     parseCatalogFile(text, 'test.yaml');
   } catch (error) {
     expect(error).toBeInstanceOf(TuttiError);
-    return (error as Error).message.split('\n').slice(1).map((line) => line.replace(/^ {2}- /, ''));
+    return (error as Error).message
+      .split('\n')
+      .slice(1)
+      .map((line) => line.replace(/^ {2}- /, ''));
   }
   throw new Error('expected the file to be rejected');
 }
@@ -53,7 +56,9 @@ types:
   });
 
   it('refuses a devices file given as a catalogue', () => {
-    expect(problemsOf('devices:\n  - { detected: cpu }\n')).toEqual(expect.arrayContaining(['types: required (array)', 'devices: unknown field']));
+    expect(problemsOf('devices:\n  - { detected: cpu }\n')).toEqual(
+      expect.arrayContaining(['types: required (array)', 'devices: unknown field']),
+    );
   });
 
   it('loads the example catalogue', () => {

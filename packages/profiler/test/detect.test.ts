@@ -17,7 +17,9 @@ describe('parseNvidiaSmiCsv', () => {
 
   it('keeps commas inside a name, and skips lines that do not parse', () => {
     const csv = '2, Odd, Name GPU, 1024\r\nnot a gpu\n3, Broken, [N/A]\n\n';
-    expect(parseNvidiaSmiCsv(csv)).toEqual([{ id: 'gpu2', kind: 'gpu', name: 'Odd, Name GPU', memoryBytes: 1024 * 2 ** 20, origin: 'detected' }]);
+    expect(parseNvidiaSmiCsv(csv)).toEqual([
+      { id: 'gpu2', kind: 'gpu', name: 'Odd, Name GPU', memoryBytes: 1024 * 2 ** 20, origin: 'detected' },
+    ]);
   });
 });
 

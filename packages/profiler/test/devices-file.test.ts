@@ -10,7 +10,10 @@ function problemsOf(text: string): string[] {
     parseDevicesFile(text, 'test.yaml');
   } catch (error) {
     expect(error).toBeInstanceOf(TuttiError);
-    return (error as Error).message.split('\n').slice(1).map((line) => line.replace(/^ {2}- /, ''));
+    return (error as Error).message
+      .split('\n')
+      .slice(1)
+      .map((line) => line.replace(/^ {2}- /, ''));
   }
   throw new Error('expected the file to be rejected');
 }
@@ -52,7 +55,9 @@ devices:
   });
 
   it("includes this host's CPU for `detected: cpu`, and takes an id prefix", () => {
-    const devices = parseDevicesFile('devices:\n  - detected: cpu\n  - { kind: gpu, name: T4, id: t4, count: 2, memory: 16GiB, speed: { gmacsPerSecond: 4000 } }\n');
+    const devices = parseDevicesFile(
+      'devices:\n  - detected: cpu\n  - { kind: gpu, name: T4, id: t4, count: 2, memory: 16GiB, speed: { gmacsPerSecond: 4000 } }\n',
+    );
     expect(devices.map((d) => [d.id, d.origin])).toEqual([
       ['cpu', 'detected'],
       ['t4-0', 'declared'],
@@ -94,7 +99,12 @@ devices:
 
 describe('the example devices files', () => {
   it('all load', () => {
-    expect(loadDevicesFile(`${DEVICES_DIR}4-gpus-32gb.yaml`).map((d) => d.id)).toEqual(['v100-sxm2-32gb-0', 'v100-sxm2-32gb-1', 'v100-sxm2-32gb-2', 'v100-sxm2-32gb-3']);
+    expect(loadDevicesFile(`${DEVICES_DIR}4-gpus-32gb.yaml`).map((d) => d.id)).toEqual([
+      'v100-sxm2-32gb-0',
+      'v100-sxm2-32gb-1',
+      'v100-sxm2-32gb-2',
+      'v100-sxm2-32gb-3',
+    ]);
     expect(loadDevicesFile(`${DEVICES_DIR}16-gpus.yaml`).map((d) => d.id)).toEqual(Array.from({ length: 16 }, (_, i) => `v100-${i}`));
     const mixed = loadDevicesFile(`${DEVICES_DIR}emulated-gpu-and-cpu.yaml`);
     expect(mixed.map((d) => [d.id, d.origin, d.emulated])).toEqual([

@@ -47,6 +47,8 @@ describe('random inputs', () => {
   });
 
   it('refuses a dynamic axis other than the batch', () => {
-    expect(() => randomInputs([{ name: 'x', datatype: 'FP32', shape: [-1, -1] }], 1)).toThrow(/only the first \(batch\) axis may be dynamic/);
+    expect(() => randomInputs([{ name: 'x', datatype: 'FP32', shape: [-1, -1] }], 1)).toThrow(
+      /only the first \(batch\) axis may be dynamic/,
+    );
   });
 });

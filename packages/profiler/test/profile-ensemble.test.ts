@@ -30,7 +30,10 @@ describe('profileEnsemble', () => {
     const result = await profileEnsembleWithSources(ensemble, [cpu, EMULATED_GPU], options);
 
     expect(result.batchSizes).toEqual([1, 2, 4]); // powers of two up to batching.maxBatchSize
-    expect(result.sources).toEqual({ first: { cpu: 'measured', 't4-0': 'cost-model' }, 'same-model': { cpu: 'cache', 't4-0': 'cost-model' } });
+    expect(result.sources).toEqual({
+      first: { cpu: 'measured', 't4-0': 'cost-model' },
+      'same-model': { cpu: 'cache', 't4-0': 'cost-model' },
+    });
     const measured = result.profiles.first!.cpu!;
     expect(measured).toMatchObject({ member: 'first', deviceName: cpu.name, source: 'measured' });
     expect(measured.points.map((p) => p.batch)).toEqual([1, 2, 4]);
@@ -58,7 +61,12 @@ describe('profileEnsemble', () => {
 
   it("measures a declared CPU with no speed here, under the declared device's name", async () => {
     const host: Device = { id: 'host-0', kind: 'cpu', name: 'host', cores: 1, memoryBytes: 8e9, origin: 'declared' };
-    const result = await profileEnsembleWithSources(tinyEnsemble(workspace), [host], { batchSizes: [1], threadOptions: [1, 2], cacheDir: workspace.cacheDir, ...QUICK });
+    const result = await profileEnsembleWithSources(tinyEnsemble(workspace), [host], {
+      batchSizes: [1],
+      threadOptions: [1, 2],
+      cacheDir: workspace.cacheDir,
+      ...QUICK,
+    });
     expect(result.profiles.tiny!['host-0']).toMatchObject({ deviceName: 'host', source: 'measured' });
     expect(result.profiles.tiny!['host-0']!.points.map((p) => p.threads)).toEqual([1]); // the declared CPU has 1 core
   });
@@ -66,13 +74,23 @@ describe('profileEnsemble', () => {
   it('lets a profile file override measurement and the cost model', async () => {
     const ensemble = tinyEnsemble(workspace);
     const devices = [detectCpu(), EMULATED_GPU];
-    const measured = await profileEnsembleWithSources(ensemble, devices, { batchSizes: [1], threadOptions: [1], cacheDir: workspace.cacheDir, ...QUICK });
+    const measured = await profileEnsembleWithSources(ensemble, devices, {
+      batchSizes: [1],
+      threadOptions: [1],
+      cacheDir: workspace.cacheDir,
+      ...QUICK,
+    });
     const file = path.join(workspace.dir, 'profiles.json');
     const slowGpu = { ...measured.profiles.tiny!['t4-0']!, points: [{ batch: 1, threads: 1, latencyMs: 123 }] };
     await saveProfileFile(file, [measured.profiles.tiny!.cpu!, slowGpu]);
     expect(await loadProfileFile(file)).toHaveLength(2);
 
-    const fromFile = await profileEnsembleWithSources(ensemble, devices, { batchSizes: [1], threadOptions: [1], profilesFile: file, cacheDir: false });
+    const fromFile = await profileEnsembleWithSources(ensemble, devices, {
+      batchSizes: [1],
+      threadOptions: [1],
+      profilesFile: file,
+      cacheDir: false,
+    });
     expect(fromFile.sources.tiny).toEqual({ cpu: 'file', 't4-0': 'file' });
     expect(fromFile.profiles.tiny!['t4-0']).toMatchObject({ source: 'file', points: [{ batch: 1, threads: 1, latencyMs: 123 }] });
   });
@@ -80,7 +98,9 @@ describe('profileEnsemble', () => {
   it('refuses a declared GPU with no speed, and skips a detected one', async () => {
     const ensemble = tinyEnsemble(workspace);
     const noSpeed: Device = { id: 'x-0', kind: 'gpu', name: 'X', memoryBytes: 1e9, origin: 'declared' };
-    await expect(profileEnsembleWithSources(ensemble, [noSpeed], { batchSizes: [1], cacheDir: false })).rejects.toThrow(/device x-0 \(X\) declares no speed/);
+    await expect(profileEnsembleWithSources(ensemble, [noSpeed], { batchSizes: [1], cacheDir: false })).rejects.toThrow(
+      /device x-0 \(X\) declares no speed/,
+    );
     const detectedGpu: Device = { id: 'gpu0', kind: 'gpu', name: 'Tesla T4', memoryBytes: 16e9, origin: 'detected' };
     const result = await profileEnsembleWithSources(ensemble, [detectedGpu], { batchSizes: [1], cacheDir: false });
     expect(result.profiles.tiny).toEqual({});
@@ -93,7 +113,13 @@ describe('profile files', () => {
     const workspace = tinyWorkspace();
     try {
       const file = path.join(workspace.dir, 'bad.json');
-      writeFileSync(file, JSON.stringify({ version: 1, profiles: [{ member: 'a', modelSha256: 'xyz', deviceName: 'cpu', source: 'guessed', memoryBytes: 1, points: [] }] }));
+      writeFileSync(
+        file,
+        JSON.stringify({
+          version: 1,
+          profiles: [{ member: 'a', modelSha256: 'xyz', deviceName: 'cpu', source: 'guessed', memoryBytes: 1, points: [] }],
+        }),
+      );
       const error = await loadProfileFile(file).catch((e: Error) => e);
       expect(error).toBeInstanceOf(Error);
       const message = (error as Error).message;

@@ -30,12 +30,17 @@ describe('profileMember on a tiny real model', () => {
       }
     }
     expect(events[0]).toMatchObject({ type: 'memory' });
-    expect(events.filter((e) => e.type === 'point').map((e) => (e.type === 'point' ? e.done : 0))).toEqual(profile.points.map((_, i) => i + 1));
+    expect(events.filter((e) => e.type === 'point').map((e) => (e.type === 'point' ? e.done : 0))).toEqual(
+      profile.points.map((_, i) => i + 1),
+    );
     expect(readdirSync(workspace.cacheDir)).toHaveLength(1);
 
     // Same model, device, batch sizes and threads: read back, nothing measured.
     let measuredAgain = false;
-    const second = await profileMemberWithOrigin(workspace.modelPath, TINY_INPUTS, { ...options, onProgress: () => (measuredAgain = true) });
+    const second = await profileMemberWithOrigin(workspace.modelPath, TINY_INPUTS, {
+      ...options,
+      onProgress: () => (measuredAgain = true),
+    });
     expect(second.origin).toBe('cache');
     expect(measuredAgain).toBe(false);
     expect(second.profile).toEqual(profile);
@@ -53,15 +58,22 @@ describe('profileMember on a tiny real model', () => {
 
   it('leaves out thread counts above the cores, and refuses when none is left', async () => {
     const cores = os.availableParallelism();
-    const profile = await profileMember(workspace.modelPath, TINY_INPUTS, { batchSizes: [1], threadOptions: [1, cores + 1], cacheDir: false, ...QUICK });
+    const profile = await profileMember(workspace.modelPath, TINY_INPUTS, {
+      batchSizes: [1],
+      threadOptions: [1, cores + 1],
+      cacheDir: false,
+      ...QUICK,
+    });
     expect(profile.points.map((p) => p.threads)).toEqual([1]);
-    await expect(profileMember(workspace.modelPath, TINY_INPUTS, { batchSizes: [1], threadOptions: [cores + 1], cacheDir: false })).rejects.toThrow(/none can be measured/);
+    await expect(
+      profileMember(workspace.modelPath, TINY_INPUTS, { batchSizes: [1], threadOptions: [cores + 1], cacheDir: false }),
+    ).rejects.toThrow(/none can be measured/);
   });
 
   it("reports a model that cannot run with the child's error", async () => {
     const wrongInputs = [{ name: 'not-the-input', datatype: 'FP32' as const, shape: [-1, 8] }];
-    await expect(profileMember(workspace.modelPath, wrongInputs, { batchSizes: [1], threadOptions: [1], cacheDir: false, ...QUICK })).rejects.toThrow(
-      /profiling .*tiny\.onnx failed: .*'input'/,
-    );
+    await expect(
+      profileMember(workspace.modelPath, wrongInputs, { batchSizes: [1], threadOptions: [1], cacheDir: false, ...QUICK }),
+    ).rejects.toThrow(/profiling .*tiny\.onnx failed: .*'input'/);
   });
 });

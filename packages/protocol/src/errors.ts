@@ -14,13 +14,7 @@ export const REQUEST_ERROR_CODES = [
 
 export type RequestErrorCode = (typeof REQUEST_ERROR_CODES)[number];
 
-export const CONFIG_ERROR_CODES = [
-  'INVALID_MANIFEST',
-  'INVALID_OPTION',
-  'MODEL_ERROR',
-  'PROCESS_FAILED',
-  'ALLOCATION_FAILED',
-] as const;
+export const CONFIG_ERROR_CODES = ['INVALID_MANIFEST', 'INVALID_OPTION', 'MODEL_ERROR', 'PROCESS_FAILED', 'ALLOCATION_FAILED'] as const;
 
 export type ConfigErrorCode = (typeof CONFIG_ERROR_CODES)[number];
 

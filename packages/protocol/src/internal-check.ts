@@ -23,14 +23,26 @@ function need(kind: string, ok: boolean, what: string): void {
 function checkSpecs(kind: string, specs: unknown, field: string): void {
   need(kind, Array.isArray(specs), `${field} is not a list`);
   for (const spec of specs as Fields[]) {
-    need(kind, typeof spec === 'object' && spec !== null && typeof spec.name === 'string' && typeof spec.datatype === 'string', `${field} has an entry without name and datatype`);
-    need(kind, Array.isArray(spec.shape) && (spec.shape as unknown[]).every((d) => isInt(d)), `${field} "${String(spec.name)}" has no valid shape`);
+    need(
+      kind,
+      typeof spec === 'object' && spec !== null && typeof spec.name === 'string' && typeof spec.datatype === 'string',
+      `${field} has an entry without name and datatype`,
+    );
+    need(
+      kind,
+      Array.isArray(spec.shape) && (spec.shape as unknown[]).every((d) => isInt(d)),
+      `${field} "${String(spec.name)}" has no valid shape`,
+    );
   }
 }
 
 function checkHello(kind: string, hello: Fields): void {
   need(kind, typeof hello === 'object' && hello !== null, 'no hello');
-  need(kind, typeof hello.shard === 'string' && Array.isArray(hello.members) && (hello.members as unknown[]).every((m) => typeof m === 'string'), 'shard or members missing');
+  need(
+    kind,
+    typeof hello.shard === 'string' && Array.isArray(hello.members) && (hello.members as unknown[]).every((m) => typeof m === 'string'),
+    'shard or members missing',
+  );
   need(kind, isInt(hello.instance) && typeof hello.device === 'string' && isInt(hello.credits, 1), 'instance, device or credits missing');
 }
 
@@ -44,7 +56,14 @@ const CHECKS: Record<number, (header: Fields) => void> = {
     need('PLAN', Array.isArray(h.parts), 'parts is not a list');
     for (const part of h.parts as Fields[]) {
       need('PLAN', typeof part === 'object' && part !== null, 'a part is not a map');
-      need('PLAN', isInt(part.index) && isInt(part.offset) && isInt(part.count, 1) && (part.offset as number) + (part.count as number) <= (h.size as number), 'a part has no valid index, offset or count');
+      need(
+        'PLAN',
+        isInt(part.index) &&
+          isInt(part.offset) &&
+          isInt(part.count, 1) &&
+          (part.offset as number) + (part.count as number) <= (h.size as number),
+        'a part has no valid index, offset or count',
+      );
       need('PLAN', Array.isArray(part.envelope) && (part.envelope as unknown[]).every(isBytes), 'a part has no envelope');
       need('PLAN', typeof part.id === 'string' || typeof part.id === 'number', 'a part has no request id');
       need('PLAN', isNumber(part.deadline) && isNumber(part.arrivedAt), 'a part has no deadline or arrival');
@@ -54,7 +73,11 @@ const CHECKS: Record<number, (header: Fields) => void> = {
     need('RESULT', isNumber(h.batch) && typeof h.shard === 'string' && isInt(h.instance), 'batch, shard or instance missing');
     need('RESULT', Array.isArray(h.results), 'results is not a list');
     for (const result of h.results as Fields[]) {
-      need('RESULT', typeof result === 'object' && result !== null && typeof result.member === 'string' && isNumber(result.computeMs), 'a result has no member or computeMs');
+      need(
+        'RESULT',
+        typeof result === 'object' && result !== null && typeof result.member === 'string' && isNumber(result.computeMs),
+        'a result has no member or computeMs',
+      );
       checkSpecs('RESULT', result.outputs, 'outputs');
     }
   },
@@ -64,9 +87,17 @@ const CHECKS: Record<number, (header: Fields) => void> = {
   7: (h) => {
     need('REPLY', isNumber(h.batch) && typeof h.last === 'boolean', 'batch or last missing');
     need('REPLY', Array.isArray(h.parts) && Array.isArray(h.frames) && h.parts.length === h.frames.length, 'parts and frames do not match');
-    need('REPLY', (h.parts as unknown[]).every((p) => isInt(p)) && (h.frames as unknown[]).every((f) => isInt(f, 1)), 'parts or frames are not counts');
+    need(
+      'REPLY',
+      (h.parts as unknown[]).every((p) => isInt(p)) && (h.frames as unknown[]).every((f) => isInt(f, 1)),
+      'parts or frames are not counts',
+    );
     for (const field of ['direct', 'unsure'] as const) {
-      need('REPLY', h[field] === undefined || (Array.isArray(h[field]) && (h[field] as unknown[]).every((p) => isInt(p))), `${field} is not a list of parts`);
+      need(
+        'REPLY',
+        h[field] === undefined || (Array.isArray(h[field]) && (h[field] as unknown[]).every((p) => isInt(p))),
+        `${field} is not a list of parts`,
+      );
     }
   },
 };

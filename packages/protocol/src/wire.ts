@@ -151,7 +151,8 @@ function parseParameters(value: unknown): InferParameters {
     if (typeof value[flag] !== 'boolean') throw invalid(`parameters.${flag} must be true or false`);
     parameters[flag] = value[flag];
   }
-  if (parameters.partial && parameters.timeout_ms === undefined) throw invalid('parameters.partial needs parameters.timeout_ms: the answer is partial at that deadline');
+  if (parameters.partial && parameters.timeout_ms === undefined)
+    throw invalid('parameters.partial needs parameters.timeout_ms: the answer is partial at that deadline');
   return parameters;
 }
 
@@ -265,7 +266,10 @@ function checkFinite(tensor: WireTensor): void {
 
 /** Bytes of the largest well-formed request an ensemble can receive: its inputs at the maximum batch size. */
 export function maxRequestBytes(specs: readonly TensorSpec[], maxBatchSize: number): number {
-  const rows = specs.reduce((sum, spec) => sum + spec.shape.slice(1).reduce((n, d) => n * Math.max(1, d), datatypeInfo(spec.datatype).bytes), 0);
+  const rows = specs.reduce(
+    (sum, spec) => sum + spec.shape.slice(1).reduce((n, d) => n * Math.max(1, d), datatypeInfo(spec.datatype).bytes),
+    0,
+  );
   return rows * maxBatchSize;
 }
 

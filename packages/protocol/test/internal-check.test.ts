@@ -1,7 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { CREDIT, HEARTBEAT, HELLO, PLAN, REPLY, RESULT, decodeHeader, encodeHeader, type InternalHeader } from '../src/index.js';
 
-const part = { index: 0, envelope: [Buffer.from('tutti-a')], id: 7, offset: 0, count: 2, members: false, partial: false, deadline: 0, arrivedAt: 1.5 };
+const part = {
+  index: 0,
+  envelope: [Buffer.from('tutti-a')],
+  id: 7,
+  offset: 0,
+  count: 2,
+  members: false,
+  partial: false,
+  deadline: 0,
+  arrivedAt: 1.5,
+};
 const hello = { kind: HELLO, shard: 'a+b', members: ['a', 'b'], instance: 0, device: 'cpu', credits: 2 } as const;
 const roundTrip = (header: unknown) => decodeHeader(encodeHeader(header as InternalHeader));
 
@@ -9,7 +19,13 @@ describe('internal headers are checked on arrival', () => {
   it('lets well-formed headers of every kind through', () => {
     const good = [
       { kind: PLAN, batch: 2 ** 33, size: 2, parts: [part] },
-      { kind: RESULT, batch: 1, shard: 'a', instance: 0, results: [{ member: 'a', outputs: [{ name: 'p', datatype: 'FP32', shape: [2, 10] }], computeMs: 0.2 }] },
+      {
+        kind: RESULT,
+        batch: 1,
+        shard: 'a',
+        instance: 0,
+        results: [{ member: 'a', outputs: [{ name: 'p', datatype: 'FP32', shape: [2, 10] }], computeMs: 0.2 }],
+      },
       { kind: RESULT, batch: 1, shard: 'a', instance: 0, results: [{ member: 'a', outputs: [], error: 'boom', computeMs: 0 }] },
       hello,
       { kind: HEARTBEAT, hello },
@@ -26,7 +42,10 @@ describe('internal headers are checked on arrival', () => {
       [{ kind: PLAN, batch: 1, size: 2, parts: [{ ...part, envelope: 'x' }] }, /PLAN header: a part has no envelope/],
       [{ kind: PLAN, batch: 1, size: 2, parts: 'none' }, /parts is not a list/],
       [{ kind: RESULT, batch: 1, shard: 'a', instance: 0, results: 'no' }, /RESULT header: results is not a list/],
-      [{ kind: RESULT, batch: 1, shard: 'a', instance: 0, results: [{ member: 'a', outputs: [{ name: 'p' }], computeMs: 1 }] }, /without name and datatype/],
+      [
+        { kind: RESULT, batch: 1, shard: 'a', instance: 0, results: [{ member: 'a', outputs: [{ name: 'p' }], computeMs: 1 }] },
+        /without name and datatype/,
+      ],
       [{ kind: HEARTBEAT }, /HEARTBEAT header: no hello/],
       [{ ...hello, credits: 0 }, /HELLO header: instance, device or credits missing/],
       [{ kind: CREDIT, batch: 'x' }, /CREDIT header: batch is not a number/],

@@ -25,7 +25,13 @@ describe('internal messages', () => {
   });
 
   it('refuses a RESULT whose frames do not match its specs', () => {
-    const header: ResultHeader = { kind: RESULT, batch: 1, shard: 'a', instance: 0, results: [{ member: 'a', outputs: [spec('p')], computeMs: 0 }] };
+    const header: ResultHeader = {
+      kind: RESULT,
+      batch: 1,
+      shard: 'a',
+      instance: 0,
+      results: [{ member: 'a', outputs: [spec('p')], computeMs: 0 }],
+    };
     expect(() => memberOutputs(header, [])).toThrow(TuttiError);
     expect(() => memberOutputs(header, [bytes(1, 2), bytes(3, 4)])).toThrow(/2 tensor frames for 1 tensors/);
   });

@@ -1,11 +1,25 @@
 import { describe, expect, it } from 'vitest';
 import { Unpackr, pack } from 'msgpackr';
-import { TuttiError, bytesOf, checkInferInputs, decodeRequest, encodeError, encodeMessage, maxRequestBytes, type TensorSpec } from '../src/index.js';
+import {
+  TuttiError,
+  bytesOf,
+  checkInferInputs,
+  decodeRequest,
+  encodeError,
+  encodeMessage,
+  maxRequestBytes,
+  type TensorSpec,
+} from '../src/index.js';
 
 const specs: TensorSpec[] = [{ name: 'pixels', datatype: 'FP32', shape: [-1, 4] }];
 
 function request(overrides: Record<string, unknown> = {}) {
-  return { id: 7, op: 'infer', inputs: [{ name: 'pixels', datatype: 'FP32', shape: [2, 4], data: bytesOf(new Float32Array(8)) }], ...overrides };
+  return {
+    id: 7,
+    op: 'infer',
+    inputs: [{ name: 'pixels', datatype: 'FP32', shape: [2, 4], data: bytesOf(new Float32Array(8)) }],
+    ...overrides,
+  };
 }
 
 function rejection(run: () => unknown): TuttiError {
@@ -41,9 +55,21 @@ describe('decodeRequest', () => {
     ['a missing id', encodeMessage({ op: 'health' }), /"id" must be/],
     ['an unknown op', encodeMessage({ id: 1, op: 'explode' }), /unknown op "explode"/],
     ['no inputs', encodeMessage({ id: 1 }), /"inputs" must be a non-empty array/],
-    ['a bad datatype', encodeMessage(request({ inputs: [{ name: 'pixels', datatype: 'FLOAT', shape: [1, 4], data: Buffer.alloc(16) }] })), /unknown datatype "FLOAT"/],
-    ['a negative dim', encodeMessage(request({ inputs: [{ name: 'pixels', datatype: 'FP32', shape: [1, -4], data: Buffer.alloc(16) }] })), /non-negative integers/],
-    ['data as numbers', encodeMessage(request({ inputs: [{ name: 'pixels', datatype: 'FP32', shape: [1, 4], data: [1, 2, 3, 4] }] })), /MessagePack bin/],
+    [
+      'a bad datatype',
+      encodeMessage(request({ inputs: [{ name: 'pixels', datatype: 'FLOAT', shape: [1, 4], data: Buffer.alloc(16) }] })),
+      /unknown datatype "FLOAT"/,
+    ],
+    [
+      'a negative dim',
+      encodeMessage(request({ inputs: [{ name: 'pixels', datatype: 'FP32', shape: [1, -4], data: Buffer.alloc(16) }] })),
+      /non-negative integers/,
+    ],
+    [
+      'data as numbers',
+      encodeMessage(request({ inputs: [{ name: 'pixels', datatype: 'FP32', shape: [1, 4], data: [1, 2, 3, 4] }] })),
+      /MessagePack bin/,
+    ],
     ['a bad timeout', encodeMessage(request({ parameters: { timeout_ms: -5 } })), /timeout_ms must be a positive/],
   ])('rejects %s with INVALID_ARGUMENT', (_what, frame, message) => {
     const error = rejection(() => decodeRequest(frame));
@@ -81,8 +107,16 @@ describe('checkInferInputs', () => {
     ['empty batch', [tensor([0, 4], 0)], /at least 1/],
     ['batch over the maximum', [tensor([9, 4], 144)], /exceeds this ensemble's maximum batch size 8/],
     ['an overflowing shape', [tensor([2 ** 52, 4], 16)], /needs .* bytes, data has 16/],
-    ['a NaN element', [{ ...tensor([1, 4], 16), data: bytesOf(new Float32Array([0, 1, Number.NaN, 3])) }], /element 2 is NaN; inputs must be finite/],
-    ['an infinite element', [{ ...tensor([1, 4], 16), data: bytesOf(new Float32Array([Number.POSITIVE_INFINITY, 1, 2, 3])) }], /element 0 is Infinity/],
+    [
+      'a NaN element',
+      [{ ...tensor([1, 4], 16), data: bytesOf(new Float32Array([0, 1, Number.NaN, 3])) }],
+      /element 2 is NaN; inputs must be finite/,
+    ],
+    [
+      'an infinite element',
+      [{ ...tensor([1, 4], 16), data: bytesOf(new Float32Array([Number.POSITIVE_INFINITY, 1, 2, 3])) }],
+      /element 0 is Infinity/,
+    ],
   ])('rejects a %s', (_what, inputs, message) => {
     const error = rejection(() => checkInferInputs(inputs, specs, 8));
     expect(error.code).toBe('INVALID_ARGUMENT');
@@ -92,7 +126,15 @@ describe('checkInferInputs', () => {
 
 describe('maxRequestBytes', () => {
   it('is the inputs of one row times the maximum batch size', () => {
-    expect(maxRequestBytes([{ name: 'x', datatype: 'FP32', shape: [-1, 3, 4] }, { name: 'y', datatype: 'INT64', shape: [-1, 2] }], 8)).toBe((48 + 16) * 8);
+    expect(
+      maxRequestBytes(
+        [
+          { name: 'x', datatype: 'FP32', shape: [-1, 3, 4] },
+          { name: 'y', datatype: 'INT64', shape: [-1, 2] },
+        ],
+        8,
+      ),
+    ).toBe((48 + 16) * 8);
   });
 });
 

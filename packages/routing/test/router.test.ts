@@ -58,7 +58,13 @@ describe('Router', () => {
   it('says undefined without instances and wait when every instance is full', () => {
     const r = pool('least-loaded');
     expect(r.route('other', 1, 0)).toBeUndefined();
-    for (const [id, batch] of [['slow', 1], ['slow', 2], ['fast', 3], ['fast', 4]] as const) r.sent(id, batch, 1, 0);
+    for (const [id, batch] of [
+      ['slow', 1],
+      ['slow', 2],
+      ['fast', 3],
+      ['fast', 4],
+    ] as const)
+      r.sent(id, batch, 1, 0);
     expect(r.route('m', 1, 0)).toEqual({ wait: true });
   });
 

@@ -22,7 +22,10 @@ export function isBuiltinRuleName(value: unknown): value is BuiltinRuleName {
 /** The rule for a name; throws INVALID_OPTION for a name that is not built in (callers may pass config strings). */
 export function builtinRule(name: BuiltinRuleName): CombinationRule {
   if (!isBuiltinRuleName(name)) {
-    throw new TuttiError('INVALID_OPTION', `unknown combination rule ${JSON.stringify(name)}, expected one of ${BUILTIN_RULE_NAMES.join(', ')}`);
+    throw new TuttiError(
+      'INVALID_OPTION',
+      `unknown combination rule ${JSON.stringify(name)}, expected one of ${BUILTIN_RULE_NAMES.join(', ')}`,
+    );
   }
   return RULES[name];
 }

@@ -52,7 +52,9 @@ export function checkCombineInput(input: CombineInput): void {
         invalidInput(`output "${name}" of member "${members[m]}" is not a Float32Array`);
       }
       if (array.length !== expected) {
-        invalidInput(`output "${name}" of member "${members[m]}" has ${array.length} values, expected ${expected} for shape [${shape.join(',')}]`);
+        invalidInput(
+          `output "${name}" of member "${members[m]}" has ${array.length} values, expected ${expected} for shape [${shape.join(',')}]`,
+        );
       }
     }
   }

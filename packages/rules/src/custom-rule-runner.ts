@@ -37,9 +37,7 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 const WORKER_FILE = new URL('./custom-rule-worker.mjs', import.meta.url).href;
 
 /** What the worker answers (see custom-rule-worker.mjs). */
-type WorkerAnswer =
-  | { ok: true; exportName?: string; outputs?: CombineOutput }
-  | { ok: false; reason: string; stack?: string };
+type WorkerAnswer = { ok: true; exportName?: string; outputs?: CombineOutput } | { ok: false; reason: string; stack?: string };
 
 export class CustomRuleRunner {
   /** Absolute path of the rule module. */
@@ -136,13 +134,20 @@ export class CustomRuleRunner {
 
   #poolError(error: unknown): TuttiError {
     const message = error instanceof Error ? error.message : String(error);
-    if (this.#closed) return new TuttiError('UNAVAILABLE', `custom rule ${this.modulePath}: runner closed before the batch ran`, { cause: error });
+    if (this.#closed)
+      return new TuttiError('UNAVAILABLE', `custom rule ${this.modulePath}: runner closed before the batch ran`, { cause: error });
     if ((error as Error)?.name === 'AbortError') {
-      return new TuttiError('INTERNAL', `custom rule ${this.modulePath} did not combine the batch within ${this.timeoutMs} ms (an endless loop?); its thread was replaced`, { cause: error });
+      return new TuttiError(
+        'INTERNAL',
+        `custom rule ${this.modulePath} did not combine the batch within ${this.timeoutMs} ms (an endless loop?); its thread was replaced`,
+        { cause: error },
+      );
     }
     // Piscina's messages for a full queue (see piscina's errors.js).
     if (message === 'Task queue is at limit' || message.startsWith('No task queue available')) {
-      return new TuttiError('RESOURCE_EXHAUSTED', `custom rule ${this.modulePath}: ${this.threads} thread(s) busy and the queue is full`, { cause: error });
+      return new TuttiError('RESOURCE_EXHAUSTED', `custom rule ${this.modulePath}: ${this.threads} thread(s) busy and the queue is full`, {
+        cause: error,
+      });
     }
     return new TuttiError('INTERNAL', `custom rule ${this.modulePath} failed on its worker thread: ${message}`, { cause: error });
   }

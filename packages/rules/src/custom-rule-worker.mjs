@@ -38,7 +38,11 @@ async function loadRule(modulePath) {
   for (const [exportName, candidate] of candidates) {
     if (typeof candidate === 'function') return { rule: candidate, exportName };
   }
-  return { failure: { reason: `has no function export: expected a default export or an export named "combine", found exports [${Object.keys(namespace).join(', ')}]` } };
+  return {
+    failure: {
+      reason: `has no function export: expected a default export or an export named "combine", found exports [${Object.keys(namespace).join(', ')}]`,
+    },
+  };
 }
 
 function failureOf(what, error) {
@@ -74,8 +78,10 @@ function checkResult(result, expected) {
     let array = result[name];
     if (array === undefined) return { reason: `returned no output "${name}"` };
     if (Array.isArray(array)) {
-      if (array.length !== length) return { reason: `returned output "${name}" with ${array.length} values, expected ${length} for shape [${shape.join(',')}]` };
-      if (!array.every((value) => typeof value === 'number')) return { reason: `returned output "${name}" as an array holding non-numbers` };
+      if (array.length !== length)
+        return { reason: `returned output "${name}" with ${array.length} values, expected ${length} for shape [${shape.join(',')}]` };
+      if (!array.every((value) => typeof value === 'number'))
+        return { reason: `returned output "${name}" as an array holding non-numbers` };
       array = Float32Array.from(array);
     } else if (!(array instanceof Float32Array)) {
       return { reason: `returned output "${name}" as ${kindOf(array)}, expected a Float32Array or an array of numbers` };
@@ -84,7 +90,8 @@ function checkResult(result, expected) {
     }
     // Transfer only a buffer the array covers exactly: a view into a larger buffer (the packed input,
     // say) would drag the whole buffer along, and a SharedArrayBuffer cannot be transferred.
-    const ownsBuffer = !(array.buffer instanceof SharedArrayBuffer) && array.byteOffset === 0 && array.byteLength === array.buffer.byteLength;
+    const ownsBuffer =
+      !(array.buffer instanceof SharedArrayBuffer) && array.byteOffset === 0 && array.byteLength === array.buffer.byteLength;
     if (!ownsBuffer) array = array.slice();
     buffers.add(array.buffer);
     outputs[name] = array;

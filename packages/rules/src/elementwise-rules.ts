@@ -20,7 +20,10 @@ export function weightedMeanRule(input: CombineInput): CombineOutput {
   checkCombineInput(input);
   let total = 0;
   for (const weight of input.weights) total += weight;
-  return weightedSums(input, input.weights.map((weight) => weight / total));
+  return weightedSums(
+    input,
+    input.weights.map((weight) => weight / total),
+  );
 }
 
 function weightedSums(input: CombineInput, coefficients: readonly number[]): CombineOutput {
@@ -40,20 +43,28 @@ function weightedSum(data: readonly Float32Array[], coefficients: readonly numbe
   const sum = new Float32Array(length);
   let m = 0;
   if (members >= 2) {
-    const a = data[0]!, b = data[1]!, ca = coefficients[0]!, cb = coefficients[1]!;
+    const a = data[0]!,
+      b = data[1]!,
+      ca = coefficients[0]!,
+      cb = coefficients[1]!;
     for (let i = 0; i < length; i++) sum[i] = ca * a[i]! + cb * b[i]!;
     m = 2;
   } else {
-    const a = data[0]!, ca = coefficients[0]!;
+    const a = data[0]!,
+      ca = coefficients[0]!;
     for (let i = 0; i < length; i++) sum[i] = ca * a[i]!;
     m = 1;
   }
   for (; m + 1 < members; m += 2) {
-    const a = data[m]!, b = data[m + 1]!, ca = coefficients[m]!, cb = coefficients[m + 1]!;
+    const a = data[m]!,
+      b = data[m + 1]!,
+      ca = coefficients[m]!,
+      cb = coefficients[m + 1]!;
     for (let i = 0; i < length; i++) sum[i] = sum[i]! + ca * a[i]! + cb * b[i]!;
   }
   if (m < members) {
-    const a = data[m]!, ca = coefficients[m]!;
+    const a = data[m]!,
+      ca = coefficients[m]!;
     for (let i = 0; i < length; i++) sum[i] = sum[i]! + ca * a[i]!;
   }
   return sum;

@@ -3,7 +3,13 @@ import { checkCombineInput, elementCount, type CombineInput } from '../src/index
 import { singleOutput, thrown } from './helpers.js';
 
 function good(): CombineInput {
-  return singleOutput([2, 2], [[1, 2, 3, 4], [5, 6, 7, 8]]);
+  return singleOutput(
+    [2, 2],
+    [
+      [1, 2, 3, 4],
+      [5, 6, 7, 8],
+    ],
+  );
 }
 
 describe('checkCombineInput', () => {

@@ -40,7 +40,7 @@ describe('CustomRuleRunner', () => {
     expect([...input.outputs.probs!.data[0]!]).toEqual([1, 1, 3, 5]);
   });
 
-  it('runs on a worker thread, not the caller\'s', async () => {
+  it("runs on a worker thread, not the caller's", async () => {
     const rule = await runner('whoami.mjs');
     expect(rule.exportName).toBe('combine');
     const result = await rule.run(singleOutput([2], [[0, 0]]));
@@ -67,13 +67,30 @@ describe('CustomRuleRunner', () => {
     const rule = await runner('trimmed-mean-async.ts');
     // Drop each element's lowest and highest: {1, 2, 3, 100} -> (2 + 3) / 2 = 2.5; {10, 20, 30, -5} -> (10 + 20) / 2 = 15;
     // {100, 0, 50, 60} -> (50 + 60) / 2 = 55.
-    const input = singleOutput([3], [[1, 10, 100], [2, 20, 0], [3, 30, 50], [100, -5, 60]]);
+    const input = singleOutput(
+      [3],
+      [
+        [1, 10, 100],
+        [2, 20, 0],
+        [3, 30, 50],
+        [100, -5, 60],
+      ],
+    );
     expect(rounded((await rule.run(input)).probs)).toEqual([2.5, 15, 55]);
   });
 
   it('converts number arrays from a CommonJS rule', async () => {
     const rule = await runner('number-array.cjs');
-    const result = await rule.run(singleOutput([2], [[1, 2], [10, 20], [100, 200]]));
+    const result = await rule.run(
+      singleOutput(
+        [2],
+        [
+          [1, 2],
+          [10, 20],
+          [100, 200],
+        ],
+      ),
+    );
     expect(result.probs).toBeInstanceOf(Float32Array);
     expect([...result.probs!]).toEqual([111, 222]);
   });
@@ -83,13 +100,24 @@ describe('CustomRuleRunner', () => {
     const two: CombineInput = {
       members: ['a', 'b'],
       weights: [1, 1],
-      outputs: { x: { shape: [2], data: [Float32Array.of(1, 2), Float32Array.of(3, 4)] }, y: { shape: [2], data: [Float32Array.of(5, 6), Float32Array.of(7, 8)] } },
+      outputs: {
+        x: { shape: [2], data: [Float32Array.of(1, 2), Float32Array.of(3, 4)] },
+        y: { shape: [2], data: [Float32Array.of(5, 6), Float32Array.of(7, 8)] },
+      },
     };
     const result = await rule.run(two);
     expect([...result.x!]).toEqual([1, 2]);
     expect([...result.y!]).toEqual([1, 2]);
     expect(result.x!.buffer.byteLength).toBe(8);
-    const one = await rule.run(singleOutput([3], [[1, 2, 3], [4, 5, 6]]));
+    const one = await rule.run(
+      singleOutput(
+        [3],
+        [
+          [1, 2, 3],
+          [4, 5, 6],
+        ],
+      ),
+    );
     expect([...one.probs!]).toEqual([1, 2, 3]);
     expect(one.probs!.buffer.byteLength).toBe(12);
   });
@@ -108,7 +136,9 @@ describe('CustomRuleRunner', () => {
     const rule = await runner('endless.mjs', { timeoutMs: 300 });
     const error = await rejected(rule.run(singleOutput([2], [[42, 0]])));
     expect(error.code).toBe('INTERNAL');
-    expect(error.message).toBe(`custom rule ${fixture('endless.mjs')} did not combine the batch within 300 ms (an endless loop?); its thread was replaced`);
+    expect(error.message).toBe(
+      `custom rule ${fixture('endless.mjs')} did not combine the batch within 300 ms (an endless loop?); its thread was replaced`,
+    );
     expect(rounded((await rule.run(singleOutput([2], [[0.25, 0.75]]))).probs)).toEqual([0.25, 0.75]);
   });
 
@@ -116,7 +146,9 @@ describe('CustomRuleRunner', () => {
     const rule = await runner('wrong-length.mjs');
     const error = await rejected(rule.run(singleOutput([2, 3], [[1, 2, 3, 4, 5, 6]])));
     expect(error.code).toBe('INTERNAL');
-    expect(error.message).toBe(`custom rule ${fixture('wrong-length.mjs')} returned output "probs" with 5 values, expected 6 for shape [2,3]`);
+    expect(error.message).toBe(
+      `custom rule ${fixture('wrong-length.mjs')} returned output "probs" with 5 values, expected 6 for shape [2,3]`,
+    );
   });
 
   it.each([
@@ -145,7 +177,9 @@ describe('CustomRuleRunner', () => {
 
     const noFunction = await rejected(CustomRuleRunner.create(fixture('no-function.mjs')));
     expect(noFunction.code).toBe('INVALID_OPTION');
-    expect(noFunction.message).toMatch(/no-function\.mjs has no function export: expected a default export or an export named "combine", found exports \[combine, default\]/);
+    expect(noFunction.message).toMatch(
+      /no-function\.mjs has no function export: expected a default export or an export named "combine", found exports \[combine, default\]/,
+    );
   });
 
   it('checks its options and its input', async () => {
@@ -158,7 +192,12 @@ describe('CustomRuleRunner', () => {
 
   it('rejects with RESOURCE_EXHAUSTED when the queue is full', async () => {
     const rule = await runner('busy-thread-id.mjs', { threads: 1, maxQueue: 1 });
-    const runs = [0, 1, 2].map(() => rule.run(singleOutput([1], [[0]])).then(() => 'ok', (error: { code: string }) => error.code));
+    const runs = [0, 1, 2].map(() =>
+      rule.run(singleOutput([1], [[0]])).then(
+        () => 'ok',
+        (error: { code: string }) => error.code,
+      ),
+    );
     expect(await Promise.all(runs)).toEqual(['ok', 'ok', 'RESOURCE_EXHAUSTED']);
   });
 

@@ -5,11 +5,14 @@ import { rounded, singleOutput, thrown } from './helpers.js';
 describe('mean', () => {
   it('averages element-wise over a batch of several rows', () => {
     // shape [3, 2]: three rows, two classes, three members.
-    const input = singleOutput([3, 2], [
-      [0.1, 0.9, 0.5, 0.5, 1, 0],
-      [0.3, 0.7, 0.2, 0.8, 0, 1],
-      [0.2, 0.8, 0.8, 0.2, 0.5, 0.5],
-    ]);
+    const input = singleOutput(
+      [3, 2],
+      [
+        [0.1, 0.9, 0.5, 0.5, 1, 0],
+        [0.3, 0.7, 0.2, 0.8, 0, 1],
+        [0.2, 0.8, 0.8, 0.2, 0.5, 0.5],
+      ],
+    );
     // Element 0: (0.1 + 0.3 + 0.2) / 3 = 0.2; element 2: (0.5 + 0.2 + 0.8) / 3 = 0.5; element 4: 1.5 / 3 = 0.5.
     expect(rounded(meanRule(input).probs)).toEqual([0.2, 0.8, 0.5, 0.5, 0.5, 0.5]);
   });
@@ -30,7 +33,13 @@ describe('mean', () => {
   });
 
   it('returns a fresh array and leaves the inputs alone', () => {
-    const input = singleOutput([2], [[1, 2], [3, 4]]);
+    const input = singleOutput(
+      [2],
+      [
+        [1, 2],
+        [3, 4],
+      ],
+    );
     const result = meanRule(input);
     expect(result.probs).not.toBe(input.outputs.probs!.data[0]);
     expect([...input.outputs.probs!.data[0]!]).toEqual([1, 2]);
@@ -44,7 +53,14 @@ describe('mean', () => {
 describe('weighted-mean', () => {
   it('computes sum(w_i * x_i) / sum(w)', () => {
     // Weights 3 and 1: (3 * 1 + 1 * 0) / 4 = 0.75, (3 * 0 + 1 * 1) / 4 = 0.25; row 2: (3 * 0.2 + 0.6) / 4 = 0.3, (3 * 0.8 + 0.4) / 4 = 0.7.
-    const input = singleOutput([2, 2], [[1, 0, 0.2, 0.8], [0, 1, 0.6, 0.4]], [3, 1]);
+    const input = singleOutput(
+      [2, 2],
+      [
+        [1, 0, 0.2, 0.8],
+        [0, 1, 0.6, 0.4],
+      ],
+      [3, 1],
+    );
     expect(rounded(weightedMeanRule(input).probs)).toEqual([0.75, 0.25, 0.3, 0.7]);
   });
 
@@ -58,24 +74,50 @@ describe('weighted-mean', () => {
   });
 
   it('equals the mean when the weights are equal, whatever their scale', () => {
-    const input = singleOutput([2], [[1, 4], [2, 8]], [0.5, 0.5]);
+    const input = singleOutput(
+      [2],
+      [
+        [1, 4],
+        [2, 8],
+      ],
+      [0.5, 0.5],
+    );
     expect(rounded(weightedMeanRule(input).probs)).toEqual([1.5, 6]);
   });
 });
 
 describe('max', () => {
   it('takes the element-wise max without renormalising', () => {
-    const input = singleOutput([2, 3], [
-      [0.7, 0.2, 0.1, 0.1, 0.1, 0.8],
-      [0.1, 0.6, 0.3, 0.3, 0.4, 0.3],
-    ]);
+    const input = singleOutput(
+      [2, 3],
+      [
+        [0.7, 0.2, 0.1, 0.1, 0.1, 0.8],
+        [0.1, 0.6, 0.3, 0.3, 0.4, 0.3],
+      ],
+    );
     // Row 1 sums to 0.7 + 0.6 + 0.3 = 1.6: no renormalisation.
     expect(rounded(maxRule(input).probs)).toEqual([0.7, 0.6, 0.3, 0.3, 0.4, 0.8]);
   });
 
   it('lets a NaN from any member through', () => {
-    const first = maxRule(singleOutput([2], [[NaN, 1], [5, 2]])).probs!;
-    const later = maxRule(singleOutput([2], [[5, 1], [NaN, 2]])).probs!;
+    const first = maxRule(
+      singleOutput(
+        [2],
+        [
+          [NaN, 1],
+          [5, 2],
+        ],
+      ),
+    ).probs!;
+    const later = maxRule(
+      singleOutput(
+        [2],
+        [
+          [5, 1],
+          [NaN, 2],
+        ],
+      ),
+    ).probs!;
     expect(Number.isNaN(first[0])).toBe(true);
     expect(Number.isNaN(later[0])).toBe(true);
     expect(first[1]).toBe(2);

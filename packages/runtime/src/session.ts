@@ -31,7 +31,12 @@ export class ModelSession {
       intraOpNumThreads: settings.intraOpThreads,
       interOpNumThreads: settings.interOpThreads,
       graphOptimizationLevel: 'all',
-      extra: { session: { intra_op: { allow_spinning: settings.spinning ? '1' : '0' }, inter_op: { allow_spinning: settings.spinning ? '1' : '0' } } },
+      extra: {
+        session: {
+          intra_op: { allow_spinning: settings.spinning ? '1' : '0' },
+          inter_op: { allow_spinning: settings.spinning ? '1' : '0' },
+        },
+      },
     };
     try {
       const session = await ort.InferenceSession.create(path, sessionOptions);
@@ -48,13 +53,18 @@ export class ModelSession {
     const feeds: Record<string, ort.Tensor> = {};
     for (const input of inputs) {
       const info = datatypeInfo(input.datatype);
-      feeds[input.name] = new ort.Tensor(info.ort as ort.Tensor.Type, viewAs(input.datatype, input.data) as ort.Tensor.DataType, input.shape);
+      feeds[input.name] = new ort.Tensor(
+        info.ort as ort.Tensor.Type,
+        viewAs(input.datatype, input.data) as ort.Tensor.DataType,
+        input.shape,
+      );
     }
     const results = await this.#session.run(feeds);
     return this.outputNames.map((name) => {
       const tensor = results[name]!;
       const datatype = datatypeOfOrt(tensor.type);
-      if (!datatype) throw new TuttiError('MODEL_ERROR', `${this.path}: output "${name}" has type ${tensor.type}, which the protocol cannot carry`);
+      if (!datatype)
+        throw new TuttiError('MODEL_ERROR', `${this.path}: output "${name}" has type ${tensor.type}, which the protocol cannot carry`);
       return { name, datatype, shape: [...tensor.dims], data: bytesOf(tensor.data as ArrayBufferView) };
     });
   }

@@ -12,7 +12,6 @@
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { TIMING } from './timing.js';
 
-
 export class AnswerJournal {
   #paths: [string, string];
   #fd: number;

@@ -26,7 +26,13 @@ export interface BuiltBatch {
 }
 
 /** `timeOrigin` and `now` are performance.timeOrigin and performance.now(): arrival times cross processes as epoch ms. */
-export function buildBatch(batch: number, items: readonly BatchItem[], inputSpecs: readonly TensorSpec[], timeOrigin: number, now: number): BuiltBatch {
+export function buildBatch(
+  batch: number,
+  items: readonly BatchItem[],
+  inputSpecs: readonly TensorSpec[],
+  timeOrigin: number,
+  now: number,
+): BuiltBatch {
   let offset = 0;
   const parts = items.map((item, index) => {
     const part = {

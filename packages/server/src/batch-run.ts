@@ -38,4 +38,3 @@ export async function runInChunks(session: ModelSession, inputs: WireTensor[], m
     data: Buffer.concat(chunks.map((chunk) => chunk[index]!.data)),
   }));
 }
-

@@ -47,7 +47,18 @@ import { WorkerPool, type Lost } from './worker-pool.js';
 import { ClientEndpoint } from './client-endpoint.js';
 import { mark } from './spans.js';
 import type { InterferenceChange } from '@tutti/routing';
-import { batchRows, batchesRoutedTotal, inferencesTotal, instancesGauge, interferedGauge, interferenceEventsTotal, pendingRequests, queueSeconds, readyGauge, requestsTotal } from './metrics.js';
+import {
+  batchRows,
+  batchesRoutedTotal,
+  inferencesTotal,
+  instancesGauge,
+  interferedGauge,
+  interferenceEventsTotal,
+  pendingRequests,
+  queueSeconds,
+  readyGauge,
+  requestsTotal,
+} from './metrics.js';
 import { TIMING } from './timing.js';
 import { processLog } from './log.js';
 
@@ -182,14 +193,24 @@ export class Batcher {
 
   #enqueue(envelope: Buffer[], request: InferRequest): void {
     if (this.#draining) {
-      this.#reply(envelope, encodeError(request.id, 'UNAVAILABLE', 'the server is stopping; retry against another replica or after its restart'));
+      this.#reply(
+        envelope,
+        encodeError(request.id, 'UNAVAILABLE', 'the server is stopping; retry against another replica or after its restart'),
+      );
       requestsTotal.inc({ op: 'infer', outcome: 'UNAVAILABLE' });
       return;
     }
     // Before the ensemble was ever ready, say so; later, a member restarting only delays requests.
     if (!this.#everReady && !this.ready) {
       const missing = this.#pool.missingMembers();
-      this.#reply(envelope, encodeError(request.id, 'UNAVAILABLE', `the ensemble is starting (waiting for ${missing.length ? missing.join(', ') : 'the combiner'}); retry shortly`));
+      this.#reply(
+        envelope,
+        encodeError(
+          request.id,
+          'UNAVAILABLE',
+          `the ensemble is starting (waiting for ${missing.length ? missing.join(', ') : 'the combiner'}); retry shortly`,
+        ),
+      );
       requestsTotal.inc({ op: 'infer', outcome: 'UNAVAILABLE' });
       return;
     }
@@ -359,8 +380,15 @@ export class Batcher {
     if (!change) return;
     interferenceEventsTotal.inc({ instance: change.id, kind: change.kind });
     interferedGauge.set({ instance: change.id }, change.kind === 'interfered' ? change.slowdown : 0);
-    const action = this.#pool.router.rebalance ? (change.kind === 'interfered' ? '; shifting work away from it' : '; it takes its share again') : ' (re-balancing off)';
-    processLog().warn({ instance: change.id, interference: change.kind, slowdown: change.slowdown }, `${change.id} ${change.kind === 'interfered' ? `is ${change.slowdown.toFixed(2)}x slower than its normal` : `is back to normal speed (${change.slowdown.toFixed(2)}x)`}${action}`);
+    const action = this.#pool.router.rebalance
+      ? change.kind === 'interfered'
+        ? '; shifting work away from it'
+        : '; it takes its share again'
+      : ' (re-balancing off)';
+    processLog().warn(
+      { instance: change.id, interference: change.kind, slowdown: change.slowdown },
+      `${change.id} ${change.kind === 'interfered' ? `is ${change.slowdown.toFixed(2)}x slower than its normal` : `is back to normal speed (${change.slowdown.toFixed(2)}x)`}${action}`,
+    );
   }
 
   #housekeep(): void {
@@ -369,7 +397,10 @@ export class Batcher {
     const lost = this.#pool.expire(performance.now());
     if (lost.length > 0) {
       for (const l of lost) {
-        processLog().warn({ instance: l.id, batches: l.batches.length }, `${l.id} missed its heartbeats; ${l.batches.length} batch(es) go to another instance`);
+        processLog().warn(
+          { instance: l.id, batches: l.batches.length },
+          `${l.id} missed its heartbeats; ${l.batches.length} batch(es) go to another instance`,
+        );
         this.onUnresponsive?.(l.id);
       }
       this.#requeue(lost);
@@ -383,7 +414,10 @@ export class Batcher {
     for (const { batch, part, batchDone } of this.#inFlight.takeExpired(now)) {
       const key = requestKey(part.envelope, part.id);
       if (key !== undefined) this.#ledger.answered(key, now);
-      this.#reply(part.envelope, encodeError(part.id, 'DEADLINE_EXCEEDED', `request ${part.id} passed its timeout while the combiner was restarting`));
+      this.#reply(
+        part.envelope,
+        encodeError(part.id, 'DEADLINE_EXCEEDED', `request ${part.id} passed its timeout while the combiner was restarting`),
+      );
       inferencesTotal.inc({ outcome: 'DEADLINE_EXCEEDED' });
       if (batchDone) {
         this.#inFlight.finish(batch);
@@ -426,7 +460,13 @@ export class Batcher {
     this.#unsent.flush(
       (batch) => {
         const flight = this.#inFlight.get(batch);
-        return flight && { rows: flight.plan.size, oldestArrivalMono: flight.oldestArrivalMono, needs: (member) => this.#inFlight.needs(batch, member) };
+        return (
+          flight && {
+            rows: flight.plan.size,
+            oldestArrivalMono: flight.oldestArrivalMono,
+            needs: (member) => this.#inFlight.needs(batch, member),
+          }
+        );
       },
       (id, batch) => {
         batchesRoutedTotal.inc({ instance: id });
@@ -497,4 +537,3 @@ export class Batcher {
     this.#replies.close();
   }
 }
-

@@ -48,7 +48,9 @@ function pinnedPaths(bundled: ReadonlyMap<string, string>): Plugin {
         source = source.replace(RELATIVE_URL, (_, _quote, relative: string) => {
           const target = resolve(dir, relative);
           const inBundle = bundled.get(target);
-          return inBundle ? `new URL(${JSON.stringify(inBundle)}, import.meta.url)` : `new URL(${JSON.stringify(pathToFileURL(target).href)})`;
+          return inBundle
+            ? `new URL(${JSON.stringify(inBundle)}, import.meta.url)`
+            : `new URL(${JSON.stringify(pathToFileURL(target).href)})`;
         });
         const pinned = new Map<string, string>();
         for (const [, , specifier] of source.matchAll(META_RESOLVE)) {
@@ -76,7 +78,11 @@ export async function bundleChildren(outdir: string): Promise<Record<BundledRole
  * the way the children are bundled: also used to build the `tutti` command (scripts/build.ts), whose
  * references to the children's sources stay pinned to the sources, which the server bundles at start.
  */
-export async function bundleEntries(entryPoints: Record<string, string>, outdir: string, bundled: ReadonlyMap<string, string> = new Map()): Promise<void> {
+export async function bundleEntries(
+  entryPoints: Record<string, string>,
+  outdir: string,
+  bundled: ReadonlyMap<string, string> = new Map(),
+): Promise<void> {
   building++;
   await build({
     entryPoints,

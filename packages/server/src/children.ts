@@ -33,7 +33,12 @@ export interface Started {
  * stack from Node); `bundles`: each role's plain-JavaScript entry (bundle.ts); without them, the
  * sources run under tsx.
  */
-export function spawnChild(config: ProcessConfig, name: string, onLine: (line: string, stream: 'stdout' | 'stderr') => void, bundles?: Record<ProcessConfig['role'], string>): Child {
+export function spawnChild(
+  config: ProcessConfig,
+  name: string,
+  onLine: (line: string, stream: 'stdout' | 'stderr') => void,
+  bundles?: Record<ProcessConfig['role'], string>,
+): Child {
   const entry = bundles?.[config.role] ?? ENTRY[config.role];
   const child = fork(entry, [], {
     // TUTTI_CHILD_NODE_ARGS adds Node flags to every child, for diagnosis: e.g. "--cpu-prof

@@ -42,7 +42,6 @@ function receiveHighWaterMark(ensemble: Ensemble): number {
   return Math.min(100_000, Math.max(16, Math.floor(ensemble.batching.maxQueueBytes / largest)));
 }
 
-
 export interface ClientEndpointOptions {
   ensemble: Ensemble;
   endpoint: string;
@@ -119,7 +118,10 @@ export class ClientEndpoint {
         op = request.op;
         if (request.op === 'infer') this.#options.onInfer(envelope, request);
         else {
-          this.reply(envelope, encodeMessage(request.op === 'health' ? { id, live: true, ready: this.#options.ready() } : this.#metadata(request.id)));
+          this.reply(
+            envelope,
+            encodeMessage(request.op === 'health' ? { id, live: true, ready: this.#options.ready() } : this.#metadata(request.id)),
+          );
           requestsTotal.inc({ op, outcome: 'ok' });
         }
       } catch (error) {
@@ -135,7 +137,15 @@ export class ClientEndpoint {
   #metadata(id: RequestId): MetadataReply {
     const { name, inputs, outputs, members, rule } = this.#options.ensemble;
     const replies = this.#options.directReplies;
-    return { id, name, inputs, outputs, members: members.map((m) => m.name), rule: rule.kind === 'builtin' ? rule.name : 'custom', ...(replies && { replies }) };
+    return {
+      id,
+      name,
+      inputs,
+      outputs,
+      members: members.map((m) => m.name),
+      rule: rule.kind === 'builtin' ? rule.name : 'custom',
+      ...(replies && { replies }),
+    };
   }
 
   /** Closes, giving replies already handed to ZeroMQ time to leave. */

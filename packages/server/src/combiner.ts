@@ -36,7 +36,6 @@ interface Open {
   timer?: NodeJS.Timeout;
 }
 
-
 export class Combiner {
   #ensemble: Ensemble;
   #config: CombinerConfig;
@@ -77,7 +76,10 @@ export class Combiner {
         this.#journal = new AnswerJournal(this.#config.journal);
         this.#guard.journaled(this.#journal.previous, Date.now());
       }
-      this.#direct = new DirectReplies(this.#guard, { ...(this.#config.curve && { curve: this.#config.curve }), ...(this.#journal && { journal: this.#journal }) });
+      this.#direct = new DirectReplies(this.#guard, {
+        ...(this.#config.curve && { curve: this.#config.curve }),
+        ...(this.#journal && { journal: this.#journal }),
+      });
       endpoints.clients = await this.#direct.bind(this.#config.bind.clients);
     }
     void this.#loop();
@@ -92,8 +94,7 @@ export class Combiner {
         if (header.kind === PLAN) {
           this.#opened(header);
           complete = this.#assembler.addPlan(header);
-        }
-        else if (header.kind === RESULT) {
+        } else if (header.kind === RESULT) {
           mark('combiner.result', header.batch);
           const outputs = memberOutputs(header, frames);
           header.results.forEach((r, k) => {
@@ -165,18 +166,21 @@ export class Combiner {
       return;
     }
     // The guard judges these answers when their turn to be sent comes, with the batch still known to it.
-    void this.#direct.send(batch, answers).then(({ direct, viaBatcher, refused, unsure }) => {
-      if (last) this.#guard.closed(batch);
-      repliesTotal.inc({ path: 'direct' }, direct.length);
-      repliesTotal.inc({ path: 'batcher' }, viaBatcher.length);
-      repliesTotal.inc({ path: 'refused' }, refused.length);
-      repliesTotal.inc({ path: 'unsure' }, unsure.length);
-      // Refused answers' requests are answered elsewhere: for the batcher, they are settled like direct ones.
-      this.#replyQueue.send(replyMessage(batch, viaBatcher, last, [...direct, ...refused], unsure));
-    }, (error: unknown) => {
-      // Rare (the journal could not be written): not sent, and the batcher not told; the clients' own timers end these requests.
-      processLog().error({ batch, err: error }, `replies of batch ${batch} failed: ${(error as Error).message}`);
-    });
+    void this.#direct.send(batch, answers).then(
+      ({ direct, viaBatcher, refused, unsure }) => {
+        if (last) this.#guard.closed(batch);
+        repliesTotal.inc({ path: 'direct' }, direct.length);
+        repliesTotal.inc({ path: 'batcher' }, viaBatcher.length);
+        repliesTotal.inc({ path: 'refused' }, refused.length);
+        repliesTotal.inc({ path: 'unsure' }, unsure.length);
+        // Refused answers' requests are answered elsewhere: for the batcher, they are settled like direct ones.
+        this.#replyQueue.send(replyMessage(batch, viaBatcher, last, [...direct, ...refused], unsure));
+      },
+      (error: unknown) => {
+        // Rare (the journal could not be written): not sent, and the batcher not told; the clients' own timers end these requests.
+        processLog().error({ batch, err: error }, `replies of batch ${batch} failed: ${(error as Error).message}`);
+      },
+    );
   }
 
   /**
@@ -207,7 +211,12 @@ export class Combiner {
       // now = 0: this part is answered at its deadline on purpose, not refused for passing it.
       this.#answer(plan.batch, part, encodeReplies(this.#ensemble, batch, input, combined, 0)[0]!, 'partial');
     } catch (error) {
-      this.#answer(plan.batch, part, encodeFailure(batch, 'INTERNAL', `combination rule failed: ${(error as Error).message}`)[0]!, 'INTERNAL');
+      this.#answer(
+        plan.batch,
+        part,
+        encodeFailure(batch, 'INTERNAL', `combination rule failed: ${(error as Error).message}`)[0]!,
+        'INTERNAL',
+      );
     }
   }
 
@@ -223,7 +232,9 @@ export class Combiner {
       const combined = await this.#apply!(input);
       combineSeconds.observe((performance.now() - started) / 1000);
       const now = Date.now();
-      this.#sendAll(batch, encodeReplies(this.#ensemble, batch, input, combined, now), (part) => (part.deadline && now > part.deadline ? 'DEADLINE_EXCEEDED' : 'ok'));
+      this.#sendAll(batch, encodeReplies(this.#ensemble, batch, input, combined, now), (part) =>
+        part.deadline && now > part.deadline ? 'DEADLINE_EXCEEDED' : 'ok',
+      );
     } catch (error) {
       this.#sendAll(batch, encodeFailure(batch, 'INTERNAL', `combination rule failed: ${(error as Error).message}`), 'INTERNAL');
     }

@@ -63,7 +63,16 @@ export class ZapHandler {
         this.refused++;
         this.#onRefused(key || `(${mechanism?.toString() ?? 'no'} mechanism)`, address?.toString() ?? '?');
       }
-      await this.#socket.send([routing!, empty!, version!, requestId!, allowed ? '200' : '400', allowed ? 'OK' : 'client key not allowed', allowed ? key : '', '']);
+      await this.#socket.send([
+        routing!,
+        empty!,
+        version!,
+        requestId!,
+        allowed ? '200' : '400',
+        allowed ? 'OK' : 'client key not allowed',
+        allowed ? key : '',
+        '',
+      ]);
     }
   }
 
@@ -73,7 +82,12 @@ export class ZapHandler {
 }
 
 /** Socket options that make a ROUTER a CURVE server, its clients checked by this process's ZAP handler. */
-export function curveServerOptions(curve: CurveConfig): { curveServer: true; curvePublicKey: string; curveSecretKey: string; zapDomain: string } {
+export function curveServerOptions(curve: CurveConfig): {
+  curveServer: true;
+  curvePublicKey: string;
+  curveSecretKey: string;
+  zapDomain: string;
+} {
   return { curveServer: true, curvePublicKey: curve.publicKey, curveSecretKey: curve.secretKey, zapDomain: 'tutti' };
 }
 
@@ -84,7 +98,10 @@ export function curveServerOptions(curve: CurveConfig): { curveServer: true; cur
 export async function startZap(curve: CurveConfig, where: string): Promise<ZapHandler> {
   const zap: ZapHandler = new ZapHandler(curve.allowedClients, (key, address) => {
     refusedClientsTotal.inc();
-    processLog().warn({ key, address, refused: zap.refused }, `${where}: refused client key ${key} from ${address} (${zap.refused} refused so far)`);
+    processLog().warn(
+      { key, address, refused: zap.refused },
+      `${where}: refused client key ${key} from ${address} (${zap.refused} refused so far)`,
+    );
   });
   await zap.start();
   return zap;

@@ -29,7 +29,6 @@ function mayBeDirect(envelope: readonly Buffer[]): boolean {
   return envelope.length === 1 && envelope[0]!.length > PREFIX.length && envelope[0]!.subarray(0, PREFIX.length).equals(PREFIX);
 }
 
-
 const MAX_REACHABLE = 100_000;
 
 export interface Answer {
@@ -76,7 +75,15 @@ export class DirectReplies {
     // sendTimeout 0: a client that does not read (its queue full) costs an immediate EAGAIN, then the batcher path.
     // Clients send nothing here and it is never read: a message over 1 KiB closes that connection, and
     // at most one small message per client waits, so nothing sent here can grow the combiner's memory.
-    this.#socket = new Router({ linger: 0, mandatory: true, sendTimeout: 0, sendHighWaterMark: 100_000, maxMessageSize: 1024, receiveHighWaterMark: 1, ...(curve && curveServerOptions(curve)) });
+    this.#socket = new Router({
+      linger: 0,
+      mandatory: true,
+      sendTimeout: 0,
+      sendHighWaterMark: 100_000,
+      maxMessageSize: 1024,
+      receiveHighWaterMark: 1,
+      ...(curve && curveServerOptions(curve)),
+    });
   }
 
   async bind(endpoint: string): Promise<string> {
@@ -84,7 +91,11 @@ export class DirectReplies {
     try {
       await this.#socket.bind(endpoint);
     } catch (error) {
-      throw new TuttiError('UNAVAILABLE', `cannot bind ${endpoint} for direct replies to clients (${(error as Error).message}); the client endpoint's port + 1 must be free too: choose another --endpoint port`, { cause: error });
+      throw new TuttiError(
+        'UNAVAILABLE',
+        `cannot bind ${endpoint} for direct replies to clients (${(error as Error).message}); the client endpoint's port + 1 must be free too: choose another --endpoint port`,
+        { cause: error },
+      );
     }
     return this.#socket.lastEndpoint!;
   }

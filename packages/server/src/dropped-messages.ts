@@ -34,7 +34,10 @@ export class DroppedMessages {
     const now = performance.now();
     if (now - this.#loggedAt < LOG_EVERY_MS) return;
     const more = this.#sinceLog > 1 ? ` (${this.#sinceLog} dropped in the last ${LOG_EVERY_MS / 1000} s)` : '';
-    processLog().warn({ socket: this.#socket, dropped: this.#sinceLog }, `${this.#process}: dropped a malformed message on its ${this.#socket} socket: ${(error as Error)?.message ?? String(error)}${more}`);
+    processLog().warn(
+      { socket: this.#socket, dropped: this.#sinceLog },
+      `${this.#process}: dropped a malformed message on its ${this.#socket} socket: ${(error as Error)?.message ?? String(error)}${more}`,
+    );
     this.#sinceLog = 0;
     this.#loggedAt = now;
   }

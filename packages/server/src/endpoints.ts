@@ -14,7 +14,11 @@ export function replyEndpointOf(clientEndpoint: string): string {
   if (tcp) {
     const port = tcp[2] === '*' ? 0 : Number(tcp[2]);
     if (port === 0) return `tcp://${tcp[1]}:*`;
-    if (port >= 65_535) throw new TuttiError('INVALID_OPTION', `client endpoint ${clientEndpoint}: its port + 1 (for direct replies) is not a port; choose a lower one`);
+    if (port >= 65_535)
+      throw new TuttiError(
+        'INVALID_OPTION',
+        `client endpoint ${clientEndpoint}: its port + 1 (for direct replies) is not a port; choose a lower one`,
+      );
     return `tcp://${tcp[1]}:${port + 1}`;
   }
   if (clientEndpoint.startsWith('ipc://')) return `${clientEndpoint}.replies`;

@@ -87,7 +87,9 @@ export interface InferenceGroup {
  * Starts a process's models: the fast ones inline, the others on one shared inference thread, so a
  * batch crosses to a thread at most once whatever the number of members.
  */
-export async function startInferenceGroup(models: readonly { data: InferenceThreadData; choice?: InferenceChoice }[]): Promise<InferenceGroup> {
+export async function startInferenceGroup(
+  models: readonly { data: InferenceThreadData; choice?: InferenceChoice }[],
+): Promise<InferenceGroup> {
   const placed: Placement[] = [];
   for (const model of models) placed.push(await place(model.data, model.choice ?? {}));
   const threaded = placed.flatMap((p) => ('thread' in p ? [p.thread] : []));

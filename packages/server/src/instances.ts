@@ -49,7 +49,11 @@ function planError(message: string): TuttiError {
  * `profiles[member][deviceId]` must hold the profile of every member placed on an emulated device:
  * it sets how long the emulated device holds each batch.
  */
-export function instancesFromPlan(ensemble: Ensemble, plan: Plan, profiles: Record<string, Record<string, MemberProfile>> = {}): InstanceLaunch[] {
+export function instancesFromPlan(
+  ensemble: Ensemble,
+  plan: Plan,
+  profiles: Record<string, Record<string, MemberProfile>> = {},
+): InstanceLaunch[] {
   const names = ensemble.members.map((m) => m.name);
   const unknown = plan.instances.map((i) => i.member).filter((name) => !names.includes(name));
   if (unknown.length > 0) throw planError(`it places members the ensemble does not have: ${[...new Set(unknown)].join(', ')}`);
@@ -63,14 +67,23 @@ export function instancesFromPlan(ensemble: Ensemble, plan: Plan, profiles: Reco
     counts.set(placed.member, instance + 1);
     const profile = profiles[placed.member]?.[device.id];
     const points = pointsAt(profile, device.kind === 'cpu' ? placed.threads : 1);
-    const launch: InstanceLaunch = { member: placed.member, instance, device: device.id, batchSize: placed.batch, settings: {}, ...(points && { profile: points }) };
+    const launch: InstanceLaunch = {
+      member: placed.member,
+      instance,
+      device: device.id,
+      batchSize: placed.batch,
+      settings: {},
+      ...(points && { profile: points }),
+    };
     if (device.emulated) {
       if (!profile) throw planError(`no profile of ${placed.member} on emulated device ${device.id} (${device.name})`);
       // The real answer is computed on this host's CPU with one thread; the profile sets the time.
       return { ...launch, settings: { intraOpThreads: 1 }, emulation: profile };
     }
     if (device.origin !== 'detected') {
-      throw planError(`device ${device.id} (${device.name}) is declared, not on this host; declare it with emulate: true to serve it in emulation`);
+      throw planError(
+        `device ${device.id} (${device.name}) is declared, not on this host; declare it with emulate: true to serve it in emulation`,
+      );
     }
     if (device.kind === 'cpu') return { ...launch, settings: { intraOpThreads: placed.threads } };
     const index = Number(/(\d+)$/.exec(device.id)?.[1] ?? Number.NaN);
@@ -108,7 +121,8 @@ export function workerLaunches(instances: readonly InstanceLaunch[], groups: rea
   for (const group of groups) {
     const byMember = group.members.map((member) => {
       const own = instances.filter((i) => i.member === member && i.device === group.device && !i.emulation);
-      if (own.length === 0) throw planError(`group ${group.members.join('+')} on ${group.device}: ${member} has no instance there that can be grouped`);
+      if (own.length === 0)
+        throw planError(`group ${group.members.join('+')} on ${group.device}: ${member} has no instance there that can be grouped`);
       return own;
     });
     if (!Number.isInteger(group.processes) || group.processes < 1) invalidOption('processes', group.processes, 'an integer >= 1');
@@ -117,7 +131,9 @@ export function workerLaunches(instances: readonly InstanceLaunch[], groups: rea
       const members = byMember.map((own) => {
         const launch = { ...own[k % own.length]!, instance: k };
         const batchSize = group.batches?.[launch.member] ?? launch.batchSize;
-        return group.threads === undefined ? { ...launch, batchSize } : { ...launch, batchSize, settings: { ...launch.settings, intraOpThreads: group.threads } };
+        return group.threads === undefined
+          ? { ...launch, batchSize }
+          : { ...launch, batchSize, settings: { ...launch.settings, intraOpThreads: group.threads } };
       });
       launches.push({ shard, instance: k, device: group.device, members });
     }
@@ -132,12 +148,17 @@ export function workerLaunches(instances: readonly InstanceLaunch[], groups: rea
 /** The shards the batcher routes to, from the worker processes: each member in exactly one. */
 export function shardsOf(launches: readonly WorkerLaunch[]): string[][] {
   const shards = new Map<string, string[]>();
-  for (const launch of launches) shards.set(launch.shard, launch.members.map((m) => m.member));
+  for (const launch of launches)
+    shards.set(
+      launch.shard,
+      launch.members.map((m) => m.member),
+    );
   const seen = new Map<string, string>();
   for (const [shard, members] of shards) {
     for (const member of members) {
       const other = seen.get(member);
-      if (other !== undefined && other !== shard) throw planError(`member ${member} is in two worker groups (${other} and ${shard}); a member belongs to one`);
+      if (other !== undefined && other !== shard)
+        throw planError(`member ${member} is in two worker groups (${other} and ${shard}); a member belongs to one`);
       seen.set(member, shard);
     }
   }

@@ -21,7 +21,8 @@ const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 /** The level from TUTTI_LOG_LEVEL, checked: a typo must not silence the server's log. */
 export function logLevel(env: NodeJS.ProcessEnv = process.env): string {
   const level = env.TUTTI_LOG_LEVEL ?? 'info';
-  if (!LEVELS.includes(level)) throw new TuttiError('INVALID_OPTION', `TUTTI_LOG_LEVEL is "${level}"; expected one of ${LEVELS.join(', ')}`);
+  if (!LEVELS.includes(level))
+    throw new TuttiError('INVALID_OPTION', `TUTTI_LOG_LEVEL is "${level}"; expected one of ${LEVELS.join(', ')}`);
   return level;
 }
 
@@ -35,12 +36,18 @@ export function defaultLogFormat(stream: { isTTY?: boolean } = process.stderr): 
  * deliberate exit (a hung worker, a failed start) is not lost with the process.
  */
 export function childLogger(processName: string, bindings: Record<string, string | number> = {}): Logger {
-  return pino({ level: logLevel(), base: { process: processName, pid: process.pid, ...bindings } }, pino.destination({ dest: 2, sync: true }));
+  return pino(
+    { level: logLevel(), base: { process: processName, pid: process.pid, ...bindings } },
+    pino.destination({ dest: 2, sync: true }),
+  );
 }
 
 /** A logger whose lines (JSON) go to `write`, one call per line without its newline. */
 export function lineLogger(processName: string, write: (line: string) => void): Logger {
-  return pino({ level: logLevel(), base: { process: processName, pid: process.pid } }, { write: (chunk: string) => write(chunk.trimEnd()) });
+  return pino(
+    { level: logLevel(), base: { process: processName, pid: process.pid } },
+    { write: (chunk: string) => write(chunk.trimEnd()) },
+  );
 }
 
 let current: Logger | undefined;

@@ -17,7 +17,11 @@ export const requestsTotal = new Counter({
   labelNames: ['op', 'outcome'] as const,
   registers: [registry],
 });
-export const pendingRequests = new Gauge({ name: 'tutti_pending_requests', help: 'Requests waiting in the queue for a batch', registers: [registry] });
+export const pendingRequests = new Gauge({
+  name: 'tutti_pending_requests',
+  help: 'Requests waiting in the queue for a batch',
+  registers: [registry],
+});
 export const queueSeconds = new Histogram({
   name: 'tutti_queue_seconds',
   help: 'Time a request waited in the batcher before its batch left',
@@ -36,7 +40,11 @@ export const instancesGauge = new Gauge({
   labelNames: ['member', 'device'] as const,
   registers: [registry],
 });
-export const readyGauge = new Gauge({ name: 'tutti_ready', help: '1 when every member has a live instance and the combiner is up', registers: [registry] });
+export const readyGauge = new Gauge({
+  name: 'tutti_ready',
+  help: '1 when every member has a live instance and the combiner is up',
+  registers: [registry],
+});
 export const batchesRoutedTotal = new Counter({
   name: 'tutti_batches_routed_total',
   help: 'Batches the router sent to each instance (its share of the work)',
@@ -55,7 +63,11 @@ export const interferenceEventsTotal = new Counter({
   labelNames: ['instance', 'kind'] as const,
   registers: [registry],
 });
-export const refusedClientsTotal = new Counter({ name: 'tutti_refused_clients_total', help: 'Client connections refused by the CurveZMQ allow-list (client endpoint and direct-reply port)', registers: [registry] });
+export const refusedClientsTotal = new Counter({
+  name: 'tutti_refused_clients_total',
+  help: 'Client connections refused by the CurveZMQ allow-list (client endpoint and direct-reply port)',
+  registers: [registry],
+});
 
 // Combiner.
 export const inferencesTotal = new Counter({

@@ -4,7 +4,20 @@
  */
 import type { Ensemble } from '@tutti/manifest';
 import type { CombineInput, CombineOutput } from '@tutti/rules';
-import { DIRECT_REPLY_ID_PREFIX, REPLY, TuttiError, bytesOf, encodeError, encodeHeader, encodeMessage, viewAs, type InferReply, type PlanPart, type RequestId, type WireTensor } from '@tutti/protocol';
+import {
+  DIRECT_REPLY_ID_PREFIX,
+  REPLY,
+  TuttiError,
+  bytesOf,
+  encodeError,
+  encodeHeader,
+  encodeMessage,
+  viewAs,
+  type InferReply,
+  type PlanPart,
+  type RequestId,
+  type WireTensor,
+} from '@tutti/protocol';
 import type { CompleteBatch } from './batch-assembly.js';
 
 /**
@@ -30,7 +43,10 @@ export function combineInputOf(ensemble: Ensemble, batch: CompleteBatch): Combin
       const tensor = result.outputs.find((t) => t.name === spec.name);
       if (!tensor) throw new TuttiError('INTERNAL', `member "${result.member}" returned no output "${spec.name}"`);
       if (tensor.shape[0] !== batch.plan.size) {
-        throw new TuttiError('INTERNAL', `member "${result.member}" returned ${tensor.shape[0]} rows of "${spec.name}" for a batch of ${batch.plan.size}`);
+        throw new TuttiError(
+          'INTERNAL',
+          `member "${result.member}" returned ${tensor.shape[0]} rows of "${spec.name}" for a batch of ${batch.plan.size}`,
+        );
       }
       shape ??= tensor.shape;
       return viewAs(spec.datatype, tensor.data) as Float32Array;
@@ -55,7 +71,13 @@ function rowsOf(tensor: { shape: number[]; datatype: WireTensor['datatype']; dat
   };
 }
 
-export function encodeReplies(ensemble: Ensemble, batch: CompleteBatch, input: CombineInput, combined: CombineOutput, now: number): Buffer[][] {
+export function encodeReplies(
+  ensemble: Ensemble,
+  batch: CompleteBatch,
+  input: CombineInput,
+  combined: CombineOutput,
+  now: number,
+): Buffer[][] {
   // Combined arrays have the members' shape: [batch rows, ...].
   const outputs = ensemble.outputs.map((spec) => ({
     name: spec.name,
@@ -65,7 +87,10 @@ export function encodeReplies(ensemble: Ensemble, batch: CompleteBatch, input: C
   }));
   return batch.plan.parts.map((part) => {
     if (part.deadline && now > part.deadline) {
-      return [...part.envelope, encodeError(part.id, 'DEADLINE_EXCEEDED', `request ${part.id} missed its deadline while its batch was computed`)];
+      return [
+        ...part.envelope,
+        encodeError(part.id, 'DEADLINE_EXCEEDED', `request ${part.id} missed its deadline while its batch was computed`),
+      ];
     }
     const reply: InferReply = {
       id: part.id,
@@ -90,10 +115,24 @@ export function encodeReplies(ensemble: Ensemble, batch: CompleteBatch, input: C
  * `direct` lists parts already sent straight to their client (no frames here), `unsure` parts held
  * back as maybe sent by the combiner before this one (see ReplyHeader).
  */
-export function replyMessage(batch: number, answers: readonly { index: number; frames: Buffer[] }[], last: boolean, direct?: number[], unsure?: number[]): Buffer[] {
+export function replyMessage(
+  batch: number,
+  answers: readonly { index: number; frames: Buffer[] }[],
+  last: boolean,
+  direct?: number[],
+  unsure?: number[],
+): Buffer[] {
   const parts = answers.map((a) => a.index);
   const frames = answers.map((a) => a.frames.length);
-  const header = encodeHeader({ kind: REPLY, batch, parts, frames, last, ...(direct && direct.length > 0 && { direct }), ...(unsure && unsure.length > 0 && { unsure }) });
+  const header = encodeHeader({
+    kind: REPLY,
+    batch,
+    parts,
+    frames,
+    last,
+    ...(direct && direct.length > 0 && { direct }),
+    ...(unsure && unsure.length > 0 && { unsure }),
+  });
   return [header, ...answers.flatMap((a) => a.frames)];
 }
 
@@ -108,9 +147,16 @@ export function splitReply(parts: readonly number[], counts: readonly number[], 
 }
 
 export function encodeDeadline(part: PlanPart): Buffer[] {
-  return [...part.envelope, encodeError(part.id, 'DEADLINE_EXCEEDED', `request ${part.id} passed its timeout while its batch was computed`)];
+  return [
+    ...part.envelope,
+    encodeError(part.id, 'DEADLINE_EXCEEDED', `request ${part.id} passed its timeout while its batch was computed`),
+  ];
 }
 
-export function encodeFailure(batch: CompleteBatch | { plan: CompleteBatch['plan'] }, code: 'INTERNAL' | 'UNAVAILABLE', message: string): Buffer[][] {
+export function encodeFailure(
+  batch: CompleteBatch | { plan: CompleteBatch['plan'] },
+  code: 'INTERNAL' | 'UNAVAILABLE',
+  message: string,
+): Buffer[][] {
   return batch.plan.parts.map((part) => [...part.envelope, encodeError(part.id, code, message)]);
 }

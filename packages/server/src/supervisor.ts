@@ -95,7 +95,6 @@ interface Slot {
   startedAt: number;
 }
 
-
 const supervisorRegistry = new Registry();
 const restartsTotal = new Counter({
   name: 'tutti_process_restarts_total',
@@ -122,7 +121,15 @@ export class Server {
   #onGiveUp: ServeOptions['onGiveUp'];
   #givenUp = new Set<string>();
 
-  private constructor(ensemble: Ensemble, endpoint: string, slots: Slot[], runDir: string, bundles: Record<BundledRole, string> | undefined, options: ServeOptions, log: ServerLog) {
+  private constructor(
+    ensemble: Ensemble,
+    endpoint: string,
+    slots: Slot[],
+    runDir: string,
+    bundles: Record<BundledRole, string> | undefined,
+    options: ServeOptions,
+    log: ServerLog,
+  ) {
     this.#bundles = bundles;
     this.ensemble = ensemble;
     this.endpoint = endpoint;
@@ -182,14 +189,20 @@ export class Server {
     // Over tcp anyone on the host can connect: the internal sockets get CurveZMQ keys made now (curve.ts).
     const internalCurve = transport === 'tcp' ? await internalKeys() : undefined;
     // A process that runs a ZAP handler for clients is asked about internal connections too: allow the internal key there.
-    const curve = options.curve && internalCurve ? { ...options.curve, allowedClients: [...options.curve.allowedClients, internalCurve.clientPublicKey] } : options.curve;
+    const curve =
+      options.curve && internalCurve
+        ? { ...options.curve, allowedClients: [...options.curve.allowedClients, internalCurve.clientPublicKey] }
+        : options.curve;
     const slots: Slot[] = [];
     // Children run as plain JavaScript bundled now (lighter and quicker to start than under tsx); if that fails, under tsx.
     // TUTTI_BUNDLE=0 keeps the sources under tsx (to debug a child with its TypeScript, or to measure the difference).
-    const bundles = process.env.TUTTI_BUNDLE === '0' ? undefined : await bundleChildren(join(runDir, 'js')).catch((error: unknown) => {
-      log.logger.warn(`could not bundle the processes (${(error as Error).message}); running them under tsx`);
-      return undefined;
-    });
+    const bundles =
+      process.env.TUTTI_BUNDLE === '0'
+        ? undefined
+        : await bundleChildren(join(runDir, 'js')).catch((error: unknown) => {
+            log.logger.warn(`could not bundle the processes (${(error as Error).message}); running them under tsx`);
+            return undefined;
+          });
     const started = async (config: ProcessConfig, name: string) => {
       const child = spawnChild(config, name, log.childLines(name), bundles);
       slots.push({ name, config, child, restarts: 0, failures: 0, startedAt: performance.now() });
@@ -200,7 +213,11 @@ export class Server {
       const combinerConfig: CombinerConfig = {
         role: 'combiner',
         ensemble,
-        bind: { input: internal('combiner-in'), replies: internal('combiner-out'), ...(options.directReplies !== false && { clients: replyEndpointOf(clientEndpoint) }) },
+        bind: {
+          input: internal('combiner-in'),
+          replies: internal('combiner-out'),
+          ...(options.directReplies !== false && { clients: replyEndpointOf(clientEndpoint) }),
+        },
         journal: join(runDir, 'combiner-answers'),
         ...(curve && { curve }),
         ...(internalCurve && { internalCurve }),
@@ -241,7 +258,10 @@ export class Server {
           };
           const where = `${launch.device}${launch.members.some((m) => m.emulation) ? ', emulated' : ''}`;
           // A group's routing id lists every member: its name says how many, and the log line at start says which.
-          const name = launch.members.length === 1 ? workerId(launch.shard, launch.instance) : `group#${launch.instance} of ${launch.members.length} members`;
+          const name =
+            launch.members.length === 1
+              ? workerId(launch.shard, launch.instance)
+              : `group#${launch.instance} of ${launch.members.length} members`;
           return started(config, `worker ${name} (${where})`);
         }),
       );
@@ -298,7 +318,10 @@ export class Server {
       if (report.type !== 'worker-unresponsive') return;
       const slot = this.#slots.find((s) => s.config.role === 'worker' && workerId(s.config.shard, s.config.instance) === report.id);
       if (!slot || slot.child.process.exitCode !== null) return;
-      this.#logger.warn({ child: slot.name, childPid: slot.child.pid }, `${slot.name} (pid ${slot.child.pid}) stopped answering heartbeats; killing it to restart it`);
+      this.#logger.warn(
+        { child: slot.name, childPid: slot.child.pid },
+        `${slot.name} (pid ${slot.child.pid}) stopped answering heartbeats; killing it to restart it`,
+      );
       slot.child.process.kill('SIGKILL');
     });
   }
@@ -311,16 +334,25 @@ export class Server {
   #watch(slot: Slot): void {
     void slot.child.exited.then((code) => {
       if (this.#stopping) return;
-      this.#logger.error({ child: slot.name, childPid: slot.child.pid, code }, `${slot.name} (pid ${slot.child.pid}) exited unexpectedly with code ${code}`);
+      this.#logger.error(
+        { child: slot.name, childPid: slot.child.pid, code },
+        `${slot.name} (pid ${slot.child.pid}) exited unexpectedly with code ${code}`,
+      );
       const { config } = slot;
       if (config.role === 'worker') this.#command({ type: 'worker-down', id: workerId(config.shard, config.instance) });
       else if (config.role === 'combiner') this.#command({ type: 'combiner-down' });
-      else this.#logger.warn('the batcher died; the requests it held are lost to the server (clients that retry re-send them), batches already with the workers are still answered');
+      else
+        this.#logger.warn(
+          'the batcher died; the requests it held are lost to the server (clients that retry re-send them), batches already with the workers are still answered',
+        );
       // Deaths in a row count; a process that ran long enough was healthy, and its count starts afresh.
       if (performance.now() - slot.startedAt >= TIMING.stableRunMs) slot.failures = 0;
       slot.failures++;
       if (slot.failures > this.#maxFailedRestarts) {
-        this.#giveUp(slot, `it died ${slot.failures} times in a row without running ${TIMING.stableRunMs / 1000} s (last exit code ${code})`);
+        this.#giveUp(
+          slot,
+          `it died ${slot.failures} times in a row without running ${TIMING.stableRunMs / 1000} s (last exit code ${code})`,
+        );
         return;
       }
       const backoff = Math.min(TIMING.restartBackoffMaxMs, TIMING.restartBackoffFirstMs * 2 ** (slot.failures - 1));
@@ -357,7 +389,10 @@ export class Server {
 
   #giveUp(slot: Slot, reason: string): void {
     this.#givenUp.add(slot.name);
-    this.#logger.error({ child: slot.name }, `giving up on ${slot.name}: ${reason}. The server is not ready (/ready says false) until it is started again.`);
+    this.#logger.error(
+      { child: slot.name },
+      `giving up on ${slot.name}: ${reason}. The server is not ready (/ready says false) until it is started again.`,
+    );
     this.#onGiveUp?.(slot.name, reason);
   }
 
@@ -373,7 +408,9 @@ export class Server {
     const batcher = this.#slots.find((s) => s.config.role === 'batcher')?.child;
     const drainMs = options.drainMs ?? TIMING.drainMs;
     if (batcher?.process.connected && drainMs > 0) {
-      const drained = nextReport(batcher, 'drained', drainMs).catch(() => this.#logger.warn(`requests still in flight after the ${drainMs} ms drain`));
+      const drained = nextReport(batcher, 'drained', drainMs).catch(() =>
+        this.#logger.warn(`requests still in flight after the ${drainMs} ms drain`),
+      );
       batcher.process.send({ type: 'drain' } satisfies SupervisorCommand);
       await drained;
     }
@@ -387,5 +424,10 @@ async function internalKeys(): Promise<InternalCurve> {
   const { curveKeyPair } = await import('zeromq');
   const server = curveKeyPair();
   const client = curveKeyPair();
-  return { serverPublicKey: server.publicKey, serverSecretKey: server.secretKey, clientPublicKey: client.publicKey, clientSecretKey: client.secretKey };
+  return {
+    serverPublicKey: server.publicKey,
+    serverSecretKey: server.secretKey,
+    clientPublicKey: client.publicKey,
+    clientSecretKey: client.secretKey,
+  };
 }

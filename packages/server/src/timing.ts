@@ -62,14 +62,20 @@ export function timingViolations(timing: Timing): string[] {
   const rules: [string, boolean][] = [
     ['a worker is expired only after missing at least 3 heartbeats', t.heartbeatTimeoutMs >= 3 * t.heartbeatIntervalMs],
     ['housekeeping runs at least 4 times per heartbeat timeout', 4 * t.housekeepingMs <= t.heartbeatTimeoutMs],
-    ["a stopping child's drain grace and socket linger fit before it gives up on close()", t.drainGraceMs + t.closeLingerMs < t.childHardExitMs],
+    [
+      "a stopping child's drain grace and socket linger fit before it gives up on close()",
+      t.drainGraceMs + t.closeLingerMs < t.childHardExitMs,
+    ],
     ['the supervisor SIGKILLs a child only after it had time to exit by itself', t.childHardExitMs < t.killAfterMs],
     ['the restart backoff starts below its cap', t.restartBackoffFirstMs <= t.restartBackoffMaxMs],
     ['a process counts as healthy only after outliving several capped backoffs', t.stableRunMs >= 4 * t.restartBackoffMaxMs],
     ["while the combiner is down, deadlines are kept well inside a client's grace", 4 * t.combinerDownDeadlineCheckMs <= CLIENT_GRACE_MS],
     ['an orphan answer is remembered as long as a request may wait by default', t.orphanAnswerLingerMs >= t.requestTimeoutMs],
-    ["an orphan batch is kept long enough for its workers to finish and its clients to re-send", t.orphanGraceMs >= t.recoveryWindowMs],
-    ['the journal holds at least the last turn, longer than a combiner takes to be restarted', t.journalTurnMs >= t.restartBackoffFirstMs * 4],
+    ['an orphan batch is kept long enough for its workers to finish and its clients to re-send', t.orphanGraceMs >= t.recoveryWindowMs],
+    [
+      'the journal holds at least the last turn, longer than a combiner takes to be restarted',
+      t.journalTurnMs >= t.restartBackoffFirstMs * 4,
+    ],
     ['a hang is declared only well after a heartbeat timeout', t.hangTimeoutMs > 2 * t.heartbeatTimeoutMs],
     ['Server.stop() drains at least one drain grace', t.drainMs >= t.drainGraceMs],
   ];

@@ -46,7 +46,6 @@ export const HEARTBEAT_INTERVAL_MS = TIMING.heartbeatIntervalMs;
 /** Default bound on one batch's compute before the worker counts as hung (emulated and real devices alike). */
 export const DEFAULT_HANG_TIMEOUT_MS = TIMING.hangTimeoutMs;
 
-
 export class PredictionWorker {
   #config: WorkerConfig;
   #link: Dealer;
@@ -158,7 +157,12 @@ export class PredictionWorker {
         computeSeconds.observe({ member: launch.member, device: this.#config.device }, computed.computeMs / 1000);
         const emulated = this.#emulated[k];
         const emulationLagMs = emulated ? await holdBack(emulated, inputs[0]!.shape[0]!, computed.computeMs) : undefined;
-        const result: MemberResultHeader = { member: launch.member, outputs: [], computeMs: computed.computeMs, ...(emulationLagMs !== undefined && { emulationLagMs }) };
+        const result: MemberResultHeader = {
+          member: launch.member,
+          outputs: [],
+          computeMs: computed.computeMs,
+          ...(emulationLagMs !== undefined && { emulationLagMs }),
+        };
         if ('error' in computed) result.error = computed.error;
         else {
           result.outputs = computed.outputs.map(({ name, datatype, shape }) => ({ name, datatype, shape }));
@@ -168,7 +172,12 @@ export class PredictionWorker {
       }
       this.#computingSince = 0;
       mark('worker.computed', header.batch);
-      await this.#results.send(encodeTensorMessage({ kind: RESULT, batch: header.batch, shard: this.#config.shard, instance: this.#config.instance, results }, outputs));
+      await this.#results.send(
+        encodeTensorMessage(
+          { kind: RESULT, batch: header.batch, shard: this.#config.shard, instance: this.#config.instance, results },
+          outputs,
+        ),
+      );
       mark('worker.sent', header.batch);
       this.#linkQueue.send(encodeHeader({ kind: CREDIT, batch: header.batch, serviceMs: performance.now() - startedAt }));
     }

@@ -16,7 +16,7 @@ function path(): string {
 }
 
 describe('AnswerJournal', () => {
-  it("gives its successor what it recorded, keys with any characters intact, and starts empty itself", () => {
+  it('gives its successor what it recorded, keys with any characters intact, and starts empty itself', () => {
     const at = path();
     const journal = new AnswerJournal(at, 0);
     expect(journal.previous).toEqual([]);

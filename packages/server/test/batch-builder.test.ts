@@ -6,7 +6,16 @@ const spec = { name: 'x', datatype: 'FP32' as const, shape: [-1, 2] };
 
 function item(id: number, rows: number, arrivedMono: number, deadline: number): BatchItem {
   const data = Buffer.from(new Float32Array(Array.from({ length: rows * 2 }, (_, k) => id * 100 + k)).buffer);
-  return { envelope: [Buffer.from(`c${id}`)], id, tensors: [{ name: 'x', datatype: 'FP32', shape: [rows, 2], data }], rows, arrivedMono, members: false, partial: id === 2, deadline };
+  return {
+    envelope: [Buffer.from(`c${id}`)],
+    id,
+    tensors: [{ name: 'x', datatype: 'FP32', shape: [rows, 2], data }],
+    rows,
+    arrivedMono,
+    members: false,
+    partial: id === 2,
+    deadline,
+  };
 }
 
 describe('buildBatch', () => {

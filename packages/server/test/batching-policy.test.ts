@@ -24,7 +24,13 @@ describe('BatchingPolicy', () => {
 
   it('takes whole requests in arrival order while they fit', () => {
     const policy = new BatchingPolicy<ReturnType<typeof item>>({ maxBatchSize: 4, maxQueueDelayMs: 0 });
-    for (const [id, rows] of [[1, 2], [2, 1], [3, 2], [4, 1]] as const) policy.push(item(id, rows, id));
+    for (const [id, rows] of [
+      [1, 2],
+      [2, 1],
+      [3, 2],
+      [4, 1],
+    ] as const)
+      policy.push(item(id, rows, id));
     expect(policy.take().map((i) => i.id)).toEqual([1, 2]); // 3 would make 5 rows
     expect(policy.pendingRows).toBe(3);
     expect(policy.take().map((i) => i.id)).toEqual([3, 4]);
@@ -71,7 +77,10 @@ describe('BatchingPolicy.take with a row limit', () => {
   });
 
   it('counts the bytes waiting, through takes and removals', () => {
-    const policy = new BatchingPolicy<{ id: number; rows: number; arrivedMono: number; bytes: number }>({ maxBatchSize: 4, maxQueueDelayMs: 5 });
+    const policy = new BatchingPolicy<{ id: number; rows: number; arrivedMono: number; bytes: number }>({
+      maxBatchSize: 4,
+      maxQueueDelayMs: 5,
+    });
     policy.push({ id: 1, rows: 2, arrivedMono: 0, bytes: 100 });
     policy.push({ id: 2, rows: 2, arrivedMono: 1, bytes: 50 });
     policy.push({ id: 3, rows: 1, arrivedMono: 2, bytes: 7 });

@@ -12,7 +12,9 @@ describe('bundled children', () => {
     const bundles = await bundleChildren(outdir);
     for (const file of Object.values(bundles)) expect(existsSync(file)).toBe(true);
     expect(existsSync(join(outdir, 'inference-thread.mjs'))).toBe(true);
-    const code = readdirSync(outdir).map((file) => readFileSync(join(outdir, file), 'utf8')).join('\n');
+    const code = readdirSync(outdir)
+      .map((file) => readFileSync(join(outdir, file), 'utf8'))
+      .join('\n');
     // Every import is a chunk beside it, a Node built-in, or a resolved file: nothing that needs node_modules next to the bundle.
     const specifiers = [...code.matchAll(/from\s+"([^"]+)"/g)].map((m) => m[1]!);
     expect(specifiers.length).toBeGreaterThan(5);

@@ -29,7 +29,10 @@ describe('DirectReplies', () => {
     for (const socket of open.splice(0)) socket.close();
   });
 
-  async function bound(guard = new ReplyGuard({ lingerMs: 60_000 }), journal?: AnswerJournal): Promise<{ replies: DirectReplies; endpoint: string }> {
+  async function bound(
+    guard = new ReplyGuard({ lingerMs: 60_000 }),
+    journal?: AnswerJournal,
+  ): Promise<{ replies: DirectReplies; endpoint: string }> {
     const replies = new DirectReplies(guard, journal && { journal });
     open.push(replies);
     return { replies, endpoint: await replies.bind('tcp://127.0.0.1:*') };
@@ -70,7 +73,9 @@ describe('DirectReplies', () => {
   it('keeps batches in order when several are sent at once', async () => {
     const { replies, endpoint } = await bound();
     const client = await connected(replies, endpoint, 'tutti-client-c');
-    const sends = [0, 1, 2].map((batch) => replies.send(batch, [{ index: 0, frames: [Buffer.from('tutti-client-c'), Buffer.from(`batch ${batch}`)], id: batch }]));
+    const sends = [0, 1, 2].map((batch) =>
+      replies.send(batch, [{ index: 0, frames: [Buffer.from('tutti-client-c'), Buffer.from(`batch ${batch}`)], id: batch }]),
+    );
     expect((await Promise.all(sends)).map((r) => r.direct)).toEqual([[0], [0], [0]]);
     for (const batch of [0, 1, 2]) expect((await client.receive())[0]!.toString()).toBe(`batch ${batch}`);
   });
@@ -83,10 +88,19 @@ describe('DirectReplies', () => {
     const fresh = firstBatchOf(1);
     guard.planned(old, [old]);
     expect(guard.planned(fresh, [old, fresh])).toEqual([old]);
-    const answer = (index: number, id: number, who = 'tutti-client-d') => ({ index, frames: [Buffer.from(who), Buffer.from(`answer ${id}`)], id });
+    const answer = (index: number, id: number, who = 'tutti-client-d') => ({
+      index,
+      frames: [Buffer.from(who), Buffer.from(`answer ${id}`)],
+      id,
+    });
     // The orphan answers request 1 first; the client's re-send of it, in the new batch, is refused.
     // The orphan cannot reach tutti-client-e: that answer is dropped, so the new batch's goes (via the batcher).
-    expect(await replies.send(old, [answer(0, 1), answer(1, 2, 'tutti-client-e')])).toEqual({ direct: [0], viaBatcher: [], refused: [1], unsure: [] });
+    expect(await replies.send(old, [answer(0, 1), answer(1, 2, 'tutti-client-e')])).toEqual({
+      direct: [0],
+      viaBatcher: [],
+      refused: [1],
+      unsure: [],
+    });
     const sent = await replies.send(fresh, [answer(0, 1), answer(1, 2, 'tutti-client-e'), answer(2, 3)]);
     expect(sent.direct).toEqual([2]);
     expect(sent.refused).toEqual([0]);
@@ -105,7 +119,9 @@ describe('DirectReplies', () => {
       const journal = new AnswerJournal(join(dir, 'answers'));
       const first = await bound(new ReplyGuard({ lingerMs: 60_000 }), journal);
       const client = await connected(first.replies, first.endpoint, 'tutti-client-f');
-      expect((await first.replies.send(3, [{ index: 0, frames: [Buffer.from('tutti-client-f'), Buffer.from('answer 5')], id: 5 }])).direct).toEqual([0]);
+      expect(
+        (await first.replies.send(3, [{ index: 0, frames: [Buffer.from('tutti-client-f'), Buffer.from('answer 5')], id: 5 }])).direct,
+      ).toEqual([0]);
       expect((await client.receive())[0]!.toString()).toBe('answer 5');
       // The combiner dies here, before the batcher hears of that answer: its successor reads the journal.
       first.replies.close();
@@ -127,6 +143,8 @@ describe('DirectReplies', () => {
 
   it('says which port it could not bind', async () => {
     const { endpoint } = await bound();
-    await expect(new DirectReplies(new ReplyGuard({ lingerMs: 1 })).bind(endpoint)).rejects.toThrow(/cannot bind tcp:\/\/127\.0\.0\.1:\d+ for direct replies/);
+    await expect(new DirectReplies(new ReplyGuard({ lingerMs: 1 })).bind(endpoint)).rejects.toThrow(
+      /cannot bind tcp:\/\/127\.0\.0\.1:\d+ for direct replies/,
+    );
   });
 });

@@ -7,7 +7,15 @@ function plan(batch: number, parts: number): PlanHeader {
     kind: PLAN,
     batch,
     size: parts,
-    parts: Array.from({ length: parts }, (_, index) => ({ index, id: index, envelope: [], offset: index, count: 1, arrivedAt: 0, deadline: 0 })),
+    parts: Array.from({ length: parts }, (_, index) => ({
+      index,
+      id: index,
+      envelope: [],
+      offset: index,
+      count: 1,
+      arrivedAt: 0,
+      deadline: 0,
+    })),
   } as unknown as PlanHeader;
 }
 
@@ -41,7 +49,10 @@ describe('InFlightBatches', () => {
     batches.memberDone(1, 'b');
     batches.answer(1, 1);
     const again = batches.restartAll();
-    expect(again.map((p) => [p.batch, p.parts.map((part) => part.index)])).toEqual([[1, [0, 2]], [2, [0]]]);
+    expect(again.map((p) => [p.batch, p.parts.map((part) => part.index)])).toEqual([
+      [1, [0, 2]],
+      [2, [0]],
+    ]);
     expect(batches.needs(1, 'a') && batches.needs(1, 'b')).toBe(true);
     // The requests answered before the restart stay answered: their second copy is not forwarded.
     expect(batches.answer(1, 1)).toBe(false);

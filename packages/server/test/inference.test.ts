@@ -62,12 +62,14 @@ describe('startInference', () => {
     }
   });
 
-  it('takes the instance\'s profiled latency when given, and loads the model once, where it runs', async () => {
+  it("takes the instance's profiled latency when given, and loads the model once, where it runs", async () => {
     inference = await startInference({ path: model, settings, inputs, maxRows: 4 }, { profiledMs: 50 });
     expect(inference.where).toBe('thread');
     expect(inference.warmMs).toBe(50); // not measured: the profile decided
     const pixels = batch();
-    expect(outputOf(await inference.run([{ name: 'pixels', datatype: 'FP32', shape: [7, 64], data: new Uint8Array(pixels.buffer) }]))).toEqual(await reference(pixels));
+    expect(
+      outputOf(await inference.run([{ name: 'pixels', datatype: 'FP32', shape: [7, 64], data: new Uint8Array(pixels.buffer) }])),
+    ).toEqual(await reference(pixels));
     await inference.close();
     inference = await startInference({ path: model, settings, inputs, maxRows: 4 }, { profiledMs: 0.05 });
     expect(inference.where).toBe('inline');
@@ -83,7 +85,9 @@ describe('an inference thread that goes away', () => {
     const failed = expect(long).rejects.toMatchObject({ code: 'PROCESS_FAILED' });
     await inference.close();
     await failed;
-    await expect(inference.run([{ name: 'pixels', datatype: 'FP32', shape: [1, 64], data: new Uint8Array(256) }])).rejects.toMatchObject({ code: 'PROCESS_FAILED' });
+    await expect(inference.run([{ name: 'pixels', datatype: 'FP32', shape: [1, 64], data: new Uint8Array(256) }])).rejects.toMatchObject({
+      code: 'PROCESS_FAILED',
+    });
   });
 });
 
@@ -97,7 +101,7 @@ describe('startInferenceGroup', () => {
     return out[session.outputNames[0]!]!.data as Float32Array;
   }
 
-  it('runs a process\'s models in order, fast ones inline and the others on one shared thread, each answer as onnxruntime\'s', async () => {
+  it("runs a process's models in order, fast ones inline and the others on one shared thread, each answer as onnxruntime's", async () => {
     const group = await startInferenceGroup([
       { data: { path: model, settings, inputs, maxRows: 4 }, choice: { profiledMs: 50 } },
       { data: { path: other, settings, inputs, maxRows: 4 } },

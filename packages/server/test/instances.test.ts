@@ -11,10 +11,26 @@ const ensemble = {
 
 const cpu: Device = { id: 'cpu', kind: 'cpu', name: 'host', memoryBytes: 8e9, cores: 4, origin: 'detected' };
 const v100: Device = { id: 'gpu0', kind: 'gpu', name: 'V100', memoryBytes: 32e9, origin: 'declared', emulated: true };
-const profile: MemberProfile = { member: 'b', modelSha256: 'x', deviceName: 'V100', source: 'cost-model', memoryBytes: 1e8, points: [{ batch: 1, threads: 1, latencyMs: 2 }] };
+const profile: MemberProfile = {
+  member: 'b',
+  modelSha256: 'x',
+  deviceName: 'V100',
+  source: 'cost-model',
+  memoryBytes: 1e8,
+  points: [{ batch: 1, threads: 1, latencyMs: 2 }],
+};
 
 function plan(instances: Plan['instances'], devices: Device[] = [cpu, v100]): Plan {
-  return { version: 1, ensemble: 'e', strategy: 'greedy', devices, members: ['a', 'b'], instances, predicted: {} as Plan['predicted'], steps: [] };
+  return {
+    version: 1,
+    ensemble: 'e',
+    strategy: 'greedy',
+    devices,
+    members: ['a', 'b'],
+    instances,
+    predicted: {} as Plan['predicted'],
+    steps: [],
+  };
 }
 
 describe('instances to start', () => {
@@ -49,14 +65,24 @@ describe('instances to start', () => {
     expect(() => instancesFromPlan(ensemble, plan([onCpu('a')]))).toThrow(/members without any instance: b/);
     expect(() => instancesFromPlan(ensemble, plan([onCpu('a'), onCpu('b'), onCpu('z')]))).toThrow(/does not have: z/);
     expect(() => instancesFromPlan(ensemble, plan([onCpu('a'), { ...onCpu('b'), device: 'tpu' }]))).toThrow(/device "tpu"/);
-    expect(() => instancesFromPlan(ensemble, plan([onCpu('a'), { ...onCpu('b'), device: 'gpu0' }]))).toThrow(/no profile of b on emulated device gpu0/);
+    expect(() => instancesFromPlan(ensemble, plan([onCpu('a'), { ...onCpu('b'), device: 'gpu0' }]))).toThrow(
+      /no profile of b on emulated device gpu0/,
+    );
     const declared = { ...v100, emulated: false };
-    expect(() => instancesFromPlan(ensemble, plan([onCpu('a'), { ...onCpu('b'), device: 'gpu0' }], [cpu, declared]))).toThrow(/declare it with emulate: true/);
+    expect(() => instancesFromPlan(ensemble, plan([onCpu('a'), { ...onCpu('b'), device: 'gpu0' }], [cpu, declared]))).toThrow(
+      /declare it with emulate: true/,
+    );
   });
 });
 
 describe('worker processes of a layout', () => {
-  const launch = (member: string, instance = 0, device = 'cpu'): InstanceLaunch => ({ member, instance, device, settings: { intraOpThreads: 1 }, batchSize: 8 });
+  const launch = (member: string, instance = 0, device = 'cpu'): InstanceLaunch => ({
+    member,
+    instance,
+    device,
+    settings: { intraOpThreads: 1 },
+    batchSize: 8,
+  });
 
   it('gives every instance its own process in the per-instance layout', () => {
     const launches = workerLaunches([launch('a'), launch('a', 1), launch('b')]);
@@ -69,7 +95,10 @@ describe('worker processes of a layout', () => {
   });
 
   it('hosts a group in its processes, each with one instance of every member, threads from the group', () => {
-    const launches = workerLaunches([launch('a'), launch('a', 1), launch('b'), launch('c')], [{ device: 'cpu', members: ['a', 'b'], processes: 3, threads: 2 }]);
+    const launches = workerLaunches(
+      [launch('a'), launch('a', 1), launch('b'), launch('c')],
+      [{ device: 'cpu', members: ['a', 'b'], processes: 3, threads: 2 }],
+    );
     expect(launches.map((l) => [l.shard, l.instance, l.members.map((m) => m.member)])).toEqual([
       ['a+b', 0, ['a', 'b']],
       ['a+b', 1, ['a', 'b']],
@@ -81,9 +110,14 @@ describe('worker processes of a layout', () => {
   });
 
   it('refuses a group naming a member with no instance on its device, or a member in two shards', () => {
-    expect(() => workerLaunches([launch('a'), launch('b', 0, 'gpu0')], [{ device: 'cpu', members: ['a', 'b'], processes: 1 }])).toThrow(/b has no instance there/);
+    expect(() => workerLaunches([launch('a'), launch('b', 0, 'gpu0')], [{ device: 'cpu', members: ['a', 'b'], processes: 1 }])).toThrow(
+      /b has no instance there/,
+    );
     expect(() => workerLaunches([launch('a')], [{ device: 'cpu', members: ['a'], processes: 0 }])).toThrow(/processes/);
-    const twice = [...workerLaunches([launch('a'), launch('b')], [{ device: 'cpu', members: ['a', 'b'], processes: 1 }]), { shard: 'a', instance: 0, device: 'gpu0', members: [launch('a', 0, 'gpu0')] }];
+    const twice = [
+      ...workerLaunches([launch('a'), launch('b')], [{ device: 'cpu', members: ['a', 'b'], processes: 1 }]),
+      { shard: 'a', instance: 0, device: 'gpu0', members: [launch('a', 0, 'gpu0')] },
+    ];
     expect(() => shardsOf(twice)).toThrow(/two worker groups/);
   });
 });

@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { renderLine, serverLog } from '../src/log-render.js';
 import { logLevel } from '../src/log.js';
 
-const childLine = JSON.stringify({ level: 40, time: 1_700_000_000_000, process: 'worker', instance: 'logreg#0', pid: 42, msg: 'logreg#0 on cpu: a batch has computed for over 500 ms' });
+const childLine = JSON.stringify({
+  level: 40,
+  time: 1_700_000_000_000,
+  process: 'worker',
+  instance: 'logreg#0',
+  pid: 42,
+  msg: 'logreg#0 on cpu: a batch has computed for over 500 ms',
+});
 
 describe('renderLine', () => {
   it('passes a child JSON line through unchanged in json format', () => {
@@ -49,6 +56,8 @@ describe('logLevel', () => {
   it('takes TUTTI_LOG_LEVEL, default info, and names a typo rather than silencing the log', () => {
     expect(logLevel({})).toBe('info');
     expect(logLevel({ TUTTI_LOG_LEVEL: 'debug' })).toBe('debug');
-    expect(() => logLevel({ TUTTI_LOG_LEVEL: 'verbose' })).toThrow(/TUTTI_LOG_LEVEL is "verbose"; expected one of fatal, error, warn, info, debug/);
+    expect(() => logLevel({ TUTTI_LOG_LEVEL: 'verbose' })).toThrow(
+      /TUTTI_LOG_LEVEL is "verbose"; expected one of fatal, error, warn, info, debug/,
+    );
   });
 });

@@ -31,7 +31,11 @@ describe('MemberSends', () => {
     const sends = new MemberSends(ensemble, ['a+b'], pool);
     const sent: string[] = [];
     sends.addBatch(7);
-    sends.flush(() => ({ rows: 1, oldestArrivalMono: 0, needs: () => true }), (id, batch) => sent.push(`${batch}->${id}`), 0);
+    sends.flush(
+      () => ({ rows: 1, oldestArrivalMono: 0, needs: () => true }),
+      (id, batch) => sent.push(`${batch}->${id}`),
+      0,
+    );
     expect(sent).toEqual(['7->a+b#0']);
   });
 

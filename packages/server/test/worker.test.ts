@@ -78,7 +78,9 @@ describe('PredictionWorker hosting several members', () => {
     const outputs = memberOutputs(header, frames);
     for (const [k, name] of members.entries()) {
       const session = await ort.InferenceSession.create(ensemble.members.find((m) => m.name === name)!.path);
-      const direct = (await session.run({ [session.inputNames[0]!]: new ort.Tensor('float32', pixels, [rows, 64]) }))[session.outputNames[0]!]!.data as Float32Array;
+      const direct = (await session.run({ [session.inputNames[0]!]: new ort.Tensor('float32', pixels, [rows, 64]) }))[
+        session.outputNames[0]!
+      ]!.data as Float32Array;
       await session.release();
       const served = new Float32Array(outputs[k]![0]!.data.slice().buffer);
       expect(served.length).toBe(direct.length);
@@ -91,7 +93,10 @@ describe('PredictionWorker hosting several members', () => {
   it('drops malformed batches (bad header, frames missing) and keeps serving', async () => {
     const id = Buffer.from(`${members.join('+')}#0`);
     await batcher.send([id, Buffer.from([0xc1, 0xff, 0x00])]);
-    await batcher.send([id, encodeHeader({ kind: BATCH, batch: 8, inputs: [{ name: 'pixels', datatype: 'FP32', shape: [rows, 64] }], deadline: 0, sentAt: 0 })]);
+    await batcher.send([
+      id,
+      encodeHeader({ kind: BATCH, batch: 8, inputs: [{ name: 'pixels', datatype: 'FP32', shape: [rows, 64] }], deadline: 0, sentAt: 0 }),
+    ]);
     await batcher.send([id, ...batchFrames(9)]);
     const [headerFrame] = await combiner.receive();
     expect((decodeHeader(headerFrame!) as ResultHeader).batch).toBe(9);

@@ -27,7 +27,9 @@ async function recordedHash(modelPath: string): Promise<string | undefined> {
     const modelStat = await stat(modelPath);
     if (!modelStat.isFile()) return undefined;
     const sidecar: unknown = JSON.parse(await readFile(specSidecarPath(modelPath), 'utf8'));
-    return typeof sidecar === 'object' && sidecar !== null && 'hash' in sidecar && typeof sidecar.hash === 'string' ? sidecar.hash : undefined;
+    return typeof sidecar === 'object' && sidecar !== null && 'hash' in sidecar && typeof sidecar.hash === 'string'
+      ? sidecar.hash
+      : undefined;
   } catch {
     // Missing model, missing or unreadable sidecar: either way the file cannot be trusted to match.
     return undefined;
@@ -40,7 +42,8 @@ async function recordedHash(modelPath: string): Promise<string | undefined> {
  * and the model goes in before the sidecar that vouches for it.
  */
 export async function ensureZooModel(spec: ZooSpec, path: string): Promise<EnsuredModel> {
-  if (typeof path !== 'string' || path.length === 0) throw new TuttiError('INVALID_OPTION', `zoo model path must be a non-empty string, got ${JSON.stringify(path)}`);
+  if (typeof path !== 'string' || path.length === 0)
+    throw new TuttiError('INVALID_OPTION', `zoo model path must be a non-empty string, got ${JSON.stringify(path)}`);
   const hash = zooSpecHash(spec);
   if ((await recordedHash(path)) === hash) return { path, generated: false };
 

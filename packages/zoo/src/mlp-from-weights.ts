@@ -24,7 +24,12 @@ export interface MlpFromWeightsSpec {
   metadata?: Record<string, string>;
 }
 
-const OP_OF_ACTIVATION: Record<Exclude<Activation, 'none'>, string> = { relu: 'Relu', tanh: 'Tanh', sigmoid: 'Sigmoid', softmax: 'Softmax' };
+const OP_OF_ACTIVATION: Record<Exclude<Activation, 'none'>, string> = {
+  relu: 'Relu',
+  tanh: 'Tanh',
+  sigmoid: 'Sigmoid',
+  softmax: 'Softmax',
+};
 
 function invalid(message: string): never {
   throw new TuttiError('INVALID_OPTION', `mlpFromWeights: ${message}`);
@@ -46,8 +51,10 @@ function validate(spec: MlpFromWeightsSpec): number[] {
   }
   let inSize = spec.inputSize;
   return spec.layers.map((layer, index) => {
-    if (!(layer.weight instanceof Float32Array) || !(layer.bias instanceof Float32Array)) invalid(`layer ${index}: weight and bias must be Float32Arrays`);
-    if (!(ACTIVATIONS as readonly string[]).includes(layer.activation)) invalid(`layer ${index}: activation must be one of ${ACTIVATIONS.join(', ')}, got ${JSON.stringify(layer.activation)}`);
+    if (!(layer.weight instanceof Float32Array) || !(layer.bias instanceof Float32Array))
+      invalid(`layer ${index}: weight and bias must be Float32Arrays`);
+    if (!(ACTIVATIONS as readonly string[]).includes(layer.activation))
+      invalid(`layer ${index}: activation must be one of ${ACTIVATIONS.join(', ')}, got ${JSON.stringify(layer.activation)}`);
     const outSize = layer.bias.length;
     if (outSize === 0 || layer.weight.length !== inSize * outSize) {
       invalid(`layer ${index}: weight has ${layer.weight.length} values, expected ${inSize} x ${outSize} (inputs x bias length)`);

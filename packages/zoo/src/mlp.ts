@@ -47,12 +47,22 @@ export function mlpLayers(spec: MlpSpec): DenseLayer[] {
     const last = index === sizes.length - 2;
     // He initialisation suits relu; Xavier (Glorot) suits tanh/sigmoid and the softmax layer.
     const std = !last && activation === 'relu' ? Math.sqrt(2 / inSize) : Math.sqrt(2 / (inSize + outSize));
-    return { weight: random.normals(inSize * outSize, std), bias: random.normals(outSize, 0.01), activation: last ? 'softmax' : activation };
+    return {
+      weight: random.normals(inSize * outSize, std),
+      bias: random.normals(outSize, 0.01),
+      activation: last ? 'softmax' : activation,
+    };
   });
 }
 
 /** ONNX bytes: input [batch, inputSize] FP32, output [batch, outputs] FP32 probabilities. */
 export function mlp(spec: MlpSpec, options: { metadata?: Record<string, string> } = {}): Uint8Array {
   const normalized = normalizeMlpSpec(spec);
-  return mlpFromWeights({ inputName: normalized.inputName, outputName: normalized.outputName, inputSize: normalized.inputSize, layers: mlpLayers(normalized), ...options });
+  return mlpFromWeights({
+    inputName: normalized.inputName,
+    outputName: normalized.outputName,
+    inputSize: normalized.inputSize,
+    layers: mlpLayers(normalized),
+    ...options,
+  });
 }

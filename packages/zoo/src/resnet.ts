@@ -68,11 +68,16 @@ class ConvFactory {
     const fanIn = inChannels * kernel * kernel;
     const weight = this.#random.normals(outChannels * fanIn, gain * Math.sqrt(2 / fanIn));
     const pad = Math.floor(kernel / 2);
-    return this.#graph.op('Conv', [
-      x,
-      this.#graph.addFloatInitializer(`${name}_weight`, weight, [outChannels, inChannels, kernel, kernel]),
-      this.#graph.addFloatInitializer(`${name}_bias`, this.#random.normals(outChannels, 0.01), [outChannels]),
-    ], { kernel_shape: { ints: [kernel, kernel] }, strides: { ints: [stride, stride] }, pads: { ints: [pad, pad, pad, pad] } }, name);
+    return this.#graph.op(
+      'Conv',
+      [
+        x,
+        this.#graph.addFloatInitializer(`${name}_weight`, weight, [outChannels, inChannels, kernel, kernel]),
+        this.#graph.addFloatInitializer(`${name}_bias`, this.#random.normals(outChannels, 0.01), [outChannels]),
+      ],
+      { kernel_shape: { ints: [kernel, kernel] }, strides: { ints: [stride, stride] }, pads: { ints: [pad, pad, pad, pad] } },
+      name,
+    );
   }
 }
 
@@ -96,7 +101,10 @@ export function resnet(spec: ResnetSpec, options: { metadata?: Record<string, st
       branch = convs.conv(`${name}_conv2`, branch, outChannels, outChannels, 3, 1, RESIDUAL_SCALE);
       // A 1x1 projection where the shape changes; otherwise the identity. The shortcut's gain is
       // sqrt(1/2) of He's because its input, a relu output, is not followed by a relu here.
-      const shortcut = stride === 1 && inChannels === outChannels ? x : convs.conv(`${name}_projection`, x, inChannels, outChannels, 1, stride, Math.SQRT1_2);
+      const shortcut =
+        stride === 1 && inChannels === outChannels
+          ? x
+          : convs.conv(`${name}_projection`, x, inChannels, outChannels, 1, stride, Math.SQRT1_2);
       x = graph.op('Relu', [graph.op('Add', [branch, shortcut])]);
       inChannels = outChannels;
     }
@@ -105,7 +113,10 @@ export function resnet(spec: ResnetSpec, options: { metadata?: Record<string, st
   x = graph.op('Flatten', [graph.op('GlobalAveragePool', [x])], { axis: { int: 1 } });
   // Xavier-like for the classifier, so logits spread over a few units and the softmax is not one-hot.
   const random = new SeededRandom(seed ^ 0x5eed);
-  const fcWeight = graph.addFloatInitializer('fc_weight', random.normals(inChannels * classes, 1 / Math.sqrt(inChannels)), [inChannels, classes]);
+  const fcWeight = graph.addFloatInitializer('fc_weight', random.normals(inChannels * classes, 1 / Math.sqrt(inChannels)), [
+    inChannels,
+    classes,
+  ]);
   const fcBias = graph.addFloatInitializer('fc_bias', random.normals(classes, 0.01), [classes]);
   x = graph.op('Gemm', [x, fcWeight, fcBias]);
   graph.op('Softmax', [x], { axis: { int: -1 } }, outputName);

@@ -18,7 +18,8 @@ export function checkKnownKeys(what: string, spec: Record<string, unknown>, know
 }
 
 export function positiveInteger(what: string, value: unknown, max = 1 << 20): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) invalid(what, value, `an integer from 1 to ${max}`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max)
+    invalid(what, value, `an integer from 1 to ${max}`);
   return value;
 }
 

@@ -48,7 +48,9 @@ function canonicalJson(value: unknown): string {
 /** sha256 (hex) of the normalized spec and the generator version: equal hashes mean equal model bytes. */
 export function zooSpecHash(spec: unknown): string {
   const normalized = normalizeZooSpec(spec);
-  return createHash('sha256').update(canonicalJson({ generator: ZOO_GENERATOR_VERSION, spec: normalized })).digest('hex');
+  return createHash('sha256')
+    .update(canonicalJson({ generator: ZOO_GENERATOR_VERSION, spec: normalized }))
+    .digest('hex');
 }
 
 /** ONNX bytes of the model a spec describes; the normalized spec is stored in the model's metadata. */

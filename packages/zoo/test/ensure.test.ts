@@ -42,7 +42,9 @@ describe('buildZooModel', () => {
   });
 
   it('rejects specs of unknown kind or with unknown fields, as INVALID_OPTION', () => {
-    expect(() => buildZooModel({ kind: 'vgg' } as unknown as ZooSpec)).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', message: expect.stringContaining('vgg') }));
+    expect(() => buildZooModel({ kind: 'vgg' } as unknown as ZooSpec)).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTION', message: expect.stringContaining('vgg') }),
+    );
     expect(() => buildZooModel({ ...mlpSpec, classes: 3 } as ZooSpec)).toThrow(/unknown field\(s\) classes/);
     expect(() => buildZooModel(null as unknown as ZooSpec)).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }));
   });
@@ -55,7 +57,9 @@ describe('ensureZooModel', () => {
     expect(new Uint8Array(await readFile(path))).toEqual(new Uint8Array(buildZooModel(resnetSpec)));
     expect(JSON.parse(await readFile(specSidecarPath(path), 'utf8')).hash).toBe(zooSpecHash(resnetSpec));
     expect((await readSignature(path)).outputs).toEqual([{ name: 'probabilities', datatype: 'FP32', shape: [-1, 10] }]);
-    const { probabilities } = await runModel(new Uint8Array(await readFile(path)), { image: { data: sineData(3 * 32 * 32), dims: [1, 3, 32, 32] } });
+    const { probabilities } = await runModel(new Uint8Array(await readFile(path)), {
+      image: { data: sineData(3 * 32 * 32), dims: [1, 3, 32, 32] },
+    });
     expect(probabilities!.dims).toEqual([1, 10]);
 
     const written = (await stat(path)).mtimeMs;
@@ -97,6 +101,8 @@ describe('ensureZooModel', () => {
   it('reports a path it cannot write as MODEL_ERROR', async () => {
     const blocker = join(dir, 'a-file');
     await writeFile(blocker, 'x');
-    await expect(ensureZooModel(mlpSpec, join(blocker, 'model.onnx'))).rejects.toThrow(expect.objectContaining({ code: 'MODEL_ERROR', message: expect.stringContaining('a-file') }));
+    await expect(ensureZooModel(mlpSpec, join(blocker, 'model.onnx'))).rejects.toThrow(
+      expect.objectContaining({ code: 'MODEL_ERROR', message: expect.stringContaining('a-file') }),
+    );
   });
 });

@@ -34,7 +34,9 @@ describe('mlpFromWeights', () => {
   it("ends in the last layer's raw output when its activation is 'none'", async () => {
     const linear = [layer(6, 3, 'none', 4)];
     const input = sineData(12, 2);
-    const { y } = await runModel(mlpFromWeights({ inputName: 'x', outputName: 'y', inputSize: 6, layers: linear }), { x: { data: input, dims: [2, 6] } });
+    const { y } = await runModel(mlpFromWeights({ inputName: 'x', outputName: 'y', inputSize: 6, layers: linear }), {
+      x: { data: input, dims: [2, 6] },
+    });
     expect(maxAbsDiff(y!.data as Float32Array, denseForward(input, 6, linear))).toBeLessThan(1e-5);
   });
 
@@ -47,7 +49,9 @@ describe('mlpFromWeights', () => {
 
   it('rejects weights that do not chain up, and bad names', () => {
     const bad = [layer(6, 5, 'relu', 0), layer(4, 3, 'softmax', 1)];
-    expect(() => mlpFromWeights({ ...spec, layers: bad })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', message: expect.stringMatching(/layer 1/) }));
+    expect(() => mlpFromWeights({ ...spec, layers: bad })).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTION', message: expect.stringMatching(/layer 1/) }),
+    );
     expect(() => mlpFromWeights({ ...spec, inputName: '' })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }));
     expect(() => mlpFromWeights({ ...spec, layers: [] })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION' }));
     expect(() => mlpFromWeights({ ...spec, layers: [{ ...layers[0]!, activation: 'gelu' as 'relu' }] })).toThrow(/activation/);

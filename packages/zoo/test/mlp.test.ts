@@ -31,9 +31,14 @@ describe('mlp', () => {
 
   it('uses the given tensor names, and has a softmax regression when there are no hidden layers', async () => {
     const bytes = mlp({ inputSize: 5, hidden: [], outputs: 3, seed: 1, inputName: 'x', outputName: 'p' });
-    expect(readSignatureSync(bytes)).toEqual({ inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 5] }], outputs: [{ name: 'p', datatype: 'FP32', shape: [-1, 3] }] });
+    expect(readSignatureSync(bytes)).toEqual({
+      inputs: [{ name: 'x', datatype: 'FP32', shape: [-1, 5] }],
+      outputs: [{ name: 'p', datatype: 'FP32', shape: [-1, 3] }],
+    });
     const { p } = await runModel(bytes, { x: { data: sineData(5), dims: [1, 5] } });
-    expect(maxAbsDiff(p!.data as Float32Array, denseForward(sineData(5), 5, mlpLayers({ inputSize: 5, hidden: [], outputs: 3, seed: 1 })))).toBeLessThan(1e-6);
+    expect(
+      maxAbsDiff(p!.data as Float32Array, denseForward(sineData(5), 5, mlpLayers({ inputSize: 5, hidden: [], outputs: 3, seed: 1 }))),
+    ).toBeLessThan(1e-6);
   });
 
   it('costs the sum of in x out MACs and 4 bytes per weight and bias', () => {
@@ -44,7 +49,9 @@ describe('mlp', () => {
   });
 
   it('rejects bad specs when called', () => {
-    expect(() => mlp({ ...spec, hidden: [32, 0] })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', message: expect.stringContaining('hidden[1]') }));
+    expect(() => mlp({ ...spec, hidden: [32, 0] })).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTION', message: expect.stringContaining('hidden[1]') }),
+    );
     expect(() => mlp({ ...spec, activation: 'gelu' as 'relu' })).toThrow(/activation/);
     expect(() => mlp({ ...spec, seed: 1.5 })).toThrow(/seed/);
     expect(() => mlp({ ...spec, hiden: [3] } as MlpSpec)).toThrow(/unknown field\(s\) hiden/);

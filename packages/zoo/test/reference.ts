@@ -34,10 +34,15 @@ export function denseForward(input: Float32Array, inputSize: number, layers: Den
   return x;
 }
 
-export async function runModel(bytes: Uint8Array, feeds: Record<string, { data: Float32Array; dims: number[] }>): Promise<Record<string, ort.Tensor>> {
+export async function runModel(
+  bytes: Uint8Array,
+  feeds: Record<string, { data: Float32Array; dims: number[] }>,
+): Promise<Record<string, ort.Tensor>> {
   const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1 });
   try {
-    const tensors = Object.fromEntries(Object.entries(feeds).map(([name, { data, dims }]) => [name, new ort.Tensor('float32', data, dims)]));
+    const tensors = Object.fromEntries(
+      Object.entries(feeds).map(([name, { data, dims }]) => [name, new ort.Tensor('float32', data, dims)]),
+    );
     return await session.run(tensors);
   } finally {
     await session.release();

@@ -6,7 +6,9 @@ import { maxAbsDiff, runModel, sineData } from './reference.js';
 
 // Small enough to run in milliseconds, with a projection shortcut (stage 1) and an identity (stage 0, block 1).
 const small: ResnetSpec = { inputSize: 32, channels: 3, width: 4, stages: [2, 1], classes: 10, seed: 5 };
-const image = (batch: number, size = 32, phase = 0) => ({ image: { data: sineData(batch * 3 * size * size, phase), dims: [batch, 3, size, size] } });
+const image = (batch: number, size = 32, phase = 0) => ({
+  image: { data: sineData(batch * 3 * size * size, phase), dims: [batch, 3, size, size] },
+});
 
 function checkProbabilities(data: Float32Array, batch: number, classes: number): void {
   expect(data.length).toBe(batch * classes);
@@ -37,7 +39,11 @@ describe('resnet', () => {
     expect(resnet(small)).toEqual(resnet({ ...small, stages: [2, 1] }));
     const other = resnet({ ...small, seed: 6 });
     expect(other).not.toEqual(resnet(small));
-    const [a, b, again] = [await runModel(resnet(small), image(1)), await runModel(other, image(1)), await runModel(resnet(small), image(1))];
+    const [a, b, again] = [
+      await runModel(resnet(small), image(1)),
+      await runModel(other, image(1)),
+      await runModel(resnet(small), image(1)),
+    ];
     expect(maxAbsDiff(a.probabilities!.data as Float32Array, again.probabilities!.data as Float32Array)).toBe(0);
     expect(maxAbsDiff(a.probabilities!.data as Float32Array, b.probabilities!.data as Float32Array)).toBeGreaterThan(1e-4);
   });
@@ -76,11 +82,20 @@ describe('resnet', () => {
     expect(projections.map((node) => node.output![0])).toEqual(['stage1_block0_projection', 'stage2_block0_projection']);
     for (const node of projections) {
       const ints = (name: string) => node.attribute!.find((a) => a.name === name)!.ints!.map(Number);
-      expect([ints('kernel_shape'), ints('strides')]).toEqual([[1, 1], [2, 2]]);
+      expect([ints('kernel_shape'), ints('strides')]).toEqual([
+        [1, 1],
+        [2, 2],
+      ]);
     }
     // Each block's Add sums its second conv and its shortcut: the block's input or its projection.
     const adds = nodes.filter((node) => node.opType === 'Add');
-    expect(adds.map((node) => node.input![0])).toEqual(['stage0_block0_conv2', 'stage0_block1_conv2', 'stage1_block0_conv2', 'stage1_block1_conv2', 'stage2_block0_conv2']);
+    expect(adds.map((node) => node.input![0])).toEqual([
+      'stage0_block0_conv2',
+      'stage0_block1_conv2',
+      'stage1_block0_conv2',
+      'stage1_block1_conv2',
+      'stage2_block0_conv2',
+    ]);
     expect(adds[2]!.input![1]).toBe('stage1_block0_projection');
     const producerOf = (name: string) => nodes.find((node) => node.output?.includes(name));
     expect(producerOf(adds[1]!.input![1]!)!.input).toEqual([adds[0]!.output![0]]); // identity: the relu after the previous add
@@ -97,7 +112,9 @@ describe('resnet', () => {
   });
 
   it('rejects bad specs when called', () => {
-    expect(() => resnet({ ...small, stages: [] })).toThrow(expect.objectContaining({ code: 'INVALID_OPTION', message: expect.stringContaining('stages') }));
+    expect(() => resnet({ ...small, stages: [] })).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTION', message: expect.stringContaining('stages') }),
+    );
     expect(() => resnet({ ...small, width: 0 })).toThrow(/width/);
     expect(() => resnet({ ...small, stemKernel: 5 as 7 })).toThrow(/stemKernel/);
   });

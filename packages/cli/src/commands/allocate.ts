@@ -2,7 +2,15 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { descriptionOf } from './index.js';
-import { formatHardwareChoice, formatPlan, planToJson, type HardwareChoice, type LayoutKind, type Plan, type Strategy } from '@tutti/allocator';
+import {
+  formatHardwareChoice,
+  formatPlan,
+  planToJson,
+  type HardwareChoice,
+  type LayoutKind,
+  type Plan,
+  type Strategy,
+} from '@tutti/allocator';
 import { loadManifest, type Ensemble } from '@tutti/manifest';
 import { progressReporter } from '@tutti/profiler';
 import { TuttiError } from '@tutti/protocol';
@@ -28,7 +36,8 @@ interface AllocateFlags {
 function positive(what: string, unit: string): (text: string) => number {
   return (text) => {
     const value = Number(text);
-    if (!(Number.isFinite(value) && value > 0)) throw new TuttiError('INVALID_OPTION', `${what} must be ${unit} > 0, got ${JSON.stringify(text)}`);
+    if (!(Number.isFinite(value) && value > 0))
+      throw new TuttiError('INVALID_OPTION', `${what} must be ${unit} > 0, got ${JSON.stringify(text)}`);
     return value;
   };
 }
@@ -36,7 +45,8 @@ function positive(what: string, unit: string): (text: string) => number {
 function count(what: string): (text: string) => number {
   return (text) => {
     const value = Number(text);
-    if (!(Number.isInteger(value) && value >= 1)) throw new TuttiError('INVALID_OPTION', `${what} must be an integer >= 1, got ${JSON.stringify(text)}`);
+    if (!(Number.isInteger(value) && value >= 1))
+      throw new TuttiError('INVALID_OPTION', `${what} must be an integer >= 1, got ${JSON.stringify(text)}`);
     return value;
   };
 }
@@ -71,10 +81,17 @@ function choiceJson(choice: HardwareChoice): string {
 }
 
 async function chooseHardware(ensemble: Ensemble, ensembleDir: string, flags: AllocateFlags): Promise<void> {
-  if (!flags.catalog) throw new TuttiError('INVALID_OPTION', '--budget and --demand choose among the device types of a catalogue: give --catalog FILE (e.g. devices/catalog-cloud.yaml)');
-  if (flags.budget === undefined && flags.demand === undefined) throw new TuttiError('INVALID_OPTION', '--catalog needs --budget (dollars per hour) or --demand (rows per second)');
-  if (flags.devices) throw new TuttiError('INVALID_OPTION', '--devices and --catalog exclude each other: the search chooses the devices from the catalogue');
-  if (flags.strategy !== 'greedy') throw new TuttiError('INVALID_OPTION', `--strategy ${flags.strategy}: the hardware search plans each mix with greedy`);
+  if (!flags.catalog)
+    throw new TuttiError(
+      'INVALID_OPTION',
+      '--budget and --demand choose among the device types of a catalogue: give --catalog FILE (e.g. devices/catalog-cloud.yaml)',
+    );
+  if (flags.budget === undefined && flags.demand === undefined)
+    throw new TuttiError('INVALID_OPTION', '--catalog needs --budget (dollars per hour) or --demand (rows per second)');
+  if (flags.devices)
+    throw new TuttiError('INVALID_OPTION', '--devices and --catalog exclude each other: the search chooses the devices from the catalogue');
+  if (flags.strategy !== 'greedy')
+    throw new TuttiError('INVALID_OPTION', `--strategy ${flags.strategy}: the hardware search plans each mix with greedy`);
   if (flags.minimise && flags.demand === undefined) throw new TuttiError('INVALID_OPTION', '--minimise needs --demand');
   const profiling = progressReporter(process.stderr);
   const searching = searchProgressReporter(process.stderr);
@@ -105,7 +122,9 @@ async function chooseHardware(ensemble: Ensemble, ensembleDir: string, flags: Al
     if (note) console.log(`\n${note}`);
   }
   const planCount = choice.ranking.length + choice.failed.length;
-  console.error(`tutti: profiles in ${planned.profileSeconds.toFixed(1)} s; ${choice.enumerated} mixes bounded and ${planCount} planned in ${planned.searchSeconds.toFixed(1)} s`);
+  console.error(
+    `tutti: profiles in ${planned.profileSeconds.toFixed(1)} s; ${choice.enumerated} mixes bounded and ${planCount} planned in ${planned.searchSeconds.toFixed(1)} s`,
+  );
   if (flags.dryRun) return;
   const out = flags.out ?? join(ensemble.dir, 'plan.json');
   await writeFile(out, `${planToJson(choice.best.plan)}\n`);
@@ -118,17 +137,42 @@ export function allocateCommand(): Command {
     .argument('<ensemble>', 'ensemble folder (or its manifest.yaml)')
     .option('-d, --devices <file>', 'devices file (YAML) declaring hardware instead of detecting this host')
     .option('-p, --profiles <file>', 'profiles measured elsewhere (from tutti profile --profiles)')
-    .addOption(new Option('-s, --strategy <name>', 'baseline (one instance per member, best batch), worst-fit, or greedy').choices(['baseline', 'worst-fit', 'greedy']).default('greedy'))
+    .addOption(
+      new Option('-s, --strategy <name>', 'baseline (one instance per member, best batch), worst-fit, or greedy')
+        .choices(['baseline', 'worst-fit', 'greedy'])
+        .default('greedy'),
+    )
     .option('--dry-run', 'print the allocation matrix and predicted throughput; write nothing')
     .option('--json', 'print the plan as JSON')
     .option('-o, --out <file>', 'where to write the plan (default: plan.json in the ensemble folder)')
     .option('--catalog <file>', 'catalogue of device types with prices (YAML), to choose hardware with --budget or --demand')
-    .option('--budget <dollarsPerHour>', 'with --catalog: the mix with the highest throughput within this many dollars per hour', positive('--budget', 'dollars per hour'))
-    .option('--demand <rowsPerSecond>', 'with --catalog: the cheapest mix that serves this many rows per second', positive('--demand', 'rows per second'))
-    .addOption(new Option('--minimise <what>', 'with --demand: minimise cost or power (watts, from the catalogue)').choices(['cost', 'power']))
-    .addOption(new Option('--layout <kind>', 'worker processes: auto (chosen from profiles and the measured message cost), per-instance (one process per instance), or grouped (small members share processes)').choices(['auto', 'per-instance', 'grouped']).default('auto'))
+    .option(
+      '--budget <dollarsPerHour>',
+      'with --catalog: the mix with the highest throughput within this many dollars per hour',
+      positive('--budget', 'dollars per hour'),
+    )
+    .option(
+      '--demand <rowsPerSecond>',
+      'with --catalog: the cheapest mix that serves this many rows per second',
+      positive('--demand', 'rows per second'),
+    )
+    .addOption(
+      new Option('--minimise <what>', 'with --demand: minimise cost or power (watts, from the catalogue)').choices(['cost', 'power']),
+    )
+    .addOption(
+      new Option(
+        '--layout <kind>',
+        'worker processes: auto (chosen from profiles and the measured message cost), per-instance (one process per instance), or grouped (small members share processes)',
+      )
+        .choices(['auto', 'per-instance', 'grouped'])
+        .default('auto'),
+    )
     .option('--top <n>', 'with --catalog: ranking rows printed', count('--top'), 10)
-    .option('--candidates <k>', 'with --budget: how many mixes, the best by upper bound, to plan (default 20, or --top if more)', count('--candidates'))
+    .option(
+      '--candidates <k>',
+      'with --budget: how many mixes, the best by upper bound, to plan (default 20, or --top if more)',
+      count('--candidates'),
+    )
     .addHelpText('after', EXAMPLES)
     .action(async (ensembleDir: string, flags: AllocateFlags) => {
       const ensemble = await loadManifest(ensembleDir);

@@ -69,7 +69,6 @@ interface Footprint {
   processes: number;
 }
 
-
 /** Requests/s if the cores did nothing but model compute, each member at its best batch size on one thread. */
 export function computeBound(profiles: Record<string, MemberProfile>, cores: number, batchSizes: number[]): number {
   let coreSecondsPerRow = 0;
@@ -101,14 +100,30 @@ const positiveInt = (v: string) => {
 const metricsText = async (url: string) => (await fetch(`${url}/metrics`)).text();
 
 /** The closed-loop sweep of one system, with the server-side breakdown (tutti) and CPU per request (when its pids are known). */
-async function measureClosed(system: RunningSystem, ensemble: Ensemble, flags: BenchFlags, concurrencies: number[], hz: number, log: (line: string) => void): Promise<SystemResult> {
+async function measureClosed(
+  system: RunningSystem,
+  ensemble: Ensemble,
+  flags: BenchFlags,
+  concurrencies: number[],
+  hz: number,
+  log: (line: string) => void,
+): Promise<SystemResult> {
   const result: SystemResult = { name: system.name, closed: [] };
   for (const load of concurrencies) {
     const before = system.metricsUrl ? histogramSums(await metricsText(system.metricsUrl)) : undefined;
     // Read just around the step: its load processes start after and exit before, so every request
     // the server answered in between is one they count (answeredAll, warm-up and drain included).
     const cpuBefore = system.processes && readCpu(system.processes());
-    const step = await runStep({ endpoint: system.endpoint, inputs: ensemble.inputs, mode: 'closed', load, processes: flags.processes, warmupSeconds: flags.warmup, seconds: flags.seconds, directReplies: !flags.plainClients });
+    const step = await runStep({
+      endpoint: system.endpoint,
+      inputs: ensemble.inputs,
+      mode: 'closed',
+      load,
+      processes: flags.processes,
+      warmupSeconds: flags.warmup,
+      seconds: flags.seconds,
+      directReplies: !flags.plainClients,
+    });
     const cpu = cpuBefore && cpuPerRequest(cpuBefore, readCpu(system.processes!()), step.answeredAll, hz);
     if (cpu) (result.cpu ??= {})[load] = cpu;
     if (before) {
@@ -118,21 +133,38 @@ async function measureClosed(system: RunningSystem, ensemble: Ensemble, flags: B
       for (const [key, meanMs] of Object.entries(result.breakdown)) {
         if (key.startsWith('tutti_emulation_lag_seconds') && meanMs > EMULATION_LAG_WARN_MS) {
           (result.emulationBehind ??= []).push({ load, metric: key, meanLagMs: meanMs });
-          log(`  WARNING: emulation fell behind at ${load} in flight: ${key} mean ${meanMs.toFixed(2)} ms late per batch; this run's emulated figures are slower than the profiles they stand for`);
+          log(
+            `  WARNING: emulation fell behind at ${load} in flight: ${key} mean ${meanMs.toFixed(2)} ms late per batch; this run's emulated figures are slower than the profiles they stand for`,
+          );
         }
       }
     }
     result.closed.push(step);
     const cpuText = cpu ? `  cpu ${cpu.totalUs.toFixed(0)} us/req` : '';
-    log(`  ${system.name.padEnd(6)} closed ${String(load).padStart(4)} in flight: ${rate(step.requestsPerSecond).padStart(7)} req/s  p50 ${step.latency.p50.toFixed(2)} ms  p99 ${step.latency.p99.toFixed(2)} ms  errors ${JSON.stringify(step.errors)}${cpuText}`);
+    log(
+      `  ${system.name.padEnd(6)} closed ${String(load).padStart(4)} in flight: ${rate(step.requestsPerSecond).padStart(7)} req/s  p50 ${step.latency.p50.toFixed(2)} ms  p99 ${step.latency.p99.toFixed(2)} ms  errors ${JSON.stringify(step.errors)}${cpuText}`,
+    );
   }
   return result;
 }
 
 /** The tutti server measured: the one at --endpoint, or one started now on the allocator's plan. */
-async function startTutti(ensemble: Ensemble, flags: BenchFlags, plan: Plan, profiles: Profiles, footprints: Footprint[]): Promise<RunningSystem> {
-  if (flags.metrics && !flags.endpoint) throw new TuttiError('INVALID_OPTION', '--metrics is for a server given by --endpoint; a server bench starts exports its own');
-  if (flags.endpoint) return { name: 'tutti', endpoint: flags.endpoint, ...(flags.metrics && { metricsUrl: flags.metrics.replace(/\/$/, '') }), stop: async () => {} };
+async function startTutti(
+  ensemble: Ensemble,
+  flags: BenchFlags,
+  plan: Plan,
+  profiles: Profiles,
+  footprints: Footprint[],
+): Promise<RunningSystem> {
+  if (flags.metrics && !flags.endpoint)
+    throw new TuttiError('INVALID_OPTION', '--metrics is for a server given by --endpoint; a server bench starts exports its own');
+  if (flags.endpoint)
+    return {
+      name: 'tutti',
+      endpoint: flags.endpoint,
+      ...(flags.metrics && { metricsUrl: flags.metrics.replace(/\/$/, '') }),
+      stop: async () => {},
+    };
   const started = performance.now();
   const server = await Server.start(ensemble, { endpoint: 'tcp://127.0.0.1:0', plan, profiles, metricsPort: 0, log: () => {} });
   const readyMs = performance.now() - started;
@@ -155,10 +187,20 @@ export function benchCommand(): Command {
     .option('-r, --rounds <k>', 'measure every system k times, in alternating order; report medians and ranges', positiveInt, 1)
     .option('-o, --out <folder>', 'where to write the JSON and the SVG plot', 'bench-results')
     .option('--no-baselines', 'measure tutti only')
-    .addOption(new Option('--layout <kind>', "tutti's worker processes: auto (the plan chooses), per-instance or grouped").choices(['auto', 'per-instance', 'grouped']).default('auto'))
-    .option('--plain-clients', 'load clients with one plain socket (replies through the batcher, like a REQ client in another language) instead of direct replies')
+    .addOption(
+      new Option('--layout <kind>', "tutti's worker processes: auto (the plan chooses), per-instance or grouped")
+        .choices(['auto', 'per-instance', 'grouped'])
+        .default('auto'),
+    )
+    .option(
+      '--plain-clients',
+      'load clients with one plain socket (replies through the batcher, like a REQ client in another language) instead of direct replies',
+    )
     .option('-e, --endpoint <url>', 'measure the tutti server running at this endpoint instead of starting one')
-    .option('-m, --metrics <url>', "with --endpoint: that server's metrics base URL (e.g. http://127.0.0.1:9464), for the server-side breakdown")
+    .option(
+      '-m, --metrics <url>',
+      "with --endpoint: that server's metrics base URL (e.g. http://127.0.0.1:9464), for the server-side breakdown",
+    )
     .addHelpText(
       'after',
       '\nExamples:\n  tutti bench ensembles/digits --seconds 10 --concurrency 1,8,32,128 --rounds 3\n  tutti bench ensembles/digits --endpoint tcp://127.0.0.1:5555 --metrics http://127.0.0.1:9464 --no-baselines',
@@ -170,17 +212,24 @@ export function benchCommand(): Command {
       log(`tutti bench ${ensemble.name} — ${hardwareLine()}`);
       log('profiling (measured once per model file, then cached)...');
       const { plan, profiles, devices } = await planEnsemble(ensemble, { layout: flags.layout });
-      if (plan.layout) log(`layout: ${plan.layout.kind} (${plan.layout.decidedBy}); clients: ${flags.plainClients ? 'one plain socket each (replies through the batcher)' : 'direct replies'}`);
+      if (plan.layout)
+        log(
+          `layout: ${plan.layout.kind} (${plan.layout.decidedBy}); clients: ${flags.plainClients ? 'one plain socket each (replies through the batcher)' : 'direct replies'}`,
+        );
       const footprints: Footprint[] = [];
       const cpu = devices.find((d) => d.kind === 'cpu')!;
       const cpuProfiles = Object.fromEntries(Object.entries(profiles).map(([m, byDevice]) => [m, byDevice[cpu.id]!]));
       const batchSizes = [...new Set(cpuProfiles[ensemble.members[0]!.name]!.points.map((p) => p.batch))];
       const bound = computeBound(cpuProfiles, cpu.cores ?? 1, batchSizes);
       const hz = clockTicksPerSecond();
-      const starters = new Map<string, () => Promise<RunningSystem>>([['tutti', () => startTutti(ensemble, flags, plan, profiles, footprints)]]);
+      const starters = new Map<string, () => Promise<RunningSystem>>([
+        ['tutti', () => startTutti(ensemble, flags, plan, profiles, footprints)],
+      ]);
       if (flags.baselines) {
         starters.set('naive', () => startBaseline('naive', ensemble, cpu.cores ?? 1));
-        starters.set('paper', () => startBaseline('paper', ensemble, cpu.cores ?? 1, bestBatches(cpuProfiles, Math.min(cpu.cores ?? 1, 2), batchSizes)));
+        starters.set('paper', () =>
+          startBaseline('paper', ensemble, cpu.cores ?? 1, bestBatches(cpuProfiles, Math.min(cpu.cores ?? 1, 2), batchSizes)),
+        );
       }
       if (flags.endpoint) log('CPU per request: not measured for tutti (--endpoint: its process ids are not known here)');
       const names = [...starters.keys()];
@@ -198,10 +247,21 @@ export function benchCommand(): Command {
           try {
             const result = await measureClosed(system, ensemble, flags, concurrencies, hz, log);
             openRate ??= figuresOf(result).peak / 2;
-            const open = await runStep({ endpoint: system.endpoint, inputs: ensemble.inputs, mode: 'open', load: openRate, processes: flags.processes, warmupSeconds: flags.warmup, seconds: flags.seconds, directReplies: !flags.plainClients });
+            const open = await runStep({
+              endpoint: system.endpoint,
+              inputs: ensemble.inputs,
+              mode: 'open',
+              load: openRate,
+              processes: flags.processes,
+              warmupSeconds: flags.warmup,
+              seconds: flags.seconds,
+              directReplies: !flags.plainClients,
+            });
             result.open = open;
             const behind = open.fellBehind ? `  FELL BEHIND (backlog ${open.backlog.start} -> ${open.backlog.end})` : '';
-            log(`  ${system.name.padEnd(6)} open   ${rate(openRate)} req/s (half tutti's peak): offered ${rate(open.offeredPerSecond!)} served ${rate(open.requestsPerSecond)} req/s  p50 ${open.latency.p50.toFixed(2)} ms  p99 ${open.latency.p99.toFixed(2)} ms${behind}`);
+            log(
+              `  ${system.name.padEnd(6)} open   ${rate(openRate)} req/s (half tutti's peak): offered ${rate(open.offeredPerSecond!)} served ${rate(open.requestsPerSecond)} req/s  p50 ${open.latency.p50.toFixed(2)} ms  p99 ${open.latency.p99.toFixed(2)} ms${behind}`,
+            );
             results.push(result);
           } finally {
             await system.stop();
@@ -219,30 +279,78 @@ export function benchCommand(): Command {
       log(`\nResults (${ensemble.name}, requests of one sample):`);
       for (const line of summaryLines(summary, openRate!)) log(line);
       const tuttiPeak = summary.systems.tutti!.peak;
-      log(`  compute bound ${rate(bound)} req/s (cores x 1 / sum of members' best per-row compute); tutti / compute bound: ${(tuttiPeak.median / bound).toFixed(2)}`);
+      log(
+        `  compute bound ${rate(bound)} req/s (cores x 1 / sum of members' best per-row compute); tutti / compute bound: ${(tuttiPeak.median / bound).toFixed(2)}`,
+      );
       if (added.length > 0) {
         const of = (pick: (a: AddedLatency) => number) => formatSpread(spread(added.map(pick)), 2);
-        log(`  tutti added latency, 1 in flight: p50 - slowest member's compute = ${of((a) => a.addedMs)} ms (${of((a) => a.addedAtLeastMs)} ms less all members' compute)`);
+        log(
+          `  tutti added latency, 1 in flight: p50 - slowest member's compute = ${of((a) => a.addedMs)} ms (${of((a) => a.addedAtLeastMs)} ms less all members' compute)`,
+        );
       }
       const predicted = plan.layout?.predicted[plan.layout.kind];
-      if (predicted) log(`  allocator's prediction for the served layout (serving costs included): ${rate(predicted)} req/s; measured peak / predicted: ${(tuttiPeak.median / predicted).toFixed(2)}`);
+      if (predicted)
+        log(
+          `  allocator's prediction for the served layout (serving costs included): ${rate(predicted)} req/s; measured peak / predicted: ${(tuttiPeak.median / predicted).toFixed(2)}`,
+        );
       if (footprints.length > 0) {
         const ready = spread(footprints.map((f) => f.readyMs / 1000));
         const rss = spread(footprints.map((f) => f.rssBytes / 2 ** 20));
-        log(`  tutti footprint: ready in ${formatSpread(ready, 1)} s; RSS of its ${footprints[0]!.processes} processes ${formatSpread(rss, 0)} MiB (supervisor not counted)`);
+        log(
+          `  tutti footprint: ready in ${formatSpread(ready, 1)} s; RSS of its ${footprints[0]!.processes} processes ${formatSpread(rss, 0)} MiB (supervisor not counted)`,
+        );
       }
       const lastTutti = rounds.at(-1)!.results.find((r) => r.name === 'tutti')!;
-      log(`  tutti server-side (mean ms, last closed step of the last round): ${Object.entries(lastTutti.breakdown ?? {}).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ')}`);
+      log(
+        `  tutti server-side (mean ms, last closed step of the last round): ${Object.entries(lastTutti.breakdown ?? {})
+          .map(([k, v]) => `${k} ${v.toFixed(3)}`)
+          .join(', ')}`,
+      );
       mkdirSync(flags.out, { recursive: true });
       const stem = join(flags.out, `${ensemble.name}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
-      const settings = { layout: plan.layout?.kind, plainClients: flags.plainClients === true, rounds: flags.rounds, seconds: flags.seconds, warmupSeconds: flags.warmup, concurrency: concurrencies, processes: flags.processes, openLoopRate: openRate, clockTicksPerSecond: hz };
-      writeFileSync(`${stem}.json`, JSON.stringify({ ensemble: ensemble.name, hardware: hardwareLine(), settings, computeBound: bound, plan, predictedRequestsPerSecond: predicted, footprints, summary, addedLatency: added, rounds }, null, 2));
+      const settings = {
+        layout: plan.layout?.kind,
+        plainClients: flags.plainClients === true,
+        rounds: flags.rounds,
+        seconds: flags.seconds,
+        warmupSeconds: flags.warmup,
+        concurrency: concurrencies,
+        processes: flags.processes,
+        openLoopRate: openRate,
+        clockTicksPerSecond: hz,
+      };
+      writeFileSync(
+        `${stem}.json`,
+        JSON.stringify(
+          {
+            ensemble: ensemble.name,
+            hardware: hardwareLine(),
+            settings,
+            computeBound: bound,
+            plan,
+            predictedRequestsPerSecond: predicted,
+            footprints,
+            summary,
+            addedLatency: added,
+            rounds,
+          },
+          null,
+          2,
+        ),
+      );
       const series = Object.entries(summary.systems).map(([name, s]) => ({
         name,
         points: Object.values(s.closed).map((c) => ({ throughput: c.requestsPerSecond.median, p99: c.p99.median })),
         ...(s.openServed && s.openP99 && { open: { throughput: s.openServed.median, p99: s.openP99.median } }),
       }));
-      writeFileSync(`${stem}.svg`, throughputLatencySvg(`${ensemble.name}: throughput against p99, medians of ${flags.rounds} round(s) (${hardwareLine()})`, series, bound));
+      writeFileSync(
+        `${stem}.svg`,
+        throughputLatencySvg(
+          `${ensemble.name}: throughput against p99, medians of ${flags.rounds} round(s) (${hardwareLine()})`,
+          series,
+          bound,
+        ),
+      );
       log(`\nwrote ${stem}.json and ${stem}.svg`);
     });
 }

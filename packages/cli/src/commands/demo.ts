@@ -36,7 +36,9 @@ export function demoCommand(): Command {
       const ensemble = await loadManifest(join(ENSEMBLES_DIR, 'digits'));
       const digits = readDigits();
       const split = testSplit();
-      console.log(`tutti demo: ${ensemble.name}, ${ensemble.members.length} members (${ensemble.members.map((m) => m.name).join(', ')}), rule ${ruleName(ensemble.rule)}`);
+      console.log(
+        `tutti demo: ${ensemble.name}, ${ensemble.members.length} members (${ensemble.members.map((m) => m.name).join(', ')}), rule ${ruleName(ensemble.rule)}`,
+      );
       // Served as `tutti serve` would: on the allocator's plan, whose layout puts these tiny members in one worker process.
       console.log('planning (profiles measured once, then cached)...');
       const reporter = progressReporter(process.stderr);
@@ -47,22 +49,30 @@ export function demoCommand(): Command {
         reporter.stop();
       }
       const { plan, profiles } = planned;
-      console.log(`layout: ${plan.layout?.kind ?? 'per-instance'}${plan.layout?.groups.map((g) => ` (${g.processes} process${g.processes === 1 ? '' : 'es'} hosting ${g.members.length} members)`).join('') ?? ''}; starting processes...`);
+      console.log(
+        `layout: ${plan.layout?.kind ?? 'per-instance'}${plan.layout?.groups.map((g) => ` (${g.processes} process${g.processes === 1 ? '' : 'es'} hosting ${g.members.length} members)`).join('') ?? ''}; starting processes...`,
+      );
       const started = performance.now();
       const server = await Server.start(ensemble, { endpoint: 'tcp://127.0.0.1:0', plan, profiles });
       console.log(`ready in ${((performance.now() - started) / 1000).toFixed(1)} s`);
       try {
         console.log(`serving on ${server.endpoint}: ${server.processes.map((p) => `${p.name} (pid ${p.pid})`).join(', ')}`);
-        console.log(`memory: ${(server.processes.reduce((sum, p) => sum + rssOf(p.pid), 0) / 2 ** 20).toFixed(0)} MiB RSS in ${server.processes.length} processes (supervisor not counted)`);
+        console.log(
+          `memory: ${(server.processes.reduce((sum, p) => sum + rssOf(p.pid), 0) / 2 ** 20).toFixed(0)} MiB RSS in ${server.processes.length} processes (supervisor not counted)`,
+        );
         const run = await query(server.endpoint, digits, split, flags);
-        report(run, ensemble.members.map((m) => m.name), split.length, flags);
+        report(
+          run,
+          ensemble.members.map((m) => m.name),
+          split.length,
+          flags,
+        );
       } finally {
         await server.stop();
         console.log(`stopped all ${server.processes.length} processes`);
       }
     });
 }
-
 
 interface Run {
   seconds: number;
@@ -111,7 +121,8 @@ async function query(endpoint: string, digits: ReturnType<typeof readDigits>, sp
       if (!firstPass) continue;
       const label = digits.labels[index]!;
       score('ensemble', result.outputs.probabilities!.data as Float32Array, label);
-      for (const [member, outputs] of Object.entries(result.members ?? {})) score(member, outputs.probabilities!.data as Float32Array, label);
+      for (const [member, outputs] of Object.entries(result.members ?? {}))
+        score(member, outputs.probabilities!.data as Float32Array, label);
     }
   };
   try {
@@ -132,7 +143,9 @@ function report(run: Run, members: string[], heldOut: number, flags: DemoFlags):
   for (const member of members) console.log(`  member   ${member.padEnd(width)} ${pct(member)}`);
   console.log(`  ensemble ${'(combined)'.padEnd(width)} ${pct('ensemble')}`);
   const ms = (q: number) => (run.latencyUs.getValueAtPercentile(q) / 1000).toFixed(2);
-  console.log(`\n${run.requests} requests (one digit each) from ${flags.clients} clients x ${flags.inFlight} in flight in ${run.seconds.toFixed(2)} s`);
+  console.log(
+    `\n${run.requests} requests (one digit each) from ${flags.clients} clients x ${flags.inFlight} in flight in ${run.seconds.toFixed(2)} s`,
+  );
   console.log(`  throughput ${(run.requests / run.seconds).toFixed(0)} requests/s`);
   console.log(`  latency    p50 ${ms(50)} ms   p90 ${ms(90)} ms   p99 ${ms(99)} ms   max ${(run.latencyUs.maxValue / 1000).toFixed(2)} ms`);
   console.log(`  errors     ${run.errors.size === 0 ? 'none' : [...run.errors].map(([code, n]) => `${code} x${n}`).join(', ')}`);

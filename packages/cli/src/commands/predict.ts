@@ -22,7 +22,7 @@ interface PredictFlags {
 export function predictCommand(): Command {
   return new Command('predict')
     .description(descriptionOf('predict'))
-    .argument('[ensemble]', "ensemble folder, to take the endpoint from its manifest")
+    .argument('[ensemble]', 'ensemble folder, to take the endpoint from its manifest')
     .option('-e, --endpoint <url>', 'server endpoint (instead of an ensemble folder)')
     .option('-d, --data <json>', 'inputs as JSON: {"name": nested arrays} or {"name": {"shape": [...], "data": [...]}}')
     .option('-f, --file <path>', 'read the inputs JSON from a file ("-" for stdin)')
@@ -38,7 +38,8 @@ export function predictCommand(): Command {
     .action(async (ensembleDir: string | undefined, flags: PredictFlags) => {
       const endpoint = flags.endpoint ?? (ensembleDir ? (await loadManifest(ensembleDir, { checkModels: false })).endpoint : undefined);
       if (!endpoint) throw new TuttiError('INVALID_OPTION', 'give an ensemble folder or --endpoint');
-      const text = flags.data ?? (flags.file === '-' ? readFileSync(0, 'utf8') : flags.file ? await readFile(flags.file, 'utf8') : undefined);
+      const text =
+        flags.data ?? (flags.file === '-' ? readFileSync(0, 'utf8') : flags.file ? await readFile(flags.file, 'utf8') : undefined);
       if (text === undefined) throw new TuttiError('INVALID_OPTION', 'give the inputs with --data or --file');
       let json: unknown;
       try {
@@ -46,14 +47,18 @@ export function predictCommand(): Command {
       } catch (error) {
         throw new TuttiError('INVALID_ARGUMENT', `inputs are not valid JSON: ${(error as Error).message}`);
       }
-      if (Boolean(flags.curveKey) !== Boolean(flags.serverKey)) throw new TuttiError('INVALID_OPTION', 'CurveZMQ needs both --curve-key and --server-key');
-      const curve = flags.curveKey ? { ...(await readKeyPair(flags.curveKey)), serverPublicKey: await readPublicKey(flags.serverKey!) } : undefined;
+      if (Boolean(flags.curveKey) !== Boolean(flags.serverKey))
+        throw new TuttiError('INVALID_OPTION', 'CurveZMQ needs both --curve-key and --server-key');
+      const curve = flags.curveKey
+        ? { ...(await readKeyPair(flags.curveKey)), serverPublicKey: await readPublicKey(flags.serverKey!) }
+        : undefined;
       const client = new TuttiClient(endpoint, { timeoutMs: flags.timeout, ...(curve && { curve }) });
       try {
         const metadata = await client.metadata();
         const result = await client.infer(inputsFromJson(metadata.inputs, json), { members: flags.members === true });
         if (flags.json) {
-          const outputs = (tensors: Record<string, TensorOutput>) => Object.fromEntries(Object.entries(tensors).map(([n, t]) => [n, outputToJson(t)]));
+          const outputs = (tensors: Record<string, TensorOutput>) =>
+            Object.fromEntries(Object.entries(tensors).map(([n, t]) => [n, outputToJson(t)]));
           const members = result.members ? Object.fromEntries(Object.entries(result.members).map(([m, t]) => [m, outputs(t)])) : undefined;
           console.log(JSON.stringify({ id: result.id, model_name: result.modelName, outputs: outputs(result.outputs), members }, null, 2));
           return;
@@ -75,7 +80,10 @@ function printTensor(name: string, tensor: TensorOutput, indent: string): void {
   console.log(`${indent}${name} ${tensor.datatype} [${shape.join(', ')}]`);
   (data as number[][]).forEach((row, i) => {
     if (shape.length === 2 && typeof row[0] === 'number') {
-      const top = row.map((p, c) => [c, p] as const).sort((a, b) => b[1] - a[1]).slice(0, 3);
+      const top = row
+        .map((p, c) => [c, p] as const)
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 3);
       console.log(`${indent}  row ${i}: class ${top[0]![0]}  (top: ${top.map(([c, p]) => `${c}=${p.toFixed(4)}`).join(', ')})`);
     } else console.log(`${indent}  row ${i}: ${JSON.stringify(row)}`);
   });

@@ -31,16 +31,27 @@ export interface ServeFlags {
 }
 
 /** The plan to serve and the profiles its emulated devices need: from a file, or allocated now. */
-async function choosePlan(ensemble: Ensemble, flags: ServeFlags): Promise<{ plan?: Plan; profiles?: Record<string, Record<string, MemberProfile>> }> {
+async function choosePlan(
+  ensemble: Ensemble,
+  flags: ServeFlags,
+): Promise<{ plan?: Plan; profiles?: Record<string, Record<string, MemberProfile>> }> {
   if (flags.onePerMember) {
-    if (flags.layout !== 'auto') throw new TuttiError('INVALID_OPTION', `--layout ${flags.layout} needs a plan: leave out --one-per-member (its one process per member is the per-instance layout)`);
+    if (flags.layout !== 'auto')
+      throw new TuttiError(
+        'INVALID_OPTION',
+        `--layout ${flags.layout} needs a plan: leave out --one-per-member (its one process per member is the per-instance layout)`,
+      );
     return {};
   }
   if (flags.plan) {
     let plan = parsePlan(await readFile(flags.plan, 'utf8'));
-    if (flags.layout === 'per-instance' && plan.layout?.kind === 'grouped') plan = { ...plan, layout: { ...plan.layout, kind: 'per-instance', groups: [], decidedBy: 'forced' } };
+    if (flags.layout === 'per-instance' && plan.layout?.kind === 'grouped')
+      plan = { ...plan, layout: { ...plan.layout, kind: 'per-instance', groups: [], decidedBy: 'forced' } };
     if (flags.layout === 'grouped' && plan.layout?.kind !== 'grouped') {
-      throw new TuttiError('INVALID_OPTION', `--layout grouped: the plan ${flags.plan} is laid out per instance; make a grouped one with tutti allocate --layout grouped`);
+      throw new TuttiError(
+        'INVALID_OPTION',
+        `--layout grouped: the plan ${flags.plan} is laid out per instance; make a grouped one with tutti allocate --layout grouped`,
+      );
     }
     const emulated = plan.devices.filter((d) => d.emulated);
     // Emulated devices need their profiles (cost model: cheap) to know how long to hold each batch.
@@ -62,30 +73,54 @@ export function serveCommand(): Command {
     .option('-d, --devices <file>', 'devices file for the automatic allocation (declared devices are served in emulation)')
     .option('--one-per-member', 'skip allocation: one instance per member on the CPU, cores shared evenly')
     .option('--threads <n>', 'with --one-per-member: intra-op threads per worker (default: cores / members)', (v) => Number.parseInt(v, 10))
-    .addOption(new Option('--layout <kind>', 'worker processes: auto (the plan chooses from profiles and the measured message cost), per-instance (one process per instance, Pochelu et al.), or grouped (small members share processes)').choices(['auto', 'per-instance', 'grouped']).default('auto'))
-    .option('--metrics-port <port>', 'HTTP port for /metrics (Prometheus), /live and /ready on 127.0.0.1; 0 picks a free one, off disables', '9464')
+    .addOption(
+      new Option(
+        '--layout <kind>',
+        'worker processes: auto (the plan chooses from profiles and the measured message cost), per-instance (one process per instance, Pochelu et al.), or grouped (small members share processes)',
+      )
+        .choices(['auto', 'per-instance', 'grouped'])
+        .default('auto'),
+    )
+    .option(
+      '--metrics-port <port>',
+      'HTTP port for /metrics (Prometheus), /live and /ready on 127.0.0.1; 0 picks a free one, off disables',
+      '9464',
+    )
     .option('--timeout-ms <ms>', "deadline of requests that give no timeout_ms (default: the manifest's requestTimeoutMs, else 60000)")
     .addOption(
-      new Option('--routing <policy>', "which instance of a member takes each batch: fastest-finish (predicted completion, KAIROS), least-loaded, or fcfs")
+      new Option(
+        '--routing <policy>',
+        'which instance of a member takes each batch: fastest-finish (predicted completion, KAIROS), least-loaded, or fcfs',
+      )
         .choices([...ROUTING_POLICIES])
         .default('fastest-finish'),
     )
     .option('--no-rebalance', 'do not shift work away from instances found slowed down by interference (ODIN)')
-    .option('--no-direct-replies', "send every reply through the batcher: the combiner then binds no port for clients (by default it binds the client endpoint's port + 1)")
-    .option('--curve-key <file>', "CurveZMQ: encrypt the client endpoint with this server key pair (tutti keys)")
+    .option(
+      '--no-direct-replies',
+      "send every reply through the batcher: the combiner then binds no port for clients (by default it binds the client endpoint's port + 1)",
+    )
+    .option('--curve-key <file>', 'CurveZMQ: encrypt the client endpoint with this server key pair (tutti keys)')
     .option('--allow <files...>', 'CurveZMQ: client public keys (.pub files or folders of them) allowed in; others are refused and counted')
-    .addOption(new Option('--log-format <format>', 'the processes\' log on stderr: JSON lines, or readable ones (default: readable on a terminal, else JSON); level from TUTTI_LOG_LEVEL (default info)').choices(['json', 'pretty']))
+    .addOption(
+      new Option(
+        '--log-format <format>',
+        "the processes' log on stderr: JSON lines, or readable ones (default: readable on a terminal, else JSON); level from TUTTI_LOG_LEVEL (default info)",
+      ).choices(['json', 'pretty']),
+    )
     .addHelpText(
       'after',
       '\nExamples:\n  tutti serve ensembles/digits\n  tutti serve ensembles/zoo-cnn --plan ensembles/zoo-cnn/plan.json\n  tutti serve ensembles/zoo-cnn --endpoint tcp://0.0.0.0:5600 --transport tcp --one-per-member\n\nStop with Ctrl-C (SIGINT) or SIGTERM: every process is stopped.',
     )
     .action(async (ensembleDir: string, flags: ServeFlags) => {
       const ensemble = await loadManifest(ensembleDir);
-      if (flags.allow && !flags.curveKey) throw new TuttiError('INVALID_OPTION', '--allow needs --curve-key: the allow-list is enforced by CurveZMQ');
+      if (flags.allow && !flags.curveKey)
+        throw new TuttiError('INVALID_OPTION', '--allow needs --curve-key: the allow-list is enforced by CurveZMQ');
       const curve = flags.curveKey
         ? { ...(await readKeyPair(flags.curveKey)), allowedClients: await readAllowList(flags.allow ?? []) }
         : undefined;
-      if (curve && curve.allowedClients.length === 0) throw new TuttiError('INVALID_OPTION', '--curve-key without --allow would refuse every client; give the allowed client keys');
+      if (curve && curve.allowedClients.length === 0)
+        throw new TuttiError('INVALID_OPTION', '--curve-key without --allow would refuse every client; give the allowed client keys');
       const metricsPort = flags.metricsPort === 'off' ? undefined : Number.parseInt(flags.metricsPort, 10);
       if (metricsPort !== undefined && !(metricsPort >= 0 && metricsPort <= 65535)) {
         throw new TuttiError('INVALID_OPTION', `--metrics-port must be a port number, 0 or off; got ${flags.metricsPort}`);
@@ -114,9 +149,13 @@ export function serveCommand(): Command {
         ...(flags.logFormat && { logFormat: flags.logFormat }),
       });
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
-      console.log(`tutti: serving ${ensemble.name} (${ensemble.members.length} members, rule ${ruleName(ensemble.rule)}) on ${server.endpoint} — ready in ${seconds} s`);
-      for (const p of server.processes) console.log(`  ${p.role.padEnd(8)} ${p.name.padEnd(28)} pid ${p.pid}  ${(rssOf(p.pid) / 2 ** 20).toFixed(0)} MiB`);
-      if (server.metricsUrl) console.log(`  metrics  ${server.metricsUrl}/metrics   health ${server.metricsUrl}/live ${server.metricsUrl}/ready`);
+      console.log(
+        `tutti: serving ${ensemble.name} (${ensemble.members.length} members, rule ${ruleName(ensemble.rule)}) on ${server.endpoint} — ready in ${seconds} s`,
+      );
+      for (const p of server.processes)
+        console.log(`  ${p.role.padEnd(8)} ${p.name.padEnd(28)} pid ${p.pid}  ${(rssOf(p.pid) / 2 ** 20).toFixed(0)} MiB`);
+      if (server.metricsUrl)
+        console.log(`  metrics  ${server.metricsUrl}/metrics   health ${server.metricsUrl}/live ${server.metricsUrl}/ready`);
       console.log('Ctrl-C to stop.');
       const stopBecause = await Promise.race([untilSignal(), givenUp.then((why) => ({ failed: why }))]);
       if (typeof stopBecause === 'string') console.log(`tutti: ${stopBecause}: stopping ${server.processes.length} processes`);

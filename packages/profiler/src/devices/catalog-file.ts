@@ -48,8 +48,16 @@ const fileSchema = z.strictObject({ types: z.array(z.unknown()).min(1, 'expected
 type DeclaredEntry = z.infer<typeof declaredEntry>;
 type DetectedEntry = z.infer<typeof detectedEntry>;
 
-function buyingOf(entry: { pricePerHour: number; watts?: number | undefined; max?: number | undefined }): Pick<DeviceType, 'pricePerHour' | 'watts' | 'max'> {
-  return { pricePerHour: entry.pricePerHour, ...(entry.watts !== undefined && { watts: entry.watts }), ...(entry.max !== undefined && { max: entry.max }) };
+function buyingOf(entry: {
+  pricePerHour: number;
+  watts?: number | undefined;
+  max?: number | undefined;
+}): Pick<DeviceType, 'pricePerHour' | 'watts' | 'max'> {
+  return {
+    pricePerHour: entry.pricePerHour,
+    ...(entry.watts !== undefined && { watts: entry.watts }),
+    ...(entry.max !== undefined && { max: entry.max }),
+  };
 }
 
 function declaredType(entry: DeclaredEntry): DeviceType {
@@ -86,7 +94,11 @@ function parseEntry(raw: unknown, index: number): { type?: DeviceType; problems:
 /** The device types a catalogue file's text declares; throws INVALID_OPTION listing every problem. */
 export function parseCatalogFile(text: string, source = 'catalogue file'): DeviceType[] {
   const document = parseDocument(text);
-  if (document.errors.length > 0) throw invalidFile(source, document.errors.map((error) => `YAML: ${error.message.split('\n')[0]!.replace(/:$/, '')}`));
+  if (document.errors.length > 0)
+    throw invalidFile(
+      source,
+      document.errors.map((error) => `YAML: ${error.message.split('\n')[0]!.replace(/:$/, '')}`),
+    );
   const file = fileSchema.safeParse(document.toJS());
   if (!file.success) throw invalidFile(source, issuesOf(file.error, ''));
   const types: DeviceType[] = [];

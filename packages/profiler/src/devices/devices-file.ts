@@ -23,7 +23,11 @@ import { parseMemorySize } from './memory-size.js';
 export const memory = z.unknown().transform((value, context) => {
   const bytes = parseMemorySize(value);
   if (bytes === undefined) {
-    context.issues.push({ code: 'custom', input: value, message: `expected a size like 32GB, 512MB, 1.5GiB or a number of bytes, got ${JSON.stringify(value)}` });
+    context.issues.push({
+      code: 'custom',
+      input: value,
+      message: `expected a size like 32GB, 512MB, 1.5GiB or a number of bytes, got ${JSON.stringify(value)}`,
+    });
     return z.NEVER;
   }
   return bytes;
@@ -37,7 +41,10 @@ export const speed = z.strictObject({
 
 const declaredFields = {
   name: z.string().trim().min(1),
-  id: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/i, 'expected letters, digits, ".", "_" or "-"').optional(),
+  id: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9._-]*$/i, 'expected letters, digits, ".", "_" or "-"')
+    .optional(),
   count: z.number().int().positive().default(1),
   memory,
   speed: speed.optional(),
@@ -62,7 +69,12 @@ type DetectedEntry = z.infer<typeof detectedEntry>;
 
 /** Lower case, runs of anything but letters and digits as one '-': 'V100-SXM2 32GB' -> 'v100-sxm2-32gb'. */
 export function deviceIdPrefix(name: string): string {
-  return name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'device';
+  return (
+    name
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '') || 'device'
+  );
 }
 
 function formatPath(path: readonly PropertyKey[]): string {
@@ -110,10 +122,14 @@ function parseEntry(raw: unknown, index: number): { devices: Device[]; problems:
   const isDetected = typeof raw === 'object' && raw !== null && 'detected' in raw;
   if (isDetected) {
     const result = detectedEntry.safeParse(raw);
-    return result.success ? { devices: expandDetected(result.data), problems: [] } : { devices: [], problems: issuesOf(result.error, prefix) };
+    return result.success
+      ? { devices: expandDetected(result.data), problems: [] }
+      : { devices: [], problems: issuesOf(result.error, prefix) };
   }
   const result = declaredEntry.safeParse(raw);
-  return result.success ? { devices: expandDeclared(result.data), problems: [] } : { devices: [], problems: issuesOf(result.error, prefix) };
+  return result.success
+    ? { devices: expandDeclared(result.data), problems: [] }
+    : { devices: [], problems: issuesOf(result.error, prefix) };
 }
 
 function duplicateIds(devices: Device[]): string[] {
@@ -134,7 +150,11 @@ export function invalidFile(source: string, problems: string[]): TuttiError {
 /** The devices a devices file's text declares; throws INVALID_OPTION listing every problem. */
 export function parseDevicesFile(text: string, source = 'devices file'): Device[] {
   const document = parseDocument(text);
-  if (document.errors.length > 0) throw invalidFile(source, document.errors.map((error) => `YAML: ${error.message.split('\n')[0]!.replace(/:$/, '')}`));
+  if (document.errors.length > 0)
+    throw invalidFile(
+      source,
+      document.errors.map((error) => `YAML: ${error.message.split('\n')[0]!.replace(/:$/, '')}`),
+    );
   const file = fileSchema.safeParse(document.toJS());
   if (!file.success) throw invalidFile(source, issuesOf(file.error, ''));
   const devices: Device[] = [];

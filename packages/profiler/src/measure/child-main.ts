@@ -36,7 +36,8 @@ async function measureMemory(): Promise<void> {
 /** Every (threads, batch) point once per round, so each point's rounds are spread over the whole measurement. */
 async function measureLatencies(): Promise<void> {
   const sessions: { threads: number; session: ModelSession }[] = [];
-  for (const threads of request.threadOptions) sessions.push({ threads, session: await ModelSession.load(request.modelPath, { intraOpThreads: threads }) });
+  for (const threads of request.threadOptions)
+    sessions.push({ threads, session: await ModelSession.load(request.modelPath, { intraOpThreads: threads }) });
   const inputs = randomInputs(request.inputs, Math.max(...request.batchSizes));
   const perRound = roundLimits(request.limits);
   const rounds = Math.max(1, Math.floor(request.limits.rounds));

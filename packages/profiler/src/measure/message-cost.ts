@@ -47,7 +47,10 @@ async function oneRound(messages: number, inFlight: number, bytes: number): Prom
   const back = `ipc://${join(dir, 'back')}`;
   const push = new Push({ linger: 0 });
   const pull = new Pull({ linger: 0 });
-  const child = fork(CHILD_ENTRY, [out, back, String(messages)], { execArgv: ['--import', TSX], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const child = fork(CHILD_ENTRY, [out, back, String(messages)], {
+    execArgv: ['--import', TSX],
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
   try {
     await push.bind(out);
     await pull.bind(back);
@@ -55,14 +58,16 @@ async function oneRound(messages: number, inFlight: number, bytes: number): Prom
       child.on('message', (message: { type: string; micros?: number }) => {
         if (message.type === 'cpu') resolve(message.micros!);
       });
-      child.once('exit', (code) => reject(new TuttiError('PROCESS_FAILED', `the message-cost probe's echo process exited with code ${code}`)));
+      child.once('exit', (code) =>
+        reject(new TuttiError('PROCESS_FAILED', `the message-cost probe's echo process exited with code ${code}`)),
+      );
     });
     await new Promise<void>((resolve) => child.once('message', () => resolve()));
     const payload = Buffer.alloc(bytes, 7);
     const started = process.cpuUsage();
     let sent = 0;
     for (; sent < Math.min(inFlight, messages); sent++) await push.send(payload);
-    for (let received = 0; received < messages; ) {
+    for (let received = 0; received < messages;) {
       await pull.receive();
       received++;
       if (sent < messages) {
@@ -94,10 +99,18 @@ const cachedSchema = z.object({ format: z.literal(2), messageCostMs: z.number().
  * The host's message cost, measured once and cached beside the profiles of its CPU (a second or two
  * to measure; `remeasure` forces it).
  */
-export async function hostMessageCost(cacheDir: string, cpuName: string, options: MessageCostOptions & { remeasure?: boolean } = {}): Promise<MessageCost> {
+export async function hostMessageCost(
+  cacheDir: string,
+  cpuName: string,
+  options: MessageCostOptions & { remeasure?: boolean } = {},
+): Promise<MessageCost> {
   const file = path.join(cacheDir, deviceIdPrefix(cpuName), 'message-cost.json');
   if (!options.remeasure) {
-    const cached = cachedSchema.safeParse(await readFile(file, 'utf8').then(JSON.parse, () => undefined).catch(() => undefined));
+    const cached = cachedSchema.safeParse(
+      await readFile(file, 'utf8')
+        .then(JSON.parse, () => undefined)
+        .catch(() => undefined),
+    );
     if (cached.success) return { messageCostMs: cached.data.messageCostMs, roundsMs: cached.data.roundsMs };
   }
   const measured = await measureMessageCost(options);

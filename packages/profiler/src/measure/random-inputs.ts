@@ -43,7 +43,10 @@ function randomValues(datatype: Datatype, count: number): Uint8Array {
 export function batchShape(spec: TensorSpec, batch: number): number[] {
   const shape = [batch, ...spec.shape.slice(1)];
   if (shape.some((dim) => !Number.isInteger(dim) || dim < 1)) {
-    throw new TuttiError('INVALID_OPTION', `input "${spec.name}" has shape [${spec.shape.join(', ')}]: only the first (batch) axis may be dynamic to profile it`);
+    throw new TuttiError(
+      'INVALID_OPTION',
+      `input "${spec.name}" has shape [${spec.shape.join(', ')}]: only the first (batch) axis may be dynamic to profile it`,
+    );
   }
   return shape;
 }
