@@ -9,7 +9,6 @@ export const { onnx } = onnxProto;
 
 export type ModelProto = OnnxNamespace.ModelProto;
 export type IModelProto = OnnxNamespace.IModelProto;
-export type IGraphProto = OnnxNamespace.IGraphProto;
 export type INodeProto = OnnxNamespace.INodeProto;
 export type ITensorProto = OnnxNamespace.ITensorProto;
 export type IValueInfoProto = OnnxNamespace.IValueInfoProto;
