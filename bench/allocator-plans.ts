@@ -15,10 +15,10 @@ import { predict, type Device, type MemberProfile, type Plan, type Strategy } fr
 import type { TensorInput } from '@tutti/client';
 import { loadManifest, type Ensemble } from '@tutti/manifest';
 import { Server } from '@tutti/server';
-import { planEnsemble } from '../packages/cli/src/planning.js';
+import { planEnsemble } from '@tutti/planner';
 import { readDigits, testSplit } from '../ensembles/digits/data.js';
 import { closedLoop, type ClosedLoopResult } from './lib/closed-loop.js';
-import { hardwareLine } from '../packages/cli/src/hardware.js';
+import { hardwareLine } from '@tutti/profiler';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({

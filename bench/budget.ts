@@ -18,7 +18,7 @@ import { HardwareSearch, type DeviceType, type MemberProfile, type RankedMix } f
 import { loadManifest, type Ensemble } from '@tutti/manifest';
 import { Server } from '@tutti/server';
 import { allowableThroughput, runStep, throughputLatencySvg, type StepResult } from '@tutti/bench';
-import { hardwareLine } from '../packages/cli/src/hardware.js';
+import { hardwareLine } from '@tutti/profiler';
 import { linearProfile, oneMemberEnsemble, type LinearType } from './lib/emulated-pool.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

@@ -13,8 +13,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { hardwareLine } from '../packages/cli/src/hardware.js';
-import { rssOf } from '../packages/cli/src/process-memory.js';
+import { hardwareLine } from '@tutti/profiler';
+import { rssOf } from '@tutti/profiler';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({

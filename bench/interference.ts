@@ -21,7 +21,7 @@ import { loadManifest, type Ensemble } from '@tutti/manifest';
 import { Server } from '@tutti/server';
 import { runStep, timeline, timeSeriesSvg, type TimelineBucket } from '@tutti/bench';
 import type { RoutingPolicy } from '@tutti/routing';
-import { hardwareLine } from '../packages/cli/src/hardware.js';
+import { hardwareLine } from '@tutti/profiler';
 import { oneMemberEnsemble } from './lib/emulated-pool.js';
 import { routedBatches } from './lib/metrics-scrape.js';
 

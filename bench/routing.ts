@@ -17,7 +17,7 @@ import { loadManifest } from '@tutti/manifest';
 import { Server } from '@tutti/server';
 import { allowableThroughput, runStep, throughputLatencySvg, type StepResult } from '@tutti/bench';
 import type { RoutingPolicy } from '@tutti/routing';
-import { hardwareLine } from '../packages/cli/src/hardware.js';
+import { hardwareLine } from '@tutti/profiler';
 import { oneMemberEnsemble, poolPlan, type LinearType } from './lib/emulated-pool.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

@@ -17,7 +17,7 @@ import { TuttiClient, type TensorInput } from '@tutti/client';
 import { loadManifest } from '@tutti/manifest';
 import { Server } from '@tutti/server';
 import { parseMarks, stepsOf, summariseSteps, STEPS, type Mark } from '@tutti/bench';
-import { hardwareLine } from '../packages/cli/src/hardware.js';
+import { hardwareLine } from '@tutti/profiler';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({

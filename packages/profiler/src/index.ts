@@ -33,3 +33,5 @@ export { randomInputs } from './measure/random-inputs.js';
 export { progressReporter, type ProgressReporter } from './progress.js';
 export { formatEnsembleProfiling, formatProfileTable, formatLatency } from './format.js';
 export { measureMessageCost, hostMessageCost, type MessageCost, type MessageCostOptions } from './measure/message-cost.js';
+export { hardwareLine } from './host.js';
+export { rssOf } from './process-memory.js';

@@ -14,8 +14,8 @@ import {
 import { loadManifest, type Ensemble } from '@tutti/manifest';
 import { progressReporter } from '@tutti/profiler';
 import { TuttiError } from '@tutti/protocol';
-import { chooseHardwareFor, searchProgressReporter } from '../budget-planning.js';
-import { planEnsemble } from '../planning.js';
+import { chooseHardwareFor, searchProgressReporter } from '@tutti/planner';
+import { planEnsemble } from '@tutti/planner';
 
 interface AllocateFlags {
   devices?: string;

@@ -40,9 +40,9 @@ import {
 } from '@tutti/bench';
 import { loadManifest, type Ensemble } from '@tutti/manifest';
 import { Server } from '@tutti/server';
-import { planEnsemble } from '../planning.js';
-import { rssOf } from '../process-memory.js';
-import { hardwareLine } from '../hardware.js';
+import { planEnsemble } from '@tutti/planner';
+import { rssOf } from '@tutti/profiler';
+import { hardwareLine } from '@tutti/profiler';
 
 interface BenchFlags {
   seconds: number;

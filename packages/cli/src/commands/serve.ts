@@ -7,8 +7,8 @@ import { profileEnsemble } from '@tutti/profiler';
 import { Server, type LogFormat } from '@tutti/server';
 import { TuttiError } from '@tutti/protocol';
 import { readAllowList, readKeyPair } from '../curve-keys.js';
-import { planEnsemble } from '../planning.js';
-import { rssOf } from '../process-memory.js';
+import { planEnsemble } from '@tutti/planner';
+import { rssOf } from '@tutti/profiler';
 import { untilSignal } from '../signals.js';
 import { ROUTING_POLICIES, type RoutingPolicy } from '@tutti/routing';
 

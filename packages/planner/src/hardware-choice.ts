@@ -14,7 +14,7 @@ import {
 } from '@tutti/allocator';
 import type { Ensemble } from '@tutti/manifest';
 import { defaultBatchSizes, loadCatalogFile, profileEnsemble, type ProfileProgress } from '@tutti/profiler';
-import { latencyBudgetOf } from './planning.js';
+import { latencyBudgetOf } from './plan-ensemble.js';
 
 export interface HardwarePlanningOptions {
   catalogFile: string;

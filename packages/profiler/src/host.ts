@@ -1,3 +1,4 @@
+/** This host in one line, for the header of every measurement (benchmarks, bench JSON). */
 import { cpus, totalmem } from 'node:os';
 import * as ort from 'onnxruntime-node';
 
