@@ -93,7 +93,7 @@ function paperBaseline(ensemble: Ensemble, devices: Device[], profiles: Record<s
 const rows: Row[] = [];
 console.log(`tutti allocator benchmark — ${hardwareLine()}`);
 for (const name of values.ensembles!.split(',')) {
-  const ensemble = await loadManifest(`${ROOT}ensembles/${name}`);
+  const ensemble = await loadManifest(`${ROOT}ensembles/${name}`, { generate: true });
   const load = LOADS[name]!;
   console.log(`\n${name}: profiling (cached after the first run)...`);
   const { plan: greedyPlan, devices, profiles } = await planEnsemble(ensemble, { strategy: 'greedy' });

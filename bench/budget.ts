@@ -99,7 +99,7 @@ async function serve(mix: RankedMix, ensemble: Ensemble, member: string): Promis
 async function main(): Promise<void> {
   const pool = oneMemberEnsemble({ maxBatchSize: 32, maxQueueDelayMs: QUEUE_DELAY_MS, p99Ms: P99_TARGET_MS });
   try {
-    const ensemble = await loadManifest(pool.dir);
+    const ensemble = await loadManifest(pool.dir, { generate: true });
     const { types, profiles } = catalogue(pool.member);
     const search = new HardwareSearch(
       {

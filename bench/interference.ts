@@ -212,7 +212,7 @@ async function main(): Promise<void> {
   );
   const results: ModeResult[] = [];
   try {
-    const ensemble = await loadManifest(pool.dir);
+    const ensemble = await loadManifest(pool.dir, { generate: true });
     for (const mode of MODES) {
       const result = await runMode(mode, ensemble);
       results.push(result);

@@ -46,7 +46,7 @@ interface PolicyResult {
 }
 
 async function measure(policy: RoutingPolicy, dir: string, member: string): Promise<PolicyResult> {
-  const ensemble = await loadManifest(dir);
+  const ensemble = await loadManifest(dir, { generate: true });
   const { plan, profiles } = poolPlan(ensemble.name, member, [
     { id: 'slow-0', type: SLOW, batch: 32 },
     { id: 'slow-1', type: SLOW, batch: 32 },

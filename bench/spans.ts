@@ -30,7 +30,7 @@ const { values } = parseArgs({
 if (values.layout !== 'grouped' && values.layout !== 'per-instance')
   throw new Error(`--layout must be grouped or per-instance, got ${values.layout}`);
 const count = Number(values.requests);
-const ensemble = await loadManifest(join(ROOT, values.ensemble));
+const ensemble = await loadManifest(join(ROOT, values.ensemble), { generate: true });
 const folder = mkdtempSync(join(tmpdir(), 'tutti-spans-'));
 // The children read it when they start: set before the server spawns them.
 process.env.TUTTI_SPANS = folder;

@@ -11,7 +11,10 @@ import { inputSchema, MANIFEST_FILE, memberSchema, outputSchema, ruleSchema, typ
 import type { EnsembleIO } from './signature.js';
 
 export interface LoadOptions {
-  /** Generate members' missing zoo models (`generate:` in the manifest) before checking them. Default true. */
+  /**
+   * Generate members' missing zoo models (`generate:` in the manifest) before checking them. Default
+   * false: loading writes no file unless asked (the `tutti` commands that serve or measure ask).
+   */
   generate?: boolean;
   /**
    * Check the members' model files and signatures. Default true; false skips them (and generation)
@@ -86,7 +89,7 @@ export async function loadManifest(dirOrFile: string, options: LoadOptions = {})
   const parts = usableParts(raw, document);
   const rulePath = typeof parts.rule === 'object' ? await resolveRuleModule(parts.rule.module, dir, issues) : undefined;
   if (options.checkModels ?? true) {
-    await checkMembers(parts.members, { dir, generate: options.generate ?? true, io: parts.io }, issues);
+    await checkMembers(parts.members, { dir, generate: options.generate ?? false, io: parts.io }, issues);
   }
   if (!document || issues.size > 0) throw new ManifestError(manifestPath, issues.issues);
   return toEnsemble(document, manifestPath, rulePath);

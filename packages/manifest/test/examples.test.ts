@@ -14,7 +14,7 @@ describe('example ensembles', () => {
 
   // Its models are generated on first use (a few seconds), then cached next to the manifest.
   it('zoo-cnn validates', { timeout: 300_000 }, async () => {
-    const result = await validateEnsemble(`${ENSEMBLES}zoo-cnn`);
+    const result = await validateEnsemble(`${ENSEMBLES}zoo-cnn`, { generate: true });
     expect(result.ok ? [] : result.issues).toEqual([]);
     if (result.ok) expect(result.ensemble.members.every((member) => member.generate?.kind === 'resnet')).toBe(true);
   });

@@ -25,7 +25,7 @@ describe('members generated from the zoo', () => {
       { ...VALID_MANIFEST, members: [VALID_MANIFEST.members[0], GENERATED] },
       { 'models/a.onnx': classifier(4, 3) },
     );
-    const ensemble = await loadManifest(dir);
+    const ensemble = await loadManifest(dir, { generate: true });
     expect(ensemble.members[1]).toEqual({
       name: 'zoo',
       path: path.join(dir, 'models/zoo.onnx'),
@@ -35,16 +35,18 @@ describe('members generated from the zoo', () => {
     expect(await exists(path.join(dir, 'models/zoo.onnx'))).toBe(true);
   });
 
-  it('leaves a missing generated model alone with generate: false, and is still valid', async () => {
+  it('leaves a missing generated model alone unless asked (the default), and is still valid', async () => {
     const dir = await ensembles.create({ ...VALID_MANIFEST, members: [GENERATED] });
+    expect((await validateEnsemble(dir)).ok).toBe(true);
     expect((await validateEnsemble(dir, { generate: false })).ok).toBe(true);
+    await loadManifest(dir);
     expect(await exists(path.join(dir, 'models/zoo.onnx'))).toBe(false);
   });
 
   it('checks the signature of the generated model against the manifest', async () => {
     const wrong = { ...GENERATED, generate: { ...GENERATED.generate, outputs: 4 } };
     const dir = await ensembles.create({ ...VALID_MANIFEST, members: [wrong] });
-    expect(await validateEnsemble(dir)).toMatchObject({
+    expect(await validateEnsemble(dir, { generate: true })).toMatchObject({
       ok: false,
       issues: [
         { path: 'members[0] (zoo)', message: 'output "probabilities" has shape [-1, 3] in the manifest but [-1, 4] in models/zoo.onnx' },
@@ -56,7 +58,7 @@ describe('members generated from the zoo', () => {
     const bad = { ...GENERATED, generate: { kind: 'mlp', inputSize: 0, outputs: 3, colour: 'red' } };
     const unknownKind = { name: 'x', path: 'models/x.onnx', generate: { kind: 'transformer' } };
     const dir = await ensembles.create({ ...VALID_MANIFEST, members: [bad, unknownKind] });
-    const result = await validateEnsemble(dir);
+    const result = await validateEnsemble(dir, { generate: true });
     expect(result.ok ? [] : result.issues.map((issue) => `${issue.path}: ${issue.message}`)).toEqual([
       'members[0].generate.inputSize: expected an integer from 1 to 1048576, got 0',
       'members[0].generate.colour: unknown field; expected kind, inputSize, hidden, outputs, activation, seed, inputName or outputName',

@@ -11,10 +11,10 @@
  * and re-send what they have no answer for, and the combiner still answers (directly) what the dead
  * batcher had sent to the workers (see reply-guard.ts).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { invalidOption, workerId } from '@tutti/protocol';
+import { TuttiError, invalidOption, workerId } from '@tutti/protocol';
 import type { MemberProfile, Plan } from '@tutti/allocator';
 import type { Ensemble } from '@tutti/manifest';
 import { nextReport, spawnChild, stopAll, waitReady, type Child } from './children.js';
@@ -184,6 +184,7 @@ export class Server {
     if (options.maxFailedRestarts !== undefined && !(Number.isInteger(options.maxFailedRestarts) && options.maxFailedRestarts >= 0)) {
       invalidOption('maxFailedRestarts', options.maxFailedRestarts, 'an integer >= 0');
     }
+    checkModelFiles(ensemble);
     const runDir = mkdtempSync(join(tmpdir(), 'tutti-'));
     const internal = (name: string) => (transport === 'ipc' ? `ipc://${join(runDir, name)}` : 'tcp://127.0.0.1:*');
     // Over tcp anyone on the host can connect: the internal sockets get CurveZMQ keys made now (curve.ts).
@@ -430,4 +431,15 @@ async function internalKeys(): Promise<InternalCurve> {
     clientPublicKey: client.publicKey,
     clientSecretKey: client.secretKey,
   };
+}
+
+/** A missing model file is named before any process starts, not found by a worker that then dies in a loop. */
+function checkModelFiles(ensemble: Ensemble): void {
+  for (const member of ensemble.members) {
+    if (existsSync(member.path)) continue;
+    const fix = member.generate
+      ? 'it is generated from the zoo: load the manifest with { generate: true } (the tutti commands do), or run tutti validate on it'
+      : 'the manifest names a file that is not there';
+    throw new TuttiError('MODEL_ERROR', `member "${member.name}": no model file at ${member.path}; ${fix}`);
+  }
 }

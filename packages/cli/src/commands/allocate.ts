@@ -175,7 +175,7 @@ export function allocateCommand(): Command {
     )
     .addHelpText('after', EXAMPLES)
     .action(async (ensembleDir: string, flags: AllocateFlags) => {
-      const ensemble = await loadManifest(ensembleDir);
+      const ensemble = await loadManifest(ensembleDir, { generate: true });
       if (flags.catalog || flags.budget !== undefined || flags.demand !== undefined) return chooseHardware(ensemble, ensembleDir, flags);
       const { plan } = await planEnsemble(ensemble, {
         strategy: flags.strategy,

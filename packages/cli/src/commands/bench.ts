@@ -207,7 +207,7 @@ export function benchCommand(): Command {
     )
     .action(async (ensembleDir: string, flags: BenchFlags) => {
       const log = (line: string) => console.log(line);
-      const ensemble = await loadManifest(ensembleDir);
+      const ensemble = await loadManifest(ensembleDir, { generate: true });
       const concurrencies = list(flags.concurrency);
       log(`tutti bench ${ensemble.name} — ${hardwareLine()}`);
       log('profiling (measured once per model file, then cached)...');

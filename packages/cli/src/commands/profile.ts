@@ -52,7 +52,7 @@ export function profileCommand(): Command {
     .option('-p, --profiles <file>', 'also save the profiles to this file (for tutti allocate --profiles on this or another machine)')
     .addHelpText('after', HELP)
     .action(async (target: string, flags: ProfileFlags) => {
-      const ensemble = await loadManifest(target);
+      const ensemble = await loadManifest(target, { generate: true });
       const devices = flags.devices ? loadDevicesFile(flags.devices) : detectDevices();
       const reporter = progressReporter(process.stderr);
       try {

@@ -113,7 +113,7 @@ export function serveCommand(): Command {
       '\nExamples:\n  tutti serve ensembles/digits\n  tutti serve ensembles/zoo-cnn --plan ensembles/zoo-cnn/plan.json\n  tutti serve ensembles/zoo-cnn --endpoint tcp://0.0.0.0:5600 --transport tcp --one-per-member\n\nStop with Ctrl-C (SIGINT) or SIGTERM: every process is stopped.',
     )
     .action(async (ensembleDir: string, flags: ServeFlags) => {
-      const ensemble = await loadManifest(ensembleDir);
+      const ensemble = await loadManifest(ensembleDir, { generate: true });
       if (flags.allow && !flags.curveKey)
         throw new TuttiError('INVALID_OPTION', '--allow needs --curve-key: the allow-list is enforced by CurveZMQ');
       const curve = flags.curveKey
