@@ -1,5 +1,5 @@
 /** Checks a hardware search's catalogue and options when the search is built, naming every bad field. */
-import { TuttiError } from '@tutti/protocol';
+import { TuttiError } from '@tutti/core';
 import type { CatalogueInput, DeviceType, HardwareSearchOptions } from './budget-types.js';
 import type { AllocationInput } from './types.js';
 import { checkInput } from './validate.js';

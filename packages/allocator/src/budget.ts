@@ -7,7 +7,7 @@
  * whose planned throughput serves a demanded rate. Types are few, so enumeration is exact; a budget
  * that allows too many mixes is refused rather than searched for minutes. Pure: no I/O.
  */
-import { TuttiError } from '@tutti/protocol';
+import { TuttiError } from '@tutti/core';
 import { allocate } from './allocate.js';
 import { deviceCapacity, rowCosts, throughputBound } from './budget-bound.js';
 import { allocationInput, checkSearch } from './budget-check.js';

@@ -3,7 +3,7 @@
  * device's speed. A batch costs a fixed overhead plus the larger of its compute time and the time to
  * stream the weights once (a roofline: small batches are bandwidth-bound, large ones compute-bound).
  */
-import { TuttiError } from '@tutti/protocol';
+import { TuttiError } from '@tutti/core';
 import type { Device, MemberProfile, ProfilePoint } from './types.js';
 
 export interface ModelCost {

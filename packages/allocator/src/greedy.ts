@@ -5,7 +5,7 @@
  * one member out of the tie (without lowering the minimum) also counts as progress.
  */
 import { neighbours } from './moves.js';
-import { TuttiError } from '@tutti/protocol';
+import { TuttiError } from '@tutti/core';
 import { predict } from './predict.js';
 import type { AllocationInput, GreedyStep, Instance, Plan, Prediction } from './types.js';
 import { checkInput } from './validate.js';

@@ -18,7 +18,7 @@
  *
  * Pure: no I/O, no clock.
  */
-import { TuttiError, invalidOption } from '@tutti/protocol';
+import { TuttiError, invalidOption } from '@tutti/core';
 import { latencyOf } from './profiles.js';
 import { predict } from './predict.js';
 import type { AllocationInput, Instance, Layout, LayoutKind, ProcessGroup } from './types.js';

@@ -1,6 +1,6 @@
 /** Plan files (written by `tutti allocate`, read by `tutti serve`), checked on the way in. */
 import { z } from 'zod';
-import { TuttiError } from '@tutti/protocol';
+import { TuttiError } from '@tutti/core';
 import type { Plan } from './types.js';
 
 const count = z.number().int().positive();

@@ -1,5 +1,5 @@
 /** Checks an allocation input and names every problem, before any placement is tried. */
-import { TuttiError } from '@tutti/protocol';
+import { TuttiError } from '@tutti/core';
 import { latencyOf } from './profiles.js';
 import type { AllocationInput, Device, MemberProfile } from './types.js';
 

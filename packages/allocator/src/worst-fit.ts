@@ -4,7 +4,7 @@
  * members out. Then each instance gets its settings: CPU cores split evenly among the CPU instances,
  * and the batch size with the best throughput within the latency budget.
  */
-import { TuttiError } from '@tutti/protocol';
+import { TuttiError } from '@tutti/core';
 import { splitCores } from './cores.js';
 import { bestBatch, settingsFor } from './profiles.js';
 import { deviceShares, predict } from './predict.js';

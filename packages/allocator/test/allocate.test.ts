@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TuttiError } from '@tutti/protocol';
+import { TuttiError } from '@tutti/core';
 import { allocate, baseline, greedy, worstFit, type AllocationInput } from '../src/index.js';
 import { cpu, gpu, gpus, input } from './support.js';
 

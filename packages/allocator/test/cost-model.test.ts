@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TuttiError } from '@tutti/protocol';
+import { TuttiError } from '@tutti/core';
 import { costModelProfile, latencyOf, RUNTIME_OVERHEAD_BYTES, threadSpeedup } from '../src/index.js';
 import { cpu, gpu } from './support.js';
 

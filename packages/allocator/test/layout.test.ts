@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TuttiError } from '@tutti/protocol';
+import { TuttiError } from '@tutti/core';
 import { chooseLayout, greedy, predictLayout, type Device } from '../src/index.js';
 import { input } from './support.js';
 

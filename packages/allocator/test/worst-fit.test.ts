@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TuttiError } from '@tutti/protocol';
+import { TuttiError } from '@tutti/core';
 import { baseline, instanceThroughput, settingsFor, worstFit } from '../src/index.js';
 import { expectHonestPrediction, expectWithinBudget, expectWithinCapacity } from './expectations.js';
 import { GB, TWELVE_HEAVY, cpu, gpu, gpus, input } from './support.js';

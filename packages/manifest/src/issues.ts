@@ -3,7 +3,7 @@
  * and reported together, so one run of `tutti validate` shows everything there is to fix.
  */
 import { z } from 'zod';
-import { TuttiError } from '@tutti/protocol';
+import { TuttiError } from '@tutti/core';
 
 export interface ManifestIssue {
   /** Field path such as `members[2].weight`, with the member's name for model checks (`members[1] (mlp)`); '' for the file itself. */

@@ -4,7 +4,7 @@
  * keys, unique names, FP32 outputs); checks that need the file system live in files.ts and models.ts.
  */
 import { z } from 'zod';
-import { DATATYPE_NAMES } from '@tutti/protocol';
+import { DATATYPE_NAMES } from '@tutti/core';
 import { fields, positiveInt, range, uniquelyNamed } from './builders.js';
 import { expected, listOf, show, unlessMissing } from './messages.js';
 import { zooSpecSchema } from './zoo-spec.js';

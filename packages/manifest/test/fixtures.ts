@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { encodeModel, GraphBuilder } from '@tutti/onnx';
-import type { Datatype } from '@tutti/protocol';
+import type { Datatype } from '@tutti/core';
 import { mlpFromWeights } from '@tutti/zoo';
 
 /** A one-layer softmax classifier: input "pixels" FP32 [-1, inputs], output "probabilities" FP32 [-1, classes]. */

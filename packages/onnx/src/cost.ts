@@ -4,7 +4,7 @@
  * through the ops the zoo emits; elementwise ops, pooling and softmax count as free, being small
  * next to the convolutions and products. Feeds an allocator's cost model, not a profiler.
  */
-import { datatypeInfo } from '@tutti/protocol';
+import { datatypeInfo } from '@tutti/core';
 
 import { datatypeOfElemType } from './elem-types.js';
 import { decodeModel } from './model-io.js';

@@ -1,5 +1,5 @@
 /** ONNX TensorProto.DataType codes and their KServe v2 datatype names. */
-import type { Datatype } from '@tutti/protocol';
+import type { Datatype } from '@tutti/core';
 
 import { onnx } from './proto.js';
 

@@ -5,7 +5,7 @@
  */
 import { endianness } from 'node:os';
 
-import { TuttiError, type Datatype } from '@tutti/protocol';
+import { TuttiError, type Datatype } from '@tutti/core';
 
 import { elemTypeOfDatatype } from './elem-types.js';
 import { onnx, type IAttributeProto, type INodeProto, type ITensorProto, type IValueInfoProto, type ModelProto } from './proto.js';

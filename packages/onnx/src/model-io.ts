@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 
-import { TuttiError } from '@tutti/protocol';
+import { TuttiError } from '@tutti/core';
 
 import { onnx, type IModelProto, type ModelProto } from './proto.js';
 

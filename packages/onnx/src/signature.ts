@@ -1,5 +1,5 @@
 /** The inputs and outputs a model declares, with KServe v2 datatypes and -1 for dynamic dimensions. */
-import { TuttiError, type TensorSpec } from '@tutti/protocol';
+import { TuttiError, type TensorSpec } from '@tutti/core';
 
 import { datatypeOfElemType, elemTypeName } from './elem-types.js';
 import { decodeModel, readModelBytes, readModelBytesSync } from './model-io.js';

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { TuttiError } from '@tutti/protocol';
+import { TuttiError } from '@tutti/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { expectLoads } from './load.js';

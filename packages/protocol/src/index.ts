@@ -1,5 +1,4 @@
-export * from './datatypes.js';
-export * from './errors.js';
-export * from './tensor.js';
+/** @tutti/protocol: the client wire protocol (wire.ts) and the internal frames (internal.ts), with @tutti/core re-exported. */
+export * from '@tutti/core';
 export * from './wire.js';
 export * from './internal.js';

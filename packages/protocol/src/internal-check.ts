@@ -4,7 +4,7 @@
  * socket) is refused here with INTERNAL, naming what is wrong, before any process acts on it. The
  * checks are structural (types and shapes of fields), a few microseconds for a batch's plan.
  */
-import { TuttiError } from './errors.js';
+import { TuttiError } from '@tutti/core';
 
 type Fields = Record<string, unknown>;
 

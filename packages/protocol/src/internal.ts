@@ -18,10 +18,10 @@
  *   HEARTBEAT the instance is alive (sent from its main thread, also while it computes)
  */
 import { Packr } from 'msgpackr';
-import { TuttiError } from './errors.js';
+import { TuttiError } from '@tutti/core';
 import { checkInternalHeader } from './internal-check.js';
 import type { RequestId } from './wire.js';
-import type { TensorSpec, WireTensor } from './tensor.js';
+import type { TensorSpec, WireTensor } from '@tutti/core';
 
 export const BATCH = 1;
 export const PLAN = 2;

@@ -4,9 +4,9 @@
  * any MessagePack library in any language can speak it.
  */
 import { Packr, Unpackr } from 'msgpackr';
-import { DATATYPE_NAMES, datatypeInfo, isDatatype, viewAs } from './datatypes.js';
-import { TuttiError, isRequestErrorCode, type RequestErrorCode } from './errors.js';
-import type { TensorSpec, WireTensor } from './tensor.js';
+import { DATATYPE_NAMES, datatypeInfo, isDatatype, viewAs } from '@tutti/core';
+import { TuttiError, isRequestErrorCode, type RequestErrorCode } from '@tutti/core';
+import type { TensorSpec, WireTensor } from '@tutti/core';
 
 export const PROTOCOL_VERSION = 1;
 

@@ -7,7 +7,7 @@
  * (exit < enter: the gap is the hysteresis that keeps it from flapping at the edge). Windows with
  * no batch say nothing and leave the count as it is.
  */
-import { invalidOption } from '@tutti/protocol';
+import { invalidOption } from '@tutti/core';
 
 export interface DetectorOptions {
   /** Window length in ms (default 500). */

@@ -11,7 +11,7 @@
  * instance that has had no batch for `probeMs` gets the next one it can take, so the end of a
  * slowdown (or a stale calibration) is noticed.
  */
-import { invalidOption } from '@tutti/protocol';
+import { invalidOption } from '@tutti/core';
 import { InstanceState, type InstanceDescription } from './instance-state.js';
 import type { DetectorEvent, DetectorOptions } from './interference.js';
 

@@ -4,7 +4,7 @@
  * (powers of two) and only learns from batches served while the instance is not interfered with, so
  * a slowdown is measured against the instance's own normal speed rather than absorbed into it.
  */
-import { invalidOption } from '@tutti/protocol';
+import { invalidOption } from '@tutti/core';
 
 export interface LatencyPoint {
   batch: number;

@@ -1,5 +1,5 @@
 /** The built-in rules by the names a manifest uses. */
-import { TuttiError } from '@tutti/protocol';
+import { TuttiError } from '@tutti/core';
 import { maxRule, meanRule, weightedMeanRule } from './elementwise-rules.js';
 import { voteRule } from './vote-rule.js';
 import type { CombinationRule } from './types.js';

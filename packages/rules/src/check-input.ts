@@ -7,7 +7,7 @@
  * Errors are INTERNAL: the input is built by the server from its own members' outputs, so a bad one
  * is a server or model fault, not the client's.
  */
-import { TuttiError } from '@tutti/protocol';
+import { TuttiError } from '@tutti/core';
 import type { CombineInput } from './types.js';
 
 /** Number of elements of a shape; the product of an empty shape (a scalar) is 1. */

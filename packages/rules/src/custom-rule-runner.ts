@@ -15,7 +15,7 @@ import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import { TuttiError, invalidOption } from '@tutti/protocol';
+import { TuttiError, invalidOption } from '@tutti/core';
 import { checkCombineInput, elementCount } from './check-input.js';
 import type { CombineInput, CombineOutput } from './types.js';
 import { workerExecArgv } from './worker-exec-argv.js';

@@ -1,5 +1,5 @@
 /** Small builders for hand-made combine inputs. */
-import { TuttiError } from '@tutti/protocol';
+import { TuttiError } from '@tutti/core';
 import type { CombineInput } from '../src/index.js';
 
 /** One output named "probs" of the given shape; rows are per member, flat. */

@@ -2,7 +2,7 @@
  * Where a session runs. Only the CPU exists on tutti's own machines; a GPU device is planned through
  * the allocator and selected here with onnxruntime's CUDA provider when the host really has one.
  */
-import { invalidOption } from '@tutti/protocol';
+import { invalidOption } from '@tutti/core';
 
 export type Device = { kind: 'cpu' } | { kind: 'gpu'; index: number };
 

@@ -6,7 +6,7 @@
  * setImmediate around a synchronous call): callers that must stay responsive run it in a worker thread.
  */
 import * as ort from 'onnxruntime-node';
-import { TuttiError, bytesOf, datatypeInfo, datatypeOfOrt, viewAs, type WireTensor } from '@tutti/protocol';
+import { TuttiError, bytesOf, datatypeInfo, datatypeOfOrt, viewAs, type WireTensor } from '@tutti/core';
 import { sessionSettings, type SessionSettings } from './device.js';
 
 export class ModelSession {

@@ -7,7 +7,7 @@ import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 import { writeModel } from '@tutti/onnx';
-import { TuttiError } from '@tutti/protocol';
+import { TuttiError } from '@tutti/core';
 
 import { buildZooModel, normalizeZooSpec, zooSpecHash, type ZooSpec } from './zoo-spec.js';
 

@@ -1,6 +1,6 @@
 /** An ONNX multilayer perceptron from given weights: one Gemm (plus activation) per dense layer. */
 import { GraphBuilder, encodeModel, type Attribute } from '@tutti/onnx';
-import { TuttiError } from '@tutti/protocol';
+import { TuttiError } from '@tutti/core';
 
 export const ACTIVATIONS = ['relu', 'tanh', 'sigmoid', 'none', 'softmax'] as const;
 export type Activation = (typeof ACTIVATIONS)[number];

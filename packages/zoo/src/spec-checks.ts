@@ -1,5 +1,5 @@
 /** Checks of zoo specs as they arrive from manifests (plain JSON): clear INVALID_OPTION errors naming the field. */
-import { TuttiError } from '@tutti/protocol';
+import { TuttiError } from '@tutti/core';
 
 export function invalid(what: string, value: unknown, expected: string): never {
   throw new TuttiError('INVALID_OPTION', `${what} must be ${expected}, got ${JSON.stringify(value)}`);

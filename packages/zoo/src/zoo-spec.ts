@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 
-import { TuttiError } from '@tutti/protocol';
+import { TuttiError } from '@tutti/core';
 
 import { mlp, normalizeMlpSpec, type MlpSpec } from './mlp.js';
 import { normalizeResnetSpec, resnet, type ResnetSpec } from './resnet.js';
