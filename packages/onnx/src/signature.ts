@@ -2,7 +2,8 @@
 import { TuttiError, type TensorSpec } from '@tutti/core';
 
 import { datatypeOfElemType, elemTypeName } from './elem-types.js';
-import { decodeModel, readModelBytes, readModelBytesSync } from './model-io.js';
+import { decodeModel, readModelBytesSync } from './model-io.js';
+import { readGraphHeader } from './graph-header.js';
 import { toNumber, type IValueInfoProto, type ModelProto } from './proto.js';
 
 // TensorSpec is the protocol's (one definition for the whole project). Here dynamic dimensions are
@@ -46,7 +47,12 @@ export function readSignatureSync(pathOrBytes: string | Uint8Array): ModelSignat
   return signatureOf(decodeModel(bytes, source), source);
 }
 
+/** A model file's signature, read without reading its weights (graph-header.ts). */
 export async function readSignature(pathOrBytes: string | Uint8Array): Promise<ModelSignature> {
   if (typeof pathOrBytes !== 'string') return readSignatureSync(pathOrBytes);
-  return signatureOf(decodeModel(await readModelBytes(pathOrBytes), pathOrBytes), pathOrBytes);
+  const { inputs, outputs, initializerNames } = readGraphHeader(pathOrBytes);
+  return {
+    inputs: inputs.filter((info) => !initializerNames.has(info.name ?? '')).map((info) => tensorSpec(info, pathOrBytes)),
+    outputs: outputs.map((info) => tensorSpec(info, pathOrBytes)),
+  };
 }

@@ -18,6 +18,7 @@ import { defaultBatchSizes, defaultThreadOptions, distinctAscending } from './op
 import { findProfile, loadProfileFile, type EnsembleProfiles } from './profile-file.js';
 import { profileMemberWithOrigin, type MeasureEvent } from './profile-member.js';
 import { fileSha256 } from './sha256.js';
+import { defaultCacheDir } from './cache.js';
 
 /** Where a profile came from: measured now, the cache of earlier measurements, the cost model, a profile file. */
 export type ProfileSource = 'measured' | 'cache' | 'cost-model' | 'file';
@@ -59,15 +60,17 @@ export interface EnsembleProfiling {
 /** What one member needs on every device, computed at most once: its sha256 and its counted cost. */
 class MemberFacts {
   readonly member: EnsembleMember;
+  #cacheDir: string | false;
   #sha256: Promise<string> | undefined;
   #cost: Promise<{ macs: number; parameterBytes: number }> | undefined;
 
-  constructor(member: EnsembleMember) {
+  constructor(member: EnsembleMember, cacheDir: string | false) {
     this.member = member;
+    this.#cacheDir = cacheDir;
   }
 
   sha256(): Promise<string> {
-    this.#sha256 ??= fileSha256(this.member.path);
+    this.#sha256 ??= fileSha256(this.member.path, this.#cacheDir);
     return this.#sha256;
   }
 
@@ -156,7 +159,7 @@ export async function profileEnsembleWithSources(
   const context: Context = { ensemble, options, batchSizes, fileProfiles, hostCpu: detectCpu(), emit: options.onProgress ?? (() => {}) };
   const result: EnsembleProfiling = { profiles: {}, sources: {}, skipped: [], batchSizes, seconds: 0 };
   for (const member of ensemble.members) {
-    const facts = new MemberFacts(member);
+    const facts = new MemberFacts(member, options.cacheDir === undefined ? defaultCacheDir() : options.cacheDir);
     result.profiles[member.name] = {};
     result.sources[member.name] = {};
     for (const device of devices) {
