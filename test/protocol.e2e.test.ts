@@ -80,7 +80,7 @@ describe('protocol v1 over a real server', () => {
     try {
       await socket.send(packr.pack({ id: 1, op: 'metadata' }));
       const metadata = unpackr.unpack((await socket.receive())[0]!);
-      expect(metadata).toMatchObject({ id: 1, name: 'digits', rule: 'mean' });
+      expect(metadata).toMatchObject({ id: 1, name: 'digits', rule: 'mean', protocol: 1 });
       expect(metadata.inputs).toEqual([{ name: 'pixels', datatype: 'FP32', shape: [-1, 64] }]);
       expect(metadata.members.length).toBeGreaterThanOrEqual(4);
       await socket.send(packr.pack({ id: 2, op: 'health' }));

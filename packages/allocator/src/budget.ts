@@ -278,8 +278,3 @@ export class HardwareSearch {
     );
   }
 }
-
-/** Runs the search the options ask for (see HardwareSearch). */
-export function chooseHardware(input: CatalogueInput, options: HardwareSearchOptions): HardwareChoice {
-  return new HardwareSearch(input, options).run();
-}

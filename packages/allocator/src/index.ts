@@ -1,7 +1,7 @@
 export * from './types.js';
 export { latencyOf, instanceThroughput, settingsFor, pickSetting, type Setting } from './profiles.js';
 export { costModelProfile, estimatedMemoryBytes, threadSpeedup, RUNTIME_OVERHEAD_BYTES, type ModelCost } from './cost-model.js';
-export { predict, deviceUsage, deviceShares, fits } from './predict.js';
+export { predict, deviceShares, fits } from './predict.js';
 export { worstFit, baseline, placeWorstFit } from './worst-fit.js';
 export { greedy } from './greedy.js';
 export { allocate } from './allocate.js';
@@ -12,7 +12,6 @@ export { formatBytes, formatRate } from './units.js';
 export type { DeviceType, CatalogueInput, HardwareSearchOptions, SearchProgress, Mix, RankedMix, HardwareChoice } from './budget-types.js';
 export {
   HardwareSearch,
-  chooseHardware,
   mixLabel,
   rankByThroughput,
   THROUGHPUT_TIE,

@@ -52,11 +52,6 @@ function sharesOf(input: AllocationInput, byDevice: Map<string, DeviceLoad>): Ma
   return shares;
 }
 
-/** Memory and cores used on each device, against capacity. */
-export function deviceUsage(input: AllocationInput, instances: readonly Instance[]): DeviceUsage[] {
-  return usageOf(input, loads(input, instances));
-}
-
 /**
  * The share of its own (profiled, alone) speed an instance gets on each device, given who else is
  * there: on a CPU, cores / threads when the threads oversubscribe the cores; on a GPU, 1 / instances,

@@ -46,7 +46,3 @@ export function readModelBytesSync(path: string): Uint8Array {
     throw new TuttiError('MODEL_ERROR', `cannot read model ${path}: ${(error as Error).message}`, { cause: error });
   }
 }
-
-export async function readModel(path: string): Promise<ModelProto> {
-  return decodeModel(await readModelBytes(path), path);
-}

@@ -56,6 +56,8 @@ export interface MetadataReply {
   outputs: TensorSpec[];
   members: string[];
   rule: string;
+  /** The wire protocol's version (PROTOCOL_VERSION): a client can refuse a server it does not speak. */
+  protocol: number;
   /**
    * Where the server sends replies straight to clients that connect a second DEALER there with the
    * same routing id as the first (see PROTOCOL.md, direct replies). Absent: every reply comes back on

@@ -6,6 +6,7 @@
  */
 import { Router } from 'zeromq';
 import {
+  PROTOCOL_VERSION,
   decodeMessage,
   encodeErrorOf,
   encodeMessage,
@@ -144,6 +145,7 @@ export class ClientEndpoint {
       outputs,
       members: members.map((m) => m.name),
       rule: rule.kind === 'builtin' ? rule.name : 'custom',
+      protocol: PROTOCOL_VERSION,
       ...(replies && { replies }),
     };
   }

@@ -11,7 +11,6 @@ import { normalizeResnetSpec, resnet, type ResnetSpec } from './resnet.js';
 import { checkObject } from './spec-checks.js';
 
 export type ZooSpec = ({ kind: 'mlp' } & MlpSpec) | ({ kind: 'resnet' } & ResnetSpec);
-export type ZooKind = ZooSpec['kind'];
 
 /**
  * Part of every spec's hash: bump it when a builder changes what it writes for a given spec, so
