@@ -4,6 +4,9 @@
  * killed with SIGKILL.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TuttiClient } from '@tutti/client';
@@ -64,12 +67,15 @@ async function waitUntil(condition: () => boolean, ms: number): Promise<void> {
 describe('process lifecycle', () => {
   it('names a worker that fails to start, with its error, and leaves no process behind', async () => {
     const ensemble = await loadManifest(DIGITS_DIR);
-    ensemble.members[1]!.path = '/nonexistent/model.onnx';
+    // A file that is there but is no model: the worker itself fails to load it (a missing file is
+    // refused before any process starts, see model-files.test.ts).
+    const garbage = join(mkdtempSync(join(tmpdir(), 'tutti-lifecycle-')), 'garbage.onnx');
+    writeFileSync(garbage, 'not an onnx model');
+    ensemble.members[1]!.path = garbage;
     const failure = Server.start(ensemble, { endpoint: 'tcp://127.0.0.1:0', log: () => {} });
     await expect(failure).rejects.toMatchObject({ code: 'PROCESS_FAILED' });
-    await expect(failure).rejects.toThrow(
-      new RegExp(`worker ${ensemble.members[1]!.name}#0 \\(cpu\\) failed to start: .*nonexistent/model.onnx`),
-    );
+    await expect(failure).rejects.toThrow(new RegExp(`worker ${ensemble.members[1]!.name}#0 \\(cpu\\) failed to start: .*garbage.onnx`));
+    rmSync(dirname(garbage), { recursive: true, force: true });
     await waitUntil(() => childrenOf(process.pid).length === 0, 5_000);
     expect(childrenOf(process.pid)).toEqual([]);
   });

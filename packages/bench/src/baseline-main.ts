@@ -1,6 +1,7 @@
+import { childConfig } from '@tutti/child-process';
 import { runBaseline, type BaselineConfig } from './baseline-server.js';
 
-const config = JSON.parse(process.argv[2]!) as BaselineConfig;
+const config = await childConfig<BaselineConfig>();
 process.on('disconnect', () => process.exit(0));
 runBaseline(config, (endpoint) => process.send?.({ type: 'ready', endpoint })).catch((error: unknown) => {
   console.error(`baseline server failed: ${(error as Error).message}`);

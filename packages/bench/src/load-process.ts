@@ -4,6 +4,7 @@
  * scheduled send time). Counts what is answered within the measured window (window.ts) and reports
  * to its parent.
  */
+import { childConfig } from '@tutti/child-process';
 import { TuttiClient, type TensorInput } from '@tutti/client';
 import { datatypeInfo, type TensorSpec } from '@tutti/protocol';
 import { LatencyRecorder } from './latency.js';
@@ -11,7 +12,7 @@ import type { LoadConfig, LoadReport } from './load-config.js';
 import { poissonSchedule, seededRandom } from './poisson.js';
 import { WindowTally } from './window.js';
 
-const config = JSON.parse(process.argv[2]!) as LoadConfig;
+const config = await childConfig<LoadConfig>();
 
 /** Random but finite inputs of the right shape and type: the server's work does not depend on the values. */
 function inputsOf(specs: TensorSpec[], rows: number, seed: number): Record<string, TensorInput> {

@@ -2,7 +2,7 @@
  * Runs one load step from several client processes at once (so the load generator is not one
  * event loop competing with itself), then merges what they saw.
  */
-import { fork } from 'node:child_process';
+import { forkChild } from '@tutti/child-process';
 import { TuttiError, type TensorSpec } from '@tutti/protocol';
 import { LatencyRecorder, type LatencySummary } from './latency.js';
 import type { LoadConfig, LoadReport } from './load-config.js';
@@ -60,11 +60,10 @@ export interface StepResult {
 }
 
 const ENTRY = new URL('./load-process.ts', import.meta.url);
-const TSX = import.meta.resolve('tsx');
 
 function runProcess(config: LoadConfig): Promise<LoadReport> {
   return new Promise((resolve, reject) => {
-    const child = fork(ENTRY, [JSON.stringify(config)], { execArgv: ['--import', TSX], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = forkChild(ENTRY, config);
     let report: LoadReport | undefined;
     child.on('message', (message: LoadReport) => (report = message));
     child.on('exit', (code) =>

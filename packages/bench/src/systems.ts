@@ -1,5 +1,5 @@
 /** The systems a bench run measures, each started on a free port and stopped after. */
-import { fork } from 'node:child_process';
+import { forkChild } from '@tutti/child-process';
 import { TuttiError } from '@tutti/protocol';
 import type { Ensemble } from '@tutti/manifest';
 import type { BaselineConfig } from './baseline-server.js';
@@ -15,7 +15,6 @@ export interface RunningSystem {
 }
 
 const BASELINE = new URL('./baseline-main.ts', import.meta.url);
-const TSX = import.meta.resolve('tsx');
 
 export function startBaseline(
   kind: BaselineConfig['kind'],
@@ -24,7 +23,7 @@ export function startBaseline(
   batchSizes?: Record<string, number>,
 ): Promise<RunningSystem> {
   const config: BaselineConfig = { kind, ensemble, endpoint: 'tcp://127.0.0.1:0', threads, ...(batchSizes && { batchSizes }) };
-  const child = fork(BASELINE, [JSON.stringify(config)], { execArgv: ['--import', TSX], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = forkChild(BASELINE, config);
   return new Promise((resolve, reject) => {
     child.once('message', (message: { endpoint: string }) =>
       resolve({

@@ -3,6 +3,7 @@
  * supervisor, and stop cleanly on SIGTERM/SIGINT or when the supervisor goes away (its IPC channel
  * disconnects), so that no process outlives the server, even after a kill -9 of the supervisor.
  */
+import { childConfig } from '@tutti/child-process';
 import type { ChildReport, ProcessConfig, SupervisorCommand } from './config.js';
 import { registry } from './metrics.js';
 import { TIMING } from './timing.js';
@@ -11,20 +12,9 @@ export interface Running {
   close(): Promise<void>;
 }
 
-// The configuration (CurveZMQ secret key included) comes over the IPC channel, never on the command
-// line, where any local user could read it with ps. It is the supervisor's first message; listening
-// from the moment this module loads, so it cannot be missed.
-const configuration = new Promise<ProcessConfig>((resolve) => {
-  const onMessage = (message: SupervisorCommand) => {
-    if (message?.type !== 'config') return;
-    process.off('message', onMessage);
-    resolve(message.config);
-  };
-  process.on('message', onMessage);
-});
-
+/** The configuration the supervisor sent (forkChild: over IPC, never on the command line), checked for its role. */
 export async function readConfig<T extends ProcessConfig>(role: T['role']): Promise<T> {
-  const config = await configuration;
+  const config = await childConfig<ProcessConfig>();
   if (config.role !== role) throw new Error(`expected a ${role} config, got ${JSON.stringify(config.role)}`);
   return config as T;
 }

@@ -2,10 +2,11 @@
  * Forking tutti's processes (plain JavaScript bundled at server start, see bundle.ts, or their
  * TypeScript sources under tsx), waiting for their reports, and stopping them.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { forkChild } from '@tutti/child-process';
 import { createInterface } from 'node:readline';
 import { TuttiError } from '@tutti/protocol';
-import type { ChildReport, ProcessConfig, SupervisorCommand } from './config.js';
+import type { ChildReport, ProcessConfig } from './config.js';
 import { TIMING } from './timing.js';
 
 const ENTRY = {
@@ -13,7 +14,6 @@ const ENTRY = {
   batcher: new URL('./batcher-main.ts', import.meta.url),
   worker: new URL('./worker-main.ts', import.meta.url),
 };
-const TSX = import.meta.resolve('tsx');
 
 export interface Child {
   name: string;
@@ -40,14 +40,12 @@ export function spawnChild(
   bundles?: Record<ProcessConfig['role'], string>,
 ): Child {
   const entry = bundles?.[config.role] ?? ENTRY[config.role];
-  const child = fork(entry, [], {
+  const child = forkChild(entry, config, {
     // TUTTI_CHILD_NODE_ARGS adds Node flags to every child, for diagnosis: e.g. "--cpu-prof
     // --cpu-prof-dir=/tmp/prof" (Node refuses --cpu-prof in NODE_OPTIONS).
-    execArgv: [...(bundles ? [] : ['--import', TSX]), ...(process.env.TUTTI_CHILD_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [])],
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    execArgv: process.env.TUTTI_CHILD_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  // Over IPC, not argv: the config may hold a CurveZMQ secret key.
-  child.send({ type: 'config', config } satisfies SupervisorCommand);
   if (child.stdout) createInterface({ input: child.stdout }).on('line', (line) => onLine(line, 'stdout'));
   if (child.stderr) createInterface({ input: child.stderr }).on('line', (line) => onLine(line, 'stderr'));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

@@ -77,8 +77,6 @@ export type ChildReport =
 
 /** Supervisor -> batcher: what it saw happen to the other processes. */
 export type SupervisorCommand =
-  /** The first message to every child: its configuration (never passed on the command line). */
-  | { type: 'config'; config: ProcessConfig }
   | { type: 'worker-down'; id: string }
   | { type: 'combiner-down' }
   | { type: 'combiner-restarted' }

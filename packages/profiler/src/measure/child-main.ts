@@ -3,13 +3,14 @@
  * holding one session, and so the caller's heap and threads stay out of the timings. Reports each
  * figure as soon as it has it (see messages.ts), then exits.
  */
+import { childConfig } from '@tutti/child-process';
 import type { ProfilePoint } from '@tutti/allocator';
 import { ModelSession } from '@tutti/runtime';
 import type { ChildMessage, MeasureRequest } from './messages.js';
 import { firstRows, randomInputs } from './random-inputs.js';
 import { roundLimits, timeRuns } from './timing.js';
 
-const request = JSON.parse(process.argv[2] ?? '{}') as MeasureRequest;
+const request = await childConfig<MeasureRequest>();
 
 // The parent went away: nobody will read what follows.
 process.on('disconnect', () => process.exit(1));

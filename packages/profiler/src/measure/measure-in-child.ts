@@ -1,11 +1,10 @@
 /** The parent side of a measurement: forks child-main.ts under tsx and gathers what it reports. */
-import { fork } from 'node:child_process';
+import { forkChild } from '@tutti/child-process';
 import type { ProfilePoint } from '@tutti/allocator';
 import { TuttiError } from '@tutti/protocol';
 import type { ChildMessage, MeasureRequest } from './messages.js';
 
 const CHILD_ENTRY = new URL('./child-main.ts', import.meta.url);
-const TSX = import.meta.resolve('tsx');
 /** Enough of the child's stderr to explain a crash (onnxruntime prints there before aborting). */
 const STDERR_TAIL_CHARS = 2000;
 
@@ -30,10 +29,7 @@ export function measureInChild(request: MeasureRequest, onEvent: (event: Measure
   let memory: { bytes: number; baseline: number } | undefined;
   let failure: string | undefined;
   let stderr = '';
-  const child = fork(CHILD_ENTRY, [JSON.stringify(request)], {
-    execArgv: ['--import', TSX, '--expose-gc'],
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-  });
+  const child = forkChild(CHILD_ENTRY, request, { execArgv: ['--expose-gc'], stdio: ['ignore', 'ignore', 'pipe'] });
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
     stderr = (stderr + chunk).slice(-STDERR_TAIL_CHARS);
   });

@@ -9,7 +9,7 @@
  * Each round trip is two messages (there and back); the cost per message is the CPU both processes
  * spent, over the messages they moved. The median of a few rounds is kept.
  */
-import { fork } from 'node:child_process';
+import { forkChild } from '@tutti/child-process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -19,9 +19,9 @@ import { z } from 'zod';
 import { TuttiError } from '@tutti/protocol';
 import { deviceIdPrefix } from '../devices/devices-file.js';
 import { median } from './timing.js';
+import type { EchoConfig } from './message-echo-main.js';
 
 const CHILD_ENTRY = new URL('./message-echo-main.ts', import.meta.url);
-const TSX = import.meta.resolve('tsx');
 
 export interface MessageCostOptions {
   /** Round trips per round (default 2,000). */
@@ -47,9 +47,8 @@ async function oneRound(messages: number, inFlight: number, bytes: number): Prom
   const back = `ipc://${join(dir, 'back')}`;
   const push = new Push({ linger: 0 });
   const pull = new Pull({ linger: 0 });
-  const child = fork(CHILD_ENTRY, [out, back, String(messages)], {
-    execArgv: ['--import', TSX],
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  const child = forkChild(CHILD_ENTRY, { inbound: out, outbound: back, count: messages } satisfies EchoConfig, {
+    stdio: ['ignore', 'ignore', 'inherit'],
   });
   try {
     await push.bind(out);

@@ -3,8 +3,16 @@
  * pulls each message and pushes it straight back, then reports the CPU time it spent.
  */
 import { Pull, Push } from 'zeromq';
+import { childConfig } from '@tutti/child-process';
 
-const [inbound, outbound, count] = [process.argv[2]!, process.argv[3]!, Number(process.argv[4])];
+/** Where to pull from and push back to, and how many messages to echo. */
+export interface EchoConfig {
+  inbound: string;
+  outbound: string;
+  count: number;
+}
+
+const { inbound, outbound, count } = await childConfig<EchoConfig>();
 process.on('disconnect', () => process.exit(1));
 
 const pull = new Pull({ linger: 0 });
