@@ -1,6 +1,6 @@
 /**
  * Issue 5: where one idle request's time goes. Serves an ensemble with TUTTI_SPANS on (every process
- * marks its steps, see packages/server/src/spans.ts), sends requests one after another from a real
+ * marks its steps, see packages/server/src/shared/spans.ts), sends requests one after another from a real
  * client, stops the server, and prints the p50 and p90 of each step of the path.
  *
  *   npx tsx bench/spans.ts [--ensemble ensembles/digits] [--requests 3000] [--layout grouped|per-instance]

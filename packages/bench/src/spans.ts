@@ -1,6 +1,6 @@
 /**
  * Where one idle request's time goes, from the marks the server's processes keep under TUTTI_SPANS
- * (packages/server/src/spans.ts) and the client's own send and answer times. Requests must be sent
+ * (packages/server/src/shared/spans.ts) and the client's own send and answer times. Requests must be sent
  * one after another (one in flight), so every server mark between a request's send and its answer
  * belongs to it. Pure: parsing and arithmetic only.
  */

@@ -1,0 +1,265 @@
+/**
+ * The combination-rule process: takes plans from the batcher and results from every member on one
+ * PULL socket, applies the ensemble's rule per complete batch, and pushes each client its reply
+ * (envelope + frame) straight to the client when the client connected for it (direct-replies.ts),
+ * else to the batcher, which forwards it untouched. Built-in rules are microseconds
+ * per batch and run inline; a custom rule runs on piscina threads so it never blocks this loop.
+ *
+ * Across restarts: the direct answers are journaled (answer-journal.ts) so that a successor does not
+ * send them twice, and batches whose batcher died are finished here, one answer per request
+ * (reply-guard.ts).
+ */
+import { Pull, Push } from 'zeromq';
+import { builtinRule, CustomRuleRunner, type CombinationRule, type CombineInput, type CombineOutput } from '@tutti/rules';
+import { PLAN, RESULT, TuttiError, decodeHeader, memberOutputs, type PlanHeader, type PlanPart } from '@tutti/protocol';
+import type { Ensemble } from '@tutti/manifest';
+import { BatchAssembler, type CompleteBatch } from './batch-assembly.js';
+import type { CombinerConfig } from '../shared/config.js';
+import { combineInputOf, encodeDeadline, encodeFailure, encodeReplies, replyMessage } from '../shared/replies.js';
+import { ReplyGuard } from './reply-guard.js';
+import { AnswerJournal } from './answer-journal.js';
+import { DroppedMessages } from '../shared/dropped-messages.js';
+import { internalCurveServer } from '../shared/curve.js';
+import { SendQueue } from '../shared/send-queue.js';
+import { mark } from '../shared/spans.js';
+import { DirectReplies, type Answer } from './direct-replies.js';
+import { combineSeconds, emulationLagSeconds, inferencesTotal, repliesTotal, requestSeconds } from '../shared/metrics.js';
+import { TIMING } from '../shared/timing.js';
+import { processLog } from '../shared/log.js';
+
+type Apply = (input: CombineInput) => CombineOutput | Promise<CombineOutput>;
+
+/** A batch whose requests are not all answered yet, with the timer of the next deadline among them. */
+interface Open {
+  unanswered: Set<number>;
+  plan: PlanHeader;
+  timer?: NodeJS.Timeout;
+}
+
+export class Combiner {
+  #ensemble: Ensemble;
+  #config: CombinerConfig;
+  #input = new Pull({ receiveHighWaterMark: 0, linger: 0 });
+  #replies = new Push({ sendHighWaterMark: 0, linger: 0 });
+  #replyQueue = new SendQueue(this.#replies, (error) => processLog().error({ err: error }, 'send to the batcher failed'));
+  #assembler: BatchAssembler;
+  #apply: Apply | undefined;
+  #custom: CustomRuleRunner | undefined;
+  #open = new Map<number, Open>();
+  #direct: DirectReplies | undefined;
+  #guard = new ReplyGuard({ lingerMs: TIMING.orphanAnswerLingerMs });
+  #journal: AnswerJournal | undefined;
+  #dropped = new DroppedMessages('combiner', 'input');
+
+  constructor(config: CombinerConfig) {
+    this.#config = config;
+    this.#ensemble = config.ensemble;
+    this.#assembler = new BatchAssembler(config.ensemble.members.map((m) => m.name));
+  }
+
+  async start(): Promise<Record<string, string>> {
+    const { rule } = this.#ensemble;
+    if (rule.kind === 'builtin') {
+      const apply: CombinationRule = builtinRule(rule.name);
+      this.#apply = apply;
+    } else {
+      this.#custom = await CustomRuleRunner.create(rule.path);
+      this.#apply = (input) => this.#custom!.run(input);
+    }
+    internalCurveServer(this.#input, this.#config.internalCurve);
+    internalCurveServer(this.#replies, this.#config.internalCurve);
+    await this.#input.bind(this.#config.bind.input);
+    await this.#replies.bind(this.#config.bind.replies);
+    const endpoints: Record<string, string> = { input: this.#input.lastEndpoint!, replies: this.#replies.lastEndpoint! };
+    if (this.#config.bind.clients) {
+      if (this.#config.journal) {
+        this.#journal = new AnswerJournal(this.#config.journal);
+        this.#guard.journaled(this.#journal.previous, Date.now());
+      }
+      this.#direct = new DirectReplies(this.#guard, {
+        ...(this.#config.curve && { curve: this.#config.curve }),
+        ...(this.#journal && { journal: this.#journal }),
+      });
+      endpoints.clients = await this.#direct.bind(this.#config.bind.clients);
+    }
+    void this.#loop();
+    return endpoints;
+  }
+
+  async #loop(): Promise<void> {
+    for await (const [headerFrame, ...frames] of this.#input) {
+      let complete: CompleteBatch | undefined;
+      try {
+        const header = decodeHeader(headerFrame!);
+        if (header.kind === PLAN) {
+          this.#opened(header);
+          complete = this.#assembler.addPlan(header);
+        } else if (header.kind === RESULT) {
+          mark('combiner.result', header.batch);
+          const outputs = memberOutputs(header, frames);
+          header.results.forEach((r, k) => {
+            if (r.emulationLagMs !== undefined) emulationLagSeconds.observe({ member: r.member }, r.emulationLagMs / 1000);
+            const result = { member: r.member, outputs: outputs[k]!, computeMs: r.computeMs, ...(r.error ? { error: r.error } : {}) };
+            complete = this.#assembler.addResult(header.batch, result) ?? complete;
+          });
+        } else throw new TuttiError('INTERNAL', `a message of kind ${header.kind} came where plans and results go`);
+      } catch (error) {
+        this.#dropped.drop(error);
+      }
+      if (complete) void this.#combine(complete);
+    }
+  }
+
+  /** Starts the deadline watch of a new batch: a request past its timeout is answered at once. */
+  #opened(plan: PlanHeader): void {
+    if (this.#open.has(plan.batch)) return;
+    this.#open.set(plan.batch, { plan, unanswered: new Set(plan.parts.map((p) => p.index)) });
+    for (const batch of this.#guard.planned(plan.batch, this.#open.keys(), plan.replanned === true)) this.#orphaned(batch);
+    this.#watchDeadlines(plan.batch);
+  }
+
+  /** The batcher that formed `batch` is dead: it answers no deadline, and goes after a grace. */
+  #orphaned(batch: number): void {
+    const open = this.#open.get(batch)!;
+    clearTimeout(open.timer);
+    open.timer = setTimeout(() => {
+      inferencesTotal.inc({ outcome: 'orphan-dropped' }, open.unanswered.size);
+      this.#close(batch);
+      this.#guard.closed(batch);
+    }, TIMING.orphanGraceMs);
+  }
+
+  /** Forgets a batch answered in full. The guard forgets it once its last answers are delivered (see #deliver). */
+  #close(batch: number): void {
+    clearTimeout(this.#open.get(batch)?.timer);
+    this.#open.delete(batch);
+    this.#assembler.forget(batch);
+  }
+
+  #watchDeadlines(batch: number): void {
+    const open = this.#open.get(batch);
+    // An orphan's deadline answers would race its clients' re-sent requests: it has its own timer.
+    if (!open || this.#guard.isOrphan(batch)) return;
+    const now = Date.now();
+    let next = Infinity;
+    for (const part of open.plan.parts) {
+      if (!open.unanswered.has(part.index) || !part.deadline) continue;
+      if (part.deadline > now) next = Math.min(next, part.deadline);
+      else if (part.partial) void this.#answerPartially(open.plan, part);
+      else this.#answer(batch, part, encodeDeadline(part), 'DEADLINE_EXCEEDED');
+    }
+    if (this.#open.has(batch) && Number.isFinite(next)) open.timer = setTimeout(() => this.#watchDeadlines(batch), next - now);
+  }
+
+  /** Sends one request's reply, once: a part already answered (by its deadline) is not answered again. */
+  #answer(batch: number, part: PlanPart, frames: Buffer[], outcome: string): void {
+    const last = this.#settle(batch, part, outcome);
+    if (last !== undefined) this.#deliver(batch, [{ index: part.index, frames, id: part.id }], last);
+  }
+
+  /** Replies go straight to clients that can take them; the batcher hears which, and forwards the rest. */
+  #deliver(batch: number, answers: Answer[], last: boolean): void {
+    if (!this.#direct) {
+      repliesTotal.inc({ path: 'batcher' }, answers.length);
+      this.#replyQueue.send(replyMessage(batch, answers, last));
+      if (last) this.#guard.closed(batch);
+      return;
+    }
+    // The guard judges these answers when their turn to be sent comes, with the batch still known to it.
+    void this.#direct.send(batch, answers).then(
+      ({ direct, viaBatcher, refused, unsure }) => {
+        if (last) this.#guard.closed(batch);
+        repliesTotal.inc({ path: 'direct' }, direct.length);
+        repliesTotal.inc({ path: 'batcher' }, viaBatcher.length);
+        repliesTotal.inc({ path: 'refused' }, refused.length);
+        repliesTotal.inc({ path: 'unsure' }, unsure.length);
+        // Refused answers' requests are answered elsewhere: for the batcher, they are settled like direct ones.
+        this.#replyQueue.send(replyMessage(batch, viaBatcher, last, [...direct, ...refused], unsure));
+      },
+      (error: unknown) => {
+        // Rare (the journal could not be written): not sent, and the batcher not told; the clients' own timers end these requests.
+        processLog().error({ batch, err: error }, `replies of batch ${batch} failed: ${(error as Error).message}`);
+      },
+    );
+  }
+
+  /**
+   * Marks a part answered, counting it; undefined when it already was (or the batch is gone),
+   * else whether it was the batch's last unanswered part.
+   */
+  #settle(batch: number, part: PlanPart, outcome: string): boolean | undefined {
+    const open = this.#open.get(batch);
+    if (!open || !open.unanswered.delete(part.index)) return undefined;
+    inferencesTotal.inc({ outcome });
+    requestSeconds.observe((performance.timeOrigin + performance.now() - part.arrivedAt) / 1000);
+    const last = open.unanswered.size === 0;
+    if (last) this.#close(batch);
+    return last;
+  }
+
+  /** The straggler answer: combine what the members that did answer gave, and say which they were. */
+  async #answerPartially(plan: PlanHeader, part: PlanPart): Promise<void> {
+    const results = this.#assembler.resultsSoFar(plan.batch);
+    if (results.length === 0) {
+      this.#answer(plan.batch, part, encodeDeadline(part), 'DEADLINE_EXCEEDED');
+      return;
+    }
+    const batch: CompleteBatch = { plan: { ...plan, parts: [part] }, results };
+    try {
+      const input = combineInputOf(this.#ensemble, batch);
+      const combined = await this.#apply!(input);
+      // now = 0: this part is answered at its deadline on purpose, not refused for passing it.
+      this.#answer(plan.batch, part, encodeReplies(this.#ensemble, batch, input, combined, 0)[0]!, 'partial');
+    } catch (error) {
+      this.#answer(
+        plan.batch,
+        part,
+        encodeFailure(batch, 'INTERNAL', `combination rule failed: ${(error as Error).message}`)[0]!,
+        'INTERNAL',
+      );
+    }
+  }
+
+  async #combine(batch: CompleteBatch): Promise<void> {
+    const failed = batch.results.find((r) => r.error !== undefined);
+    if (failed) {
+      this.#sendAll(batch, encodeFailure(batch, 'INTERNAL', `member "${failed.member}" failed on this batch: ${failed.error}`), 'INTERNAL');
+      return;
+    }
+    try {
+      const input = combineInputOf(this.#ensemble, batch);
+      const started = performance.now();
+      const combined = await this.#apply!(input);
+      combineSeconds.observe((performance.now() - started) / 1000);
+      const now = Date.now();
+      this.#sendAll(batch, encodeReplies(this.#ensemble, batch, input, combined, now), (part) =>
+        part.deadline && now > part.deadline ? 'DEADLINE_EXCEEDED' : 'ok',
+      );
+    } catch (error) {
+      this.#sendAll(batch, encodeFailure(batch, 'INTERNAL', `combination rule failed: ${(error as Error).message}`), 'INTERNAL');
+    }
+  }
+
+  /** Answers every part not answered yet, in one message to the batcher (one send for the whole batch). */
+  #sendAll(batch: CompleteBatch, replies: Buffer[][], outcome: string | ((part: PlanPart) => string)): void {
+    const answers: Answer[] = [];
+    let last = false;
+    batch.plan.parts.forEach((part, k) => {
+      const settled = this.#settle(batch.plan.batch, part, typeof outcome === 'string' ? outcome : outcome(part));
+      if (settled === undefined) return;
+      answers.push({ index: part.index, frames: replies[k]!, id: part.id });
+      last ||= settled;
+    });
+    mark('combiner.replied', batch.plan.batch);
+    if (answers.length > 0) this.#deliver(batch.plan.batch, answers, last);
+  }
+
+  async close(): Promise<void> {
+    for (const open of this.#open.values()) clearTimeout(open.timer);
+    this.#input.close();
+    this.#replies.close();
+    this.#direct?.close();
+    this.#journal?.close();
+    await this.#custom?.close();
+  }
+}
