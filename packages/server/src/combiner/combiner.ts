@@ -36,12 +36,22 @@ interface Open {
   timer?: NodeJS.Timeout;
 }
 
+/** The sockets a combiner binds for the batcher and the workers. */
+export interface CombinerSockets {
+  input: Pull;
+  replies: Push;
+}
+
+function combinerSockets(): CombinerSockets {
+  return { input: new Pull({ receiveHighWaterMark: 0, linger: 0 }), replies: new Push({ sendHighWaterMark: 0, linger: 0 }) };
+}
+
 export class Combiner {
   #ensemble: Ensemble;
   #config: CombinerConfig;
-  #input = new Pull({ receiveHighWaterMark: 0, linger: 0 });
-  #replies = new Push({ sendHighWaterMark: 0, linger: 0 });
-  #replyQueue = new SendQueue(this.#replies, (error) => processLog().error({ err: error }, 'send to the batcher failed'));
+  #input: Pull;
+  #replies: Push;
+  #replyQueue: SendQueue;
   #assembler: BatchAssembler;
   #apply: Apply | undefined;
   #custom: CustomRuleRunner | undefined;
@@ -51,7 +61,11 @@ export class Combiner {
   #journal: AnswerJournal | undefined;
   #dropped = new DroppedMessages('combiner', 'input');
 
-  constructor(config: CombinerConfig) {
+  /** `sockets` are ZeroMQ's unless a test gives its own (the PULL for plans and results, the PUSH to the batcher). */
+  constructor(config: CombinerConfig, sockets: CombinerSockets = combinerSockets()) {
+    this.#input = sockets.input;
+    this.#replies = sockets.replies;
+    this.#replyQueue = new SendQueue(this.#replies, (error) => processLog().error({ err: error }, 'send to the batcher failed'));
     this.#config = config;
     this.#ensemble = config.ensemble;
     this.#assembler = new BatchAssembler(config.ensemble.members.map((m) => m.name));

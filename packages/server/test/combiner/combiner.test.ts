@@ -1,0 +1,243 @@
+/**
+ * The combiner's logic without processes or ZeroMQ: plans and results go in through a fake PULL,
+ * the REPLY messages to the batcher come out of a fake PUSH (no direct replies configured, so every
+ * answer travels in them).
+ */
+import { join } from 'node:path';
+import type { Pull, Push } from 'zeromq';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { loadManifest, type Ensemble } from '@tutti/manifest';
+import {
+  PLAN,
+  REPLY,
+  RESULT,
+  decodeHeader,
+  decodeMessage,
+  encodeHeader,
+  encodeTensorMessage,
+  type ErrorReply,
+  type InferReply,
+  type PlanPart,
+  type ReplyHeader,
+} from '@tutti/protocol';
+import { Combiner } from '../../src/combiner/combiner.js';
+import { splitReply } from '../../src/shared/replies.js';
+
+const DIGITS = join(import.meta.dirname, '../../../../ensembles/digits');
+const CLASSES = 10;
+
+/** A PULL fed by the test: frames pushed here come out of the combiner's `for await`. */
+class FakePull {
+  lastEndpoint = 'inproc://combiner-input';
+  #queue: Buffer[][] = [];
+  #waiting: ((result: IteratorResult<Buffer[]>) => void) | undefined;
+  #closed = false;
+
+  async bind(): Promise<void> {}
+
+  deliver(frames: Buffer[]): void {
+    if (this.#waiting) {
+      const resolve = this.#waiting;
+      this.#waiting = undefined;
+      resolve({ value: frames, done: false });
+    } else this.#queue.push(frames);
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#waiting?.({ value: undefined, done: true });
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Buffer[]> {
+    return {
+      next: () => {
+        const frames = this.#queue.shift();
+        if (frames) return Promise.resolve({ value: frames, done: false });
+        if (this.#closed) return Promise.resolve({ value: undefined, done: true });
+        return new Promise((resolve) => (this.#waiting = resolve));
+      },
+    };
+  }
+}
+
+/** A PUSH that keeps what the combiner sends to the batcher. */
+class FakePush {
+  lastEndpoint = 'inproc://combiner-replies';
+  closed = false;
+  sent: Buffer[][] = [];
+  #onSend: (() => void) | undefined;
+
+  async bind(): Promise<void> {}
+
+  async send(frames: Buffer[]): Promise<void> {
+    this.sent.push(frames);
+    this.#onSend?.();
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+
+  /** Resolves once `count` messages have been sent in all. */
+  async sentCount(count: number): Promise<void> {
+    while (this.sent.length < count) await new Promise<void>((resolve) => (this.#onSend = resolve));
+  }
+}
+
+interface Answered {
+  header: ReplyHeader;
+  /** Per answered part: its reply, decoded. */
+  replies: Map<number, InferReply | ErrorReply>;
+}
+
+function decodeReply(frames: Buffer[]): Answered {
+  const [head, ...rest] = frames;
+  const header = decodeHeader(head!) as ReplyHeader;
+  expect(header.kind).toBe(REPLY);
+  const replies = new Map<number, InferReply | ErrorReply>();
+  for (const [part, reply] of splitReply(header.parts, header.frames, rest)) replies.set(part, decodeMessage(reply.at(-1)!) as InferReply);
+  return { header, replies };
+}
+
+let ensemble: Ensemble;
+let input: FakePull;
+let output: FakePush;
+let combiner: Combiner;
+
+beforeAll(async () => {
+  ensemble = await loadManifest(DIGITS);
+});
+
+async function startCombiner(): Promise<void> {
+  input = new FakePull();
+  output = new FakePush();
+  combiner = new Combiner(
+    { role: 'combiner', ensemble, bind: { input: 'inproc://in', replies: 'inproc://out' } },
+    { input: input as unknown as Pull, replies: output as unknown as Push },
+  );
+  await combiner.start();
+}
+
+afterEach(async () => {
+  await combiner.close();
+});
+
+function part(index: number, offset: number, count: number, deadline = 0, partial = false): PlanPart {
+  return {
+    index,
+    envelope: [Buffer.from(`client-${index}`)],
+    id: `r${index}`,
+    offset,
+    count,
+    members: false,
+    partial,
+    deadline,
+    arrivedAt: Date.now(),
+  };
+}
+
+function plan(batch: number, parts: PlanPart[]): Buffer[] {
+  return [encodeHeader({ kind: PLAN, batch, size: parts.reduce((n, p) => n + p.count, 0), parts })];
+}
+
+/** A member's probabilities for `rows` rows: row r, class c is (seed + r * CLASSES + c) / 1000. */
+function probabilities(seed: number, rows: number): Float32Array {
+  return Float32Array.from({ length: rows * CLASSES }, (_, k) => (seed + k) / 1000);
+}
+
+function result(batch: number, member: string, rows: number, seed: number, error?: string): Buffer[] {
+  const data = probabilities(seed, rows);
+  const spec = { name: 'probabilities', datatype: 'FP32' as const, shape: [rows, CLASSES] };
+  return encodeTensorMessage(
+    {
+      kind: RESULT,
+      batch,
+      shard: member,
+      instance: 0,
+      results: [{ member, outputs: error ? [] : [spec], computeMs: 0.1, ...(error && { error }) }],
+    },
+    error ? [] : [{ ...spec, data: new Uint8Array(data.buffer) }],
+  );
+}
+
+const members = () => ensemble.members.map((m) => m.name);
+
+describe('Combiner', () => {
+  it('answers a batch once its plan and every member are in: the mean of the members, each request its own rows', async () => {
+    await startCombiner();
+    input.deliver(plan(7, [part(0, 0, 1), part(1, 1, 2)]));
+    members().forEach((member, k) => input.deliver(result(7, member, 3, 100 * k)));
+    await output.sentCount(1);
+    const { header, replies } = decodeReply(output.sent[0]!);
+    expect(header).toMatchObject({ batch: 7, parts: [0, 1], last: true });
+    const mean = (row: number, c: number) =>
+      members().reduce((sum, _, k) => sum + (100 * k + row * CLASSES + c) / 1000, 0) / members().length;
+    for (const [index, rows] of [
+      [0, [0]],
+      [1, [1, 2]],
+    ] as const) {
+      const reply = replies.get(index) as InferReply;
+      expect(reply.id).toBe(`r${index}`);
+      expect(reply.outputs[0]!.shape).toEqual([rows.length, CLASSES]);
+      const got = new Float32Array(new Uint8Array(reply.outputs[0]!.data).slice().buffer);
+      rows.forEach((row, r) => {
+        for (let c = 0; c < CLASSES; c++) expect(got[r * CLASSES + c]).toBeCloseTo(mean(row, c), 5);
+      });
+      expect(reply.parameters).toMatchObject({ batch_id: 7, batch_size: 3 });
+    }
+  });
+
+  it('holds results that come before their plan, and answers when the plan arrives', async () => {
+    await startCombiner();
+    members().forEach((member, k) => input.deliver(result(8, member, 1, k)));
+    input.deliver(plan(8, [part(0, 0, 1)]));
+    await output.sentCount(1);
+    expect(decodeReply(output.sent[0]!).header).toMatchObject({ batch: 8, parts: [0], last: true });
+  });
+
+  it('answers DEADLINE_EXCEEDED at the deadline, once: the late results add no second answer', async () => {
+    await startCombiner();
+    input.deliver(plan(9, [part(0, 0, 1, Date.now() + 30)]));
+    await output.sentCount(1);
+    const late = decodeReply(output.sent[0]!);
+    expect(late.header).toMatchObject({ batch: 9, parts: [0], last: true });
+    expect((late.replies.get(0) as ErrorReply).error.code).toBe('DEADLINE_EXCEEDED');
+    // The late results, then a batch behind them: once that one is answered, the late ones were read.
+    members().forEach((member, k) => input.deliver(result(9, member, 1, k)));
+    input.deliver(plan(10, [part(0, 0, 1)]));
+    members().forEach((member, k) => input.deliver(result(10, member, 1, k)));
+    await output.sentCount(2);
+    expect(output.sent.map((frames) => decodeReply(frames).header.batch)).toEqual([9, 10]);
+  });
+
+  it('answers a partial request at its deadline from the members that answered, and names them', async () => {
+    await startCombiner();
+    const [first, second] = members();
+    input.deliver(plan(11, [part(0, 0, 1, Date.now() + 50, true)]));
+    input.deliver(result(11, first!, 1, 0));
+    input.deliver(result(11, second!, 1, 500));
+    await output.sentCount(1);
+    const reply = decodeReply(output.sent[0]!).replies.get(0) as InferReply;
+    expect(reply.parameters?.members_used).toEqual([first, second]);
+    const got = new Float32Array(new Uint8Array(reply.outputs[0]!.data).slice().buffer);
+    expect(got[0]).toBeCloseTo((0 + 500) / 2 / 1000, 5);
+  });
+
+  it('answers INTERNAL naming the member that failed, and keeps serving after a malformed message', async () => {
+    await startCombiner();
+    const [broken, ...rest] = members();
+    input.deliver([Buffer.from('not a header')]);
+    input.deliver(plan(12, [part(0, 0, 1)]));
+    input.deliver(result(12, broken!, 1, 0, 'out of memory'));
+    rest.forEach((member, k) => input.deliver(result(12, member, 1, k)));
+    input.deliver(plan(13, [part(0, 0, 1)]));
+    members().forEach((member, k) => input.deliver(result(13, member, 1, k)));
+    await output.sentCount(2);
+    const failed = decodeReply(output.sent[0]!).replies.get(0) as ErrorReply;
+    expect(failed.error).toMatchObject({
+      code: 'INTERNAL',
+      message: expect.stringContaining(`member "${broken}" failed on this batch: out of memory`),
+    });
+    expect((decodeReply(output.sent[1]!).replies.get(0) as InferReply).outputs[0]!.shape).toEqual([1, CLASSES]);
+  });
+});
