@@ -44,7 +44,7 @@ import { InFlightBatches } from './in-flight.js';
 import type { BatcherConfig } from '../shared/config.js';
 import { SendQueue } from '../shared/send-queue.js';
 import { WorkerPool, type Lost } from './worker-pool.js';
-import { ClientEndpoint } from './client-endpoint.js';
+import { ClientEndpoint, clientRouter } from './client-endpoint.js';
 import { mark } from '../shared/spans.js';
 import type { InterferenceChange } from '@tutti/routing';
 import {
@@ -64,15 +64,32 @@ import { processLog } from '../shared/log.js';
 
 type Pending = Queued & BatchItem;
 
+/** The batcher's sockets: clients' ROUTER, workers' ROUTER, the PUSH of plans and the PULL of replies from the combiner. */
+export interface BatcherSockets {
+  clients: Router;
+  workers: Router;
+  plans: Push;
+  replies: Pull;
+}
+
+function batcherSockets(config: BatcherConfig): BatcherSockets {
+  return {
+    clients: clientRouter(config.ensemble, config.curve),
+    workers: new Router({ linger: 0 }),
+    plans: new Push({ linger: 0, sendHighWaterMark: 0 }),
+    replies: new Pull({ linger: 0, receiveHighWaterMark: 0 }),
+  };
+}
+
 export class Batcher {
   #ensemble: Ensemble;
   #config: BatcherConfig;
   #clients: ClientEndpoint;
-  #workers = new Router({ linger: 0 });
-  #workerQueue = new SendQueue(this.#workers, (error) => processLog().error({ err: error }, 'send to a worker failed'));
-  #plans = new Push({ linger: 0, sendHighWaterMark: 0 });
-  #planQueue = new SendQueue(this.#plans, (error) => processLog().error({ err: error }, 'send to the combiner failed'));
-  #replies = new Pull({ linger: 0, receiveHighWaterMark: 0 });
+  #workers: Router;
+  #workerQueue: SendQueue;
+  #plans: Push;
+  #planQueue: SendQueue;
+  #replies: Pull;
   #policy: BatchingPolicy<Pending>;
   #shards: readonly string[];
   #pool: WorkerPool;
@@ -95,7 +112,13 @@ export class Batcher {
   #deadlineWatch: NodeJS.Timeout | undefined;
   #wakeDispatcher: (() => void) | undefined;
 
-  constructor(config: BatcherConfig) {
+  /** `sockets` are ZeroMQ's unless a test gives its own. */
+  constructor(config: BatcherConfig, sockets: BatcherSockets = batcherSockets(config)) {
+    this.#workers = sockets.workers;
+    this.#workerQueue = new SendQueue(this.#workers, (error) => processLog().error({ err: error }, 'send to a worker failed'));
+    this.#plans = sockets.plans;
+    this.#planQueue = new SendQueue(this.#plans, (error) => processLog().error({ err: error }, 'send to the combiner failed'));
+    this.#replies = sockets.replies;
     this.#config = config;
     this.#ensemble = config.ensemble;
     this.#nextBatch = firstBatchOf(config.epoch ?? 0);
@@ -109,6 +132,7 @@ export class Batcher {
       ...(config.combiner.clients && { directReplies: config.combiner.clients }),
       ready: () => this.ready,
       onInfer: (envelope, request) => this.#enqueue(envelope, request),
+      socket: sockets.clients,
     });
     this.#policy = new BatchingPolicy(config.ensemble.batching);
     // Batches go to shards: a member, or the members one worker process hosts together. Their

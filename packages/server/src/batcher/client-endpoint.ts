@@ -53,12 +53,25 @@ export interface ClientEndpointOptions {
   ready: () => boolean;
   /** Takes an inference request in; throws a TuttiError to refuse it (answered here, counted). */
   onInfer: (envelope: Buffer[], request: InferRequest) => void;
+  /** The ROUTER to bind (default: clientRouter's; a test gives its own). */
+  socket?: Router;
+}
+
+/** The client endpoint's ROUTER, with its bounds (and CurveZMQ when configured). */
+export function clientRouter(ensemble: Ensemble, curve: CurveConfig | undefined): Router {
+  // Replies: 100k messages per peer, far above the queue bound, so ZeroMQ never drops replies to a
+  // client with many requests in flight. Requests: see receiveHighWaterMark.
+  return new Router({
+    linger: 0,
+    maxMessageSize: maxClientMessage(ensemble),
+    receiveHighWaterMark: receiveHighWaterMark(ensemble),
+    sendHighWaterMark: 100_000,
+    ...(curve && curveServerOptions(curve)),
+  });
 }
 
 export class ClientEndpoint {
   #options: ClientEndpointOptions;
-  // Replies: 100k messages per peer, far above the queue bound, so ZeroMQ never drops replies to a
-  // client with many requests in flight. Requests: see receiveHighWaterMark.
   #socket: Router;
   #queue: SendQueue;
   #zap: ZapHandler | undefined;
@@ -66,14 +79,7 @@ export class ClientEndpoint {
 
   constructor(options: ClientEndpointOptions) {
     this.#options = options;
-    const { curve } = options;
-    this.#socket = new Router({
-      linger: 0,
-      maxMessageSize: maxClientMessage(options.ensemble),
-      receiveHighWaterMark: receiveHighWaterMark(options.ensemble),
-      sendHighWaterMark: 100_000,
-      ...(curve && curveServerOptions(curve)),
-    });
+    this.#socket = options.socket ?? clientRouter(options.ensemble, options.curve);
     this.#queue = new SendQueue(this.#socket, (error) => processLog().error({ err: error }, 'reply to a client failed'));
   }
 

@@ -22,67 +22,10 @@ import {
 } from '@tutti/protocol';
 import { Combiner } from '../../src/combiner/combiner.js';
 import { splitReply } from '../../src/shared/replies.js';
+import { FakeSocket, asSocket } from '../support/fake-socket.js';
 
 const DIGITS = join(import.meta.dirname, '../../../../ensembles/digits');
 const CLASSES = 10;
-
-/** A PULL fed by the test: frames pushed here come out of the combiner's `for await`. */
-class FakePull {
-  lastEndpoint = 'inproc://combiner-input';
-  #queue: Buffer[][] = [];
-  #waiting: ((result: IteratorResult<Buffer[]>) => void) | undefined;
-  #closed = false;
-
-  async bind(): Promise<void> {}
-
-  deliver(frames: Buffer[]): void {
-    if (this.#waiting) {
-      const resolve = this.#waiting;
-      this.#waiting = undefined;
-      resolve({ value: frames, done: false });
-    } else this.#queue.push(frames);
-  }
-
-  close(): void {
-    this.#closed = true;
-    this.#waiting?.({ value: undefined, done: true });
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<Buffer[]> {
-    return {
-      next: () => {
-        const frames = this.#queue.shift();
-        if (frames) return Promise.resolve({ value: frames, done: false });
-        if (this.#closed) return Promise.resolve({ value: undefined, done: true });
-        return new Promise((resolve) => (this.#waiting = resolve));
-      },
-    };
-  }
-}
-
-/** A PUSH that keeps what the combiner sends to the batcher. */
-class FakePush {
-  lastEndpoint = 'inproc://combiner-replies';
-  closed = false;
-  sent: Buffer[][] = [];
-  #onSend: (() => void) | undefined;
-
-  async bind(): Promise<void> {}
-
-  async send(frames: Buffer[]): Promise<void> {
-    this.sent.push(frames);
-    this.#onSend?.();
-  }
-
-  close(): void {
-    this.closed = true;
-  }
-
-  /** Resolves once `count` messages have been sent in all. */
-  async sentCount(count: number): Promise<void> {
-    while (this.sent.length < count) await new Promise<void>((resolve) => (this.#onSend = resolve));
-  }
-}
 
 interface Answered {
   header: ReplyHeader;
@@ -100,8 +43,8 @@ function decodeReply(frames: Buffer[]): Answered {
 }
 
 let ensemble: Ensemble;
-let input: FakePull;
-let output: FakePush;
+let input: FakeSocket;
+let output: FakeSocket;
 let combiner: Combiner;
 
 beforeAll(async () => {
@@ -109,11 +52,11 @@ beforeAll(async () => {
 });
 
 async function startCombiner(): Promise<void> {
-  input = new FakePull();
-  output = new FakePush();
+  input = new FakeSocket('combiner-input');
+  output = new FakeSocket('combiner-replies');
   combiner = new Combiner(
     { role: 'combiner', ensemble, bind: { input: 'inproc://in', replies: 'inproc://out' } },
-    { input: input as unknown as Pull, replies: output as unknown as Push },
+    { input: asSocket<Pull>(input), replies: asSocket<Push>(output) },
   );
   await combiner.start();
 }
