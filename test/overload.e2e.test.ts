@@ -13,8 +13,15 @@ import { digitsVariant, type Variant } from './support/ensembles.js';
 import { expectAllGone } from './support/processes.js';
 
 const SECONDS = Number(process.env.TUTTI_OVERLOAD_SECONDS ?? 60);
-/** The stated bound: all server processes together grow by less than this under sustained overload. */
-const RSS_GROWTH_BOUND = 100 * 2 ** 20;
+/**
+ * The stated bounds on the memory of all server processes together under sustained overload: it
+ * grows by less than RSS_GROWTH_BOUND in all (V8's heaps settle at sizes that depend on GC timing:
+ * 93-112 MiB measured here, more when the host is busy), and it has stopped growing: the second half
+ * of the run adds less than RSS_LATE_GROWTH_BOUND to the first half's peak. A leak of 200 bytes per
+ * request (~8,000 req/s here) would add ~48 MiB in the second half alone.
+ */
+const RSS_GROWTH_BOUND = 160 * 2 ** 20;
+const RSS_LATE_GROWTH_BOUND = 32 * 2 ** 20;
 let variant: Variant;
 let server: Server;
 
@@ -73,6 +80,8 @@ describe('sustained overload', () => {
       const seconds = (performance.now() - started) / 1000;
       const total = Object.values(counts).reduce((a, b) => a + b, 0);
       const growth = Math.max(...samples);
+      const half = Math.floor(samples.length / 2);
+      const lateGrowth = Math.max(...samples.slice(half)) - Math.max(...samples.slice(0, half));
       // Load gone: a plain request is served normally.
       const sent = performance.now();
       const after = await clients[0]!.infer({ pixels: { data: pixels, shape: [1, 64] } });
@@ -80,7 +89,8 @@ describe('sustained overload', () => {
       for (const client of clients) client.close();
       console.log(
         `overload: ${seconds.toFixed(0)} s, offered ${(total / seconds).toFixed(0)} req/s, served ${((counts.OK ?? 0) / seconds).toFixed(0)} req/s, ${JSON.stringify(counts)}; ` +
-          `server RSS grew at most ${(growth / 2 ** 20).toFixed(1)} MiB (bound ${RSS_GROWTH_BOUND / 2 ** 20} MiB); after the load, one request took ${afterMs.toFixed(1)} ms`,
+          `server RSS grew at most ${(growth / 2 ** 20).toFixed(1)} MiB (bound ${RSS_GROWTH_BOUND / 2 ** 20} MiB), ` +
+          `${(lateGrowth / 2 ** 20).toFixed(1)} MiB of it in the second half (bound ${RSS_LATE_GROWTH_BOUND / 2 ** 20} MiB); after the load, one request took ${afterMs.toFixed(1)} ms`,
       );
       // The load was beyond capacity: a real share refused (not a fixed ratio: capacity rises as the
       // serving path gets faster: 9.9% were refused in a run at stop 11, with the children bundled).
@@ -90,6 +100,7 @@ describe('sustained overload', () => {
       expect(counts.NO_REPLY ?? 0).toBe(0);
       expect(Object.keys(counts).sort()).toEqual(['OK', 'RESOURCE_EXHAUSTED']);
       expect(growth).toBeLessThan(RSS_GROWTH_BOUND);
+      expect(lateGrowth).toBeLessThan(RSS_LATE_GROWTH_BOUND);
       expect(after.outputs.probabilities!.shape).toEqual([1, 10]);
     },
     (SECONDS + 120) * 1000,
