@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { Dealer } from 'zeromq';
 import {
+  SendQueue,
   DIRECT_REPLY_ID_PREFIX,
   TuttiError,
   decodeReply,
@@ -66,8 +67,7 @@ export class TuttiClient {
   #timeoutMs: number;
   #nextId = 1;
   #pending: PendingRequests;
-  #sendQueue: Buffer[] = [];
-  #sending = false;
+  #sendQueue: SendQueue<Buffer>;
   #closed = false;
 
   constructor(endpoint: string, options: ClientOptions = {}) {
@@ -83,6 +83,8 @@ export class TuttiClient {
     const routingId = `${DIRECT_REPLY_ID_PREFIX}${randomUUID()}`;
     this.#pending = new PendingRequests(options.retry ?? {}, (frame) => this.#enqueue(frame));
     this.#socket = new Dealer({ linger: 0, routingId, ...curve });
+    // A send that fails (not one to a closed socket) fails every request in flight: the socket is unusable.
+    this.#sendQueue = new SendQueue<Buffer>(this.#socket, (error) => this.#failAll(error as Error));
     // A dropped connection loses what the server's batcher held: once it is back, that goes again.
     this.#socket.events.on('disconnect', () => this.#pending.disconnected());
     this.#socket.events.on('connect', () => this.#pending.reconnected());
@@ -170,24 +172,9 @@ export class TuttiClient {
     });
   }
 
-  // zeromq.js allows one pending send per socket: queue the rest.
+  // zeromq.js allows one pending send per socket: the queue sends in turn.
   #enqueue(frame: Buffer): void {
-    this.#sendQueue.push(frame);
-    if (!this.#sending) void this.#drain();
-  }
-
-  async #drain(): Promise<void> {
-    this.#sending = true;
-    try {
-      for (let frame = this.#sendQueue.shift(); frame; frame = this.#sendQueue.shift()) {
-        if (this.#closed) return;
-        await this.#socket.send(frame);
-      }
-    } catch (error) {
-      if (!this.#closed) this.#failAll(error as Error);
-    } finally {
-      this.#sending = false;
-    }
+    if (!this.#closed) this.#sendQueue.send(frame);
   }
 
   async #receive(socket: Dealer): Promise<void> {

@@ -2,3 +2,4 @@
 export * from '@tutti/core';
 export * from './wire.js';
 export * from './internal.js';
+export * from './send-queue.js';

@@ -42,7 +42,7 @@ import { internalCurveClient, internalCurveServer } from '../shared/curve.js';
 import { MemberSends } from './member-sends.js';
 import { InFlightBatches } from './in-flight.js';
 import type { BatcherConfig } from '../shared/config.js';
-import { SendQueue } from '../shared/send-queue.js';
+import { SendQueue } from '@tutti/protocol';
 import { WorkerPool, type Lost } from './worker-pool.js';
 import { ClientEndpoint, clientRouter } from './client-endpoint.js';
 import { mark } from '../shared/spans.js';

@@ -19,7 +19,7 @@ import {
 } from '@tutti/protocol';
 import type { Ensemble } from '@tutti/manifest';
 import { curveServerOptions, startZap, type CurveConfig, type ZapHandler } from '../shared/curve.js';
-import { SendQueue } from '../shared/send-queue.js';
+import { SendQueue } from '@tutti/protocol';
 import { mark } from '../shared/spans.js';
 import { requestsTotal } from '../shared/metrics.js';
 import { TIMING } from '../shared/timing.js';

@@ -20,7 +20,7 @@ import { ReplyGuard } from './reply-guard.js';
 import { AnswerJournal } from './answer-journal.js';
 import { DroppedMessages } from '../shared/dropped-messages.js';
 import { internalCurveServer } from '../shared/curve.js';
-import { SendQueue } from '../shared/send-queue.js';
+import { SendQueue } from '@tutti/protocol';
 import { mark } from '../shared/spans.js';
 import { DirectReplies, type Answer } from './direct-replies.js';
 import { combineSeconds, emulationLagSeconds, inferencesTotal, repliesTotal, requestSeconds } from '../shared/metrics.js';

@@ -26,7 +26,7 @@ import {
   type MemberResultHeader,
   type WireTensor,
 } from '@tutti/protocol';
-import { SendQueue } from '../shared/send-queue.js';
+import { SendQueue } from '@tutti/protocol';
 import type { WorkerConfig } from '../shared/config.js';
 import type { InstanceLaunch } from '../supervisor/instances.js';
 import type { InferenceThreadData } from './inference-thread.js';
