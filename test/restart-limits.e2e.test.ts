@@ -1,7 +1,8 @@
 /**
  * A process that keeps failing is not restarted forever: after `maxFailedRestarts` failed restarts
  * in a row the server gives up on it, says so, and reports not ready. Here a worker's model file
- * disappears under a running server; the worker is killed and cannot start again. And while the
+ * disappears under a running server; the worker is killed and cannot start again. Kills from
+ * outside (SIGKILL) are restarted however many there are: they say nothing of the process. And while the
  * combiner is down (its rule module gone), requests still end at their deadline: the batcher answers
  * DEADLINE_EXCEEDED itself, for those it holds in batches as for those still queued.
  */
@@ -13,6 +14,7 @@ import { loadManifest } from '@tutti/manifest';
 import { Server } from '@tutti/server';
 import { digitsVariant, type Variant } from './support/ensembles.js';
 import { rememberPids, stopAndExpectAllGone } from './support/processes.js';
+import { digitsLoad } from './support/digits-load.js';
 
 let variant: Variant;
 let server: Server;
@@ -37,7 +39,31 @@ afterAll(async () => {
 });
 
 describe('restart limits', () => {
-  it('gives up on a worker that cannot start again, after 2 failed restarts, and reports not ready', async () => {
+  it('restarts a worker killed from outside more times than maxFailedRestarts, and serves correctly after', async () => {
+    const client = new TuttiClient(server.endpoint, { timeoutMs: 20_000 });
+    try {
+      for (let kill = 1; kill <= 4; kill++) {
+        const worker = server.processes.find((p) => p.role === 'worker' && p.name.includes('mlp-relu-32'))!;
+        everyPid.add(worker.pid);
+        process.kill(worker.pid, 'SIGKILL');
+        for (let waited = 0; (server.restarts[worker.name] ?? 0) < kill; waited += 50) {
+          if (waited > 30_000) throw new Error(`kill ${kill}: not restarted after 30 s:\n${lines.join('\n')}`);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      }
+      expect(server.givenUp).toEqual([]);
+      // The variant serves digits' own models with their rule: its answers are digits' reference answers.
+      const digits = await digitsLoad(20);
+      for (let row = 0; row < digits.rows; row++) {
+        const answer = await client.infer({ pixels: { data: digits.pixelsOf(row), shape: [1, 64] } });
+        expect(digits.isCorrect(row, answer.outputs.probabilities!.data as Float32Array)).toBe(true);
+      }
+    } finally {
+      client.close();
+    }
+  });
+
+  it('gives up on a worker that cannot start again, after 3 failed restarts, and reports not ready', async () => {
     const ready = async () => (await fetch(`${server.metricsUrl}/ready`)).status;
     expect(await ready()).toBe(200);
     const worker = server.processes.find((p) => p.role === 'worker' && p.name.includes('logreg'))!;
@@ -50,8 +76,9 @@ describe('restart limits', () => {
     }
     expect(gaveUp).toEqual([worker.name]);
     expect(server.givenUp).toEqual([worker.name]);
-    expect(server.restarts[worker.name]).toBe(2);
-    expect(lines.filter((line) => line.includes(`restarting ${worker.name} failed`))).toHaveLength(2);
+    // The first death was a kill from outside (not counted); the three failed starts after it were.
+    expect(server.restarts[worker.name]).toBe(3);
+    expect(lines.filter((line) => line.includes(`restarting ${worker.name} failed`))).toHaveLength(3);
     expect(lines.some((line) => line.includes(`giving up on ${worker.name}: it died 3 times in a row`))).toBe(true);
     expect(await ready()).not.toBe(200);
   });

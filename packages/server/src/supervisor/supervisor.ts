@@ -73,6 +73,7 @@ export interface ServeOptions {
   /**
    * Restarts of one process that fail in a row (it dies, or is not ready in time, before running
    * `TIMING.stableRunMs`) before the server gives up on it (default 5); readiness is then false.
+   * A SIGKILL from outside the server is not the process's failure: it is restarted, not counted.
    */
   maxFailedRestarts?: number;
   /** Called when the server gives up restarting a process (see maxFailedRestarts). */
@@ -93,6 +94,8 @@ interface Slot {
   /** Deaths in a row of processes that had not run TIMING.stableRunMs: what the backoff and giving up count. */
   failures: number;
   startedAt: number;
+  /** The supervisor itself killed this child (hung): its SIGKILL is a failure, not a kill from outside. */
+  killedHere?: boolean;
 }
 
 const supervisorRegistry = new Registry();
@@ -323,6 +326,7 @@ export class Server {
         { child: slot.name, childPid: slot.child.pid },
         `${slot.name} (pid ${slot.child.pid}) stopped answering heartbeats; killing it to restart it`,
       );
+      slot.killedHere = true;
       slot.child.process.kill('SIGKILL');
     });
   }
@@ -348,7 +352,12 @@ export class Server {
         );
       // Deaths in a row count; a process that ran long enough was healthy, and its count starts afresh.
       if (performance.now() - slot.startedAt >= TIMING.stableRunMs) slot.failures = 0;
-      slot.failures++;
+      // A SIGKILL from outside (an operator, the OOM killer, a chaos test) says nothing of the process's
+      // health: it is restarted like any death, but only its own failures (an exit code, a crash signal,
+      // a hang the supervisor killed, a failed start) count towards giving up.
+      const killedFromOutside = slot.child.process.signalCode === 'SIGKILL' && !slot.killedHere;
+      slot.killedHere = false;
+      if (!killedFromOutside) slot.failures++;
       if (slot.failures > this.#maxFailedRestarts) {
         this.#giveUp(
           slot,
@@ -356,7 +365,7 @@ export class Server {
         );
         return;
       }
-      const backoff = Math.min(TIMING.restartBackoffMaxMs, TIMING.restartBackoffFirstMs * 2 ** (slot.failures - 1));
+      const backoff = Math.min(TIMING.restartBackoffMaxMs, TIMING.restartBackoffFirstMs * 2 ** Math.max(0, slot.failures - 1));
       const timer = setTimeout(() => {
         this.#timers.delete(timer);
         void this.#restart(slot);
@@ -380,7 +389,10 @@ export class Server {
       this.#logger.error({ child: slot.name }, `restarting ${slot.name} failed: ${(error as Error).message}`);
       // One that hangs is killed: its exit then counts as a failure, and is restarted or given up on.
       const { process: child } = slot.child;
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      if (child.exitCode === null && child.signalCode === null) {
+        slot.killedHere = true;
+        child.kill('SIGKILL');
+      }
       return;
     }
     this.#logger.info({ child: slot.name, childPid: slot.child.pid }, `${slot.name} restarted (pid ${slot.child.pid})`);
