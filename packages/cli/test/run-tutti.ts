@@ -12,12 +12,15 @@ export interface Run {
   stderr: string;
 }
 
-export function runTutti(args: string[], env: Record<string, string> = {}): Promise<Run> {
+/** `timeoutMs`: past it the command is stopped (SIGTERM; its server's children follow it), so a hung run leaves nothing behind. */
+export function runTutti(args: string[], env: Record<string, string> = {}, timeoutMs = 170_000): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [TUTTI, ...args], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...env },
+      timeout: timeoutMs,
+      killSignal: 'SIGTERM',
     });
     let stdout = '';
     let stderr = '';

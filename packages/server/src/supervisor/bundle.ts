@@ -48,9 +48,9 @@ function pinnedPaths(bundled: ReadonlyMap<string, string>): Plugin {
         source = source.replace(RELATIVE_URL, (_, _quote, relative: string) => {
           const target = resolve(dir, relative);
           const inBundle = bundled.get(target);
-          return inBundle
-            ? `new URL(${JSON.stringify(inBundle)}, import.meta.url)`
-            : `new URL(${JSON.stringify(pathToFileURL(target).href)})`;
+          // A folder's URL keeps its trailing slash: code appends file names to it.
+          const href = pathToFileURL(target).href + (relative.endsWith('/') ? '/' : '');
+          return inBundle ? `new URL(${JSON.stringify(inBundle)}, import.meta.url)` : `new URL(${JSON.stringify(href)})`;
         });
         const pinned = new Map<string, string>();
         for (const [, , specifier] of source.matchAll(META_RESOLVE)) {

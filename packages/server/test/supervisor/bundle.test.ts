@@ -1,8 +1,8 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { bundleChildren } from '../../src/supervisor/bundle.js';
+import { bundleChildren, bundleEntries } from '../../src/supervisor/bundle.js';
 
 const outdir = mkdtempSync(join(tmpdir(), 'tutti-bundle-'));
 afterAll(() => rmSync(outdir, { recursive: true, force: true }));
@@ -22,5 +22,25 @@ describe('bundled children', () => {
     expect(code).not.toMatch(/import\.meta\.resolve\(/);
     expect(code).toContain('new URL("./inference-thread.mjs", import.meta.url)');
     expect(code).not.toMatch(/from\s+"[^"]*\.ts"/);
+  });
+});
+
+describe('bundleEntries', () => {
+  it("pins a source's file and folder URLs to the sources, a folder keeping its trailing slash", async () => {
+    const sources = mkdtempSync(join(tmpdir(), 'tutti-bundle-src-'));
+    try {
+      // As ensembles/digits/data.ts does: a folder URL, then a file name appended to its path.
+      writeFileSync(
+        join(sources, 'entry.ts'),
+        "export const folder = new URL('./data/', import.meta.url).href;\nexport const file = new URL('./data/x.csv', import.meta.url).href;\n",
+      );
+      const out = join(sources, 'out');
+      await bundleEntries({ entry: join(sources, 'entry.ts') }, out);
+      const built = (await import(join(out, 'entry.mjs'))) as { folder: string; file: string };
+      expect(built.folder).toBe(`file://${sources}/data/`);
+      expect(built.file).toBe(`file://${sources}/data/x.csv`);
+    } finally {
+      rmSync(sources, { recursive: true, force: true });
+    }
   });
 });
