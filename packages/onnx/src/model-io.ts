@@ -1,6 +1,5 @@
-/** Encoding, decoding, writing and reading ONNX model files. */
-import { readFileSync } from 'node:fs';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+/** Encoding, decoding and writing ONNX model files (reading a file's signature: graph-header.ts). */
+import { rename, writeFile } from 'node:fs/promises';
 
 import { TuttiError } from '@tutti/core';
 
@@ -29,20 +28,4 @@ export async function writeModel(path: string, model: IModelProto | Uint8Array):
   const temporary = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   await writeFile(temporary, bytes);
   await rename(temporary, path);
-}
-
-export async function readModelBytes(path: string): Promise<Uint8Array> {
-  try {
-    return await readFile(path);
-  } catch (error) {
-    throw new TuttiError('MODEL_ERROR', `cannot read model ${path}: ${(error as Error).message}`, { cause: error });
-  }
-}
-
-export function readModelBytesSync(path: string): Uint8Array {
-  try {
-    return readFileSync(path);
-  } catch (error) {
-    throw new TuttiError('MODEL_ERROR', `cannot read model ${path}: ${(error as Error).message}`, { cause: error });
-  }
 }

@@ -2,8 +2,8 @@
 import { TuttiError, type TensorSpec } from '@tutti/core';
 
 import { datatypeOfElemType, elemTypeName } from './elem-types.js';
-import { decodeModel, readModelBytesSync } from './model-io.js';
-import { readGraphHeader } from './graph-header.js';
+import { decodeModel } from './model-io.js';
+import { readGraphHeader, type GraphHeader } from './graph-header.js';
 import { toNumber, type IValueInfoProto, type ModelProto } from './proto.js';
 
 // TensorSpec is the protocol's (one definition for the whole project). Here dynamic dimensions are
@@ -30,29 +30,28 @@ function tensorSpec(info: IValueInfoProto, source: string): TensorSpec {
   return { name, datatype, shape };
 }
 
-/** The signature of a decoded model. Initializers listed among graph inputs (IR < 4 style) are not inputs. */
+/** A graph's signature. Initializers listed among graph inputs (IR < 4 style) are not inputs. */
+function signatureFrom(header: GraphHeader, source: string): ModelSignature {
+  return {
+    inputs: header.inputs.filter((info) => !header.initializerNames.has(info.name ?? '')).map((info) => tensorSpec(info, source)),
+    outputs: header.outputs.map((info) => tensorSpec(info, source)),
+  };
+}
+
+/** The signature of a decoded model. */
 export function signatureOf(model: ModelProto, source = 'model'): ModelSignature {
   const graph = model.graph;
   if (!graph) throw new TuttiError('MODEL_ERROR', `${source} is not an ONNX model: it has no graph`);
-  const initializers = new Set((graph.initializer ?? []).map((tensor) => tensor.name));
-  return {
-    inputs: (graph.input ?? []).filter((info) => !initializers.has(info.name)).map((info) => tensorSpec(info, source)),
-    outputs: (graph.output ?? []).map((info) => tensorSpec(info, source)),
-  };
+  const initializerNames = new Set((graph.initializer ?? []).map((tensor) => tensor.name ?? ''));
+  return signatureFrom({ inputs: graph.input ?? [], outputs: graph.output ?? [], initializerNames }, source);
 }
 
+/** A model's signature: from a file, read without its weights (graph-header.ts); from bytes, decoded. */
 export function readSignatureSync(pathOrBytes: string | Uint8Array): ModelSignature {
-  const source = typeof pathOrBytes === 'string' ? pathOrBytes : 'model bytes';
-  const bytes = typeof pathOrBytes === 'string' ? readModelBytesSync(pathOrBytes) : pathOrBytes;
-  return signatureOf(decodeModel(bytes, source), source);
+  if (typeof pathOrBytes === 'string') return signatureFrom(readGraphHeader(pathOrBytes), pathOrBytes);
+  return signatureOf(decodeModel(pathOrBytes, 'model bytes'), 'model bytes');
 }
 
-/** A model file's signature, read without reading its weights (graph-header.ts). */
 export async function readSignature(pathOrBytes: string | Uint8Array): Promise<ModelSignature> {
-  if (typeof pathOrBytes !== 'string') return readSignatureSync(pathOrBytes);
-  const { inputs, outputs, initializerNames } = readGraphHeader(pathOrBytes);
-  return {
-    inputs: inputs.filter((info) => !initializerNames.has(info.name ?? '')).map((info) => tensorSpec(info, pathOrBytes)),
-    outputs: outputs.map((info) => tensorSpec(info, pathOrBytes)),
-  };
+  return readSignatureSync(pathOrBytes);
 }

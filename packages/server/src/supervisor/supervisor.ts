@@ -326,8 +326,7 @@ export class Server {
         { child: slot.name, childPid: slot.child.pid },
         `${slot.name} (pid ${slot.child.pid}) stopped answering heartbeats; killing it to restart it`,
       );
-      slot.killedHere = true;
-      slot.child.process.kill('SIGKILL');
+      this.#killHung(slot);
     });
   }
 
@@ -389,15 +388,18 @@ export class Server {
       this.#logger.error({ child: slot.name }, `restarting ${slot.name} failed: ${(error as Error).message}`);
       // One that hangs is killed: its exit then counts as a failure, and is restarted or given up on.
       const { process: child } = slot.child;
-      if (child.exitCode === null && child.signalCode === null) {
-        slot.killedHere = true;
-        child.kill('SIGKILL');
-      }
+      if (child.exitCode === null && child.signalCode === null) this.#killHung(slot);
       return;
     }
     this.#logger.info({ child: slot.name, childPid: slot.child.pid }, `${slot.name} restarted (pid ${slot.child.pid})`);
     if (slot.config.role === 'combiner') this.#command({ type: 'combiner-restarted' });
     if (slot.config.role === 'batcher') this.#listenToBatcher();
+  }
+
+  /** Kills a hung child; marked, so that its SIGKILL counts as its own failure (see #watch). */
+  #killHung(slot: Slot): void {
+    slot.killedHere = true;
+    slot.child.process.kill('SIGKILL');
   }
 
   #giveUp(slot: Slot, reason: string): void {
