@@ -165,14 +165,7 @@ export interface SettledHeader {
 }
 
 export type InternalHeader =
-  | BatchHeader
-  | PlanHeader
-  | ResultHeader
-  | HelloHeader
-  | CreditHeader
-  | HeartbeatHeader
-  | ReplyHeader
-  | SettledHeader;
+  BatchHeader | PlanHeader | ResultHeader | HelloHeader | CreditHeader | HeartbeatHeader | ReplyHeader | SettledHeader;
 
 // Internal only: msgpackr's records make small repeated headers cheaper to pack and parse.
 const packr = new Packr({ useRecords: true, moreTypes: false, structuredClone: false });

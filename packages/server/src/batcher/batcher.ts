@@ -344,7 +344,8 @@ export class Batcher {
       try {
         const header = decodeHeader(headerFrame!);
         if (header.kind === SETTLED) {
-          for (const { batch, parts, last } of header.batches) this.#replied({ kind: REPLY, batch, parts: [], frames: [], direct: parts, last }, []);
+          for (const { batch, parts, last } of header.batches)
+            this.#replied({ kind: REPLY, batch, parts: [], frames: [], direct: parts, last }, []);
         } else if (header.kind === REPLY) this.#replied(header, frames);
         else throw new TuttiError('INTERNAL', `the combiner sent a message of kind ${header.kind} where replies go`);
       } catch (error) {
