@@ -100,21 +100,6 @@ const CHECKS: Record<number, (header: Fields) => void> = {
       );
     }
   },
-  8: (h) => {
-    need('SETTLED', Array.isArray(h.batches), 'batches is not a list');
-    for (const entry of h.batches as Fields[]) {
-      need(
-        'SETTLED',
-        typeof entry === 'object' &&
-          entry !== null &&
-          isNumber(entry.batch) &&
-          typeof entry.last === 'boolean' &&
-          Array.isArray(entry.parts) &&
-          (entry.parts as unknown[]).every((p) => isInt(p)),
-        'an entry has no batch, parts or last',
-      );
-    }
-  },
 };
 
 /** Throws INTERNAL naming the problem when `header` is not a well-formed internal header of a known kind. */

@@ -11,9 +11,6 @@
  *                                  second DEALER to the combiner (direct replies, see PROTOCOL.md)
  *   combiner -> batcher   REPLY    [header{batch, parts, direct, last}, ...client envelope, reply frame]
  *                                  (which parts went direct; the rest the batcher forwards as is)
- *   combiner -> batcher   SETTLED  [header{batches: [{batch, parts, last}]}]
- *                                  (parts of several batches answered straight to their clients, told
- *                                  a few ms late in one message: nothing waits on it; see settled-notes.ts)
  *
  * Control, worker -> batcher (never data: results go to the combiner):
  *   HELLO     the instance is loaded and takes `credits` batches at once
@@ -33,7 +30,6 @@ export const HELLO = 4;
 export const CREDIT = 5;
 export const HEARTBEAT = 6;
 export const REPLY = 7;
-export const SETTLED = 8;
 
 export interface BatchHeader {
   kind: typeof BATCH;
@@ -150,22 +146,7 @@ export interface ReplyHeader {
   last: boolean;
 }
 
-/** One batch's entry in a SETTLED message. */
-export interface SettledBatch {
-  batch: number;
-  /** Parts the combiner answered straight to their client, or refused (answered from another batch). */
-  parts: number[];
-  /** Every request of the batch has been answered. */
-  last: boolean;
-}
-
-export interface SettledHeader {
-  kind: typeof SETTLED;
-  batches: SettledBatch[];
-}
-
-export type InternalHeader =
-  BatchHeader | PlanHeader | ResultHeader | HelloHeader | CreditHeader | HeartbeatHeader | ReplyHeader | SettledHeader;
+export type InternalHeader = BatchHeader | PlanHeader | ResultHeader | HelloHeader | CreditHeader | HeartbeatHeader | ReplyHeader;
 
 // Internal only: msgpackr's records make small repeated headers cheaper to pack and parse.
 const packr = new Packr({ useRecords: true, moreTypes: false, structuredClone: false });

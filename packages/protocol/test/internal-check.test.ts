@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CREDIT, HEARTBEAT, HELLO, PLAN, REPLY, RESULT, SETTLED, decodeHeader, encodeHeader, type InternalHeader } from '../src/index.js';
+import { CREDIT, HEARTBEAT, HELLO, PLAN, REPLY, RESULT, decodeHeader, encodeHeader, type InternalHeader } from '../src/index.js';
 
 const part = {
   index: 0,
@@ -31,13 +31,6 @@ describe('internal headers are checked on arrival', () => {
       { kind: HEARTBEAT, hello },
       { kind: CREDIT, batch: 3, serviceMs: 1 },
       { kind: REPLY, batch: 3, parts: [0], frames: [2], last: true, direct: [1], unsure: [2] },
-      {
-        kind: SETTLED,
-        batches: [
-          { batch: 3, parts: [0, 1], last: true },
-          { batch: 4, parts: [], last: false },
-        ],
-      },
     ];
     for (const header of good) expect(roundTrip(header)).toEqual(header);
   });
@@ -57,9 +50,6 @@ describe('internal headers are checked on arrival', () => {
       [{ ...hello, credits: 0 }, /HELLO header: instance, device or credits missing/],
       [{ kind: CREDIT, batch: 'x' }, /CREDIT header: batch is not a number/],
       [{ kind: REPLY, batch: 1, parts: [0, 1], frames: [2], last: true }, /REPLY header: parts and frames do not match/],
-      [{ kind: SETTLED, batches: 'none' }, /SETTLED header: batches is not a list/],
-      [{ kind: SETTLED, batches: [{ batch: 1, parts: [-1], last: true }] }, /SETTLED header: an entry has no batch, parts or last/],
-      [{ kind: SETTLED, batches: [{ batch: 1, parts: [0] }] }, /SETTLED header: an entry has no batch, parts or last/],
     ];
     for (const [header, message] of bad) expect(() => roundTrip(header)).toThrow(message);
   });

@@ -20,7 +20,6 @@ import {
   HEARTBEAT,
   HELLO,
   REPLY,
-  SETTLED,
   checkInferInputs,
   decodeHeader,
   encodeError,
@@ -270,7 +269,7 @@ export class Batcher {
     // queue sets when a batch is due, a full batch is due now, and an idle server sends at once.
     // Otherwise it is already waiting for the right moment; waking it per request costs a timer each.
     const { pendingRequests: queued, pendingRows, maxBatchSize } = this.#policy;
-    if (queued === 1 || pendingRows >= maxBatchSize || this.#inFlight.computing === 0) this.#wakeDispatcher?.();
+    if (queued === 1 || pendingRows >= maxBatchSize || this.#inFlight.size === 0) this.#wakeDispatcher?.();
   }
 
   /**
@@ -343,11 +342,8 @@ export class Batcher {
     for await (const [headerFrame, ...frames] of this.#replies) {
       try {
         const header = decodeHeader(headerFrame!);
-        if (header.kind === SETTLED) {
-          for (const { batch, parts, last } of header.batches)
-            this.#replied({ kind: REPLY, batch, parts: [], frames: [], direct: parts, last }, []);
-        } else if (header.kind === REPLY) this.#replied(header, frames);
-        else throw new TuttiError('INTERNAL', `the combiner sent a message of kind ${header.kind} where replies go`);
+        if (header.kind !== REPLY) throw new TuttiError('INTERNAL', `the combiner sent a message of kind ${header.kind} where replies go`);
+        this.#replied(header, frames);
       } catch (error) {
         this.#dropped.replies.drop(error);
       }
@@ -467,9 +463,9 @@ export class Batcher {
     while (this.#running) {
       this.#sendUnsent();
       const due = this.#policy.dueAt();
-      // Wait for a batch to fill only while members are busy: with none computing, waiting adds
+      // Wait for a batch to fill only while members are busy: with nothing in flight, waiting adds
       // latency and cannot add throughput. Draining: what is queued goes out now.
-      const idle = this.#inFlight.computing === 0;
+      const idle = this.#inFlight.size === 0;
       const wait = due === undefined ? Infinity : this.#draining || idle ? 0 : due - performance.now();
       // A new batch forms only once the last one has gone to every member: until then requests
       // keep queueing, and the next batch grows.

@@ -25,8 +25,6 @@ interface Entry extends InFlight {
 export class InFlightBatches {
   #members: readonly string[];
   #batches = new Map<number, Entry>();
-  /** Batches some member still owes its result: while none is, the members are idle. */
-  #owed = 0;
 
   constructor(members: readonly string[]) {
     this.#members = members;
@@ -36,18 +34,8 @@ export class InFlightBatches {
     return this.#batches.size;
   }
 
-  /**
-   * How many batches some member is still computing (or holds queued). The combiner may not have
-   * answered, or told of, a batch no member owes: that takes no member's time.
-   */
-  get computing(): number {
-    return this.#owed;
-  }
-
   add(batch: InFlight): void {
-    this.#finishEntry(batch.plan.batch);
     this.#batches.set(batch.plan.batch, { ...batch, pending: new Set(this.#members), answered: new Set() });
-    this.#owed++;
   }
 
   get(batch: number): InFlight | undefined {
@@ -61,8 +49,7 @@ export class InFlightBatches {
 
   /** `member`'s instance returned its credit for `batch`: its result is with the combiner. */
   memberDone(batch: number, member: string): void {
-    const entry = this.#batches.get(batch);
-    if (entry?.pending.delete(member) && entry.pending.size === 0) this.#owed--;
+    this.#batches.get(batch)?.pending.delete(member);
   }
 
   /**
@@ -96,13 +83,6 @@ export class InFlightBatches {
 
   /** The batch's last request is answered: it is forgotten. */
   finish(batch: number): void {
-    this.#finishEntry(batch);
-  }
-
-  #finishEntry(batch: number): void {
-    const entry = this.#batches.get(batch);
-    if (!entry) return;
-    if (entry.pending.size > 0) this.#owed--;
     this.#batches.delete(batch);
   }
 
@@ -111,7 +91,6 @@ export class InFlightBatches {
    * the requests not answered yet. Returns those plans, to send to the new combiner.
    */
   restartAll(): PlanHeader[] {
-    this.#owed = this.#batches.size;
     return [...this.#batches.values()].map((entry) => {
       entry.pending = new Set(this.#members);
       return { ...entry.plan, parts: entry.plan.parts.filter((part) => !entry.answered.has(part.index)) };

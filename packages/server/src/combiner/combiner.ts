@@ -23,13 +23,9 @@ import { internalCurveServer } from '../shared/curve.js';
 import { SendQueue } from '@tutti/protocol';
 import { mark } from '../shared/spans.js';
 import { DirectReplies, type Answer } from './direct-replies.js';
-import { SettledNotes } from './settled-notes.js';
 import { combineSeconds, emulationLagSeconds, inferencesTotal, repliesTotal, requestSeconds } from '../shared/metrics.js';
 import { TIMING } from '../shared/timing.js';
 import { processLog } from '../shared/log.js';
-
-/** Parts of direct answers past which the batcher is told at once (see settled-notes.ts). */
-const SETTLED_NOTE_MAX_PARTS = 4096;
 
 type Apply = (input: CombineInput) => CombineOutput | Promise<CombineOutput>;
 
@@ -56,7 +52,6 @@ export class Combiner {
   #input: Pull;
   #replies: Push;
   #replyQueue: SendQueue;
-  #notes: SettledNotes;
   #assembler: BatchAssembler;
   #apply: Apply | undefined;
   #custom: CustomRuleRunner | undefined;
@@ -71,10 +66,6 @@ export class Combiner {
     this.#input = sockets.input;
     this.#replies = sockets.replies;
     this.#replyQueue = new SendQueue(this.#replies, (error) => processLog().error({ err: error }, 'send to the batcher failed'));
-    this.#notes = new SettledNotes((frames) => this.#replyQueue.send(frames), {
-      delayMs: TIMING.settledNoteDelayMs,
-      maxParts: SETTLED_NOTE_MAX_PARTS,
-    });
     this.#config = config;
     this.#ensemble = config.ensemble;
     this.#assembler = new BatchAssembler(config.ensemble.members.map((m) => m.name));
@@ -184,7 +175,6 @@ export class Combiner {
   #deliver(batch: number, answers: Answer[], last: boolean): void {
     if (!this.#direct) {
       repliesTotal.inc({ path: 'batcher' }, answers.length);
-      this.#notes.flush();
       this.#replyQueue.send(replyMessage(batch, answers, last));
       if (last) this.#guard.closed(batch);
       return;
@@ -198,12 +188,7 @@ export class Combiner {
         repliesTotal.inc({ path: 'refused' }, refused.length);
         repliesTotal.inc({ path: 'unsure' }, unsure.length);
         // Refused answers' requests are answered elsewhere: for the batcher, they are settled like direct ones.
-        const settled = [...direct, ...refused];
-        if (viaBatcher.length === 0 && unsure.length === 0) this.#notes.add(batch, settled, last);
-        else {
-          this.#notes.flush();
-          this.#replyQueue.send(replyMessage(batch, viaBatcher, last, settled, unsure));
-        }
+        this.#replyQueue.send(replyMessage(batch, viaBatcher, last, [...direct, ...refused], unsure));
       },
       (error: unknown) => {
         // Rare (the journal could not be written): not sent, and the batcher not told; the clients' own timers end these requests.
@@ -285,7 +270,6 @@ export class Combiner {
 
   async close(): Promise<void> {
     for (const open of this.#open.values()) clearTimeout(open.timer);
-    this.#notes.flush();
     this.#input.close();
     this.#replies.close();
     this.#direct?.close();

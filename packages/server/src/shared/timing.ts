@@ -47,8 +47,6 @@ export const TIMING = {
   orphanGraceMs: 10_000,
   /** An orphan's answer keeps the re-sent copy of its request from being answered again this long. */
   orphanAnswerLingerMs: 120_000,
-  /** The combiner tells the batcher of direct answers this late at most, many batches in one message (settled-notes.ts). */
-  settledNoteDelayMs: 10,
   /** Each of the combiner's two journal files is written this long before the other takes over. */
   journalTurnMs: 5_000,
 } as const;
@@ -80,7 +78,6 @@ export function timingViolations(timing: Timing): string[] {
     ],
     ['a hang is declared only well after a heartbeat timeout', t.hangTimeoutMs > 2 * t.heartbeatTimeoutMs],
     ['Server.stop() drains at least one drain grace', t.drainMs >= t.drainGraceMs],
-    ["the batcher hears of direct answers well inside a drain's grace", 10 * t.settledNoteDelayMs <= t.drainGraceMs],
   ];
   return rules.filter(([, holds]) => !holds).map(([rule]) => rule);
 }

@@ -30,27 +30,6 @@ describe('InFlightBatches', () => {
     expect(batches.needs(8, 'b')).toBe(false);
   });
 
-  it('counts the batches some member is still computing, apart from those awaiting their answers', () => {
-    const batches = new InFlightBatches(['a', 'b']);
-    batches.add({ plan: plan(1, 1), frames: [], oldestArrivalMono: 0 });
-    batches.add({ plan: plan(2, 1), frames: [], oldestArrivalMono: 0 });
-    expect(batches.computing).toBe(2);
-    batches.memberDone(1, 'a');
-    batches.memberDone(1, 'a');
-    expect(batches.computing).toBe(2);
-    batches.memberDone(1, 'b');
-    // Batch 1 is with the combiner: still in flight, no longer computing.
-    expect([batches.size, batches.computing]).toEqual([2, 1]);
-    batches.finish(2);
-    expect([batches.size, batches.computing]).toEqual([1, 0]);
-    // A new combiner: every batch is owed again.
-    batches.restartAll();
-    expect(batches.computing).toBe(1);
-    batches.finish(1);
-    batches.finish(1);
-    expect([batches.size, batches.computing]).toEqual([0, 0]);
-  });
-
   it('answers each request once, and forgets a finished batch', () => {
     const batches = new InFlightBatches(['a']);
     batches.add({ plan: plan(1, 3), frames: [], oldestArrivalMono: 0 });
