@@ -4,7 +4,15 @@
  * (measured here and cached, modelled from the ONNX file for hardware that is not here, or brought
  * in from a profile file).
  */
-export { detectDevices, detectCpu, detectGpus, parseNvidiaSmiCsv, DETECTED_CPU_ID } from './devices/detect.js';
+export {
+  detectDevices,
+  detectCpu,
+  detectGpus,
+  parseNvidiaSmiCsv,
+  probeGpus,
+  DETECTED_CPU_ID,
+  type RunNvidiaSmi,
+} from './devices/detect.js';
 export { loadDevicesFile, parseDevicesFile, deviceIdPrefix } from './devices/devices-file.js';
 export { loadCatalogFile, parseCatalogFile } from './devices/catalog-file.js';
 export { parseMemorySize } from './devices/memory-size.js';
@@ -35,3 +43,4 @@ export { formatEnsembleProfiling, formatProfileTable, formatLatency } from './fo
 export { measureMessageCost, hostMessageCost, type MessageCost, type MessageCostOptions } from './measure/message-cost.js';
 export { hardwareLine } from './host.js';
 export { rssOf } from './process-memory.js';
+export { hostReport, type HostReport } from './devices/host-report.js';

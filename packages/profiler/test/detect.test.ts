@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { detectDevices, parseNvidiaSmiCsv } from '../src/index.js';
+import { detectDevices, parseNvidiaSmiCsv, probeGpus } from '../src/index.js';
 
 // Recorded from `nvidia-smi --query-gpu=index,name,memory.total --format=csv,noheader,nounits` on a 2-GPU host.
 const RECORDED = `0, Tesla V100-SXM2-32GB, 32768
@@ -29,5 +29,32 @@ describe('detectDevices', () => {
     expect(cpu).toMatchObject({ id: 'cpu', kind: 'cpu', origin: 'detected', cores: os.availableParallelism(), memoryBytes: os.totalmem() });
     expect(cpu!.name.length).toBeGreaterThan(0);
     expect(cpu!.speed).toBeUndefined();
+  });
+});
+
+describe('probeGpus', () => {
+  it('lists the GPUs nvidia-smi reports, through the runner it is given', () => {
+    const probe = probeGpus(() => '0, NVIDIA A100-SXM4-40GB, 40960\n');
+    expect(probe.why).toBeUndefined();
+    expect(probe.gpus.map((g) => [g.id, g.name, g.memoryBytes])).toEqual([['gpu0', 'NVIDIA A100-SXM4-40GB', 40960 * 2 ** 20]]);
+  });
+
+  it('says why there is no GPU: no nvidia-smi, a failing one, or an empty list', () => {
+    const missing = Object.assign(new Error('spawn nvidia-smi ENOENT'), { code: 'ENOENT' });
+    expect(
+      probeGpus(() => {
+        throw missing;
+      }),
+    ).toEqual({ gpus: [], why: 'nvidia-smi not found: no NVIDIA driver on this host' });
+    const failing = Object.assign(new Error('Command failed'), {
+      status: 9,
+      stderr: 'NVIDIA-SMI has failed because it could not communicate with the NVIDIA driver.\nMore',
+    });
+    expect(
+      probeGpus(() => {
+        throw failing;
+      }).why,
+    ).toBe('nvidia-smi failed: NVIDIA-SMI has failed because it could not communicate with the NVIDIA driver.');
+    expect(probeGpus(() => '')).toEqual({ gpus: [], why: 'nvidia-smi lists no GPU' });
   });
 });

@@ -1,2 +1,3 @@
 export * from './device.js';
 export * from './session.js';
+export * from './providers.js';

@@ -8,6 +8,7 @@
 import * as ort from 'onnxruntime-node';
 import { TuttiError, bytesOf, datatypeInfo, datatypeOfOrt, viewAs, type WireTensor } from '@tutti/core';
 import { sessionSettings, type SessionSettings } from './device.js';
+import { providerFix } from './providers.js';
 
 export class ModelSession {
   readonly path: string;
@@ -42,9 +43,10 @@ export class ModelSession {
       const session = await ort.InferenceSession.create(path, sessionOptions);
       return new ModelSession(path, settings, session);
     } catch (error) {
-      throw new TuttiError('MODEL_ERROR', `cannot load ${path} on ${describeDevice(settings)}: ${(error as Error).message}`, {
-        cause: error,
-      });
+      const message = (error as Error).message;
+      // On a GPU, the usual cause is the provider, not the model: say how to get it (never fall back to the CPU).
+      const fix = settings.device.kind === 'gpu' ? `; ${providerFix('cuda', message)}` : '';
+      throw new TuttiError('MODEL_ERROR', `cannot load ${path} on ${describeDevice(settings)}: ${message}${fix}`, { cause: error });
     }
   }
 

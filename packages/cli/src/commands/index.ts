@@ -35,6 +35,10 @@ export const COMMANDS: Record<string, CommandEntry> = {
     description: "place the members' instances on devices (worst-fit, then greedy tuning of instances, batch sizes and threads)",
     load: async () => (await import('./allocate.js')).allocateCommand(),
   },
+  doctor: {
+    description: "what this host offers: CPU, NVIDIA GPUs, and which of onnxruntime's execution providers load (with fixes)",
+    load: async () => (await import('./doctor.js')).doctorCommand(),
+  },
   keys: {
     description: 'make a CurveZMQ key pair: NAME.key (secret, keep it) and NAME.pub (public, give it to the other side)',
     load: async () => (await import('./keys.js')).keysCommand(),

@@ -44,14 +44,32 @@ export function parseNvidiaSmiCsv(csv: string): Device[] {
   return gpus;
 }
 
+/** How to run nvidia-smi: its output, or a throw (ENOENT when it is not installed). Tests give their own. */
+export type RunNvidiaSmi = (args: readonly string[]) => string;
+
+const runNvidiaSmi: RunNvidiaSmi = (args) =>
+  execFileSync('nvidia-smi', args, { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'pipe'] });
+
+/** NVIDIA GPUs on this host, and when there are none, why (for `tutti doctor`). */
+export function probeGpus(run: RunNvidiaSmi = runNvidiaSmi): { gpus: Device[]; why?: string } {
+  let csv: string;
+  try {
+    csv = run(NVIDIA_SMI_ARGS);
+  } catch (error) {
+    const { code, stderr } = error as { code?: string; stderr?: string };
+    if (code === 'ENOENT') return { gpus: [], why: 'nvidia-smi not found: no NVIDIA driver on this host' };
+    const detail = String(stderr ?? (error as Error).message ?? '')
+      .split('\n')[0]!
+      .trim();
+    return { gpus: [], why: `nvidia-smi failed${detail ? `: ${detail}` : ''}` };
+  }
+  const gpus = parseNvidiaSmiCsv(csv);
+  return gpus.length > 0 ? { gpus } : { gpus, why: 'nvidia-smi lists no GPU' };
+}
+
 /** NVIDIA GPUs on this host; none (quietly) when nvidia-smi is missing or fails. */
 export function detectGpus(): Device[] {
-  try {
-    const csv = execFileSync('nvidia-smi', NVIDIA_SMI_ARGS, { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'ignore'] });
-    return parseNvidiaSmiCsv(csv);
-  } catch {
-    return [];
-  }
+  return probeGpus().gpus;
 }
 
 /** This host's CPU, then its GPUs. */
