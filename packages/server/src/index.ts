@@ -5,3 +5,4 @@ export { BatchAssembler, type CompleteBatch, type MemberResult } from './combine
 export { z85Encode, type CurveConfig } from './shared/curve.js';
 export { registry as metricsRegistry } from './shared/metrics.js';
 export { bundleEntries } from './supervisor/bundle.js';
+export { Agent, type AgentOptions } from './agent/agent.js';

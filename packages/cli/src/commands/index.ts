@@ -35,6 +35,10 @@ export const COMMANDS: Record<string, CommandEntry> = {
     description: "place the members' instances on devices (worst-fit, then greedy tuning of instances, batch sizes and threads)",
     load: async () => (await import('./allocate.js')).allocateCommand(),
   },
+  agent: {
+    description: 'run prediction workers on this host for a head on another one (tutti serve --agents)',
+    load: async () => (await import('./agent.js')).agentCommand(),
+  },
   doctor: {
     description: "what this host offers: CPU, NVIDIA GPUs, and which of onnxruntime's execution providers load (with fixes)",
     load: async () => (await import('./doctor.js')).doctorCommand(),

@@ -28,6 +28,10 @@ export interface ServeFlags {
   directReplies: boolean;
   layout: LayoutKind | 'auto';
   logFormat?: LogFormat;
+  agents?: string;
+  agentKey?: string;
+  allowAgent?: string[];
+  localWorkers: boolean;
 }
 
 /** The plan to serve and the profiles its emulated devices need: from a file, or allocated now. */
@@ -102,6 +106,10 @@ export function serveCommand(): Command {
     )
     .option('--curve-key <file>', 'CurveZMQ: encrypt the client endpoint with this server key pair (tutti keys)')
     .option('--allow <files...>', 'CurveZMQ: client public keys (.pub files or folders of them) allowed in; others are refused and counted')
+    .option('--agents <endpoint>', 'let agents on other hosts join here and run workers (tutti agent --join), e.g. tcp://0.0.0.0:5700')
+    .option('--agent-key <file>', "CurveZMQ: the head's key pair for the agent link (required unless --agents is on loopback)")
+    .option('--allow-agent <files...>', 'CurveZMQ: the public keys of the agents allowed to join (.pub files or folders of them)')
+    .option('--no-local-workers', 'run no workers on this host: only agents compute (needs --agents)')
     .addOption(
       new Option(
         '--log-format <format>',
@@ -129,6 +137,13 @@ export function serveCommand(): Command {
       if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && timeoutMs > 0)) {
         throw new TuttiError('INVALID_OPTION', `--timeout-ms must be a whole number of milliseconds above 0; got ${flags.timeoutMs}`);
       }
+      if ((flags.agentKey || flags.allowAgent) && !flags.agents)
+        throw new TuttiError('INVALID_OPTION', '--agent-key and --allow-agent go with --agents (where agents join)');
+      if (flags.agentKey && !flags.allowAgent?.length)
+        throw new TuttiError('INVALID_OPTION', '--agent-key without --allow-agent would refuse every agent; give their public keys');
+      const agentCurve = flags.agentKey
+        ? { ...(await readKeyPair(flags.agentKey)), allowedClients: await readAllowList(flags.allowAgent ?? []) }
+        : undefined;
       const { plan, profiles } = await choosePlan(ensemble, flags);
       if (plan) console.log(formatPlan(plan));
       const started = performance.now();
@@ -137,7 +152,9 @@ export function serveCommand(): Command {
       const server = await Server.start(ensemble, {
         onGiveUp: (name, reason) => gaveUp(`${name} keeps failing (${reason})`),
         ...(flags.endpoint ? { endpoint: flags.endpoint } : {}),
-        transport: flags.transport,
+        transport: flags.agents ? 'tcp' : flags.transport,
+        ...(flags.agents && { agents: { endpoint: flags.agents, ...(agentCurve && { curve: agentCurve }) } }),
+        localWorkers: flags.localWorkers,
         ...(flags.threads ? { threadsPerWorker: flags.threads } : {}),
         ...(plan && { plan }),
         ...(profiles && { profiles }),
@@ -154,6 +171,7 @@ export function serveCommand(): Command {
       );
       for (const p of server.processes)
         console.log(`  ${p.role.padEnd(8)} ${p.name.padEnd(28)} pid ${p.pid}  ${(rssOf(p.pid) / 2 ** 20).toFixed(0)} MiB`);
+      if (server.agentEndpoint) console.log(`  agents   join at ${server.agentEndpoint} (tutti agent --join)`);
       if (server.metricsUrl)
         console.log(`  metrics  ${server.metricsUrl}/metrics   health ${server.metricsUrl}/live ${server.metricsUrl}/ready`);
       console.log('Ctrl-C to stop.');

@@ -34,12 +34,12 @@ export interface ServerLog {
   childLines(name: string): (line: string, stream: 'stdout' | 'stderr') => void;
 }
 
-export function serverLog(options: { log?: (line: string) => void; logFormat?: LogFormat }): ServerLog {
+export function serverLog(options: { log?: (line: string) => void; logFormat?: LogFormat; name?: string }): ServerLog {
   const sink = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const format = options.logFormat ?? defaultLogFormat();
   if (!LOG_FORMATS.includes(format)) invalidOption('logFormat', format, '"json" or "pretty"');
   return {
-    logger: lineLogger('supervisor', (line) => sink(renderLine(line, 'supervisor', format))),
+    logger: lineLogger(options.name ?? 'supervisor', (line) => sink(renderLine(line, options.name ?? 'supervisor', format))),
     // What a child writes outside its log (Node's own crash output, a library's warning) is at least a warning.
     childLines: (name) => (line, stream) => sink(renderLine(line, name, format, stream === 'stderr' ? 'warn' : 'info')),
   };

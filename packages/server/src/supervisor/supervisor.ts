@@ -29,6 +29,12 @@ import type { RouterOptions } from '@tutti/routing';
 import { TIMING } from '../shared/timing.js';
 import type { LogFormat, Logger } from '../shared/log.js';
 import { serverLog, type ServerLog } from './log-render.js';
+import type { AgentHub, AgentInfo } from './agent-hub.js';
+
+/** The port of a bound tcp endpoint (tcp://host:port). */
+function portOf(endpoint: string): number {
+  return Number(/:(\d+)$/.exec(endpoint)![1]);
+}
 
 export interface ServeOptions {
   /** Client endpoint; defaults to the manifest's. `tcp://127.0.0.1:0` picks a free port. */
@@ -78,6 +84,14 @@ export interface ServeOptions {
   maxFailedRestarts?: number;
   /** Called when the server gives up restarting a process (see maxFailedRestarts). */
   onGiveUp?: (name: string, reason: string) => void;
+  /**
+   * Agents on other hosts join here (`tutti agent --join`) and run workers for this server (see
+   * agent-hub.ts). The internal sockets then listen on every interface, over tcp with CurveZMQ.
+   * `curve` (the head's key pair, the agents' public keys) is required unless the endpoint is loopback.
+   */
+  agents?: { endpoint: string; curve?: CurveConfig };
+  /** Start the plan's workers on this host too (default true); false: only agents compute. */
+  localWorkers?: boolean;
 }
 
 export interface ProcessInfo {
@@ -118,6 +132,7 @@ export class Server {
   #timers = new Set<NodeJS.Timeout>();
   #metrics: MetricsEndpoint | undefined;
   #nextMetricsId = 0;
+  #hub: AgentHub | undefined;
 
   #startTimeoutMs: number;
   #maxFailedRestarts: number;
@@ -174,8 +189,12 @@ export class Server {
   }
 
   static async start(ensemble: Ensemble, options: ServeOptions = {}): Promise<Server> {
-    const transport = options.transport ?? 'ipc';
+    // Agents' workers connect from other hosts: the internal sockets must be tcp.
+    const transport = options.transport ?? (options.agents ? 'tcp' : 'ipc');
     if (transport !== 'ipc' && transport !== 'tcp') invalidOption('transport', transport, '"ipc" or "tcp"');
+    if (options.agents && transport !== 'tcp')
+      invalidOption('transport', transport, '"tcp" when agents join (their workers connect over the network)');
+    if (options.localWorkers === false && !options.agents) invalidOption('localWorkers', false, 'true unless agents join to compute');
     const instances = options.plan
       ? instancesFromPlan(ensemble, options.plan, options.profiles)
       : defaultInstances(ensemble, availableParallelism(), options.threadsPerWorker);
@@ -189,7 +208,10 @@ export class Server {
     }
     checkModelFiles(ensemble);
     const runDir = mkdtempSync(join(tmpdir(), 'tutti-'));
-    const internal = (name: string) => (transport === 'ipc' ? `ipc://${join(runDir, name)}` : 'tcp://127.0.0.1:*');
+    const internal = (name: string) =>
+      transport === 'ipc' ? `ipc://${join(runDir, name)}` : options.agents ? 'tcp://0.0.0.0:*' : 'tcp://127.0.0.1:*';
+    // Bound on every interface for agents; this host's own workers connect over loopback.
+    const local = (endpoint: string) => endpoint.replace('tcp://0.0.0.0:', 'tcp://127.0.0.1:');
     // Over tcp anyone on the host can connect: the internal sockets get CurveZMQ keys made now (curve.ts).
     const internalCurve = transport === 'tcp' ? await internalKeys() : undefined;
     // A process that runs a ZAP handler for clients is asked about internal connections too: allow the internal key there.
@@ -198,6 +220,7 @@ export class Server {
         ? { ...options.curve, allowedClients: [...options.curve.allowedClients, internalCurve.clientPublicKey] }
         : options.curve;
     const slots: Slot[] = [];
+    let hub: AgentHub | undefined;
     // Children run as plain JavaScript bundled now (lighter and quicker to start than under tsx); if that fails, under tsx.
     // TUTTI_BUNDLE=0 keeps the sources under tsx (to debug a child with its TypeScript, or to measure the difference).
     const bundles =
@@ -249,17 +272,31 @@ export class Server {
       const ensembleReady = batcher.next('ensemble-ready', timeout);
       // Awaited below; if a worker fails first, start() throws that error and this one must not go unhandled.
       ensembleReady.catch(() => undefined);
+      const workerConfigs = launches.map((launch): WorkerConfig => ({
+        role: 'worker',
+        ensemble,
+        ...launch,
+        batches: local(batcher.endpoints.workers!),
+        results: local(combinerConfig.bind.input),
+        ...(options.hangTimeoutMs !== undefined && { hangTimeoutMs: options.hangTimeoutMs }),
+        ...(internalCurve && { internalCurve }),
+      }));
+      if (options.agents) {
+        // Loaded only here, with ZeroMQ: a supervisor without agents never loads them.
+        const { AgentHub } = await import('./agent-hub.js');
+        hub = await AgentHub.start({
+          endpoint: options.agents.endpoint,
+          ...(options.agents.curve && { curve: options.agents.curve }),
+          ensemble,
+          template: workerConfigs,
+          ports: { batches: portOf(batcher.endpoints.workers!), results: portOf(combinerConfig.bind.input) },
+          logger: log.logger,
+        });
+      }
+      const localWorkers = options.localWorkers === false ? [] : workerConfigs;
       await Promise.all(
-        launches.map((launch) => {
-          const config: WorkerConfig = {
-            role: 'worker',
-            ensemble,
-            ...launch,
-            batches: batcher.endpoints.workers!,
-            results: combinerConfig.bind.input,
-            ...(options.hangTimeoutMs !== undefined && { hangTimeoutMs: options.hangTimeoutMs }),
-            ...(internalCurve && { internalCurve }),
-          };
+        localWorkers.map((config) => {
+          const launch = config;
           const where = `${launch.device}${launch.members.some((m) => m.emulation) ? ', emulated' : ''}`;
           // A group's routing id lists every member: its name says how many, and the log line at start says which.
           const name =
@@ -269,8 +306,10 @@ export class Server {
           return started(config, `worker ${name} (${where})`);
         }),
       );
-      await ensembleReady;
+      // With no workers here, the ensemble is ready when agents have joined: start() does not wait for them.
+      if (localWorkers.length > 0) await ensembleReady;
       const server = new Server(ensemble, batcher.endpoints.client!, slots, runDir, bundles, options, log);
+      server.#hub = hub;
       for (const slot of slots) server.#watch(slot);
       server.#listenToBatcher();
       if (options.metricsPort !== undefined) {
@@ -285,10 +324,21 @@ export class Server {
       }
       return server;
     } catch (error) {
+      hub?.close();
       await stopAll(slots.map((s) => s.child));
       rmSync(runDir, { recursive: true, force: true });
       throw error;
     }
+  }
+
+  /** Where agents join (tcp://...:port as bound), when they may. */
+  get agentEndpoint(): string | undefined {
+    return this.#hub?.endpoint;
+  }
+
+  /** The agents that joined, by routing id. */
+  get agents(): Record<string, AgentInfo> {
+    return this.#hub?.agents ?? {};
   }
 
   /** Every process's metrics, and the supervisor's own; a process that does not answer in time is left out. */
@@ -419,6 +469,7 @@ export class Server {
     if (this.#stopping) return;
     this.#stopping = true;
     for (const timer of this.#timers) clearTimeout(timer);
+    this.#hub?.close();
     await this.#metrics?.close();
     const batcher = this.#slots.find((s) => s.config.role === 'batcher')?.child;
     const drainMs = options.drainMs ?? TIMING.drainMs;

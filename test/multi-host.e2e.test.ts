@@ -1,0 +1,236 @@
+/**
+ * Issue 15: tutti across hosts, for real, on simulated hosts: Linux network namespaces on one
+ * bridge (support/netns.ts). The head (`tutti serve --agents --no-local-workers`) runs in one, two
+ * agents (`tutti agent --join`) in two others, each fetching the model files from the head over
+ * CurveZMQ into a cache of its own; the test's clients reach the head from this process's namespace.
+ * Answers are compared with onnxruntime run here. Then one agent's link is cut under load: retrying
+ * clients lose nothing and get no wrong answer, and the server stays ready (the other agent holds
+ * an instance of every member); the link comes back and the agent takes work again.
+ *
+ * Needs root (CI runs as root); skipped elsewhere. Every process and namespace is removed, also
+ * when a check fails.
+ */
+import { type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { curveKeyPair } from 'zeromq';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TuttiClient } from '@tutti/client';
+import { Network, namespacesAvailable } from './support/netns.js';
+import { digitsLoad, sleep, type DigitsLoad } from './support/digits-load.js';
+import { ROOT } from '../packages/cli/test/run-tutti.js';
+
+const TUTTI = join(ROOT, 'packages/cli/bin/tutti.js');
+const HOSTS = ['head', 'agent1', 'agent2'];
+
+interface Running {
+  host: string;
+  child: ChildProcess;
+  output: string[];
+}
+
+describe.skipIf(!namespacesAvailable())('across hosts (network namespaces)', () => {
+  let net: Network;
+  let dir: string;
+  let digits: DigitsLoad;
+  const running: Running[] = [];
+  let endpoint: string;
+
+  /** Starts `tutti ARGS` on `host`; its output is kept for the checks and for a failure's message. */
+  function tutti(host: string, args: string[]): Running {
+    const child = net.spawn(host, process.execPath, [TUTTI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const entry: Running = { host, child, output: [] };
+    const keep = (chunk: Buffer) => entry.output.push(...chunk.toString().split('\n').filter(Boolean));
+    child.stdout!.on('data', keep);
+    child.stderr!.on('data', keep);
+    running.push(entry);
+    return entry;
+  }
+
+  async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await condition())) {
+      if (Date.now() > deadline) {
+        const logs = running.map((r) => `--- ${r.host}\n${r.output.slice(-15).join('\n')}`).join('\n');
+        throw new Error(`timed out waiting for ${what}\n${logs}`);
+      }
+      await sleep(200);
+    }
+  }
+
+  /** The head's count of batches routed to each instance, read from its /metrics inside its namespace. */
+  async function routedByInstance(): Promise<Record<string, number>> {
+    const script = "fetch('http://127.0.0.1:9464/metrics').then((r) => r.text()).then((t) => process.stdout.write(t))";
+    const child = net.spawn('head', process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let text = '';
+    child.stdout!.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    await new Promise((resolve) => child.once('close', resolve));
+    const counts: Record<string, number> = {};
+    for (const match of text.matchAll(/^tutti_batches_routed_total\{instance="([^"]+)"\} (\d+)/gm)) counts[match[1]!] = Number(match[2]);
+    return counts;
+  }
+
+  /** Batches routed to the instances numbered `instance`: agent1's are 1, agent2's 2 (the head runs none). */
+  const routedTo = (counts: Record<string, number>, instance: number) =>
+    Object.entries(counts)
+      .filter(([id]) => id.endsWith(`#${instance}`))
+      .reduce((sum, [, n]) => sum + n, 0);
+
+  beforeAll(async () => {
+    net = Network.create(HOSTS);
+    dir = mkdtempSync(join(tmpdir(), 'tutti-hosts-'));
+    for (const name of ['head', 'agent1', 'agent2']) {
+      const pair = curveKeyPair();
+      writeFileSync(join(dir, `${name}.key`), JSON.stringify(pair), { mode: 0o600 });
+      writeFileSync(join(dir, `${name}.pub`), `${pair.publicKey}\n`);
+    }
+    digits = await digitsLoad(60);
+    const head = net.address('head');
+    endpoint = `tcp://${head}:5555`;
+    const server = tutti('head', [
+      'serve',
+      'ensembles/digits',
+      '--one-per-member',
+      '--threads',
+      '1',
+      '--endpoint',
+      endpoint,
+      '--agents',
+      `tcp://${head}:5700`,
+      '--agent-key',
+      join(dir, 'head.key'),
+      '--allow-agent',
+      join(dir, 'agent1.pub'),
+      join(dir, 'agent2.pub'),
+      '--no-local-workers',
+      '--metrics-port',
+      '9464',
+      '--log-format',
+      'json',
+    ]);
+    await until('the head to serve', () => server.output.some((l) => l.includes('ready in')), 90_000);
+    // One after the other, so that agent1's instances are numbered 1 and agent2's 2 (the head's own would be 0).
+    for (const agent of ['agent1', 'agent2']) {
+      tutti(agent, [
+        'agent',
+        '--join',
+        `tcp://${head}:5700`,
+        '--key',
+        join(dir, `${agent}.key`),
+        '--head-key',
+        join(dir, 'head.pub'),
+        '--cache',
+        join(dir, `cache-${agent}`),
+        '--name',
+        agent,
+        '--log-format',
+        'json',
+      ]);
+      await until(`${agent} to join`, () => server.output.some((l) => l.includes(`agent ${agent} (`)), 60_000);
+    }
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const { child } of running) child.kill('SIGTERM');
+    await Promise.all(
+      running.map(
+        ({ child }) =>
+          new Promise<void>((resolve) => {
+            if (child.exitCode !== null || child.signalCode !== null) return resolve();
+            const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+            child.once('exit', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+          }),
+      ),
+    );
+    net?.remove();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
+
+  it('serves digits from two agent hosts, each answer equal to onnxruntime run directly', { timeout: 120_000 }, async () => {
+    const client = new TuttiClient(endpoint, { timeoutMs: 10_000 });
+    try {
+      await until(
+        'the ensemble to be ready with the agents',
+        async () => (await client.health().catch(() => ({ ready: false }))).ready,
+        90_000,
+      );
+      for (let row = 0; row < digits.rows; row++) {
+        const reply = await client.infer({ pixels: { data: digits.pixelsOf(row), shape: [1, 64] } });
+        expect(digits.isCorrect(row, reply.outputs.probabilities!.data as Float32Array), `row ${row}`).toBe(true);
+      }
+      // Both agents fetched every model from the head, into caches of their own.
+      for (const agent of ['agent1', 'agent2']) {
+        expect(readdirSync(join(dir, `cache-${agent}`)).filter((f) => f.endsWith('.onnx'))).toHaveLength(digits.ensemble.members.length);
+      }
+      const counts = await routedByInstance();
+      expect(routedTo(counts, 1) + routedTo(counts, 2)).toBeGreaterThan(0);
+    } finally {
+      client.close();
+    }
+  });
+
+  it(
+    'loses nothing when an agent is cut off under load, stays ready, and the agent takes work again when back',
+    { timeout: 180_000 },
+    async () => {
+      const clients = [0, 1].map(() => new TuttiClient(endpoint, { timeoutMs: 20_000, retry: { tries: 3, perTryTimeoutMs: 8_000 } }));
+      const probe = new TuttiClient(endpoint, { timeoutMs: 5_000 });
+      const tally = { correct: 0, wrong: 0, failed: 0 };
+      let phase: 'before' | 'cut' | 'back' = 'before';
+      const correctIn = { before: 0, cut: 0, back: 0 };
+      let running = true;
+      const lane = async (client: TuttiClient, seed: number) => {
+        for (let k = seed; running; k++) {
+          const row = k % digits.rows;
+          try {
+            const reply = await client.infer({ pixels: { data: digits.pixelsOf(row), shape: [1, 64] } });
+            if (digits.isCorrect(row, reply.outputs.probabilities!.data as Float32Array)) {
+              tally.correct++;
+              correctIn[phase]++;
+            } else tally.wrong++;
+          } catch {
+            tally.failed++;
+          }
+        }
+      };
+      const notReady: string[] = [];
+      let watching = true;
+      const watch = (async () => {
+        while (watching) {
+          const health = await probe.health().catch((error: Error) => ({ ready: false, why: error.message }));
+          if (!health.ready) notReady.push(`${phase}: ${JSON.stringify(health)}`);
+          await sleep(250);
+        }
+      })();
+      try {
+        const load = Promise.all(clients.flatMap((client, c) => [0, 1, 2, 3].map((k) => lane(client, c * 17 + k * 5))));
+        await until('answers before the cut', () => correctIn.before >= 100, 60_000);
+        phase = 'cut';
+        net.setLink('agent1', false);
+        const cutCounts = await routedByInstance();
+        // Long enough for the batcher to expire agent1's workers (2 s without heartbeats) and serve from agent2 alone.
+        await until('answers while agent1 is cut off', () => correctIn.cut >= 300, 60_000);
+        const whileCut = await routedByInstance();
+        phase = 'back';
+        net.setLink('agent1', true);
+        await until('agent1 to take work again', async () => routedTo(await routedByInstance(), 1) > routedTo(whileCut, 1), 60_000);
+        await until('answers after the link is back', () => correctIn.back >= 100, 60_000);
+        running = false;
+        await load;
+        expect(routedTo(whileCut, 2)).toBeGreaterThan(routedTo(cutCounts, 2));
+      } finally {
+        running = false;
+        watching = false;
+        await watch;
+        for (const client of [...clients, probe]) client.close();
+      }
+      expect(tally.wrong).toBe(0);
+      expect(tally.failed).toBe(0);
+      expect(notReady).toEqual([]);
+    },
+  );
+});
