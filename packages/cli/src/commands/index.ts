@@ -39,6 +39,10 @@ export const COMMANDS: Record<string, CommandEntry> = {
     description: 'run prediction workers on this host for a head on another one (tutti serve --agents)',
     load: async () => (await import('./agent.js')).agentCommand(),
   },
+  deploy: {
+    description: 'render what a cluster needs to serve an ensemble: Kubernetes objects, checked against the schemas, and a Dockerfile',
+    load: async () => (await import('./deploy.js')).deployCommand(),
+  },
   doctor: {
     description: "what this host offers: CPU, NVIDIA GPUs, and which of onnxruntime's execution providers load (with fixes)",
     load: async () => (await import('./doctor.js')).doctorCommand(),

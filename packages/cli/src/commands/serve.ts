@@ -22,6 +22,7 @@ export interface ServeFlags {
   curveKey?: string;
   allow?: string[];
   metricsPort: string;
+  metricsHost: string;
   timeoutMs?: string;
   routing: RoutingPolicy;
   rebalance: boolean;
@@ -90,6 +91,7 @@ export function serveCommand(): Command {
       'HTTP port for /metrics (Prometheus), /live and /ready on 127.0.0.1; 0 picks a free one, off disables',
       '9464',
     )
+    .option('--metrics-host <address>', 'where the metrics endpoint listens: 0.0.0.0 for probes and scrapes from other hosts', '127.0.0.1')
     .option('--timeout-ms <ms>', "deadline of requests that give no timeout_ms (default: the manifest's requestTimeoutMs, else 60000)")
     .addOption(
       new Option(
@@ -159,7 +161,7 @@ export function serveCommand(): Command {
         ...(plan && { plan }),
         ...(profiles && { profiles }),
         ...(curve && { curve }),
-        ...(metricsPort !== undefined && { metricsPort }),
+        ...(metricsPort !== undefined && { metricsPort, metricsHost: flags.metricsHost }),
         ...(timeoutMs !== undefined && { defaultTimeoutMs: timeoutMs }),
         routing: { policy: flags.routing, rebalance: flags.rebalance },
         directReplies: flags.directReplies,

@@ -65,6 +65,8 @@ export interface ServeOptions {
   routing?: RouterOptions;
   /** Port of the HTTP endpoint with /metrics, /live and /ready (0 picks a free one); none when unset. */
   metricsPort?: number;
+  /** Address it listens on (default 127.0.0.1; 0.0.0.0 for a kubelet's probes or a Prometheus on another host). */
+  metricsHost?: string;
   /**
    * Where the log goes, one call per line, every process's (see log.ts): each line names its
    * process (default: stderr).
@@ -313,7 +315,7 @@ export class Server {
       for (const slot of slots) server.#watch(slot);
       server.#listenToBatcher();
       if (options.metricsPort !== undefined) {
-        server.#metrics = await MetricsEndpoint.start(options.metricsPort, '127.0.0.1', {
+        server.#metrics = await MetricsEndpoint.start(options.metricsPort, options.metricsHost ?? '127.0.0.1', {
           gather: () => server.#gather(),
           ready: async () => {
             if (server.#givenUp.size > 0) return false;
