@@ -1,6 +1,6 @@
 /**
  * Issue 15: tutti across hosts, for real, on simulated hosts: Linux network namespaces on one
- * bridge (support/netns.ts). The head (`tutti serve --agents --no-local-workers`) runs in one, two
+ * bridge (netns.ts in @tutti/bench). The head (`tutti serve --agents --no-local-workers`) runs in one, two
  * agents (`tutti agent --join`) in two others, each fetching the model files from the head over
  * CurveZMQ into a cache of its own; the test's clients reach the head from this process's namespace.
  * Answers are compared with onnxruntime run here. Then one agent's link is cut under load: retrying
@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { curveKeyPair } from 'zeromq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TuttiClient } from '@tutti/client';
-import { Network, namespacesAvailable } from './support/netns.js';
+import { Network, namespacesAvailable } from '@tutti/bench';
 import { digitsLoad, sleep, type DigitsLoad } from './support/digits-load.js';
 import { ROOT } from '../packages/cli/test/run-tutti.js';
 

@@ -30,3 +30,4 @@ export {
 } from './figures.js';
 export { rate, summaryLines } from './report.js';
 export { allowableThroughput, sustained, type OfferedStep } from './allowable.js';
+export { Network, namespacesAvailable } from './netns.js';

@@ -1,12 +1,12 @@
 /**
- * Simulated hosts for tests: Linux network namespaces joined by one bridge, as machines on one
+ * Simulated hosts for tests and benches: Linux network namespaces joined by one bridge, as machines on one
  * switch. The bridge lives in a namespace of its own (the switch); each host gets a veth pair with
  * one end in its namespace (an address 10.213.N.k/24) and the other on the bridge; this process's
  * namespace joins the switch too (address .254), so a test's own client can reach every host. A
  * host is cut off by setting its port on the switch down, and comes back by setting it up.
  *
  * Needs root and `ip` (iproute2). Everything made here carries a prefix of its own and is removed
- * by remove(), which the test calls in its afterAll (and which also runs on process exit).
+ * by remove(), which its user calls when done (it also runs on process exit).
  */
 import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 
