@@ -8,8 +8,12 @@
  * checked against onnxruntime run here.
  *
  *   npx tsx bench/multi-host.ts [--ensemble ensembles/zoo-cnn] [--rounds 3] [--seconds 20] [--concurrency 8]
+ *                               [--layout grouped|per-instance]
  *
- * Needs root. Writes docs/bench/multi-host-<ensemble>.json.
+ * --layout: grouped (the allocator's plan, forced grouped: one worker process per agent hosting every
+ * member, so a batch crosses the network once per agent) or per-instance (a process per member, one
+ * thread each: a batch crosses it once per member). Needs root. Writes
+ * docs/bench/multi-host-<ensemble>-<layout>-c<concurrency>.json.
  */
 import { type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -32,9 +36,13 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '3' },
     seconds: { type: 'string', default: '20' },
     concurrency: { type: 'string', default: '8' },
+    layout: { type: 'string', default: 'grouped' },
   },
 });
 if (!namespacesAvailable()) throw new Error('bench/multi-host.ts needs root and `ip netns` (it makes network namespaces)');
+if (values.layout !== 'grouped' && values.layout !== 'per-instance')
+  throw new Error(`--layout must be grouped or per-instance, got ${values.layout}`);
+const layoutFlags = values.layout === 'grouped' ? ['--layout', 'grouped'] : ['--one-per-member', '--threads', '1'];
 const rounds = Number(values.rounds);
 const seconds = Number(values.seconds);
 const concurrency = Number(values.concurrency);
@@ -129,9 +137,7 @@ try {
     TUTTI,
     'serve',
     values.ensemble,
-    '--one-per-member',
-    '--threads',
-    '1',
+    ...layoutFlags,
     '--endpoint',
     `tcp://${head}:5557`,
     '--agents',
@@ -214,6 +220,7 @@ const summary = {
   ensemble: ensemble.name,
   hardware: hardwareLine(),
   how: 'three network namespaces on one bridge; the head serves with no workers of its own; each agent pinned to one core with taskset -c (agent1 core 0, agent2 core 1); load from the root namespace, closed loop',
+  layout: values.layout,
   seconds,
   concurrency,
   answersChecked: checked,
@@ -223,6 +230,6 @@ const summary = {
 console.log(
   `\n${ensemble.name}: two agents / one agent, median ${ratios.median.toFixed(2)} (${ratios.min.toFixed(2)}-${ratios.max.toFixed(2)}) over ${rounds} rounds (${hardwareLine()})`,
 );
-const out = join(ROOT, `docs/bench/multi-host-${ensemble.name}.json`);
+const out = join(ROOT, `docs/bench/multi-host-${ensemble.name}-${values.layout}-c${concurrency}.json`);
 writeFileSync(out, `${JSON.stringify(summary, null, 2)}\n`);
 console.log(`wrote ${out}`);
