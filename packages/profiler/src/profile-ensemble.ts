@@ -5,7 +5,8 @@
  *     here in a child process per member, or read back from the cache;
  *   - a declared device with a speed (emulated or not): the cost model, from the ONNX file's MACs
  *     and weights and the device's speed;
- *   - a detected GPU: skipped (measuring on a GPU is not implemented); give its profiles in a file.
+ *   - a detected GPU: measured with onnxruntime's CUDA provider (one thread), cached under its name;
+ *     without the provider, MODEL_ERROR naming the fix (never measured on the CPU instead).
  */
 import { readFile } from 'node:fs/promises';
 import { costModelProfile, type Device, type MemberProfile } from '@tutti/allocator';
@@ -46,6 +47,8 @@ export interface ProfileEnsembleOptions extends Partial<RunLimits> {
   cacheDir?: string | false;
   refresh?: boolean;
   onProgress?: ProfileProgress;
+  /** How a detected GPU's profile is measured (default: profileMemberWithOrigin, in a child process); tests give a fake GPU. */
+  measure?: typeof profileMemberWithOrigin;
 }
 
 export interface EnsembleProfiling {
@@ -130,6 +133,41 @@ async function measureHere(facts: MemberFacts, device: Device, context: Context)
 
 type Profiled = { profile: MemberProfile; source: ProfileSource };
 
+/**
+ * A GPU of this host, measured with onnxruntime's CUDA provider (one intra-op thread: the GPU
+ * computes), cached under the GPU's name. Without the provider the session fails with MODEL_ERROR
+ * naming the fix (providers.ts): never measured on the CPU instead.
+ */
+async function measureOnGpu(facts: MemberFacts, device: Device, context: Context): Promise<Profiled> {
+  const index = /^gpu(\d+)$/.exec(device.id)?.[1];
+  if (index === undefined)
+    throw new TuttiError('INVALID_OPTION', `detected GPU ${device.id}: expected an id gpuN (as nvidia-smi numbers it)`);
+  const where = { member: facts.member.name, device: device.id };
+  const { cacheDir, refresh, minRuns, minMs, maxRuns, maxMs, rounds } = context.options;
+  let started = false;
+  const result = await (context.options.measure ?? profileMemberWithOrigin)(facts.member.path, context.ensemble.inputs, {
+    batchSizes: context.batchSizes,
+    threadOptions: [1],
+    member: facts.member.name,
+    deviceName: device.name,
+    gpu: Number(index),
+    modelSha256: await facts.sha256(),
+    cacheDir,
+    refresh,
+    minRuns,
+    minMs,
+    maxRuns,
+    maxMs,
+    rounds,
+    onProgress: (event) => {
+      if (!started) context.emit({ ...where, type: 'start', source: 'measured', points: context.batchSizes.length });
+      started = true;
+      context.emit({ ...where, ...event });
+    },
+  });
+  return { profile: { ...result.profile, deviceName: device.name }, source: result.origin };
+}
+
 /** The profile of one member on one device and where it came from, or why there is none. */
 async function profileOnDevice(facts: MemberFacts, device: Device, context: Context): Promise<Profiled | { skipped: string }> {
   const fromFile = findProfile(context.fileProfiles, facts.member.name, await facts.sha256(), device.name);
@@ -140,7 +178,7 @@ async function profileOnDevice(facts: MemberFacts, device: Device, context: Cont
     const profile = costModelProfile(facts.member.name, cost, device, context.batchSizes, threadsFor(device, context, device.cores ?? 1));
     return { profile, source: 'cost-model' };
   }
-  if (device.origin === 'detected') return { skipped: 'measuring on a GPU is not implemented: give its profiles in a profile file' };
+  if (device.origin === 'detected') return measureOnGpu(facts, device, context);
   throw new TuttiError(
     'INVALID_OPTION',
     `device ${device.id} (${device.name}) declares no speed, so ${facts.member.name} cannot be modelled on it: add speed: { gmacsPerSecond: ... } to the devices file, or give its profiles in a profile file`,

@@ -31,6 +31,8 @@ export interface ProfileMemberOptions extends Partial<RunLimits> {
   refresh?: boolean;
   /** The model file's sha256 when the caller already has it (saves hashing a large file twice). */
   modelSha256?: string;
+  /** Measure on this host's GPU of that index (CUDA provider) instead of its CPU; give deviceName too. */
+  gpu?: number;
 }
 
 export type ProfileOrigin = 'measured' | 'cache';
@@ -89,7 +91,14 @@ export async function profileMemberWithOrigin(
     rounds: options.rounds ?? DEFAULT_RUN_LIMITS.rounds,
   };
   const measured = await measureInChild(
-    { modelPath: path.resolve(modelPath), inputs, batchSizes: key.batchSizes, threadOptions: key.threadOptions, limits },
+    {
+      modelPath: path.resolve(modelPath),
+      inputs,
+      batchSizes: key.batchSizes,
+      threadOptions: key.threadOptions,
+      limits,
+      ...(options.gpu !== undefined && { gpu: options.gpu }),
+    },
     options.onProgress,
   );
   const profile: MemberProfile = {

@@ -95,16 +95,47 @@ describe('profileEnsemble', () => {
     expect(fromFile.profiles.tiny!['t4-0']).toMatchObject({ source: 'file', points: [{ batch: 1, threads: 1, latencyMs: 123 }] });
   });
 
-  it('refuses a declared GPU with no speed, and skips a detected one', async () => {
+  it('refuses a declared GPU with no speed', async () => {
     const ensemble = tinyEnsemble(workspace);
     const noSpeed: Device = { id: 'x-0', kind: 'gpu', name: 'X', memoryBytes: 1e9, origin: 'declared' };
     await expect(profileEnsembleWithSources(ensemble, [noSpeed], { batchSizes: [1], cacheDir: false })).rejects.toThrow(
       /device x-0 \(X\) declares no speed/,
     );
+  });
+
+  it('measures a detected GPU with the CUDA provider: here, with none, it fails naming the fix, never measuring the CPU instead', async () => {
+    const ensemble = tinyEnsemble(workspace);
     const detectedGpu: Device = { id: 'gpu0', kind: 'gpu', name: 'Tesla T4', memoryBytes: 16e9, origin: 'detected' };
-    const result = await profileEnsembleWithSources(ensemble, [detectedGpu], { batchSizes: [1], cacheDir: false });
-    expect(result.profiles.tiny).toEqual({});
-    expect(result.skipped).toEqual([{ member: 'tiny', device: 'gpu0', reason: expect.stringMatching(/not implemented/) }]);
+    await expect(profileEnsembleWithSources(ensemble, [detectedGpu], { batchSizes: [1], cacheDir: false, ...QUICK })).rejects.toThrow(
+      /on gpu:0 .*--onnxruntime-node-install=cuda12/,
+    );
+  });
+
+  it("asks for a detected GPU's profile by its index and name, one thread, and keeps it under the GPU's name", async () => {
+    const ensemble = tinyEnsemble(workspace);
+    const detectedGpu: Device = { id: 'gpu1', kind: 'gpu', name: 'Tesla T4', memoryBytes: 16e9, origin: 'detected' };
+    const asked: unknown[] = [];
+    // A fake GPU (there is none here): what the profiler asks of the measurement, and what it makes of the answer.
+    const measure: NonNullable<Parameters<typeof profileEnsembleWithSources>[2]>['measure'] = async (_path, _inputs, options) => {
+      asked.push({ gpu: options.gpu, deviceName: options.deviceName, threadOptions: options.threadOptions });
+      return {
+        profile: {
+          member: options.member!,
+          modelSha256: options.modelSha256!,
+          deviceName: 'x',
+          source: 'measured',
+          memoryBytes: 1,
+          points: [{ batch: 1, threads: 1, latencyMs: 0.5 }],
+        },
+        origin: 'measured',
+        seconds: 0,
+      };
+    };
+    const result = await profileEnsembleWithSources(ensemble, [detectedGpu], { batchSizes: [1], cacheDir: false, measure });
+    expect(asked).toEqual([{ gpu: 1, deviceName: 'Tesla T4', threadOptions: [1] }]);
+    expect(result.sources.tiny).toEqual({ gpu1: 'measured' });
+    expect(result.profiles.tiny!.gpu1).toMatchObject({ deviceName: 'Tesla T4', points: [{ batch: 1, threads: 1, latencyMs: 0.5 }] });
+    expect(result.skipped).toEqual([]);
   });
 });
 

@@ -25,9 +25,12 @@ function settledRss(): number {
   return process.memoryUsage.rss();
 }
 
+// On a GPU the CUDA provider runs the session; if it does not load, the session fails with the fix (never the CPU).
+const device = request.gpu === undefined ? undefined : { kind: 'gpu' as const, index: request.gpu };
+
 async function measureMemory(): Promise<void> {
   const baselineRssBytes = settledRss();
-  const session = await ModelSession.load(request.modelPath, { intraOpThreads: 1 });
+  const session = await ModelSession.load(request.modelPath, { intraOpThreads: 1, ...(device && { device }) });
   await session.run(randomInputs(request.inputs, Math.max(...request.batchSizes)));
   const loadedRssBytes = settledRss();
   await session.close();
@@ -38,7 +41,7 @@ async function measureMemory(): Promise<void> {
 async function measureLatencies(): Promise<void> {
   const sessions: { threads: number; session: ModelSession }[] = [];
   for (const threads of request.threadOptions)
-    sessions.push({ threads, session: await ModelSession.load(request.modelPath, { intraOpThreads: threads }) });
+    sessions.push({ threads, session: await ModelSession.load(request.modelPath, { intraOpThreads: threads, ...(device && { device }) }) });
   const inputs = randomInputs(request.inputs, Math.max(...request.batchSizes));
   const perRound = roundLimits(request.limits);
   const rounds = Math.max(1, Math.floor(request.limits.rounds));

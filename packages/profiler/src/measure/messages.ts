@@ -11,6 +11,8 @@ export interface MeasureRequest {
   /** Ascending, distinct, each at most this host's cores. */
   threadOptions: number[];
   limits: RunLimits;
+  /** Where to measure: this host's CPU (default) or one of its GPUs, with onnxruntime's CUDA provider. */
+  gpu?: number;
 }
 
 export type ChildMessage =
