@@ -36,6 +36,7 @@ describe.skipIf(!namespacesAvailable())('across hosts (network namespaces)', () 
   let digits: DigitsLoad;
   const running: Running[] = [];
   let endpoint: string;
+  let headArgs: string[];
 
   /** Starts `tutti ARGS` on `host`; its output is kept for the checks and for a failure's message. */
   function tutti(host: string, args: string[]): Running {
@@ -59,13 +60,19 @@ describe.skipIf(!namespacesAvailable())('across hosts (network namespaces)', () 
     }
   }
 
-  /** The head's count of batches routed to each instance, read from its /metrics inside its namespace. */
-  async function routedByInstance(): Promise<Record<string, number>> {
-    const script = "fetch('http://127.0.0.1:9464/metrics').then((r) => r.text()).then((t) => process.stdout.write(t))";
-    const child = net.spawn('head', process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'ignore'] });
+  /** GET `url` from inside `host`'s namespace: the status line, then the body. */
+  async function fetchOn(host: string, url: string): Promise<string> {
+    const script = `fetch('${url}').then(async (r) => process.stdout.write(r.status + '\\n' + (await r.text())))`;
+    const child = net.spawn(host, process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'ignore'] });
     let text = '';
     child.stdout!.on('data', (chunk: Buffer) => (text += chunk.toString()));
     await new Promise((resolve) => child.once('close', resolve));
+    return text;
+  }
+
+  /** The head's count of batches routed to each instance, read from its /metrics inside its namespace. */
+  async function routedByInstance(): Promise<Record<string, number>> {
+    const text = await fetchOn('head', 'http://127.0.0.1:9464/metrics');
     const counts: Record<string, number> = {};
     for (const match of text.matchAll(/^tutti_batches_routed_total\{instance="([^"]+)"\} (\d+)/gm)) counts[match[1]!] = Number(match[2]);
     return counts;
@@ -88,7 +95,7 @@ describe.skipIf(!namespacesAvailable())('across hosts (network namespaces)', () 
     digits = await digitsLoad(60);
     const head = net.address('head');
     endpoint = `tcp://${head}:5555`;
-    const server = tutti('head', [
+    headArgs = [
       'serve',
       'ensembles/digits',
       '--one-per-member',
@@ -108,7 +115,8 @@ describe.skipIf(!namespacesAvailable())('across hosts (network namespaces)', () 
       '9464',
       '--log-format',
       'json',
-    ]);
+    ];
+    const server = tutti('head', headArgs);
     await until('the head to serve', () => server.output.some((l) => l.includes('ready in')), 90_000);
     // One after the other, so that agent1's instances are numbered 1 and agent2's 2 (the head's own would be 0).
     for (const agent of ['agent1', 'agent2']) {
@@ -124,6 +132,8 @@ describe.skipIf(!namespacesAvailable())('across hosts (network namespaces)', () 
         join(dir, `cache-${agent}`),
         '--name',
         agent,
+        '--health-port',
+        '9465',
         '--log-format',
         'json',
       ]);
@@ -168,6 +178,8 @@ describe.skipIf(!namespacesAvailable())('across hosts (network namespaces)', () 
       }
       const counts = await routedByInstance();
       expect(routedTo(counts, 1) + routedTo(counts, 2)).toBeGreaterThan(0);
+      // Each agent's health endpoint, as a kubelet would probe it: its workers run.
+      for (const agent of ['agent1', 'agent2']) expect(await fetchOn(agent, 'http://127.0.0.1:9465/ready')).toBe('200\nready\n');
     } finally {
       client.close();
     }
@@ -231,6 +243,36 @@ describe.skipIf(!namespacesAvailable())('across hosts (network namespaces)', () 
       expect(tally.wrong).toBe(0);
       expect(tally.failed).toBe(0);
       expect(notReady).toEqual([]);
+    },
+  );
+  it(
+    'is joined again by its agents when the head restarts, and serves from them without fetching the models again',
+    { timeout: 180_000 },
+    async () => {
+      const old = running.find((r) => r.host === 'head')!;
+      old.child.kill('SIGTERM');
+      await new Promise((resolve) => (old.child.exitCode !== null ? resolve(undefined) : old.child.once('exit', resolve)));
+      const head = tutti('head', headArgs);
+      await until('the new head to serve', () => head.output.some((l) => l.includes('ready in')), 90_000);
+      // The new head does not know the agents: their next beat is answered REJOIN, and they join it.
+      for (const agent of ['agent1', 'agent2']) {
+        await until(`${agent} to join the new head`, () => head.output.some((l) => l.includes(`agent ${agent} (`)), 60_000);
+      }
+      const client = new TuttiClient(endpoint, { timeoutMs: 10_000 });
+      try {
+        await until('the ensemble to be ready again', async () => (await client.health().catch(() => ({ ready: false }))).ready, 90_000);
+        for (let row = 0; row < digits.rows; row++) {
+          const reply = await client.infer({ pixels: { data: digits.pixelsOf(row), shape: [1, 64] } });
+          expect(digits.isCorrect(row, reply.outputs.probabilities!.data as Float32Array), `row ${row}`).toBe(true);
+        }
+      } finally {
+        client.close();
+      }
+      // Each agent fetched each model once, at its first join: the rejoin found them in its cache.
+      for (const agent of ['agent1', 'agent2']) {
+        const fetched = running.filter((r) => r.host === agent).flatMap((r) => r.output.filter((l) => l.includes('fetching model')));
+        expect(fetched).toHaveLength(digits.ensemble.members.length);
+      }
     },
   );
 });

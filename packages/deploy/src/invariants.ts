@@ -63,11 +63,13 @@ export function kubernetesInvariantViolations(objects: readonly KubeObject[]): s
         if (typeof port === 'string' && !portNames.has(port))
           problems.push(`Deployment ${name}: ${kind} probe's port ${port} is not a container port`);
         // The probe's port must be where the server listens for it, on every interface.
-        const metrics = (container.ports ?? []).find((p) => p.name === port)?.containerPort;
+        // The head serves them on its metrics port, an agent on its health port.
+        const probed = (container.ports ?? []).find((p) => p.name === port)?.containerPort;
         const args = container.args ?? [];
-        const flag = (f: string) => args[args.indexOf(f) + 1];
-        if (metrics !== undefined && (flag('--metrics-port') !== String(metrics) || flag('--metrics-host') !== '0.0.0.0'))
-          problems.push(`Deployment ${name}: ${kind} probe's port ${metrics} is not where tutti serves its metrics on every interface`);
+        const flag = (f: string) => (args.includes(f) ? args[args.indexOf(f) + 1] : undefined);
+        const [portFlag, hostFlag] = args[0] === 'agent' ? ['--health-port', '--health-host'] : ['--metrics-port', '--metrics-host'];
+        if (probed !== undefined && (flag(portFlag) !== String(probed) || flag(hostFlag) !== '0.0.0.0'))
+          problems.push(`Deployment ${name}: ${kind} probe's port ${probed} is not where tutti answers it on every interface`);
       }
     }
   }

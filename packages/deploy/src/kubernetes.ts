@@ -59,9 +59,11 @@ export interface Ports {
   replies: number;
   agents: number;
   metrics: number;
+  /** An agent's /live and /ready. */
+  agentHealth: number;
 }
 
-const DEFAULT_PORTS: Ports = { client: 5555, replies: 5556, agents: 5700, metrics: 9464 };
+const DEFAULT_PORTS: Ports = { client: 5555, replies: 5556, agents: 5700, metrics: 9464, agentHealth: 9465 };
 
 /** Objects as one YAML stream, for kubectl apply -f. */
 export function yamlDocuments(objects: readonly KubeObject[]): string {
@@ -263,10 +265,19 @@ function agentDeployment(options: KubernetesOptions, ports: Ports, meta: Meta): 
                 '/cache',
                 '--name',
                 '$(POD_NAME)',
+                '--health-port',
+                String(ports.agentHealth),
+                '--health-host',
+                '0.0.0.0',
                 '--log-format',
                 'json',
               ],
               env: [{ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
+              ports: [{ name: 'health', containerPort: ports.agentHealth }],
+              // Ready once its workers run (fetching large models may take minutes: a long startup allowance).
+              startupProbe: { httpGet: { path: '/live', port: 'health' }, periodSeconds: 5, failureThreshold: 60 },
+              livenessProbe: { httpGet: { path: '/live', port: 'health' }, periodSeconds: 10, failureThreshold: 3 },
+              readinessProbe: { httpGet: { path: '/ready', port: 'health' }, periodSeconds: 5, failureThreshold: 1 },
               resources: {
                 requests: { ...requests, ...(resources.gpus > 0 && { 'nvidia.com/gpu': String(resources.gpus) }) },
                 limits,

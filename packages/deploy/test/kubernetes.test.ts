@@ -134,7 +134,7 @@ describe('renderKubernetes', () => {
           const args: string[] = containerOf(find(o, 'Deployment', 'digits-head')).args;
           args[args.indexOf('--metrics-host') + 1] = '127.0.0.1';
         },
-        /not where tutti serves its metrics on every interface/,
+        /not where tutti answers it on every interface/,
       ],
       [
         (o) => (containerOf(find(o, 'Deployment', 'digits-agent')).volumeMounts[1].name = 'models'),

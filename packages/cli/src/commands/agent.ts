@@ -15,6 +15,8 @@ interface AgentFlags {
   cache: string;
   name?: string;
   logFormat?: LogFormat;
+  healthPort?: string;
+  healthHost: string;
 }
 
 const EXAMPLES = `
@@ -34,6 +36,8 @@ export function agentCommand(): Command {
     .option('--head-key <file>', "CurveZMQ: the head's public key (.pub)")
     .option('--cache <folder>', 'where model files are kept, by sha256', join(homedir(), '.cache', 'tutti', 'models'))
     .option('--name <name>', "this agent's name at the head (default: the hostname)")
+    .option('--health-port <port>', 'serve /live and /ready (its workers run) on this port, for probes')
+    .option('--health-host <address>', 'where the health endpoint listens', '127.0.0.1')
     .addOption(new Option('--log-format <format>', 'JSON lines, or readable ones').choices(['json', 'pretty']))
     .addHelpText('after', EXAMPLES)
     .action(async (flags: AgentFlags) => {
@@ -42,12 +46,16 @@ export function agentCommand(): Command {
       if (!flags.key && !loopback)
         throw new TuttiError('INVALID_OPTION', `joining ${flags.join} from another host needs CurveZMQ: give --key and --head-key`);
       const curve = flags.key ? { ...(await readKeyPair(flags.key)), serverKey: await readPublicKey(flags.headKey!) } : undefined;
+      const healthPort = flags.healthPort === undefined ? undefined : Number(flags.healthPort);
+      if (healthPort !== undefined && !(Number.isInteger(healthPort) && healthPort >= 0 && healthPort <= 65535))
+        throw new TuttiError('INVALID_OPTION', `--health-port must be a port number; got ${flags.healthPort}`);
       const agent = new Agent({
         join: flags.join,
         cacheDir: flags.cache,
         ...(curve && { curve }),
         ...(flags.name && { name: flags.name }),
         ...(flags.logFormat && { logFormat: flags.logFormat }),
+        ...(healthPort !== undefined && { health: { port: healthPort, host: flags.healthHost } }),
       });
       await agent.start();
       const stopBecause = await Promise.race([untilSignal(), agent.started.then(() => untilSignal())]).catch((error: Error) => ({

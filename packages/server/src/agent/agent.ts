@@ -27,6 +27,7 @@ import { spawnChild, stopAll, type Child } from '../supervisor/children.js';
 import { bundleChildren, type BundledRole } from '../supervisor/bundle.js';
 import { serverLog } from '../supervisor/log-render.js';
 import type { Logger, LogFormat } from '../shared/log.js';
+import { MetricsEndpoint } from '../supervisor/metrics-http.js';
 
 export interface AgentOptions {
   /** The head's agent endpoint, tcp://HOST:PORT. */
@@ -39,6 +40,12 @@ export interface AgentOptions {
   name?: string;
   log?: (line: string) => void;
   logFormat?: LogFormat;
+  /**
+   * Port of an HTTP endpoint with /live (the agent answers) and /ready (its workers run), for a
+   * kubelet's probes; none when unset. /live does not ask the head: a head away must not get every
+   * agent restarted.
+   */
+  health?: { port: number; host?: string };
 }
 
 const BEAT_MS = 1_000;
@@ -67,6 +74,7 @@ export class Agent {
   readonly started: Promise<void>;
   #startedResolve!: () => void;
   #failed: ((error: Error) => void) | undefined;
+  #health: MetricsEndpoint | undefined;
 
   constructor(options: AgentOptions) {
     if (!/^tcp:\/\/.+:\d+$/.test(options.join)) throw new TuttiError('INVALID_OPTION', `--join ${options.join}: expected tcp://HOST:PORT`);
@@ -113,6 +121,18 @@ export class Agent {
     void this.#loop();
     this.#join();
     this.#beat = setInterval(() => this.#send({ kind: 'beat', workers: this.#running.length }), BEAT_MS);
+    const { health } = this.#options;
+    if (health) {
+      this.#health = await MetricsEndpoint.start(health.port, health.host ?? '127.0.0.1', {
+        gather: async () => [],
+        ready: async () => this.#running.length > 0 && this.#running.every((r) => r.child.process.exitCode === null),
+      });
+    }
+  }
+
+  /** The health endpoint's address (http://host:port), when one was asked for. */
+  get healthUrl(): string | undefined {
+    return this.#health?.url;
   }
 
   #send(message: AgentMessage): void {
@@ -217,6 +237,7 @@ export class Agent {
   async stop(): Promise<void> {
     this.#stopping = true;
     clearInterval(this.#beat);
+    await this.#health?.close();
     for (const resolve of this.#waitingModels.values()) resolve(new Uint8Array());
     await stopAll(this.#running.map((r) => r.child));
     this.#running = [];
