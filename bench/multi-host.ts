@@ -15,17 +15,15 @@
  * thread each: a batch crosses it once per member). Needs root. Writes
  * docs/bench/multi-host-<ensemble>-<layout>-c<concurrency>.json.
  */
-import { type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
-import { curveKeyPair } from 'zeromq';
 import { TuttiClient, type TensorInput } from '@tutti/client';
 import { loadManifest } from '@tutti/manifest';
-import { Network, namespacesAvailable, spread } from '@tutti/bench';
+import { HostProcesses, Network, namespacesAvailable, spread, writeCurveKeys } from '@tutti/bench';
 import { hardwareLine } from '@tutti/profiler';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -51,34 +49,11 @@ const ensemble = await loadManifest(join(ROOT, values.ensemble), { generate: tru
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const net = Network.create(['head', 'agent1', 'agent2']);
 const dir = mkdtempSync(join(tmpdir(), 'tutti-multi-host-'));
-const processes: ChildProcess[] = [];
-const logs: Record<string, string[]> = {};
-
-function start(host: string, command: string, args: string[]): ChildProcess {
-  const child = net.spawn(host, command, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  const log = (logs[host] = logs[host] ?? []);
-  const keep = (chunk: Buffer) => log.push(...chunk.toString().split('\n').filter(Boolean));
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  processes.push(child);
-  return child;
-}
-
-async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline)
-      throw new Error(
-        `timed out waiting for ${what}:\n${Object.entries(logs)
-          .map(([h, l]) => `--- ${h}\n${l.slice(-10).join('\n')}`)
-          .join('\n')}`,
-      );
-    await sleep(250);
-  }
-}
+const hosts = new HostProcesses(net, ROOT);
+const headLog = () => hosts.output('head');
 
 function agent(name: string, core: number): void {
-  start(name, 'taskset', [
+  hosts.start(name, 'taskset', [
     '-c',
     String(core),
     process.execPath,
@@ -127,13 +102,9 @@ async function throughput(client: TuttiClient, inputs: Record<string, TensorInpu
 const results: { round: number; order: string; one: number; two: number; ratio: number }[] = [];
 let checked = 0;
 try {
-  for (const name of ['head', 'agent1', 'agent2']) {
-    const pair = curveKeyPair();
-    writeFileSync(join(dir, `${name}.key`), JSON.stringify(pair), { mode: 0o600 });
-    writeFileSync(join(dir, `${name}.pub`), `${pair.publicKey}\n`);
-  }
+  writeCurveKeys(dir, ['head', 'agent1', 'agent2']);
   const head = net.address('head');
-  start('head', process.execPath, [
+  hosts.start('head', process.execPath, [
     TUTTI,
     'serve',
     values.ensemble,
@@ -151,10 +122,10 @@ try {
     '--log-format',
     'json',
   ]);
-  await until('the head', () => logs.head?.some((l) => l.includes('ready in')) ?? false, 120_000);
+  await hosts.until('the head', () => headLog().some((l) => l.includes('ready in')), 120_000);
   agent('agent1', 0);
   const client = new TuttiClient(`tcp://${head}:5557`, { timeoutMs: 60_000 });
-  await until('agent1 to serve', async () => (await client.health().catch(() => ({ ready: false }))).ready, 180_000);
+  await hosts.until('agent1 to serve', async () => (await client.health().catch(() => ({ ready: false }))).ready, 180_000);
 
   // A few answers against onnxruntime run here: every member at batch 1, their mean.
   const spec = ensemble.inputs[0]!;
@@ -184,7 +155,7 @@ try {
         if (round === 1) agent('agent2', 1);
         else net.setLink('agent2', true);
         // agent2 serves once its workers have said hello again: wait for the log of its join, then a little.
-        await until('agent2 to join', () => logs.head?.some((l) => l.includes('agent agent2 (')) ?? false, 180_000);
+        await hosts.until('agent2 to join', () => headLog().some((l) => l.includes('agent agent2 (')), 180_000);
         await sleep(round === 1 ? 15_000 : 3_000);
       } else if (round > 1) {
         net.setLink('agent2', false);
@@ -197,20 +168,7 @@ try {
   }
   client.close();
 } finally {
-  for (const child of processes) child.kill('SIGTERM');
-  await Promise.all(
-    processes.map(
-      (child) =>
-        new Promise<void>((resolve) => {
-          if (child.exitCode !== null || child.signalCode !== null) return resolve();
-          const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-          child.once('exit', () => {
-            clearTimeout(timer);
-            resolve();
-          });
-        }),
-    ),
-  );
+  await hosts.stopAll();
   net.remove();
   rmSync(dir, { recursive: true, force: true });
 }

@@ -10,69 +10,33 @@
  * Needs root (CI runs as root); skipped elsewhere. Every process and namespace is removed, also
  * when a check fails.
  */
-import { type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { curveKeyPair } from 'zeromq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TuttiClient } from '@tutti/client';
-import { Network, namespacesAvailable } from '@tutti/bench';
+import { HostProcesses, Network, namespacesAvailable, writeCurveKeys } from '@tutti/bench';
 import { digitsLoad, sleep, type DigitsLoad } from './support/digits-load.js';
 import { ROOT } from '../packages/cli/test/run-tutti.js';
 
 const TUTTI = join(ROOT, 'packages/cli/bin/tutti.js');
 const HOSTS = ['head', 'agent1', 'agent2'];
 
-interface Running {
-  host: string;
-  child: ChildProcess;
-  output: string[];
-}
-
 describe.skipIf(!namespacesAvailable())('across hosts (network namespaces)', () => {
   let net: Network;
   let dir: string;
   let digits: DigitsLoad;
-  const running: Running[] = [];
+  let hosts: HostProcesses;
   let endpoint: string;
   let headArgs: string[];
 
-  /** Starts `tutti ARGS` on `host`; its output is kept for the checks and for a failure's message. */
-  function tutti(host: string, args: string[]): Running {
-    const child = net.spawn(host, process.execPath, [TUTTI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    const entry: Running = { host, child, output: [] };
-    const keep = (chunk: Buffer) => entry.output.push(...chunk.toString().split('\n').filter(Boolean));
-    child.stdout!.on('data', keep);
-    child.stderr!.on('data', keep);
-    running.push(entry);
-    return entry;
-  }
-
-  async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await condition())) {
-      if (Date.now() > deadline) {
-        const logs = running.map((r) => `--- ${r.host}\n${r.output.slice(-15).join('\n')}`).join('\n');
-        throw new Error(`timed out waiting for ${what}\n${logs}`);
-      }
-      await sleep(200);
-    }
-  }
-
-  /** GET `url` from inside `host`'s namespace: the status line, then the body. */
-  async function fetchOn(host: string, url: string): Promise<string> {
-    const script = `fetch('${url}').then(async (r) => process.stdout.write(r.status + '\\n' + (await r.text())))`;
-    const child = net.spawn(host, process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'ignore'] });
-    let text = '';
-    child.stdout!.on('data', (chunk: Buffer) => (text += chunk.toString()));
-    await new Promise((resolve) => child.once('close', resolve));
-    return text;
-  }
+  /** Starts `tutti ARGS` on `host`. */
+  const tutti = (host: string, args: string[]) => hosts.start(host, process.execPath, [TUTTI, ...args]);
+  const until = (what: string, condition: () => boolean | Promise<boolean>, timeoutMs: number) => hosts.until(what, condition, timeoutMs);
 
   /** The head's count of batches routed to each instance, read from its /metrics inside its namespace. */
   async function routedByInstance(): Promise<Record<string, number>> {
-    const text = await fetchOn('head', 'http://127.0.0.1:9464/metrics');
+    const text = await hosts.fetch('head', 'http://127.0.0.1:9464/metrics');
     const counts: Record<string, number> = {};
     for (const match of text.matchAll(/^tutti_batches_routed_total\{instance="([^"]+)"\} (\d+)/gm)) counts[match[1]!] = Number(match[2]);
     return counts;
@@ -86,12 +50,9 @@ describe.skipIf(!namespacesAvailable())('across hosts (network namespaces)', () 
 
   beforeAll(async () => {
     net = Network.create(HOSTS);
+    hosts = new HostProcesses(net, ROOT);
     dir = mkdtempSync(join(tmpdir(), 'tutti-hosts-'));
-    for (const name of ['head', 'agent1', 'agent2']) {
-      const pair = curveKeyPair();
-      writeFileSync(join(dir, `${name}.key`), JSON.stringify(pair), { mode: 0o600 });
-      writeFileSync(join(dir, `${name}.pub`), `${pair.publicKey}\n`);
-    }
+    writeCurveKeys(dir, HOSTS);
     digits = await digitsLoad(60);
     const head = net.address('head');
     endpoint = `tcp://${head}:5555`;
@@ -142,20 +103,7 @@ describe.skipIf(!namespacesAvailable())('across hosts (network namespaces)', () 
   }, 120_000);
 
   afterAll(async () => {
-    for (const { child } of running) child.kill('SIGTERM');
-    await Promise.all(
-      running.map(
-        ({ child }) =>
-          new Promise<void>((resolve) => {
-            if (child.exitCode !== null || child.signalCode !== null) return resolve();
-            const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-            child.once('exit', () => {
-              clearTimeout(timer);
-              resolve();
-            });
-          }),
-      ),
-    );
+    await hosts?.stopAll();
     net?.remove();
     if (dir) rmSync(dir, { recursive: true, force: true });
   }, 60_000);
@@ -179,7 +127,7 @@ describe.skipIf(!namespacesAvailable())('across hosts (network namespaces)', () 
       const counts = await routedByInstance();
       expect(routedTo(counts, 1) + routedTo(counts, 2)).toBeGreaterThan(0);
       // Each agent's health endpoint, as a kubelet would probe it: its workers run.
-      for (const agent of ['agent1', 'agent2']) expect(await fetchOn(agent, 'http://127.0.0.1:9465/ready')).toBe('200\nready\n');
+      for (const agent of ['agent1', 'agent2']) expect(await hosts.fetch(agent, 'http://127.0.0.1:9465/ready')).toBe('200\nready\n');
     } finally {
       client.close();
     }
@@ -249,7 +197,7 @@ describe.skipIf(!namespacesAvailable())('across hosts (network namespaces)', () 
     'is joined again by its agents when the head restarts, and serves from them without fetching the models again',
     { timeout: 180_000 },
     async () => {
-      const old = running.find((r) => r.host === 'head')!;
+      const old = hosts.all.find((r) => r.host === 'head')!;
       old.child.kill('SIGTERM');
       await new Promise((resolve) => (old.child.exitCode !== null ? resolve(undefined) : old.child.once('exit', resolve)));
       const head = tutti('head', headArgs);
@@ -270,7 +218,7 @@ describe.skipIf(!namespacesAvailable())('across hosts (network namespaces)', () 
       }
       // Each agent fetched each model once, at its first join: the rejoin found them in its cache.
       for (const agent of ['agent1', 'agent2']) {
-        const fetched = running.filter((r) => r.host === agent).flatMap((r) => r.output.filter((l) => l.includes('fetching model')));
+        const fetched = hosts.output(agent).filter((l) => l.includes('fetching model'));
         expect(fetched).toHaveLength(digits.ensemble.members.length);
       }
     },

@@ -31,3 +31,4 @@ export {
 export { rate, summaryLines } from './report.js';
 export { allowableThroughput, sustained, type OfferedStep } from './allowable.js';
 export { Network, namespacesAvailable } from './netns.js';
+export { HostProcesses, writeCurveKeys, type HostProcess } from './hosts.js';

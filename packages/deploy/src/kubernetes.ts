@@ -125,13 +125,21 @@ function keySecrets(options: KubernetesOptions, meta: Meta): KubeObject[] {
   ];
 }
 
-function headDeployment(options: KubernetesOptions, ports: Ports, meta: Meta): KubeObject {
-  const { name } = options;
+/**
+ * Startup, liveness and readiness probes on a container's port named `port`: /live, then /ready.
+ * A long startup allowance: a head may profile and plan, an agent fetch large models, first.
+ */
+function probes(port: string): Record<'startupProbe' | 'livenessProbe' | 'readinessProbe', unknown> {
   const probe = (path: string, periodSeconds: number, failureThreshold: number) => ({
-    httpGet: { path, port: 'metrics' },
+    httpGet: { path, port },
     periodSeconds,
     failureThreshold,
   });
+  return { startupProbe: probe('/live', 5, 60), livenessProbe: probe('/live', 10, 3), readinessProbe: probe('/ready', 5, 1) };
+}
+
+function headDeployment(options: KubernetesOptions, ports: Ports, meta: Meta): KubeObject {
+  const { name } = options;
   const args = [
     'serve',
     '/ensemble',
@@ -176,9 +184,7 @@ function headDeployment(options: KubernetesOptions, ports: Ports, meta: Meta): K
                 { name: 'metrics', containerPort: ports.metrics },
               ],
               // Ready only when every member has an instance: with no local workers, once agents have joined.
-              startupProbe: probe('/live', 5, 60),
-              livenessProbe: probe('/live', 10, 3),
-              readinessProbe: probe('/ready', 5, 1),
+              ...probes('metrics'),
               resources: { requests: { cpu: '1', memory: '512Mi' }, limits: { memory: '1Gi' } },
               volumeMounts: [
                 { name: 'keys', mountPath: '/keys', readOnly: true },
@@ -274,10 +280,8 @@ function agentDeployment(options: KubernetesOptions, ports: Ports, meta: Meta): 
               ],
               env: [{ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }],
               ports: [{ name: 'health', containerPort: ports.agentHealth }],
-              // Ready once its workers run (fetching large models may take minutes: a long startup allowance).
-              startupProbe: { httpGet: { path: '/live', port: 'health' }, periodSeconds: 5, failureThreshold: 60 },
-              livenessProbe: { httpGet: { path: '/live', port: 'health' }, periodSeconds: 10, failureThreshold: 3 },
-              readinessProbe: { httpGet: { path: '/ready', port: 'health' }, periodSeconds: 5, failureThreshold: 1 },
+              // Ready once its workers run.
+              ...probes('health'),
               resources: {
                 requests: { ...requests, ...(resources.gpus > 0 && { 'nvidia.com/gpu': String(resources.gpus) }) },
                 limits,

@@ -47,7 +47,7 @@ export interface ProfileEnsembleOptions extends Partial<RunLimits> {
   cacheDir?: string | false;
   refresh?: boolean;
   onProgress?: ProfileProgress;
-  /** How a detected GPU's profile is measured (default: profileMemberWithOrigin, in a child process); tests give a fake GPU. */
+  /** How a profile is measured (default: profileMemberWithOrigin, in a child process); tests give a fake GPU. */
   measure?: typeof profileMemberWithOrigin;
 }
 
@@ -98,22 +98,44 @@ function threadsFor(device: Device, context: Context, limit = device.cores ?? 1)
 }
 
 async function measureHere(facts: MemberFacts, device: Device, context: Context): Promise<Profiled> {
-  const where = { member: facts.member.name, device: device.id };
   const threadOptions = threadsFor(device, context, Math.min(device.cores ?? 1, context.hostCpu.cores ?? 1));
   if (threadOptions.length === 0)
     throw new TuttiError('INVALID_OPTION', `no thread count to measure ${facts.member.name} on ${device.id} (${device.cores} cores)`);
+  // Measured on this host's CPU and cached under its name, whatever the declared device is called.
+  return measure(facts, device, context, { threadOptions, deviceName: context.hostCpu.name });
+}
+
+/**
+ * A GPU of this host, measured with onnxruntime's CUDA provider (one intra-op thread: the GPU
+ * computes), cached under the GPU's name. Without the provider the session fails with MODEL_ERROR
+ * naming the fix (providers.ts): never measured on the CPU instead.
+ */
+async function measureOnGpu(facts: MemberFacts, device: Device, context: Context): Promise<Profiled> {
+  const index = /^gpu(\d+)$/.exec(device.id)?.[1];
+  if (index === undefined)
+    throw new TuttiError('INVALID_OPTION', `detected GPU ${device.id}: expected an id gpuN (as nvidia-smi numbers it)`);
+  return measure(facts, device, context, { threadOptions: [1], deviceName: device.name, gpu: Number(index) });
+}
+
+/** Measures `facts`'s member (or reads its cached profile), reporting progress as `device`'s. */
+async function measure(
+  facts: MemberFacts,
+  device: Device,
+  context: Context,
+  how: { threadOptions: number[]; deviceName: string; gpu?: number },
+): Promise<Profiled> {
+  const where = { member: facts.member.name, device: device.id };
   let started = false;
   const start = () => {
-    if (!started) context.emit({ ...where, type: 'start', source: 'measured', points: threadOptions.length * context.batchSizes.length });
+    if (!started)
+      context.emit({ ...where, type: 'start', source: 'measured', points: how.threadOptions.length * context.batchSizes.length });
     started = true;
   };
   const { cacheDir, refresh, minRuns, minMs, maxRuns, maxMs, rounds } = context.options;
-  const result = await profileMemberWithOrigin(facts.member.path, context.ensemble.inputs, {
+  const result = await (context.options.measure ?? profileMemberWithOrigin)(facts.member.path, context.ensemble.inputs, {
+    ...how,
     batchSizes: context.batchSizes,
-    threadOptions,
     member: facts.member.name,
-    // Measured on this host's CPU and cached under its name, whatever the declared device is called.
-    deviceName: context.hostCpu.name,
     modelSha256: await facts.sha256(),
     cacheDir,
     refresh,
@@ -132,41 +154,6 @@ async function measureHere(facts: MemberFacts, device: Device, context: Context)
 }
 
 type Profiled = { profile: MemberProfile; source: ProfileSource };
-
-/**
- * A GPU of this host, measured with onnxruntime's CUDA provider (one intra-op thread: the GPU
- * computes), cached under the GPU's name. Without the provider the session fails with MODEL_ERROR
- * naming the fix (providers.ts): never measured on the CPU instead.
- */
-async function measureOnGpu(facts: MemberFacts, device: Device, context: Context): Promise<Profiled> {
-  const index = /^gpu(\d+)$/.exec(device.id)?.[1];
-  if (index === undefined)
-    throw new TuttiError('INVALID_OPTION', `detected GPU ${device.id}: expected an id gpuN (as nvidia-smi numbers it)`);
-  const where = { member: facts.member.name, device: device.id };
-  const { cacheDir, refresh, minRuns, minMs, maxRuns, maxMs, rounds } = context.options;
-  let started = false;
-  const result = await (context.options.measure ?? profileMemberWithOrigin)(facts.member.path, context.ensemble.inputs, {
-    batchSizes: context.batchSizes,
-    threadOptions: [1],
-    member: facts.member.name,
-    deviceName: device.name,
-    gpu: Number(index),
-    modelSha256: await facts.sha256(),
-    cacheDir,
-    refresh,
-    minRuns,
-    minMs,
-    maxRuns,
-    maxMs,
-    rounds,
-    onProgress: (event) => {
-      if (!started) context.emit({ ...where, type: 'start', source: 'measured', points: context.batchSizes.length });
-      started = true;
-      context.emit({ ...where, ...event });
-    },
-  });
-  return { profile: { ...result.profile, deviceName: device.name }, source: result.origin };
-}
 
 /** The profile of one member on one device and where it came from, or why there is none. */
 async function profileOnDevice(facts: MemberFacts, device: Device, context: Context): Promise<Profiled | { skipped: string }> {
