@@ -103,7 +103,8 @@ export function decodeAgentMessage(frame: Uint8Array): AgentMessage {
       need(typeof message.host === 'string' && message.host.length > 0, 'no host');
       need(Number.isInteger(message.cores) && (message.cores as number) > 0, 'no cores');
       need(Array.isArray(message.cached) && message.cached.every(isHash), 'cached is not a list of sha256');
-      need(message.protocol === AGENT_PROTOCOL_VERSION, `protocol ${String(message.protocol)}, this head speaks ${AGENT_PROTOCOL_VERSION}`);
+      // Any version decodes: the head answers one it does not speak with REFUSED, saying which it speaks.
+      need(Number.isInteger(message.protocol) && (message.protocol as number) >= 1, 'no protocol version');
       break;
     case 'assign':
       need(Array.isArray(message.workers), 'workers is not a list');

@@ -29,7 +29,7 @@ describe('agent messages', () => {
   it('refuses, naming the problem, what is not a well-formed agent message', () => {
     const bad: [unknown, RegExp][] = [
       [{ kind: 'nope' }, /unknown kind nope/],
-      [{ kind: 'join', protocol: 99, host: 'h', cores: 1, cached: [] }, /join message: protocol 99/],
+      [{ kind: 'join', protocol: 'one', host: 'h', cores: 1, cached: [] }, /join message: no protocol version/],
       [{ kind: 'join', protocol: AGENT_PROTOCOL_VERSION, host: '', cores: 1, cached: [] }, /join message: no host/],
       [{ kind: 'join', protocol: AGENT_PROTOCOL_VERSION, host: 'h', cores: 1, cached: ['x'] }, /cached is not a list of sha256/],
       [{ kind: 'fetch', sha256: '../etc/passwd' }, /fetch message: sha256 is not a sha256/],

@@ -142,9 +142,20 @@ export class AgentHub {
         models: this.#models.map(({ member, sha256, bytes }) => ({ member, sha256, bytes })),
       });
     } else if (message.kind === 'fetch') {
+      // An agent without its model cannot serve: it is told why (and stops) rather than left waiting.
       const model = this.#models.find((m) => m.sha256 === message.sha256);
-      if (!model) throw new TuttiError('INVALID_ARGUMENT', `asked for model ${message.sha256}, which this ensemble does not have`);
-      send({ kind: 'model', sha256: model.sha256, bytes: readFileSync(model.path) });
+      if (!model) {
+        send({ kind: 'refused', reason: `asked for model ${message.sha256}, which ensemble ${this.#options.ensemble.name} does not have` });
+        return;
+      }
+      let bytes: Buffer;
+      try {
+        bytes = readFileSync(model.path);
+      } catch (error) {
+        send({ kind: 'refused', reason: `the head cannot read ${model.path} (${model.member}): ${(error as Error).message}` });
+        throw error;
+      }
+      send({ kind: 'model', sha256: model.sha256, bytes });
     } else if (message.kind === 'beat') {
       const agent = this.#agents.get(id);
       if (!agent) send({ kind: 'rejoin' });
