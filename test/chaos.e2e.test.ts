@@ -10,6 +10,7 @@ import { TuttiClient } from '@tutti/client';
 import { Server } from '@tutti/server';
 import { isAlive, rememberPids, stopAndExpectAllGone } from './support/processes.js';
 import { digitsLoad, seeded, sleep, type DigitsLoad } from './support/digits-load.js';
+import { waitFor } from './support/wait.js';
 
 const CHAOS_MS = Number(process.env.TUTTI_CHAOS_MS ?? 30_000);
 const KILL_EVERY_MS = 2_000;
@@ -57,7 +58,7 @@ describe('chaos', () => {
       const random = seeded(SEED);
       const kills: Record<string, number> = {};
       try {
-        while (outcome.correct < 200) await sleep(20);
+        await waitFor('200 correct answers before the chaos', () => outcome.correct >= 200, { timeoutMs: 60_000 });
         const start = performance.now();
         while (performance.now() - start < CHAOS_MS) {
           // A role first, then one of its processes: the combiner and the batcher die as often as the workers.
@@ -73,10 +74,10 @@ describe('chaos', () => {
         }
         chaosOver = true;
         const over = performance.now();
-        while (outcome.correctAfterChaos < 500) {
-          if (performance.now() - over > 60_000) throw new Error(`not answering after the chaos: ${JSON.stringify(outcome)}`);
-          await sleep(20);
-        }
+        await waitFor('500 correct answers after the chaos', () => outcome.correctAfterChaos >= 500, {
+          timeoutMs: 60_000,
+          detail: () => JSON.stringify(outcome),
+        });
         const back = performance.now() - over;
         running = false;
         await load;

@@ -10,6 +10,7 @@ import { Server } from '@tutti/server';
 import { DIGITS_DIR } from './support/ensembles.js';
 import { rememberPids, stopAndExpectAllGone } from './support/processes.js';
 import { HOST_CPU, emulatedDevice, fixedLatencyProfile, planOf } from './support/plans.js';
+import { waitFor } from './support/wait.js';
 
 const lines: string[] = [];
 let server: Server;
@@ -51,8 +52,7 @@ describe('hang timeout', () => {
     const worker = server.processes.find((p) => p.role === 'worker' && p.name.includes(slowMember))!;
     try {
       void client.infer({ pixels: { data: new Float32Array(64).fill(2), shape: [1, 64] } }).catch(() => undefined);
-      for (let waited = 0; (server.restarts[worker.name] ?? 0) < 1 && waited < 20_000; waited += 50)
-        await new Promise((r) => setTimeout(r, 50));
+      await waitFor(`${worker.name} to be restarted`, () => (server.restarts[worker.name] ?? 0) >= 1, { timeoutMs: 20_000 });
       expect(server.restarts[worker.name]).toBeGreaterThanOrEqual(1);
       // Structured logs (JSON: this test's stderr is no terminal): each line names its process, a worker its instance.
       const entries = lines.map((line) => JSON.parse(line) as Record<string, unknown>);

@@ -13,6 +13,7 @@ import { Server } from '@tutti/server';
 import { DIGITS_DIR } from './support/ensembles.js';
 import { expectAllGone } from './support/processes.js';
 import { combineReference, maxAbsDiff, runMembers } from './support/reference.js';
+import { waitFor } from './support/wait.js';
 
 let server: Server;
 
@@ -72,8 +73,9 @@ describe('internal sockets over tcp', () => {
       const hello: HelloHeader = { kind: HELLO, shard: 'logreg', members: ['logreg'], instance: 7, device: 'cpu', credits: 2 };
       void toBatcher.send(encodeHeader({ kind: HEARTBEAT, hello }));
       void toCombiner.send(Buffer.from('garbage'));
-      for (let waited = 0; !(failures.includes('batcher') && failures.includes('combiner')) && waited < 10_000; waited += 20)
-        await new Promise((r) => setTimeout(r, 20));
+      await waitFor('both refused handshakes to be reported', () => failures.includes('batcher') && failures.includes('combiner'), {
+        timeoutMs: 10_000,
+      });
       expect(new Set(failures)).toEqual(new Set(['batcher', 'combiner']));
       expect(succeeded).toEqual([]);
       const result = await client.infer({ pixels: { data: pixels, shape: [1, 64] } });

@@ -15,6 +15,7 @@ import { Server } from '@tutti/server';
 import { digitsVariant, type Variant } from './support/ensembles.js';
 import { rememberPids, stopAndExpectAllGone } from './support/processes.js';
 import { digitsLoad } from './support/digits-load.js';
+import { waitFor } from './support/wait.js';
 
 let variant: Variant;
 let server: Server;
@@ -46,10 +47,10 @@ describe('restart limits', () => {
         const worker = server.processes.find((p) => p.role === 'worker' && p.name.includes('mlp-relu-32'))!;
         everyPid.add(worker.pid);
         process.kill(worker.pid, 'SIGKILL');
-        for (let waited = 0; (server.restarts[worker.name] ?? 0) < kill; waited += 50) {
-          if (waited > 30_000) throw new Error(`kill ${kill}: not restarted after 30 s:\n${lines.join('\n')}`);
-          await new Promise((resolve) => setTimeout(resolve, 50));
-        }
+        await waitFor(`restart ${kill} of ${worker.name}`, () => (server.restarts[worker.name] ?? 0) >= kill, {
+          timeoutMs: 30_000,
+          detail: () => lines.join('\n'),
+        });
       }
       expect(server.givenUp).toEqual([]);
       // The variant serves digits' own models with their rule: its answers are digits' reference answers.
@@ -70,10 +71,7 @@ describe('restart limits', () => {
     rmSync(join(variant.dir, 'models', 'logreg.onnx'));
     everyPid.add(worker.pid);
     process.kill(worker.pid, 'SIGKILL');
-    for (let waited = 0; gaveUp.length === 0; waited += 50) {
-      if (waited > 30_000) throw new Error(`not given up after 30 s:\n${lines.join('\n')}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    await waitFor('the server to give up on the worker', () => gaveUp.length > 0, { timeoutMs: 30_000, detail: () => lines.join('\n') });
     expect(gaveUp).toEqual([worker.name]);
     expect(server.givenUp).toEqual([worker.name]);
     // The first death was a kill from outside (not counted); the three failed starts after it were.

@@ -177,6 +177,8 @@ export class Agent {
   }
 
   #fail(error: Error): void {
+    // Stopping ends the fetches under way (see stop): what fails then is no failure of the agent.
+    if (this.#stopping) return;
     this.#logger.error({ err: error }, error.message);
     this.#failed?.(error);
   }

@@ -13,7 +13,8 @@
  * The link is a CURVE server: only agents whose public key is on the allow-list get in.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { Router } from 'zeromq';
 import {
   AGENT_PROTOCOL_VERSION,
@@ -59,7 +60,8 @@ export class AgentHub {
   #socket: Router;
   #queue: SendQueue;
   #zap: ZapHandler | undefined;
-  #models: ModelFile[];
+  /** Hashed when the first agent joins, not at the head's start: a head without agents reads no model twice. */
+  #models: Promise<ModelFile[]> | undefined;
   /** Per agent (routing id), the worker configurations it was given: the same again when it rejoins. */
   #assigned = new Map<string, WorkerConfig[]>();
   #agents = new Map<string, AgentInfo>();
@@ -71,10 +73,6 @@ export class AgentHub {
     this.#options = options;
     this.#socket = new Router({ linger: 0, maxMessageSize: -1, ...(options.curve && curveServerOptions(options.curve)) });
     this.#queue = new SendQueue(this.#socket, (error) => options.logger.error({ err: error }, 'send to an agent failed'));
-    this.#models = options.ensemble.members.map((member) => {
-      const bytes = readFileSync(member.path);
-      return { member: member.name, path: member.path, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
-    });
     for (const config of options.template) {
       this.#nextInstance.set(config.shard, Math.max(this.#nextInstance.get(config.shard) ?? 0, config.instance + 1));
     }
@@ -115,14 +113,19 @@ export class AgentHub {
         continue;
       }
       try {
-        this.#handle(identity!, id, message);
+        await this.#handle(identity!, id, message);
       } catch (error) {
         this.#options.logger.error({ agent: id, err: error }, `agent ${id}: ${(error as Error).message}`);
       }
     }
   }
 
-  #handle(identity: Buffer, id: string, message: AgentMessage): void {
+  #modelFiles(): Promise<ModelFile[]> {
+    this.#models ??= Promise.all(this.#options.ensemble.members.map((member) => modelFile(member.name, member.path)));
+    return this.#models;
+  }
+
+  async #handle(identity: Buffer, id: string, message: AgentMessage): Promise<void> {
     const send = (reply: AgentMessage) => this.#queue.send([identity, encodeAgentMessage(reply)]);
     if (message.kind === 'join') {
       if (message.protocol !== AGENT_PROTOCOL_VERSION) {
@@ -137,20 +140,20 @@ export class AgentHub {
       );
       send({
         kind: 'assign',
-        workers: workers.map((w) => ({ ...w }) as unknown as Record<string, unknown>),
+        workers: workers as unknown as Record<string, unknown>[],
         ports: this.#options.ports,
-        models: this.#models.map(({ member, sha256, bytes }) => ({ member, sha256, bytes })),
+        models: (await this.#modelFiles()).map(({ member, sha256, bytes }) => ({ member, sha256, bytes })),
       });
     } else if (message.kind === 'fetch') {
       // An agent without its model cannot serve: it is told why (and stops) rather than left waiting.
-      const model = this.#models.find((m) => m.sha256 === message.sha256);
+      const model = (await this.#modelFiles()).find((m) => m.sha256 === message.sha256);
       if (!model) {
         send({ kind: 'refused', reason: `asked for model ${message.sha256}, which ensemble ${this.#options.ensemble.name} does not have` });
         return;
       }
       let bytes: Buffer;
       try {
-        bytes = readFileSync(model.path);
+        bytes = await readFile(model.path);
       } catch (error) {
         send({ kind: 'refused', reason: `the head cannot read ${model.path} (${model.member}): ${(error as Error).message}` });
         throw error;
@@ -181,4 +184,15 @@ export class AgentHub {
     this.#socket.close();
     this.#zap?.close();
   }
+}
+
+/** A model file's size and sha256, read as a stream (models run to hundreds of MB). */
+async function modelFile(member: string, path: string): Promise<ModelFile> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of createReadStream(path)) {
+    hash.update(chunk as Buffer);
+    bytes += (chunk as Buffer).length;
+  }
+  return { member, path, bytes, sha256: hash.digest('hex') };
 }

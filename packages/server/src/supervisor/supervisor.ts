@@ -298,13 +298,12 @@ export class Server {
       const localWorkers = options.localWorkers === false ? [] : workerConfigs;
       await Promise.all(
         localWorkers.map((config) => {
-          const launch = config;
-          const where = `${launch.device}${launch.members.some((m) => m.emulation) ? ', emulated' : ''}`;
+          const where = `${config.device}${config.members.some((m) => m.emulation) ? ', emulated' : ''}`;
           // A group's routing id lists every member: its name says how many, and the log line at start says which.
           const name =
-            launch.members.length === 1
-              ? workerId(launch.shard, launch.instance)
-              : `group#${launch.instance} of ${launch.members.length} members`;
+            config.members.length === 1
+              ? workerId(config.shard, config.instance)
+              : `group#${config.instance} of ${config.members.length} members`;
           return started(config, `worker ${name} (${where})`);
         }),
       );
