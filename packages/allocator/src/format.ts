@@ -38,8 +38,15 @@ function formatLatency(ms: number, budgetMs: number | undefined): string {
 }
 
 function matrixSection(plan: Plan): string[] {
-  const rows = plan.devices.map((d) => [deviceLabel(d), ...plan.members.map((m) => matrixCell(plan, d.id, m))]);
-  return ['Allocation matrix (instances x batch size b, threads t):', table([['device', ...plan.members], ...rows])];
+  // A plan across hosts says where each device is: the head's own are "head".
+  const hosts = plan.devices.some((d) => d.host !== undefined);
+  const rows = plan.devices.map((d) => [
+    ...(hosts ? [d.host ?? 'head'] : []),
+    deviceLabel(d),
+    ...plan.members.map((m) => matrixCell(plan, d.id, m)),
+  ]);
+  const heading = [...(hosts ? ['host'] : []), 'device', ...plan.members];
+  return ['Allocation matrix (instances x batch size b, threads t):', table([heading, ...rows])];
 }
 
 function devicesSection(plan: Plan): string[] {

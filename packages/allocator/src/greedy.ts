@@ -57,7 +57,21 @@ function better(a: Scored, b: Scored): boolean {
   return a.total > b.total;
 }
 
-export function greedy(input: AllocationInput, start?: Plan): Plan {
+export interface GreedyOptions {
+  /** Moves may change instances on these devices only (the others serve already: see hosts.ts). Default: any. */
+  onlyOn?: ReadonlySet<string>;
+}
+
+/** The instances on devices outside `onlyOn`, as a comparable key: a move must leave it as it was. */
+function fixedPart(instances: readonly Instance[], onlyOn: ReadonlySet<string>): string {
+  return instances
+    .filter((i) => !onlyOn.has(i.device))
+    .map((i) => `${i.member}@${i.device}:b${i.batch}t${i.threads}`)
+    .sort()
+    .join(',');
+}
+
+export function greedy(input: AllocationInput, start?: Plan, options: GreedyOptions = {}): Plan {
   checkInput(input);
   if (start) checkStart(input, start);
   const minGain = input.minGain ?? 0.01;
@@ -65,11 +79,14 @@ export function greedy(input: AllocationInput, start?: Plan): Plan {
   let current = predict(input, instances);
   const steps: GreedyStep[] = [];
   const visited: Instance[][] = [instances];
+  const { onlyOn } = options;
+  const fixed = onlyOn && fixedPart(instances, onlyOn);
   for (let step = 0; step < MAX_STEPS; step++) {
     const level = current.throughput * (1 + minGain);
     const tiedNow = tiedAt(current, level);
     let best: Scored | undefined;
     for (const candidate of neighbours(input, instances, current.bottleneck)) {
+      if (onlyOn && fixedPart(candidate.instances, onlyOn) !== fixed) continue;
       const prediction = predict(input, candidate.instances);
       if (prediction.throughput < current.throughput || !feasible(input, prediction, current)) continue;
       const tied = tiedAt(prediction, level);

@@ -32,6 +32,11 @@ export interface Device {
   speed?: DeviceSpeed;
   /** Price in dollars per hour, for budget searches. Optional. */
   pricePerHour?: number;
+  /**
+   * The host the device is on, in a plan across hosts (an agent's name; absent: the head's own host).
+   * Its id is then `host/local-id`, unique across the hosts.
+   */
+  host?: string;
 }
 
 /** One measured (or modelled) batch latency. */

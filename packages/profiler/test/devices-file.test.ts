@@ -54,6 +54,17 @@ devices:
     expect(devices[4]).toEqual({ id: 'host-0', kind: 'cpu', name: 'host', memoryBytes: 24e9, cores: 2, origin: 'declared' });
   });
 
+  it('puts a device on another host under an id unique across hosts, and refuses a host name with a slash', () => {
+    const devices = parseDevicesFile('devices:\n  - { kind: cpu, name: EPYC, cores: 8, memory: 32GB, host: box-2, count: 2 }\n');
+    expect(devices.map((d) => [d.id, d.host])).toEqual([
+      ['box-2/epyc-0', 'box-2'],
+      ['box-2/epyc-1', 'box-2'],
+    ]);
+    expect(() => parseDevicesFile('devices:\n  - { kind: cpu, name: EPYC, cores: 8, memory: 32GB, host: a/b }\n')).toThrow(
+      /devices\[0\] \(EPYC\)\.host: expected a host name/,
+    );
+  });
+
   it("includes this host's CPU for `detected: cpu`, and takes an id prefix", () => {
     const devices = parseDevicesFile(
       'devices:\n  - detected: cpu\n  - { kind: gpu, name: T4, id: t4, count: 2, memory: 16GiB, speed: { gmacsPerSecond: 4000 } }\n',

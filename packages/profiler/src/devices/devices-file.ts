@@ -6,11 +6,13 @@
  *     - { kind: gpu, name: V100-SXM2-32GB, count: 4, memory: 32GB, speed: { gmacsPerSecond: 14000 }, emulate: true }
  *     - { kind: cpu, name: host, cores: 2, memory: 24GB }
  *     - { detected: cpu }      # this host's CPU, as detected (also `detected: gpus`)
+ *     - { kind: cpu, name: EPYC, cores: 8, memory: 32GB, host: box-2 }   # a device on another host
  *
  * Ids: an entry with `count: n` becomes devices `<prefix>-0` .. `<prefix>-(n-1)`, where the prefix is
  * the entry's `id`, or else its name in lower case with every run of other characters turned into
  * '-' (V100-SXM2-32GB -> v100-sxm2-32gb-0). A count of 1 still gets `-0`, so adding a second device
- * later renames nothing. Detected devices keep their own ids ('cpu', 'gpu0', ...).
+ * later renames nothing. Detected devices keep their own ids ('cpu', 'gpu0', ...). A device on
+ * another host (`host:`, for planning across hosts) is `host/id`: box-2/epyc-0.
  */
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
@@ -50,6 +52,10 @@ const declaredFields = {
   speed: speed.optional(),
   emulate: z.boolean().optional(),
   pricePerHour: z.number().nonnegative().optional(),
+  host: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9._-]*$/i, 'expected a host name: letters, digits, ".", "_" or "-"')
+    .optional(),
 };
 
 const declaredEntry = z.discriminatedUnion('kind', [
@@ -98,7 +104,8 @@ export function issuesOf(error: z.ZodError, prefix: string): string[] {
 function expandDeclared(entry: DeclaredEntry): Device[] {
   const prefix = entry.id ?? deviceIdPrefix(entry.name);
   return Array.from({ length: entry.count }, (_, index) => ({
-    id: `${prefix}-${index}`,
+    id: `${entry.host ? `${entry.host}/` : ''}${prefix}-${index}`,
+    ...(entry.host && { host: entry.host }),
     kind: entry.kind,
     name: entry.name,
     memoryBytes: entry.memory,
