@@ -36,14 +36,13 @@ export function profilesOnHost(
  * bottleneck's instances and stall on members tied by a shared device.) Instances elsewhere stay.
  */
 export function joinHost(input: AllocationInput, running: readonly Instance[], onto: readonly string[]): Plan {
-  const runnable = input.members.filter((m) => onto.some((id) => input.profiles[m]?.[id]));
-  return placeOnto(input, running, onto, runnable);
+  return placeOnto(input, running, onto, input.members);
 }
 
 /**
  * The plan after a host left (its devices already out of `input`): a member left without any
  * instance is put worst-fit on the devices `onto` (the remaining hosts'), then the greedy search
- * tunes there. Instances elsewhere stay.
+ * tunes there. Instances elsewhere stay. A member no device there can run stays out of the plan.
  */
 export function repairPlan(input: AllocationInput, running: readonly Instance[], onto: readonly string[]): Plan {
   const kept = running.filter((i) => input.devices.some((d) => d.id === i.device));
@@ -60,13 +59,18 @@ function placeOnto(input: AllocationInput, running: readonly Instance[], onto: r
   const unknown = onto.filter((id) => !input.devices.some((d) => d.id === id));
   if (unknown.length > 0) throw new TuttiError('INVALID_OPTION', `cannot place instances on unknown device(s) ${unknown.join(', ')}`);
   let start = [...running];
-  if (seed.length > 0) {
-    const room = { ...input, devices: input.devices.filter((d) => movable.has(d.id)), members: [...seed] };
-    if (room.devices.length === 0)
-      throw new TuttiError('ALLOCATION_FAILED', `no device to place ${seed.join(', ')} on: they have no instance left`);
+  if (seed.length > 0 && onto.length === 0)
+    throw new TuttiError('ALLOCATION_FAILED', `no device to place ${seed.join(', ')} on: they have no instance left`);
+  const runnable = seed.filter((m) => onto.some((id) => input.profiles[m]?.[id]));
+  if (runnable.length > 0) {
+    const room = { ...input, devices: input.devices.filter((d) => movable.has(d.id)), members: runnable };
     start = [...start, ...worstFit(room).instances];
   }
-  return greedy(input, toPlan(input, 'greedy', start), { onlyOn: movable });
+  // Members no device here can run yet (a head without workers, a host for some members only) wait
+  // for a host that can: the plan is of the others.
+  const placed = { ...input, members: input.members.filter((m) => start.some((i) => i.member === m)) };
+  if (placed.members.length === 0) throw new TuttiError('ALLOCATION_FAILED', `no member can run on ${onto.join(', ')}`);
+  return greedy(placed, toPlan(placed, 'greedy', start), { onlyOn: movable });
 }
 
 /**

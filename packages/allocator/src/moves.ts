@@ -40,8 +40,13 @@ function withBestBatch(input: AllocationInput, instances: Instance[], index: num
   const budget = input.latencyBudgetMs ?? Infinity;
   const fitted: Instance[] = [];
   for (const [k, instance] of instances.entries()) {
+    if (instance.device !== device.id) {
+      fitted.push(instance);
+      continue;
+    }
+    // Only instances on this device have a profile on it (a member may run on some devices only).
     const latency = k === index ? Infinity : latencyOf(input.profiles[instance.member]![device.id]!, instance.batch, instance.threads)!;
-    if (instance.device !== device.id || (k !== index && latency / share <= budget)) {
+    if (k !== index && latency / share <= budget) {
       fitted.push(instance);
       continue;
     }

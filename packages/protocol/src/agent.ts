@@ -5,7 +5,9 @@
  * to ROUTER (head) link encrypted with CurveZMQ; the head lets in only agents whose public key it
  * was given.
  *
- *   agent -> head   JOIN      {host, cores, cached}        I am here; models I hold, by sha256
+ *   agent -> head   JOIN      {host, cores, devices, cached}  I am here, with these devices; models I hold
+ *   head  -> agent  PROFILE   {ensemble, models, batchSizes}  profile these members on your devices
+ *   agent -> head   PROFILES  {profiles | error}           their profiles (cached on the agent), or why not
  *   head  -> agent  ASSIGN    {workers, ports, models}     run these worker processes
  *   agent -> head   FETCH     {sha256}                     send me this model file
  *   head  -> agent  MODEL     {sha256, bytes}              a model file
@@ -16,7 +18,8 @@
 import { Packr } from 'msgpackr';
 import { TuttiError } from '@tutti/core';
 
-export const AGENT_PROTOCOL_VERSION = 1;
+/** 2: JOIN carries the agent's devices; PROFILE and PROFILES, for a head that plans over every host. */
+export const AGENT_PROTOCOL_VERSION = 2;
 
 export interface JoinMessage {
   kind: 'join';
@@ -25,6 +28,11 @@ export interface JoinMessage {
   host: string;
   cores: number;
   memoryBytes: number;
+  /**
+   * The host's devices as the allocator describes them (@tutti/allocator's Device), under the
+   * host's own ids ('cpu', 'gpu0'): detected there, or declared in the agent's devices file.
+   */
+  devices: Record<string, unknown>[];
   /** sha256 of the model files the agent holds already. */
   cached: string[];
 }
@@ -47,6 +55,27 @@ export interface AssignMessage {
   /** The head's ports for workers: the batcher's ROUTER and the combiner's PULL. */
   ports: { batches: number; results: number };
   models: AgentModel[];
+}
+
+/**
+ * The head plans over every host's devices from the members' profiles on them: the agent measures
+ * them (once per model file and device name: it caches them) with the models it fetches.
+ */
+export interface ProfileMessage {
+  kind: 'profile';
+  /** The ensemble (@tutti/manifest's Ensemble) whose members to profile; paths are the head's. */
+  ensemble: Record<string, unknown>;
+  models: AgentModel[];
+  /** Batch sizes the head plans with: every profile must cover them. */
+  batchSizes: number[];
+}
+
+export interface ProfilesMessage {
+  kind: 'profiles';
+  /** profiles[member][local device id]: @tutti/allocator's MemberProfile. */
+  profiles?: Record<string, Record<string, Record<string, unknown>>>;
+  /** Why the agent could not profile (the head then refuses it, saying so). */
+  error?: string;
 }
 
 export interface FetchMessage {
@@ -74,10 +103,19 @@ export interface RefusedMessage {
   reason: string;
 }
 
-export type AgentMessage = JoinMessage | AssignMessage | FetchMessage | ModelMessage | BeatMessage | RejoinMessage | RefusedMessage;
+export type AgentMessage =
+  | JoinMessage
+  | ProfileMessage
+  | ProfilesMessage
+  | AssignMessage
+  | FetchMessage
+  | ModelMessage
+  | BeatMessage
+  | RejoinMessage
+  | RefusedMessage;
 
 const packr = new Packr({ useRecords: false, moreTypes: false, structuredClone: false });
-const KINDS = new Set(['join', 'assign', 'fetch', 'model', 'beat', 'rejoin', 'refused']);
+const KINDS = new Set(['join', 'profile', 'profiles', 'assign', 'fetch', 'model', 'beat', 'rejoin', 'refused']);
 
 export function encodeAgentMessage(message: AgentMessage): Buffer {
   return packr.pack(message);
@@ -103,8 +141,27 @@ export function decodeAgentMessage(frame: Uint8Array): AgentMessage {
       need(typeof message.host === 'string' && message.host.length > 0, 'no host');
       need(Number.isInteger(message.cores) && (message.cores as number) > 0, 'no cores');
       need(Array.isArray(message.cached) && message.cached.every(isHash), 'cached is not a list of sha256');
+      need(
+        message.protocol !== AGENT_PROTOCOL_VERSION ||
+          (Array.isArray(message.devices) && message.devices.every((d) => typeof (d as { id?: unknown })?.id === 'string')),
+        'devices is not a list of devices with ids',
+      );
       // Any version decodes: the head answers one it does not speak with REFUSED, saying which it speaks.
       need(Number.isInteger(message.protocol) && (message.protocol as number) >= 1, 'no protocol version');
+      break;
+    case 'profile':
+      need(typeof message.ensemble === 'object' && message.ensemble !== null, 'no ensemble');
+      need(Array.isArray(message.models) && (message.models as AgentModel[]).every((m) => isHash(m?.sha256)), 'models have no sha256');
+      need(
+        Array.isArray(message.batchSizes) && message.batchSizes.every((b) => Number.isInteger(b) && (b as number) > 0),
+        'batchSizes is not a list of sizes',
+      );
+      break;
+    case 'profiles':
+      need(
+        typeof message.error === 'string' || (typeof message.profiles === 'object' && message.profiles !== null),
+        'neither profiles nor an error',
+      );
       break;
     case 'assign':
       need(Array.isArray(message.workers), 'workers is not a list');

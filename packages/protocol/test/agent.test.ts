@@ -6,7 +6,18 @@ const SHA = 'a'.repeat(64);
 describe('agent messages', () => {
   it('round-trip every kind', () => {
     const messages: AgentMessage[] = [
-      { kind: 'join', protocol: AGENT_PROTOCOL_VERSION, host: 'box-1', cores: 8, memoryBytes: 2 ** 34, cached: [SHA] },
+      {
+        kind: 'join',
+        protocol: AGENT_PROTOCOL_VERSION,
+        host: 'box-1',
+        cores: 8,
+        memoryBytes: 2 ** 34,
+        devices: [{ id: 'cpu', kind: 'cpu', cores: 8 }],
+        cached: [SHA],
+      },
+      { kind: 'profile', ensemble: { name: 'e' }, models: [{ member: 'a', sha256: SHA, bytes: 10 }], batchSizes: [1, 2, 4] },
+      { kind: 'profiles', profiles: { a: { cpu: { member: 'a', points: [] } } } },
+      { kind: 'profiles', error: 'no profiler' },
       {
         kind: 'assign',
         workers: [{ role: 'worker', shard: 'a', instance: 1 }],
@@ -32,6 +43,9 @@ describe('agent messages', () => {
       [{ kind: 'join', protocol: 'one', host: 'h', cores: 1, cached: [] }, /join message: no protocol version/],
       [{ kind: 'join', protocol: AGENT_PROTOCOL_VERSION, host: '', cores: 1, cached: [] }, /join message: no host/],
       [{ kind: 'join', protocol: AGENT_PROTOCOL_VERSION, host: 'h', cores: 1, cached: ['x'] }, /cached is not a list of sha256/],
+      [{ kind: 'join', protocol: AGENT_PROTOCOL_VERSION, host: 'h', cores: 1, cached: [], devices: [{}] }, /devices is not a list/],
+      [{ kind: 'profile', ensemble: {}, models: [], batchSizes: [0] }, /profile message: batchSizes is not a list/],
+      [{ kind: 'profiles' }, /profiles message: neither profiles nor an error/],
       [{ kind: 'fetch', sha256: '../etc/passwd' }, /fetch message: sha256 is not a sha256/],
       [{ kind: 'assign', workers: [], models: [], ports: {} }, /assign message: ports missing/],
       [{ kind: 'model', sha256: SHA }, /model message: sha256 or bytes missing/],

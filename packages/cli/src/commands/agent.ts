@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { descriptionOf } from './index.js';
 import { Agent, type LogFormat } from '@tutti/server';
+import { detectDevices, loadDevicesFile, profileEnsemble } from '@tutti/profiler';
 import { TuttiError } from '@tutti/protocol';
 import { readKeyPair, readPublicKey } from '../curve-keys.js';
 import { untilSignal } from '../signals.js';
@@ -17,11 +18,15 @@ interface AgentFlags {
   logFormat?: LogFormat;
   healthPort?: string;
   healthHost: string;
+  devices?: string;
 }
 
 const EXAMPLES = `
-The head gives this agent a copy of its worker layout; the workers connect to the head's batcher
-and combiner directly. Model files come from the head by sha256 and stay in --cache.
+The agent reports this host's devices (detected, or --devices FILE) and profiles the members on them
+(once per model file and device, then cached); the head's allocator places instances on them
+without moving any that run elsewhere (a head serving without a plan, --one-per-member, gives each
+agent a copy of its own workers instead). The workers connect to the head's batcher and combiner
+directly. Model files come from the head by sha256 and stay in --cache.
 
 Examples:
   tutti keys head && tutti keys gpu-box-1            # once; give gpu-box-1.pub to the head, head.pub to the agent
@@ -36,6 +41,7 @@ export function agentCommand(): Command {
     .option('--head-key <file>', "CurveZMQ: the head's public key (.pub)")
     .option('--cache <folder>', 'where model files are kept, by sha256', join(homedir(), '.cache', 'tutti', 'models'))
     .option('--name <name>', "this agent's name at the head (default: the hostname)")
+    .option('--devices <file>', "this host's devices (YAML, as for tutti allocate; default: detected)")
     .option('--health-port <port>', 'serve /live and /ready (its workers run) on this port, for probes')
     .option('--health-host <address>', 'where the health endpoint listens', '127.0.0.1')
     .addOption(new Option('--log-format <format>', 'JSON lines, or readable ones').choices(['json', 'pretty']))
@@ -49,8 +55,11 @@ export function agentCommand(): Command {
       const healthPort = flags.healthPort === undefined ? undefined : Number(flags.healthPort);
       if (healthPort !== undefined && !(Number.isInteger(healthPort) && healthPort >= 0 && healthPort <= 65535))
         throw new TuttiError('INVALID_OPTION', `--health-port must be a port number; got ${flags.healthPort}`);
+      const devices = flags.devices ? loadDevicesFile(flags.devices) : detectDevices();
       const agent = new Agent({
         join: flags.join,
+        devices,
+        profile: (ensemble, on, batchSizes) => profileEnsemble(ensemble, on, { batchSizes }),
         cacheDir: flags.cache,
         ...(curve && { curve }),
         ...(flags.name && { name: flags.name }),

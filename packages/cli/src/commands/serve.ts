@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { descriptionOf } from './index.js';
 import { formatPlan, parsePlan, type LayoutKind, type MemberProfile, type Plan } from '@tutti/allocator';
 import { loadManifest, type Ensemble } from '@tutti/manifest';
-import { profileEnsemble } from '@tutti/profiler';
+import { defaultBatchSizes, profileEnsemble } from '@tutti/profiler';
 import { Server, type LogFormat } from '@tutti/server';
 import { TuttiError } from '@tutti/protocol';
 import { readAllowList, readKeyPair } from '../curve-keys.js';
@@ -58,9 +58,13 @@ async function choosePlan(
         `--layout grouped: the plan ${flags.plan} is laid out per instance; make a grouped one with tutti allocate --layout grouped`,
       );
     }
-    const emulated = plan.devices.filter((d) => d.emulated);
-    // Emulated devices need their profiles (cost model: cheap) to know how long to hold each batch.
-    const profiles = emulated.length > 0 ? await profileEnsemble(ensemble, emulated, {}) : {};
+    // Emulated devices need their profiles (cost model: cheap) to know how long to hold each batch;
+    // with agents, the plan across hosts needs every device's (measured once per model file, then cached).
+    const profiled = flags.agents ? plan.devices : plan.devices.filter((d) => d.emulated);
+    const profiles =
+      profiled.length > 0
+        ? await profileEnsemble(ensemble, profiled, { batchSizes: defaultBatchSizes(ensemble.batching.maxBatchSize) })
+        : {};
     return { plan, profiles };
   }
   console.error('tutti: no --plan: allocating from profiles (measured once per model file, then cached)');
@@ -155,7 +159,14 @@ export function serveCommand(): Command {
         onGiveUp: (name, reason) => gaveUp(`${name} keeps failing (${reason})`),
         ...(flags.endpoint ? { endpoint: flags.endpoint } : {}),
         transport: flags.agents ? 'tcp' : flags.transport,
-        ...(flags.agents && { agents: { endpoint: flags.agents, ...(agentCurve && { curve: agentCurve }) } }),
+        ...(flags.agents && {
+          agents: {
+            endpoint: flags.agents,
+            ...(agentCurve && { curve: agentCurve }),
+            // With a plan, agents are placed by the allocator over their devices, at the batch sizes it planned with.
+            ...(plan && { batchSizes: defaultBatchSizes(ensemble.batching.maxBatchSize) }),
+          },
+        }),
         localWorkers: flags.localWorkers,
         ...(flags.threads ? { threadsPerWorker: flags.threads } : {}),
         ...(plan && { plan }),

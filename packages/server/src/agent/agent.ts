@@ -1,7 +1,9 @@
 /**
- * `tutti agent --join`: runs on a worker host. It joins a head (agent-hub.ts) over CurveZMQ, gets
- * the worker processes to run, fetches the model files it lacks (by sha256, kept in its cache
- * folder across runs), and runs those workers, restarting one that dies. The workers connect to
+ * `tutti agent --join`: runs on a worker host. It joins a head (agent-hub.ts) over CurveZMQ with its
+ * devices, profiles the members on them when the head plans over every host (with the profiler the
+ * CLI gives it; profiles are cached), gets the worker processes to run, fetches the model files it
+ * lacks (by sha256, kept in its cache folder across runs), and runs those workers, restarting one
+ * that dies. A new assignment (the plan repaired) keeps the workers it still lists running. The workers connect to
  * the head's batcher and combiner directly; nothing of the requests passes through the agent.
  *
  * Cut off from the head, the agent keeps its workers: when the link comes back, their heartbeats
@@ -10,7 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, hostname, tmpdir, totalmem } from 'node:os';
+import { availableParallelism, cpus, hostname, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Dealer } from 'zeromq';
 import {
@@ -21,7 +23,11 @@ import {
   encodeAgentMessage,
   type AgentMessage,
   type AssignMessage,
+  type ProfileMessage,
 } from '@tutti/protocol';
+import type { Device, MemberProfile } from '@tutti/allocator';
+import type { Ensemble } from '@tutti/manifest';
+import { TIMING } from '../shared/timing.js';
 import type { WorkerConfig } from '../shared/config.js';
 import { spawnChild, stopAll, type Child } from '../supervisor/children.js';
 import { bundleChildren, type BundledRole } from '../supervisor/bundle.js';
@@ -46,10 +52,29 @@ export interface AgentOptions {
    * agent restarted.
    */
   health?: { port: number; host?: string };
+  /** This host's devices, under its own ids (default: its CPU, from node:os). */
+  devices?: Device[];
+  /**
+   * Measures the members' profiles on this host's devices (profiles[member][device id]), for a head
+   * that plans over every host; the CLI gives @tutti/profiler's, cached. Without one, such a head
+   * refuses this agent, saying why.
+   */
+  profile?: (ensemble: Ensemble, devices: Device[], batchSizes: number[]) => Promise<Record<string, Record<string, MemberProfile>>>;
 }
 
-const BEAT_MS = 1_000;
 const RESTART_MS = 1_000;
+
+/** This host's CPU as the allocator describes it, from node:os (the CLI detects more: GPUs, a better name). */
+function osCpu(): Device {
+  return {
+    id: 'cpu',
+    kind: 'cpu',
+    name: cpus()[0]?.model.trim() || 'cpu',
+    memoryBytes: totalmem(),
+    cores: availableParallelism(),
+    origin: 'detected',
+  };
+}
 
 interface Running {
   config: WorkerConfig;
@@ -120,7 +145,7 @@ export class Agent {
     this.#socket.connect(this.#options.join);
     void this.#loop();
     this.#join();
-    this.#beat = setInterval(() => this.#send({ kind: 'beat', workers: this.#running.length }), BEAT_MS);
+    this.#beat = setInterval(() => this.#send({ kind: 'beat', workers: this.#running.length }), TIMING.agentBeatMs);
     const { health } = this.#options;
     if (health) {
       this.#health = await MetricsEndpoint.start(health.port, health.host ?? '127.0.0.1', {
@@ -149,6 +174,7 @@ export class Agent {
       host: this.name,
       cores: availableParallelism(),
       memoryBytes: totalmem(),
+      devices: (this.#options.devices ?? [osCpu()]) as unknown as Record<string, unknown>[],
       cached,
     });
     this.#logger.info(`joining ${this.#options.join} as ${this.name}`);
@@ -166,6 +192,8 @@ export class Agent {
       if (message.kind === 'assign') {
         // One assignment at a time, in order: a rejoin's replaces the one before.
         this.#assigned = this.#assigned.then(() => this.#assign(message)).catch((error: unknown) => this.#fail(error as Error));
+      } else if (message.kind === 'profile') {
+        void this.#profile(message);
       } else if (message.kind === 'model') {
         this.#waitingModels.get(message.sha256)?.(message.bytes);
       } else if (message.kind === 'rejoin') {
@@ -183,6 +211,26 @@ export class Agent {
     this.#failed?.(error);
   }
 
+  /** The members' profiles on this host's devices, for the head's plan; or why there are none. */
+  async #profile(request: ProfileMessage): Promise<void> {
+    try {
+      if (!this.#options.profile) throw new TuttiError('UNAVAILABLE', 'this agent was started without a profiler');
+      const ensemble = request.ensemble as unknown as Ensemble;
+      const paths = new Map<string, string>();
+      for (const model of request.models) paths.set(model.member, await this.#model(model.sha256));
+      const local = { ...ensemble, members: ensemble.members.map((m) => ({ ...m, path: paths.get(m.name) ?? m.path })) };
+      this.#logger.info(
+        `profiling ${ensemble.members.length} member(s) on ${(this.#options.devices ?? [osCpu()]).map((d) => d.id).join(', ')}`,
+      );
+      const profiles = await this.#options.profile(local, this.#options.devices ?? [osCpu()], request.batchSizes);
+      this.#send({ kind: 'profiles', profiles: profiles as unknown as Record<string, Record<string, Record<string, unknown>>> });
+    } catch (error) {
+      if (this.#stopping) return;
+      this.#logger.error(`profiling failed: ${(error as Error).message}`);
+      this.#send({ kind: 'profiles', error: (error as Error).message });
+    }
+  }
+
   async #assign(assign: AssignMessage): Promise<void> {
     const paths = new Map<string, string>();
     for (const model of assign.models) paths.set(model.member, await this.#model(model.sha256));
@@ -193,11 +241,16 @@ export class Agent {
       batches: `tcp://${head}:${assign.ports.batches}`,
       results: `tcp://${head}:${assign.ports.results}`,
     }));
-    const previous = this.#running;
-    this.#running = [];
-    await stopAll(previous.map((r) => r.child));
-    for (const config of configs) this.#spawn(config, `worker ${config.shard}#${config.instance}`);
-    this.#logger.info(`running ${configs.length} worker process(es) for ${head}`);
+    // Workers the new assignment lists unchanged keep running (a repaired plan adds to them); the others stop.
+    const wanted = new Map(configs.map((config) => [JSON.stringify(config), config]));
+    const keep = this.#running.filter((r) => wanted.delete(JSON.stringify(r.config)));
+    const stop = this.#running.filter((r) => !keep.includes(r));
+    this.#running = keep;
+    await stopAll(stop.map((r) => r.child));
+    for (const config of wanted.values()) this.#spawn(config, `worker ${config.shard}#${config.instance}`);
+    this.#logger.info(
+      `running ${configs.length} worker process(es) for ${head} (${keep.length} kept, ${wanted.size} started, ${stop.length} stopped)`,
+    );
     this.#startedResolve();
   }
 

@@ -14,6 +14,10 @@ export const TIMING = {
   heartbeatIntervalMs: 500,
   /** The batcher expires a worker it has not heard from for this long, and sends its batches elsewhere. */
   heartbeatTimeoutMs: 2_000,
+  /** An agent's beat to the head (agent.ts). */
+  agentBeatMs: 1_000,
+  /** The head takes an agent it has not heard from for this long as gone, and repairs the plan without it. */
+  agentTimeoutMs: 5_000,
   /** The batcher's housekeeping: expiries, interference windows, gauges. */
   housekeepingMs: 200,
   /** After a drain, requests still get their UNAVAILABLE answer until this long after the last client message. */
@@ -61,6 +65,11 @@ export function timingViolations(timing: Timing): string[] {
   const t = timing;
   const rules: [string, boolean][] = [
     ['a worker is expired only after missing at least 3 heartbeats', t.heartbeatTimeoutMs >= 3 * t.heartbeatIntervalMs],
+    ['an agent is taken as gone only after missing at least 3 beats', t.agentTimeoutMs >= 3 * t.agentBeatMs],
+    [
+      'an agent is taken as gone only after the batcher expired its workers (their batches went elsewhere first)',
+      t.agentTimeoutMs > t.heartbeatTimeoutMs,
+    ],
     ['housekeeping runs at least 4 times per heartbeat timeout', 4 * t.housekeepingMs <= t.heartbeatTimeoutMs],
     [
       "a stopping child's drain grace and socket linger fit before it gives up on close()",

@@ -53,12 +53,14 @@ export function instancesFromPlan(
   ensemble: Ensemble,
   plan: Plan,
   profiles: Record<string, Record<string, MemberProfile>> = {},
+  /** One host's share of a plan across hosts: members it does not run are elsewhere. */
+  { share = false }: { share?: boolean } = {},
 ): InstanceLaunch[] {
   const names = ensemble.members.map((m) => m.name);
   const unknown = plan.instances.map((i) => i.member).filter((name) => !names.includes(name));
   if (unknown.length > 0) throw planError(`it places members the ensemble does not have: ${[...new Set(unknown)].join(', ')}`);
   const missing = names.filter((name) => !plan.instances.some((i) => i.member === name));
-  if (missing.length > 0) throw planError(`members without any instance: ${missing.join(', ')}`);
+  if (missing.length > 0 && !share) throw planError(`members without any instance: ${missing.join(', ')}`);
   const counts = new Map<string, number>();
   return plan.instances.map((placed) => {
     const device = plan.devices.find((d) => d.id === placed.device);

@@ -91,7 +91,17 @@ export interface ServeOptions {
    * agent-hub.ts). The internal sockets then listen on every interface, over tcp with CurveZMQ.
    * `curve` (the head's key pair, the agents' public keys) is required unless the endpoint is loopback.
    */
-  agents?: { endpoint: string; curve?: CurveConfig };
+  agents?: {
+    endpoint: string;
+    curve?: CurveConfig;
+    /**
+     * With a plan: the batch sizes it was made with. Agents are then placed by the allocator over
+     * their own devices (one plan across hosts, cluster.ts), from their profiles and `profiles`,
+     * which must hold every member's on the plan's devices. Without: each agent runs a replica of
+     * this host's workers.
+     */
+    batchSizes?: number[];
+  };
   /** Start the plan's workers on this host too (default true); false: only agents compute. */
   localWorkers?: boolean;
 }
@@ -286,11 +296,22 @@ export class Server {
       if (options.agents) {
         // Loaded only here, with ZeroMQ: a supervisor without agents never loads them.
         const { AgentHub } = await import('./agent-hub.js');
+        const { clusterPlanning } = await import('./cluster.js');
+        const planning = clusterPlanning(ensemble, options, (launch) => ({
+          role: 'worker',
+          ensemble,
+          ...launch,
+          batches: '',
+          results: '',
+          ...(options.hangTimeoutMs !== undefined && { hangTimeoutMs: options.hangTimeoutMs }),
+          ...(internalCurve && { internalCurve }),
+        }));
         hub = await AgentHub.start({
           endpoint: options.agents.endpoint,
           ...(options.agents.curve && { curve: options.agents.curve }),
           ensemble,
           template: workerConfigs,
+          ...(planning && { planning }),
           ports: { batches: portOf(batcher.endpoints.workers!), results: portOf(combinerConfig.bind.input) },
           logger: log.logger,
         });
