@@ -1,11 +1,13 @@
 /**
  * Issue 15: tutti across hosts, for real, on simulated hosts: Linux network namespaces on one
- * bridge (netns.ts in @tutti/bench). The head (`tutti serve --agents --no-local-workers`) runs in one, two
- * agents (`tutti agent --join`) in two others, each fetching the model files from the head over
- * CurveZMQ into a cache of its own; the test's clients reach the head from this process's namespace.
- * Answers are compared with onnxruntime run here. Then one agent's link is cut under load: retrying
- * clients lose nothing and get no wrong answer, and the server stays ready (the other agent holds
- * an instance of every member); the link comes back and the agent takes work again.
+ * bridge (netns.ts in @tutti/bench). The head (`tutti serve --agents --no-local-workers`, with the
+ * plan it allocates) runs in one, two agents (`tutti agent --join`) in two others, each fetching the
+ * model files from the head over CurveZMQ into a cache of its own, profiling the members on its
+ * devices and being placed by the head's allocator (one plan across hosts); the test's clients reach
+ * the head from this process's namespace. Answers are compared with onnxruntime run here. Then one
+ * agent's link is cut under load, until the head takes it as gone: retrying clients lose nothing
+ * and get no wrong answer, and the server stays ready (the other agent holds an instance of every
+ * member); the link comes back, the agent joins again with the same workers and takes work again.
  *
  * Needs root (CI runs as root); skipped elsewhere. Every process and namespace is removed, also
  * when a check fails.
@@ -42,11 +44,22 @@ describe.skipIf(!namespacesAvailable())('across hosts (network namespaces)', () 
     return counts;
   }
 
-  /** Batches routed to the instances numbered `instance`: agent1's are 1, agent2's 2 (the head runs none). */
-  const routedTo = (counts: Record<string, number>, instance: number) =>
-    Object.entries(counts)
-      .filter(([id]) => id.endsWith(`#${instance}`))
+  /** The worker ids the head assigned to `agent`, from its last join line (JSON log). */
+  const workersOf = (agent: string): string[] => {
+    const line = hosts
+      .output('head')
+      .filter((l) => l.includes(`agent ${agent} joined`))
+      .at(-1);
+    return line ? (JSON.parse(line.slice(line.indexOf('{'))) as { workers: string[] }).workers : [];
+  };
+
+  /** Batches routed to `agent`'s worker processes. */
+  const routedTo = (counts: Record<string, number>, agent: string) => {
+    const ids = new Set(workersOf(agent));
+    return Object.entries(counts)
+      .filter(([id]) => ids.has(id))
       .reduce((sum, [, n]) => sum + n, 0);
+  };
 
   beforeAll(async () => {
     net = Network.create(HOSTS);
@@ -59,9 +72,6 @@ describe.skipIf(!namespacesAvailable())('across hosts (network namespaces)', () 
     headArgs = [
       'serve',
       'ensembles/digits',
-      '--one-per-member',
-      '--threads',
-      '1',
       '--endpoint',
       endpoint,
       '--agents',
@@ -79,7 +89,7 @@ describe.skipIf(!namespacesAvailable())('across hosts (network namespaces)', () 
     ];
     const server = tutti('head', headArgs);
     await until('the head to serve', () => server.output.some((l) => l.includes('ready in')), 90_000);
-    // One after the other, so that agent1's instances are numbered 1 and agent2's 2 (the head's own would be 0).
+    // One after the other: the second is placed knowing the first.
     for (const agent of ['agent1', 'agent2']) {
       tutti(agent, [
         'agent',
@@ -98,7 +108,7 @@ describe.skipIf(!namespacesAvailable())('across hosts (network namespaces)', () 
         '--log-format',
         'json',
       ]);
-      await until(`${agent} to join`, () => server.output.some((l) => l.includes(`agent ${agent} (`)), 60_000);
+      await until(`${agent} to join`, () => server.output.some((l) => l.includes(`agent ${agent} joined`)), 90_000);
     }
   }, 120_000);
 
@@ -124,8 +134,16 @@ describe.skipIf(!namespacesAvailable())('across hosts (network namespaces)', () 
       for (const agent of ['agent1', 'agent2']) {
         expect(readdirSync(join(dir, `cache-${agent}`)).filter((f) => f.endsWith('.onnx'))).toHaveLength(digits.ensemble.members.length);
       }
+      // Each agent was placed by the head's allocator on its own CPU: the plan across hosts names them.
+      const plans = hosts.output('head').filter((l) => l.includes('plan across hosts'));
+      expect(plans.at(-1)).toMatch(/agent1\s+agent1\/cpu cpu .*\(detected\)/);
+      expect(plans.at(-1)).toMatch(/agent2\s+agent2\/cpu cpu .*\(detected\)/);
+      for (const agent of ['agent1', 'agent2']) {
+        expect(hosts.output(agent).some((l) => l.includes('profiling'))).toBe(true);
+        expect(workersOf(agent).length).toBeGreaterThan(0);
+      }
       const counts = await routedByInstance();
-      expect(routedTo(counts, 1) + routedTo(counts, 2)).toBeGreaterThan(0);
+      expect(routedTo(counts, 'agent1') + routedTo(counts, 'agent2')).toBeGreaterThan(0);
       // Each agent's health endpoint, as a kubelet would probe it: its workers run.
       for (const agent of ['agent1', 'agent2']) expect(await hosts.fetch(agent, 'http://127.0.0.1:9465/ready')).toBe('200\nready\n');
     } finally {
@@ -172,16 +190,31 @@ describe.skipIf(!namespacesAvailable())('across hosts (network namespaces)', () 
         phase = 'cut';
         net.setLink('agent1', false);
         const cutCounts = await routedByInstance();
-        // Long enough for the batcher to expire agent1's workers (2 s without heartbeats) and serve from agent2 alone.
+        const before = workersOf('agent1');
+        // Until the head takes agent1 as gone (no beat for 5 s; the batcher expired its workers after 2 s).
+        await until('the head to take agent1 as gone', () => hosts.output('head').some((l) => l.includes('agent agent1 is gone')), 60_000);
         await until('answers while agent1 is cut off', () => correctIn.cut >= 300, 60_000);
         const whileCut = await routedByInstance();
         phase = 'back';
+        const joins = hosts.output('head').filter((l) => l.includes('agent agent1 joined')).length;
         net.setLink('agent1', true);
-        await until('agent1 to take work again', async () => routedTo(await routedByInstance(), 1) > routedTo(whileCut, 1), 60_000);
+        await until(
+          'agent1 to join again',
+          () => hosts.output('head').filter((l) => l.includes('agent agent1 joined')).length > joins,
+          60_000,
+        );
+        // It is given its workers back, and keeps them running.
+        expect(workersOf('agent1')).toEqual(before);
+        expect(hosts.output('agent1').some((l) => /\(\d+ kept, 0 started, 0 stopped\)/.test(l))).toBe(true);
+        await until(
+          'agent1 to take work again',
+          async () => routedTo(await routedByInstance(), 'agent1') > routedTo(whileCut, 'agent1'),
+          60_000,
+        );
         await until('answers after the link is back', () => correctIn.back >= 100, 60_000);
         running = false;
         await load;
-        expect(routedTo(whileCut, 2)).toBeGreaterThan(routedTo(cutCounts, 2));
+        expect(routedTo(whileCut, 'agent2')).toBeGreaterThan(routedTo(cutCounts, 'agent2'));
       } finally {
         running = false;
         watching = false;
@@ -204,7 +237,7 @@ describe.skipIf(!namespacesAvailable())('across hosts (network namespaces)', () 
       await until('the new head to serve', () => head.output.some((l) => l.includes('ready in')), 90_000);
       // The new head does not know the agents: their next beat is answered REJOIN, and they join it.
       for (const agent of ['agent1', 'agent2']) {
-        await until(`${agent} to join the new head`, () => head.output.some((l) => l.includes(`agent ${agent} (`)), 60_000);
+        await until(`${agent} to join the new head`, () => head.output.some((l) => l.includes(`agent ${agent} joined`)), 90_000);
       }
       const client = new TuttiClient(endpoint, { timeoutMs: 10_000 });
       try {

@@ -21,6 +21,7 @@ const device = z.strictObject({
   emulated: z.boolean().optional(),
   speed: speed.optional(),
   pricePerHour: z.number().nonnegative().optional(),
+  host: z.string().min(1).optional(),
 });
 const instance = z.strictObject({ member: z.string().min(1), device: z.string().min(1), batch: count, threads: count });
 const prediction = z.strictObject({

@@ -32,9 +32,17 @@ export class HostProcesses {
   start(host: string, command: string, args: string[]): HostProcess {
     const child = this.#net.spawn(host, command, args, { cwd: this.#cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     const entry: HostProcess = { host, child, output: [] };
-    const keep = (chunk: Buffer) => entry.output.push(...chunk.toString().split('\n').filter(Boolean));
-    child.stdout!.on('data', keep);
-    child.stderr!.on('data', keep);
+    // Lines whole: a long one (a JSON log line with a plan in it) may arrive over several chunks.
+    const lines = () => {
+      let partial = '';
+      return (chunk: Buffer) => {
+        const parts = (partial + chunk.toString()).split('\n');
+        partial = parts.pop()!;
+        entry.output.push(...parts.filter(Boolean));
+      };
+    };
+    child.stdout!.on('data', lines());
+    child.stderr!.on('data', lines());
     this.all.push(entry);
     return entry;
   }

@@ -25,6 +25,7 @@ import {
   TuttiError,
   decodeAgentMessage,
   encodeAgentMessage,
+  workerId,
   type AgentMessage,
   type AgentModel,
 } from '@tutti/protocol';
@@ -225,10 +226,10 @@ export class AgentHub {
 
   #admit(id: string, host: string, devices: Device[], workers: WorkerConfig[]): void {
     this.#agents.set(id, { host, workers: workers.length, lastSeen: Date.now(), devices });
-    const numbers = [...new Set(workers.map((w) => `${w.shard === w.members[0]?.member ? w.shard : 'group'}#${w.instance}`))];
+    const ids = workers.map((w) => workerId(w.shard, w.instance));
     this.#options.logger.info(
-      { agent: id, host, workers: workers.length },
-      `agent ${id} joined: ${workers.length} worker process(es) assigned (${numbers.join(', ')}) on ${devices.map((d) => `${d.id} ${d.name}`).join(', ')}`,
+      { agent: id, host, workers: ids },
+      `agent ${id} joined: ${workers.length} worker process(es) assigned (${ids.join(', ')}) on ${devices.map((d) => `${d.id} ${d.name}`).join(', ')}`,
     );
   }
 

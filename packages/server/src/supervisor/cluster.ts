@@ -129,7 +129,7 @@ export class Cluster {
     const input = this.input();
     const instances = this.#running();
     const groups = [
-      ...(this.#options.plan.layout?.groups ?? []),
+      ...(this.#options.headRuns ? (this.#options.plan.layout?.groups ?? []) : []),
       ...[...this.#hosts.values()].filter((h) => h.present).flatMap((h) => h.groups),
     ];
     const { layout } = this.#options.plan;

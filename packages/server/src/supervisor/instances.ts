@@ -82,6 +82,11 @@ export function instancesFromPlan(
       // The real answer is computed on this host's CPU with one thread; the profile sets the time.
       return { ...launch, settings: { intraOpThreads: 1 }, emulation: profile };
     }
+    if (device.host !== undefined && !share) {
+      throw planError(
+        `device ${device.id} is on host ${device.host}: serve with --agents and start \`tutti agent --join\` there; the head places each agent on its own devices when it joins`,
+      );
+    }
     if (device.origin !== 'detected') {
       throw planError(
         `device ${device.id} (${device.name}) is declared, not on this host; declare it with emulate: true to serve it in emulation`,

@@ -72,6 +72,21 @@ describe('instances to start', () => {
     expect(() => instancesFromPlan(ensemble, plan([onCpu('a'), { ...onCpu('b'), device: 'gpu0' }], [cpu, declared]))).toThrow(
       /declare it with emulate: true/,
     );
+    const remote = { ...cpu, id: 'box-1/cpu', host: 'box-1' };
+    expect(() => instancesFromPlan(ensemble, plan([onCpu('a'), { ...onCpu('b'), device: 'box-1/cpu' }], [cpu, remote]))).toThrow(
+      /device box-1\/cpu is on host box-1: serve with --agents and start `tutti agent --join` there/,
+    );
+  });
+
+  it("takes one host's share of a plan across hosts: the members it runs, on its devices", () => {
+    const remote = { ...cpu, id: 'box-1/cpu', host: 'box-1' };
+    const share = instancesFromPlan(
+      ensemble,
+      plan([{ member: 'b', device: 'box-1/cpu', batch: 4, threads: 2 }], [remote]),
+      {},
+      { share: true },
+    );
+    expect(share).toEqual([{ member: 'b', instance: 0, device: 'box-1/cpu', batchSize: 4, settings: { intraOpThreads: 2 } }]);
   });
 });
 
