@@ -10,9 +10,10 @@
  *   npx tsx bench/multi-host.ts [--ensemble ensembles/zoo-cnn] [--rounds 3] [--seconds 20] [--concurrency 8]
  *                               [--layout grouped|per-instance]
  *
- * --layout: grouped (the allocator's plan, forced grouped: one worker process per agent hosting every
- * member, so a batch crosses the network once per agent) or per-instance (a process per member, one
- * thread each: a batch crosses it once per member). Needs root. Writes
+ * --layout: grouped (the allocator's plan, forced grouped; each agent profiles the members on its one
+ * core and the head places it: one worker process per agent hosting every member, so a batch
+ * crosses the network once per agent) or per-instance (`--one-per-member --threads 1`, no plan: each
+ * agent runs a replica of the head's process per member; a batch crosses the network once per member). Needs root. Writes
  * docs/bench/multi-host-<ensemble>-<layout>-c<concurrency>.json.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -155,7 +156,7 @@ try {
         if (round === 1) agent('agent2', 1);
         else net.setLink('agent2', true);
         // agent2 serves once its workers have said hello again: wait for the log of its join, then a little.
-        await hosts.until('agent2 to join', () => headLog().some((l) => l.includes('agent agent2 (')), 180_000);
+        await hosts.until('agent2 to join', () => headLog().some((l) => l.includes('agent agent2 joined')), 180_000);
         await sleep(round === 1 ? 15_000 : 3_000);
       } else if (round > 1) {
         net.setLink('agent2', false);

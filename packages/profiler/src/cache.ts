@@ -64,7 +64,8 @@ export async function readCachedProfile(cacheDir: string, key: ProfileKey): Prom
 export async function writeCachedProfile(cacheDir: string, key: ProfileKey, profile: MemberProfile): Promise<void> {
   const file = cacheFilePath(cacheDir, key);
   await mkdir(path.dirname(file), { recursive: true });
-  const temporary = `${file}.${process.pid}.tmp`;
+  // Unique per write: one process may profile the same model twice at once (an agent asked twice).
+  const temporary = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   await writeFile(temporary, `${JSON.stringify({ format: CACHE_FORMAT, key, profile }, null, 2)}\n`);
   await rename(temporary, file);
 }

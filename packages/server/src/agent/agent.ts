@@ -95,6 +95,7 @@ export class Agent {
   #beat: NodeJS.Timeout | undefined;
   #stopping = false;
   #assigned: Promise<void> = Promise.resolve();
+  #profiling: Promise<void> | undefined;
   /** Resolves when the first assignment's workers are started. */
   readonly started: Promise<void>;
   #startedResolve!: () => void;
@@ -193,7 +194,8 @@ export class Agent {
         // One assignment at a time, in order: a rejoin's replaces the one before.
         this.#assigned = this.#assigned.then(() => this.#assign(message)).catch((error: unknown) => this.#fail(error as Error));
       } else if (message.kind === 'profile') {
-        void this.#profile(message);
+        // Asked again while profiling (the head restarted, say): the one profiling under way answers both.
+        this.#profiling ??= this.#profile(message).finally(() => (this.#profiling = undefined));
       } else if (message.kind === 'model') {
         this.#waitingModels.get(message.sha256)?.(message.bytes);
       } else if (message.kind === 'rejoin') {

@@ -219,8 +219,9 @@ export class AgentHub {
       send({ kind: 'model', sha256: model.sha256, bytes });
     } else if (message.kind === 'beat') {
       const agent = this.#agents.get(id);
-      if (!agent) send({ kind: 'rejoin' });
-      else agent.lastSeen = Date.now();
+      if (agent) agent.lastSeen = Date.now();
+      // One profiling has not joined yet, but is known: asked to join again, it would profile again.
+      else if (!this.#profiling.has(id)) send({ kind: 'rejoin' });
     }
   }
 

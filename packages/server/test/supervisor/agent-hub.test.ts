@@ -157,6 +157,8 @@ describe('AgentHub', () => {
     expect(asked.batchSizes).toEqual(BATCHES);
     expect(asked.models.map((m) => m.member)).toEqual(members);
     expect((asked.ensemble as { name?: string }).name).toBe('digits');
+    // A beat while it profiles gets no REJOIN (which would have it profile again): the next answer is the assignment.
+    await agent.socket.send(encodeAgentMessage({ kind: 'beat', workers: 0 }));
     const assigned = await agent.ask({ kind: 'profiles', profiles: profilesOn(members, BOX as Device) as never });
     if (assigned.kind !== 'assign') throw new Error(`expected an assignment, got ${assigned.kind}`);
     const workers = assigned.workers as unknown as WorkerConfig[];
