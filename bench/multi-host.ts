@@ -101,6 +101,8 @@ async function throughput(client: TuttiClient, inputs: Record<string, TensorInpu
 }
 
 const results: { round: number; order: string; one: number; two: number; ratio: number }[] = [];
+/** The head's last plan across hosts (with a plan, it logs one at each join), as printed. */
+let plan: string | undefined;
 let checked = 0;
 try {
   writeCurveKeys(dir, ['head', 'agent1', 'agent2']);
@@ -168,6 +170,11 @@ try {
     results.push({ round, order: order.join(' then '), one: figures.one!, two: figures.two!, ratio: figures.two! / figures.one! });
   }
   client.close();
+  const logged = headLog()
+    .filter((l) => l.includes('plan across hosts'))
+    .at(-1);
+  plan = logged && (JSON.parse(logged.slice(logged.indexOf('{'))) as { msg: string }).msg;
+  if (plan) console.log(`\n${plan}`);
 } finally {
   await hosts.stopAll();
   net.remove();
@@ -183,6 +190,7 @@ const summary = {
   seconds,
   concurrency,
   answersChecked: checked,
+  ...(plan && { plan: plan.split('\n') }),
   rounds: results,
   ratio: ratios,
 };
