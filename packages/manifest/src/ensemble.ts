@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type { TensorSpec } from '@tutti/onnx';
 import type { ZooSpec } from '@tutti/zoo';
-import type { BuiltinRule, ManifestDocument } from './schema.js';
+import type { BuiltinRule, CascadeScore, ManifestDocument } from './schema.js';
 
 export interface EnsembleMember {
   name: string;
@@ -32,6 +32,20 @@ export interface Ensemble {
   /** Deadline of a request that gives no timeout_ms (the server's default applies when absent). */
   requestTimeoutMs?: number;
   latencyTarget?: { p99Ms: number };
+  /** Early exit across members (schema.ts, cascadeSchema). */
+  cascade?: EnsembleCascade;
+}
+
+export interface EnsembleCascade {
+  /** Member names in ordered stages, cheapest first; every member in exactly one. */
+  stages: string[][];
+  score: CascadeScore;
+  /** The output scored. */
+  output: string;
+  /** Absolute path of the calibration file (written by tutti calibrate; may not exist yet). */
+  calibrationPath: string;
+  /** Default accuracy target of a request that sets none. */
+  accuracyTarget?: number;
 }
 
 /** `rulePath` is the checked absolute path of a custom rule module (see files.ts). */
@@ -59,5 +73,14 @@ export function toEnsemble(document: ManifestDocument, manifestPath: string, rul
     endpoint: document.endpoint,
     ...(document.requestTimeoutMs !== undefined && { requestTimeoutMs: document.requestTimeoutMs }),
     ...(document.latencyTarget && { latencyTarget: { ...document.latencyTarget } }),
+    ...(document.cascade && {
+      cascade: {
+        stages: document.cascade.stages.map((stage) => [...stage]),
+        score: document.cascade.score,
+        output: document.cascade.output ?? document.outputs[0]!.name,
+        calibrationPath: path.resolve(dir, document.cascade.calibration),
+        ...(document.cascade.accuracyTarget !== undefined && { accuracyTarget: document.cascade.accuracyTarget }),
+      },
+    }),
   };
 }

@@ -85,6 +85,42 @@ function isEndpoint(endpoint: string): boolean {
   return port !== undefined && Number(port) >= 1 && Number(port) <= 65535;
 }
 
+export const CASCADE_SCORES = ['max-probability', 'margin', 'agreement'] as const;
+export type CascadeScore = (typeof CASCADE_SCORES)[number];
+
+/**
+ * Early exit across members (issue 16): members in ordered stages, cheap first. After each stage
+ * the combiner combines the members answered so far with the ensemble's rule and scores the result;
+ * a request whose score reaches the threshold its accuracy target calls for (from the calibration
+ * file `tutti calibrate` writes) is answered there, the others go on to the next stage.
+ */
+export const cascadeSchema = fields({
+  stages: z
+    .array(z.array(z.string().min(1)).min(1, { error: expected('a list of member names') }), { error: expected('a list of stages') })
+    .min(2, { error: expected('at least two stages (one stage is the whole ensemble: no cascade)') })
+    .describe('Member names in ordered stages, cheapest first; every member in exactly one stage.'),
+  score: z
+    .enum(CASCADE_SCORES, { error: expected(listOf([...CASCADE_SCORES])) })
+    .default('max-probability')
+    .describe(
+      "What decides an exit: the combination's largest probability (default), its margin over the second, or the share of members so far voting for its class.",
+    ),
+  output: z.string().min(1).optional().describe('The output scored (default: the first); it must hold class scores, one row per request.'),
+  calibration: z
+    .string()
+    .min(1)
+    .default('calibration.json')
+    .describe('Calibration file (tutti calibrate), relative to the ensemble folder.'),
+  accuracyTarget: z
+    .number({ error: expected('a number above 0, at most 1') })
+    .gt(0, { error: expected('a number above 0, at most 1') })
+    .max(1, { error: expected('a number above 0, at most 1') })
+    .optional()
+    .describe(
+      'Default accuracy target of a request that sets none (parameters.accuracy_target); absent: requests exit early only when they ask.',
+    ),
+});
+
 export const manifestSchema = fields({
   name: z
     .string()
@@ -109,7 +145,69 @@ export const manifestSchema = fields({
     .optional()
     .describe('Deadline of a request that gives no timeout_ms, in ms (default 60000).'),
   latencyTarget: fields({ p99Ms: z.number().positive().describe('Target 99th percentile latency of one request, in ms.') }).optional(),
+  cascade: cascadeSchema.optional(),
+}).superRefine((manifest, ctx) => {
+  if (manifest.cascade) cascadeIssues(manifest, ctx);
 });
+
+/** What the cascade says about the rest of the manifest: its stages name every member once, a built-in rule, an output that exists. */
+function cascadeIssues(
+  manifest: {
+    members: { name: string }[];
+    outputs: { name: string }[];
+    rule: unknown;
+    cascade?: { stages: string[][]; score: string; output?: string | undefined };
+  },
+  ctx: z.RefinementCtx,
+): void {
+  const { stages, output } = manifest.cascade!;
+  const names = manifest.members.map((m) => m.name);
+  const seen = new Map<string, number>();
+  stages.forEach((stage, s) =>
+    stage.forEach((member, k) => {
+      const path = ['cascade', 'stages', s, k];
+      if (!names.includes(member))
+        ctx.addIssue({ code: 'custom', path, input: member, message: `no member is named ${show(member)}; expected ${listOf(names)}` });
+      else if (seen.has(member))
+        ctx.addIssue({
+          code: 'custom',
+          path,
+          input: member,
+          message: `member ${show(member)} is in stage ${seen.get(member)! + 1} already; a member belongs to one stage`,
+        });
+      else seen.set(member, s);
+    }),
+  );
+  const missing = names.filter((n) => !seen.has(n));
+  if (missing.length > 0)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['cascade', 'stages'],
+      input: stages,
+      message: `every member must be in a stage; missing ${listOf(missing)}`,
+    });
+  if (typeof manifest.rule !== 'string')
+    ctx.addIssue({
+      code: 'custom',
+      path: ['rule'],
+      input: manifest.rule,
+      message: 'a cascade combines members with a built-in rule (mean, weighted-mean, vote or max), not a module',
+    });
+  if (manifest.rule === 'vote' && manifest.cascade!.score !== 'agreement')
+    ctx.addIssue({
+      code: 'custom',
+      path: ['cascade', 'score'],
+      input: manifest.cascade!.score,
+      message: 'with the vote rule the combination is one-hot (its largest value is always 1): use score: agreement',
+    });
+  if (output !== undefined && !manifest.outputs.some((o) => o.name === output))
+    ctx.addIssue({
+      code: 'custom',
+      path: ['cascade', 'output'],
+      input: output,
+      message: `no output is named ${show(output)}; expected ${listOf(manifest.outputs.map((o) => o.name))}`,
+    });
+}
 
 /** A manifest as the schema returns it: checked, defaults filled, paths still as written. */
 export type ManifestDocument = z.output<typeof manifestSchema>;

@@ -48,6 +48,39 @@ describe('parseManifest', () => {
     expect(document.latencyTarget).toEqual({ p99Ms: 20 });
   });
 
+  it('accepts a cascade and fills its defaults', () => {
+    const document = parseManifest(manifest({ cascade: { stages: [['logreg'], ['mlp']] } }), 'm.yaml');
+    expect(document.cascade).toEqual({ stages: [['logreg'], ['mlp']], score: 'max-probability', calibration: 'calibration.json' });
+  });
+
+  it('says what is wrong with a cascade: unknown, repeated or missing members, a module rule, one stage, a bad target', () => {
+    expect(issuesOf(manifest({ cascade: { stages: [['logreg'], ['mlp', 'nope']] } }))).toMatchObject([
+      { path: 'cascade.stages[1][1]', message: 'no member is named "nope"; expected logreg or mlp' },
+    ]);
+    expect(issuesOf(manifest({ cascade: { stages: [['logreg'], ['logreg']] } }))).toMatchObject([
+      { path: 'cascade.stages', message: 'every member must be in a stage; missing mlp' },
+      { path: 'cascade.stages[1][0]', message: 'member "logreg" is in stage 1 already; a member belongs to one stage' },
+    ]);
+    expect(issuesOf(manifest({ rule: { module: 'r.js' }, cascade: { stages: [['logreg'], ['mlp']] } }))).toMatchObject([
+      { path: 'rule', message: expect.stringContaining('a cascade combines members with a built-in rule') },
+    ]);
+    expect(issuesOf(manifest({ cascade: { stages: [['logreg', 'mlp']] } }))).toMatchObject([
+      { path: 'cascade.stages', message: expect.stringContaining('at least two stages') },
+    ]);
+    expect(issuesOf(manifest({ rule: 'vote', cascade: { stages: [['logreg'], ['mlp']] } }))).toMatchObject([
+      { path: 'cascade.score', message: expect.stringContaining('use score: agreement') },
+    ]);
+    expect(issuesOf(manifest({ cascade: { stages: [['logreg'], ['mlp']], output: 'x' } }))).toMatchObject([
+      { path: 'cascade.output', message: 'no output is named "x"; expected probabilities' },
+    ]);
+    expect(issuesOf(manifest({ cascade: { stages: [['logreg'], ['mlp']], accuracyTarget: 1.5 } }))).toMatchObject([
+      { path: 'cascade.accuracyTarget', message: expect.stringContaining('a number above 0, at most 1') },
+    ]);
+    expect(issuesOf(manifest({ cascade: { stages: [['logreg'], ['mlp']], score: 'entropy' } }))).toMatchObject([
+      { path: 'cascade.score', message: expect.stringContaining('max-probability, margin or agreement') },
+    ]);
+  });
+
   it('names the field of a bad weight, with the value', () => {
     const members = [...valid.members, { name: 'x', path: 'x.onnx', weight: -1 }];
     expect(issuesOf(manifest({ members }))).toMatchObject([{ path: 'members[2].weight', message: 'expected a positive number, got -1' }]);
