@@ -1,7 +1,8 @@
 /**
  * Issue 16, offline: calibrated early exit across digits' members, measured on rows the calibration
  * never saw. Every member runs once (onnxruntime, here) on the 449 held-out rows; then, for each
- * seeded split of those rows into a calibration half and an evaluation half, each cascade is
+ * seeded split of those rows into a calibration half and an evaluation half (calibrationSplit in
+ * ensembles/digits/data.ts), each cascade is
  * calibrated on the first (@tutti/rules: calibrate) and simulated on the second (simulateCascade)
  * for a range of accuracy targets, against the whole ensemble on the same rows: accuracy with its
  * 95% interval, a paired exact test (McNemar), and member calls per request.
@@ -28,9 +29,9 @@ import {
   type CascadeScoreKind,
   type CascadeSpec,
 } from '@tutti/rules';
-import { mcnemarExact, seededRandom, spread, xyLinesSvg, type Spread } from '@tutti/bench';
+import { mcnemarExact, spread, xyLinesSvg, type Spread } from '@tutti/bench';
 import { hardwareLine } from '@tutti/profiler';
-import { readDigits, testSplit, CLASSES, PIXELS } from '../ensembles/digits/data.js';
+import { calibrationSplit, readDigits, testSplit, CLASSES, PIXELS } from '../ensembles/digits/data.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({ options: { seeds: { type: 'string', default: '10' } } });
@@ -59,6 +60,7 @@ for (const member of ensemble.members) {
   await session.release();
 }
 const labels = heldOut.map((row) => digits.labels[row]!);
+const position = new Map(heldOut.map((row, k) => [row, k]));
 
 /** The member outputs and labels of some held-out rows (indices into heldOut). */
 function subset(rows: readonly number[]): { outputs: Map<string, Float32Array>; labels: number[] } {
@@ -69,16 +71,6 @@ function subset(rows: readonly number[]): { outputs: Map<string, Float32Array>; 
     outputs.set(member, out);
   }
   return { outputs, labels: rows.map((r) => labels[r]!) };
-}
-
-function shuffled(n: number, seed: number): number[] {
-  const random = seededRandom(seed);
-  const order = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [order[i], order[j]] = [order[j]!, order[i]!];
-  }
-  return order;
 }
 
 interface Trial {
@@ -96,12 +88,10 @@ interface Trial {
 
 const trials = new Map<string, Trial[]>();
 for (let seed = 1; seed <= seeds; seed++) {
-  const order = shuffled(heldOut.length, seed);
-  const half = Math.floor(order.length / 2);
-  const calibrationRows = order.slice(0, half);
-  const evaluationRows = order.slice(half);
-  const cal = subset(calibrationRows);
-  const evaluation = subset(evaluationRows);
+  // calibrationSplit gives rows of the data file; subset takes positions among the held-out rows.
+  const split = calibrationSplit(seed);
+  const cal = subset(split.calibration.map((row) => position.get(row)!));
+  const evaluation = subset(split.evaluation.map((row) => position.get(row)!));
   for (const [configName, stages] of Object.entries(CONFIGS)) {
     for (const score of SCORES) {
       const spec: CascadeSpec = {

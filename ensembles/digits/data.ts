@@ -1,11 +1,12 @@
 /**
  * Loader for the digits data beside this file, shared by the training script, the accuracy test,
  * the demo and the end-to-end tests so that they all read the same rows and the same held-out split.
- * Node built-ins only: the demo and tests must not pull a CSV or YAML library in for this.
+ * Node built-ins (and the project's seeded generator) only: no CSV or YAML library for this.
  */
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
+import { mulberry32 } from '@tutti/zoo';
 
 export const DIGITS_DATA_DIR = fileURLToPath(new URL('./data/', import.meta.url));
 export const PIXELS = 64;
@@ -60,4 +61,21 @@ export function testSplit(): number[] {
 export function trainSplit(): number[] {
   const held = new Set(testSplit());
   return readDigits().labels.map((_, i) => i).filter((i) => !held.has(i));
+}
+
+/**
+ * The held-out rows split in two for calibrated early exit (issue 16): a seeded shuffle, the first
+ * half to calibrate on, the second to measure on, so the two never overlap. Row indices into
+ * readDigits(), in shuffled order.
+ */
+export function calibrationSplit(seed: number): { calibration: number[]; evaluation: number[] } {
+  const held = testSplit();
+  const random = mulberry32(seed);
+  const order = [...held];
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  const half = Math.floor(order.length / 2);
+  return { calibration: order.slice(0, half), evaluation: order.slice(half) };
 }

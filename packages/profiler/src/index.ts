@@ -42,5 +42,6 @@ export { progressReporter, type ProgressReporter } from './progress.js';
 export { formatEnsembleProfiling, formatProfileTable, formatLatency } from './format.js';
 export { measureMessageCost, hostMessageCost, type MessageCost, type MessageCostOptions } from './measure/message-cost.js';
 export { hardwareLine } from './host.js';
+export { fileSha256 } from './sha256.js';
 export { rssOf } from './process-memory.js';
 export { hostReport, type HostReport } from './devices/host-report.js';

@@ -35,6 +35,10 @@ export const COMMANDS: Record<string, CommandEntry> = {
     description: "place the members' instances on devices (worst-fit, then greedy tuning of instances, batch sizes and threads)",
     load: async () => (await import('./allocate.js')).allocateCommand(),
   },
+  calibrate: {
+    description: "run every member once on labelled rows and write the cascade's calibration: each stage's accuracy at each exit score",
+    load: async () => (await import('./calibrate.js')).calibrateCommand(),
+  },
   agent: {
     description: 'run prediction workers on this host for a head on another one (tutti serve --agents)',
     load: async () => (await import('./agent.js')).agentCommand(),

@@ -203,6 +203,11 @@ export class Server {
   static async start(ensemble: Ensemble, options: ServeOptions = {}): Promise<Server> {
     // Agents' workers connect from other hosts: the internal sockets must be tcp.
     const transport = options.transport ?? (options.agents ? 'tcp' : 'ipc');
+    if (ensemble.cascade)
+      throw new TuttiError(
+        'INVALID_OPTION',
+        `${ensemble.name} has a cascade, which the server does not serve yet (issue 16: tutti calibrate and the offline evaluation exist); serve a manifest without its cascade section to run every member on every request`,
+      );
     if (transport !== 'ipc' && transport !== 'tcp') invalidOption('transport', transport, '"ipc" or "tcp"');
     if (options.agents && transport !== 'tcp')
       invalidOption('transport', transport, '"tcp" when agents join (their workers connect over the network)');

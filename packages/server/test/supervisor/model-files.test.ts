@@ -18,3 +18,13 @@ describe('Server.start with a model file missing', () => {
     await expect(Server.start(generated as never, { log: () => {} })).rejects.toThrow(/load the manifest with \{ generate: true \}/);
   });
 });
+
+describe('Server.start with a cascade', () => {
+  it('refuses it, saying it is not served yet, before starting any process', async () => {
+    const ensemble = await loadManifest(join(DIGITS, '../digits-cascade'));
+    await expect(Server.start(ensemble, { endpoint: 'tcp://127.0.0.1:0', log: () => {} })).rejects.toMatchObject({
+      code: 'INVALID_OPTION',
+      message: expect.stringContaining('has a cascade, which the server does not serve yet'),
+    });
+  });
+});
