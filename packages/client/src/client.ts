@@ -46,6 +46,10 @@ export interface InferOptions {
   members?: boolean;
   /** At the timeout, accept an answer combined from the members that answered in time. */
   partial?: boolean;
+  /** With a cascade: exit at the first stage whose calibrated accuracy meets this (0 < target <= 1). */
+  accuracyTarget?: number;
+  /** With a cascade: false computes every member (no early exit). */
+  cascade?: boolean;
 }
 
 export interface InferResult {
@@ -55,8 +59,10 @@ export interface InferResult {
   members?: Record<string, Record<string, TensorOutput>>;
   /** The server batch that answered, and its total rows (several requests batched together). */
   batch?: { id: number; size: number };
-  /** Set when the answer is partial: the members it was combined from. */
+  /** Set when the answer is partial, or from a cascade's stage: the members it was combined from. */
   membersUsed?: string[];
+  /** From a cascade: the stage that answered (0-based) and its exit score (the lowest of the request's rows). */
+  cascade?: { exitStage: number; confidence: number };
 }
 
 export class TuttiClient {
@@ -130,11 +136,15 @@ export class TuttiClient {
     const parameters: InferParameters = { timeout_ms: timeoutMs };
     if (options.members) parameters.members = true;
     if (options.partial) parameters.partial = true;
+    if (options.accuracyTarget !== undefined) parameters.accuracy_target = options.accuracyTarget;
+    if (options.cascade === false) parameters.cascade = false;
     const wire = Object.entries(inputs).map(([name, input]) => toWire(name, input));
     const reply = (await this.#request({ op: 'infer', inputs: wire, parameters }, timeoutMs)) as InferReply;
     const result: InferResult = { id: reply.id, modelName: reply.model_name, outputs: fromWireList(reply.outputs) };
     if (reply.parameters) result.batch = { id: reply.parameters.batch_id, size: reply.parameters.batch_size };
     if (reply.parameters?.members_used) result.membersUsed = reply.parameters.members_used;
+    if (reply.parameters?.exit_stage !== undefined)
+      result.cascade = { exitStage: reply.parameters.exit_stage, confidence: reply.parameters.confidence! };
     if (reply.members) {
       result.members = Object.fromEntries(Object.entries(reply.members).map(([name, tensors]) => [name, fromWireList(tensors)]));
     }

@@ -15,6 +15,7 @@ function fail(kind: string, what: string): never {
 const isInt = (v: unknown, min = 0): v is number => Number.isInteger(v) && (v as number) >= min;
 const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 const isBytes = (v: unknown): boolean => v instanceof Uint8Array;
+const isNames = (v: unknown): boolean => Array.isArray(v) && v.every((n) => typeof n === 'string');
 
 function need(kind: string, ok: boolean, what: string): void {
   if (!ok) fail(kind, what);
@@ -50,10 +51,12 @@ const CHECKS: Record<number, (header: Fields) => void> = {
   1: (h) => {
     need('BATCH', isNumber(h.batch), 'batch is not a number');
     checkSpecs('BATCH', h.inputs, 'inputs');
+    need('BATCH', h.members === undefined || isNames(h.members), 'members is not a list of names');
   },
   2: (h) => {
     need('PLAN', isNumber(h.batch) && isInt(h.size), 'batch or size is not a number');
     need('PLAN', Array.isArray(h.parts), 'parts is not a list');
+    need('PLAN', h.stage === undefined || (isInt(h.stage) && isNames(h.members)), 'a stage without its members');
     for (const part of h.parts as Fields[]) {
       need('PLAN', typeof part === 'object' && part !== null, 'a part is not a map');
       need(
@@ -67,6 +70,11 @@ const CHECKS: Record<number, (header: Fields) => void> = {
       need('PLAN', Array.isArray(part.envelope) && (part.envelope as unknown[]).every(isBytes), 'a part has no envelope');
       need('PLAN', typeof part.id === 'string' || typeof part.id === 'number', 'a part has no request id');
       need('PLAN', isNumber(part.deadline) && isNumber(part.arrivedAt), 'a part has no deadline or arrival');
+      need(
+        'PLAN',
+        part.target === undefined || (isNumber(part.target) && part.target > 0 && part.target <= 1),
+        'a part has a target that is no accuracy',
+      );
     }
   },
   3: (h) => {
@@ -92,7 +100,7 @@ const CHECKS: Record<number, (header: Fields) => void> = {
       (h.parts as unknown[]).every((p) => isInt(p)) && (h.frames as unknown[]).every((f) => isInt(f, 1)),
       'parts or frames are not counts',
     );
-    for (const field of ['direct', 'unsure'] as const) {
+    for (const field of ['direct', 'unsure', 'continued'] as const) {
       need(
         'REPLY',
         h[field] === undefined || (Array.isArray(h[field]) && (h[field] as unknown[]).every((p) => isInt(p))),

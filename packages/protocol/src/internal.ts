@@ -9,8 +9,9 @@
  *                                  (one message for every member the worker process hosts)
  *   combiner -> client    (reply)  [client envelope, reply frame], when the client connected its
  *                                  second DEALER to the combiner (direct replies, see PROTOCOL.md)
- *   combiner -> batcher   REPLY    [header{batch, parts, direct, last}, ...client envelope, reply frame]
- *                                  (which parts went direct; the rest the batcher forwards as is)
+ *   combiner -> batcher   REPLY    [header{batch, parts, direct, continued, last}, ...client envelope, reply frame]
+ *                                  (which parts went direct; the rest the batcher forwards as is;
+ *                                  in a cascade, which parts go on to the next stage)
  *
  * Control, worker -> batcher (never data: results go to the combiner):
  *   HELLO     the instance is loaded and takes `credits` batches at once
@@ -39,6 +40,8 @@ export interface BatchHeader {
   deadline: number;
   /** When the batch left the batcher (ms since epoch, sub-ms precision: performance.timeOrigin + now), for queue-time accounting. */
   sentAt: number;
+  /** A cascade's stage: the members this batch is for (a worker computes only those it hosts); absent: every member. */
+  members?: string[];
 }
 
 /** One client request's rows inside a batch. */
@@ -57,6 +60,8 @@ export interface PlanPart {
   deadline: number;
   /** When the request reached the batcher (ms since epoch, sub-ms precision), for latency metrics. */
   arrivedAt: number;
+  /** In a cascade's stage batch: the request's accuracy target, which sets where it may exit. */
+  target?: number;
 }
 
 export interface PlanHeader {
@@ -69,6 +74,9 @@ export interface PlanHeader {
    * without the batcher hearing of it (see answer-journal.ts).
    */
   replanned?: boolean;
+  /** A cascade's stage batch: its stage (0-based) and the members whose results complete it. */
+  stage?: number;
+  members?: string[];
 }
 
 /**
@@ -142,7 +150,12 @@ export interface ReplyHeader {
    * since, the batcher computes them again; else they count as answered.
    */
   unsure?: number[];
-  /** The batch's last reply: every request in it has been answered. */
+  /**
+   * Parts of a cascade's stage batch not answered: not sure enough yet, they go on to the next
+   * stage (the batcher queues them again; the combiner keeps their members' outputs so far).
+   */
+  continued?: number[];
+  /** The batch's last reply: every request in it has been answered (or continued). */
   last: boolean;
 }
 

@@ -24,6 +24,10 @@ export interface InferParameters {
   members?: boolean;
   /** At the timeout, answer from the members that have answered so far (at least one) instead of failing. */
   partial?: boolean;
+  /** With a cascade: exit at the first stage whose calibrated accuracy meets this (0 < target <= 1). */
+  accuracy_target?: number;
+  /** With a cascade: false computes every member (no early exit). */
+  cascade?: boolean;
 }
 
 export interface InferRequest {
@@ -45,8 +49,19 @@ export interface InferReply {
   model_name: string;
   outputs: WireTensor[];
   members?: Record<string, WireTensor[]>;
-  /** Which server batch answered the request, and how many rows that batch had in all; for a partial answer, the members it combines. */
-  parameters?: { batch_id: number; batch_size: number; partial?: boolean; members_used?: string[] };
+  /**
+   * Which server batch answered the request, and how many rows that batch had in all; for a partial
+   * answer, or one from a cascade's stage, the members it combines; from a cascade, the stage that
+   * answered (0-based) and its exit score (the lowest of the request's rows).
+   */
+  parameters?: {
+    batch_id: number;
+    batch_size: number;
+    partial?: boolean;
+    members_used?: string[];
+    exit_stage?: number;
+    confidence?: number;
+  };
 }
 
 export interface MetadataReply {
@@ -148,7 +163,14 @@ function parseParameters(value: unknown): InferParameters {
     }
     parameters.timeout_ms = timeout;
   }
-  for (const flag of ['members', 'partial'] as const) {
+  if (value.accuracy_target !== undefined) {
+    const target = value.accuracy_target;
+    if (typeof target !== 'number' || !(target > 0 && target <= 1)) {
+      throw invalid(`parameters.accuracy_target must be a number above 0 and at most 1, got ${JSON.stringify(target)}`);
+    }
+    parameters.accuracy_target = target;
+  }
+  for (const flag of ['members', 'partial', 'cascade'] as const) {
     if (value[flag] === undefined) continue;
     if (typeof value[flag] !== 'boolean') throw invalid(`parameters.${flag} must be true or false`);
     parameters[flag] = value[flag];

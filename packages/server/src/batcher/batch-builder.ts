@@ -16,6 +16,9 @@ export interface BatchItem {
   partial: boolean;
   /** Date.now() deadline. */
   deadline: number;
+  /** In a cascade: the stage the request is at (0-based) and its accuracy target. Absent: every member at once. */
+  stage?: number;
+  target?: number;
 }
 
 export interface BuiltBatch {
@@ -32,6 +35,8 @@ export function buildBatch(
   inputSpecs: readonly TensorSpec[],
   timeOrigin: number,
   now: number,
+  /** A cascade's stage batch (every item at `stage`): the members it is for. */
+  stage?: { stage: number; members: string[] },
 ): BuiltBatch {
   let offset = 0;
   const parts = items.map((item, index) => {
@@ -45,11 +50,12 @@ export function buildBatch(
       partial: item.partial,
       deadline: item.deadline,
       arrivedAt: timeOrigin + item.arrivedMono,
+      ...(item.target !== undefined && { target: item.target }),
     };
     offset += item.rows;
     return part;
   });
-  const plan: PlanHeader = { kind: PLAN, batch, size: offset, parts };
+  const plan: PlanHeader = { kind: PLAN, batch, size: offset, parts, ...(stage && { stage: stage.stage, members: stage.members }) };
   const inputs = inputSpecs.map((spec, index): WireTensor => {
     const first = items[0]!.tensors[index]!;
     // One request: its bytes go out as received. Several: one copy into the batch buffer.
@@ -63,6 +69,7 @@ export function buildBatch(
       inputs: inputs.map(({ name, datatype, shape }) => ({ name, datatype, shape })),
       deadline: Math.max(...items.map((item) => item.deadline)),
       sentAt: timeOrigin + now,
+      ...(stage && { members: stage.members }),
     },
     inputs,
   );

@@ -61,6 +61,7 @@ import {
 } from '../shared/metrics.js';
 import { TIMING } from '../shared/timing.js';
 import { processLog } from '../shared/log.js';
+import { ServedCascade } from '../shared/cascade.js';
 
 type Pending = Queued & BatchItem;
 
@@ -111,6 +112,12 @@ export class Batcher {
   /** While the combiner is down: the deadline check (see combinerDown). */
   #deadlineWatch: NodeJS.Timeout | undefined;
   #wakeDispatcher: (() => void) | undefined;
+  /** The ensemble's cascade, when it has one: requests then go through its stages (issue 16). */
+  #cascade: ServedCascade | undefined;
+  /** Each shard's members, to send a stage's batch only to the shards hosting its members. */
+  #shardMembers = new Map<string, readonly string[]>();
+  /** A stage batch's requests, by part index: those the combiner continues are queued again at the next stage. */
+  #stageItems = new Map<number, Pending[]>();
 
   /** `sockets` are ZeroMQ's unless a test gives its own. */
   constructor(config: BatcherConfig, sockets: BatcherSockets = batcherSockets(config)) {
@@ -137,8 +144,11 @@ export class Batcher {
     this.#policy = new BatchingPolicy(config.ensemble.batching);
     // Batches go to shards: a member, or the members one worker process hosts together. Their
     // results and credits come back per shard, so everything below counts shards, not members.
-    const shards = (config.shards ?? config.ensemble.members.map((m) => [m.name])).map(shardKey);
+    const shardLists = config.shards ?? config.ensemble.members.map((m) => [m.name]);
+    const shards = shardLists.map(shardKey);
     this.#shards = shards;
+    shardLists.forEach((members, k) => this.#shardMembers.set(shards[k]!, members));
+    this.#cascade = ServedCascade.of(config.ensemble);
     this.#pool = new WorkerPool(shards, {
       heartbeatTimeoutMs: TIMING.heartbeatTimeoutMs,
       ...(config.routing && { routing: config.routing }),
@@ -197,7 +207,7 @@ export class Batcher {
     for (const plan of this.#inFlight.restartAll()) {
       this.#pool.forget(plan.batch);
       this.#planQueue.send(encodeHeader({ ...plan, replanned: true }));
-      for (const shard of this.#shards) this.#unsent.add(plan.batch, shard);
+      for (const shard of this.#inFlight.shardsOf(plan.batch)) this.#unsent.add(plan.batch, shard);
     }
     this.#wakeDispatcher?.();
   }
@@ -242,6 +252,7 @@ export class Batcher {
     if (this.#overloaded(envelope, request, bytes)) return;
     const { tensors, batchSize } = checkInferInputs(request.inputs, this.#ensemble.inputs, this.#ensemble.batching.maxBatchSize);
     const timeout = request.parameters.timeout_ms ?? this.#config.defaultTimeoutMs;
+    const target = this.#targetOf(request);
     const pending: Pending = {
       envelope,
       id: request.id,
@@ -252,6 +263,7 @@ export class Batcher {
       members: request.parameters.members === true,
       partial: request.parameters.partial === true,
       deadline: Date.now() + timeout,
+      ...(target !== undefined && { stage: 0, target }),
     };
     const key = requestKey(envelope, request.id);
     if (key !== undefined && this.#ledger.accept(key, pending, Date.now()) !== 'new') {
@@ -259,6 +271,19 @@ export class Batcher {
       return;
     }
     this.#queue(pending);
+  }
+
+  /**
+   * The accuracy target a request goes through the cascade with, or undefined: every member at once
+   * (no cascade, `cascade: false`, no target set, or a request for the members' own outputs or a
+   * partial answer). A target above the ensemble's calibrated accuracy is refused (INVALID_ARGUMENT).
+   */
+  #targetOf(request: InferRequest): number | undefined {
+    const { parameters } = request;
+    if (!this.#cascade || parameters.cascade === false || parameters.members === true || parameters.partial === true) return undefined;
+    const target = parameters.accuracy_target ?? this.#cascade.defaultTarget;
+    if (target !== undefined) this.#cascade.thresholds(target);
+    return target;
   }
 
   #queue(pending: Pending): void {
@@ -370,6 +395,15 @@ export class Batcher {
       this.#inFlight.answer(header.batch, part);
       settled(part);
     }
+    // Not sure enough yet: on to the next stage, ahead of newer requests (still held in the ledger).
+    const items = this.#stageItems.get(header.batch);
+    for (const part of header.continued ?? []) {
+      const item = items?.[part];
+      if (!item || !this.#inFlight.answer(header.batch, part)) continue;
+      this.#policy.pushFront({ ...item, stage: item.stage! + 1 });
+      pendingRequests.set(this.#policy.pendingRequests);
+      this.#wakeDispatcher?.();
+    }
     for (const [part, reply] of splitReply(header.parts, header.frames, frames)) {
       if (!this.#inFlight.answer(header.batch, part)) continue;
       settled(part);
@@ -388,6 +422,7 @@ export class Batcher {
     if (header.last) {
       this.#inFlight.finish(header.batch);
       this.#pool.forget(header.batch);
+      this.#stageItems.delete(header.batch);
       this.#checkDrained();
     }
   }
@@ -446,6 +481,7 @@ export class Batcher {
       if (batchDone) {
         this.#inFlight.finish(batch);
         this.#pool.forget(batch);
+        this.#stageItems.delete(batch);
       }
     }
     this.#checkDrained();
@@ -475,7 +511,9 @@ export class Batcher {
       }
       this.#expire();
       const now = performance.now();
-      const items = this.#policy.take(this.#unsent.batchLimit(this.#policy.oldestArrivedMono ?? now, now));
+      const limit = this.#unsent.batchLimit(this.#policy.oldestArrivedMono ?? now, now);
+      // With a cascade, a batch is of one stage (or of requests that run every member at once).
+      const items = this.#cascade ? this.#policy.take(limit, (first, item) => first.stage === item.stage) : this.#policy.take(limit);
       if (items.length > 0) this.#dispatch(items);
     }
   }
@@ -531,16 +569,28 @@ export class Batcher {
   #dispatch(items: Pending[]): void {
     const batch = this.#nextBatch++;
     const now = performance.now();
-    const { plan, frames, oldestArrivalMono } = buildBatch(batch, items, this.#ensemble.inputs, performance.timeOrigin, now);
+    const stage = items[0]!.stage;
+    const members = stage === undefined ? undefined : this.#cascade!.spec.stages[stage]!;
+    // A stage's batch goes only to the shards hosting its members; they compute only those.
+    const shards = members ? this.#shards.filter((shard) => this.#shardMembers.get(shard)!.some((m) => members.includes(m))) : this.#shards;
+    const { plan, frames, oldestArrivalMono } = buildBatch(
+      batch,
+      items,
+      this.#ensemble.inputs,
+      performance.timeOrigin,
+      now,
+      members && { stage: stage!, members },
+    );
+    if (members) this.#stageItems.set(batch, items);
     for (const item of items) queueSeconds.observe((now - item.arrivedMono) / 1000);
     batchRows.observe(plan.size);
     pendingRequests.set(this.#policy.pendingRequests);
-    this.#inFlight.add({ plan, frames, oldestArrivalMono });
+    this.#inFlight.add({ plan, frames, oldestArrivalMono }, shards);
     mark('batcher.dispatched', batch);
     // The same frames go to one instance of every member: encoded once, never copied per member.
     // The batch goes before its plan: the workers' compute is on the request's path, the plan is not
     // (the combiner needs it only when the results are in).
-    this.#unsent.addBatch(batch);
+    this.#unsent.addBatch(batch, shards);
     this.#sendUnsent();
     this.#planQueue.send(encodeHeader(plan));
   }

@@ -77,11 +77,25 @@ export class BatchingPolicy<T extends Queued> {
     return this.#queue[this.#head]?.arrivedMono;
   }
 
+  /** Queues a request ahead of the others (a cascade's request going on to its next stage: it waited already). */
+  pushFront(item: T): void {
+    if (!(item.rows >= 1 && item.rows <= this.maxBatchSize)) {
+      invalidOption('rows', item.rows, `between 1 and maxBatchSize ${this.maxBatchSize}`);
+    }
+    if (this.#head > 0) this.#queue[--this.#head] = item;
+    else this.#queue.unshift(item);
+    this.#rows += item.rows;
+    this.#bytes += item.bytes ?? 0;
+  }
+
   /**
    * Takes the next batch's requests, oldest first, as many as fit in `maxRows` (default and at most
-   * maxBatchSize) rows; always at least the oldest request, since requests are never split.
+   * maxBatchSize) rows; always at least the oldest request, since requests are never split. With
+   * `compatible`, only requests that may share a batch with the oldest are taken (a cascade's
+   * stage); the others keep their place.
    */
-  take(maxRows = this.maxBatchSize): T[] {
+  take(maxRows = this.maxBatchSize, compatible?: (first: T, item: T) => boolean): T[] {
+    if (compatible) return this.#takeCompatible(Math.min(maxRows, this.maxBatchSize), compatible);
     const limit = Math.min(maxRows, this.maxBatchSize);
     const batch: T[] = [];
     let rows = 0;
@@ -96,6 +110,23 @@ export class BatchingPolicy<T extends Queued> {
     this.#rows -= rows;
     this.#compact();
     return batch;
+  }
+
+  #takeCompatible(limit: number, compatible: (first: T, item: T) => boolean): T[] {
+    const first = this.#queue[this.#head];
+    if (!first) return [];
+    let rows = 0;
+    let full = false;
+    const taken = this.removeWhere((item) => {
+      if (full || !compatible(first, item)) return false;
+      if (rows + item.rows > limit && rows > 0) {
+        full = true;
+        return false;
+      }
+      rows += item.rows;
+      return true;
+    });
+    return taken;
   }
 
   /** Removes and returns the requests for which `predicate` holds (e.g. past their deadline). */

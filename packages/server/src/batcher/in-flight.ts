@@ -16,6 +16,8 @@ export interface InFlight {
 }
 
 interface Entry extends InFlight {
+  /** The shards the batch is for: all, or a cascade's stage's. */
+  shards: readonly string[];
   /** Members whose result is not yet in. */
   pending: Set<string>;
   /** Parts (requests) answered, by index. */
@@ -34,8 +36,14 @@ export class InFlightBatches {
     return this.#batches.size;
   }
 
-  add(batch: InFlight): void {
-    this.#batches.set(batch.plan.batch, { ...batch, pending: new Set(this.#members), answered: new Set() });
+  /** A batch sent to `shards` (default: every one). */
+  add(batch: InFlight, shards: readonly string[] = this.#members): void {
+    this.#batches.set(batch.plan.batch, { ...batch, shards, pending: new Set(shards), answered: new Set() });
+  }
+
+  /** The shards `batch` is for. */
+  shardsOf(batch: number): readonly string[] {
+    return this.#batches.get(batch)?.shards ?? [];
   }
 
   get(batch: number): InFlight | undefined {
@@ -92,7 +100,7 @@ export class InFlightBatches {
    */
   restartAll(): PlanHeader[] {
     return [...this.#batches.values()].map((entry) => {
-      entry.pending = new Set(this.#members);
+      entry.pending = new Set(entry.shards);
       return { ...entry.plan, parts: entry.plan.parts.filter((part) => !entry.answered.has(part.index)) };
     });
   }

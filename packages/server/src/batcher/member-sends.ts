@@ -37,9 +37,9 @@ export class MemberSends {
     return this.#waiting.length;
   }
 
-  /** Every member's copy of a new batch. */
-  addBatch(batch: number): void {
-    for (const shard of this.#shards) this.#waiting.push({ batch, member: shard });
+  /** The copies of a new batch: one per shard it is for (default: every one). */
+  addBatch(batch: number, shards: readonly string[] = this.#shards): void {
+    for (const shard of shards) this.#waiting.push({ batch, member: shard });
   }
 
   add(batch: number, member: string): void {

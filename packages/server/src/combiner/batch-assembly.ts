@@ -98,9 +98,12 @@ export class BatchAssembler {
   }
 
   #completed(batch: number, entry: Pending): CompleteBatch | undefined {
-    if (!entry.plan || entry.results.size < this.#members.length) return undefined;
+    if (!entry.plan) return undefined;
+    // A cascade's stage batch is complete with its stage's members; any other with every member.
+    const expected = entry.plan.members ? this.#members.filter((m) => entry.plan!.members!.includes(m)) : this.#members;
+    if (expected.some((name) => !entry.results.has(name))) return undefined;
     this.#pending.delete(batch);
     this.#markDone(batch);
-    return { plan: entry.plan, results: this.#members.map((name) => entry.results.get(name)!) };
+    return { plan: entry.plan, results: expected.map((name) => entry.results.get(name)!) };
   }
 }

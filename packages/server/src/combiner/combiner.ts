@@ -11,7 +11,19 @@
  */
 import { Pull, Push } from 'zeromq';
 import { builtinRule, CustomRuleRunner, type CombinationRule, type CombineInput, type CombineOutput } from '@tutti/rules';
-import { PLAN, RESULT, TuttiError, decodeHeader, memberOutputs, type PlanHeader, type PlanPart } from '@tutti/protocol';
+import {
+  PLAN,
+  RESULT,
+  TuttiError,
+  decodeHeader,
+  encodeError,
+  encodeMessage,
+  memberOutputs,
+  type InferReply,
+  type PlanHeader,
+  type PlanPart,
+  type WireTensor,
+} from '@tutti/protocol';
 import type { Ensemble } from '@tutti/manifest';
 import { BatchAssembler, type CompleteBatch } from './batch-assembly.js';
 import type { CombinerConfig } from '../shared/config.js';
@@ -23,7 +35,17 @@ import { internalCurveServer } from '../shared/curve.js';
 import { SendQueue } from '@tutti/protocol';
 import { mark } from '../shared/spans.js';
 import { DirectReplies, type Answer } from './direct-replies.js';
-import { combineSeconds, emulationLagSeconds, inferencesTotal, repliesTotal, requestSeconds } from '../shared/metrics.js';
+import {
+  cascadeExitsTotal,
+  cascadeMemberCallsTotal,
+  combineSeconds,
+  emulationLagSeconds,
+  inferencesTotal,
+  repliesTotal,
+  requestSeconds,
+} from '../shared/metrics.js';
+import { ServedCascade } from '../shared/cascade.js';
+import { CascadeHold, cascadeKey, combinedTensors, decideStage, partRows } from './cascade-stage.js';
 import { TIMING } from '../shared/timing.js';
 import { processLog } from '../shared/log.js';
 
@@ -60,6 +82,9 @@ export class Combiner {
   #guard = new ReplyGuard({ lingerMs: TIMING.orphanAnswerLingerMs });
   #journal: AnswerJournal | undefined;
   #dropped = new DroppedMessages('combiner', 'input');
+  /** The ensemble's cascade, and what its requests between stages have had so far (issue 16). */
+  #cascade: ServedCascade | undefined;
+  #hold = new CascadeHold();
 
   /** `sockets` are ZeroMQ's unless a test gives its own (the PULL for plans and results, the PUSH to the batcher). */
   constructor(config: CombinerConfig, sockets: CombinerSockets = combinerSockets()) {
@@ -69,6 +94,7 @@ export class Combiner {
     this.#config = config;
     this.#ensemble = config.ensemble;
     this.#assembler = new BatchAssembler(config.ensemble.members.map((m) => m.name));
+    this.#cascade = ServedCascade.of(config.ensemble);
   }
 
   async start(): Promise<Record<string, string>> {
@@ -171,11 +197,14 @@ export class Combiner {
     if (last !== undefined) this.#deliver(batch, [{ index: part.index, frames, id: part.id }], last);
   }
 
-  /** Replies go straight to clients that can take them; the batcher hears which, and forwards the rest. */
-  #deliver(batch: number, answers: Answer[], last: boolean): void {
+  /**
+   * Replies go straight to clients that can take them; the batcher hears which, and forwards the
+   * rest (and, in a cascade, which requests go on to their next stage).
+   */
+  #deliver(batch: number, answers: Answer[], last: boolean, continued: number[] = []): void {
     if (!this.#direct) {
       repliesTotal.inc({ path: 'batcher' }, answers.length);
-      this.#replyQueue.send(replyMessage(batch, answers, last));
+      this.#replyQueue.send(replyMessage(batch, answers, last, undefined, undefined, continued));
       if (last) this.#guard.closed(batch);
       return;
     }
@@ -188,7 +217,7 @@ export class Combiner {
         repliesTotal.inc({ path: 'refused' }, refused.length);
         repliesTotal.inc({ path: 'unsure' }, unsure.length);
         // Refused answers' requests are answered elsewhere: for the batcher, they are settled like direct ones.
-        this.#replyQueue.send(replyMessage(batch, viaBatcher, last, [...direct, ...refused], unsure));
+        this.#replyQueue.send(replyMessage(batch, viaBatcher, last, [...direct, ...refused], unsure, continued));
       },
       (error: unknown) => {
         // Rare (the journal could not be written): not sent, and the batcher not told; the clients' own timers end these requests.
@@ -240,6 +269,10 @@ export class Combiner {
       this.#sendAll(batch, encodeFailure(batch, 'INTERNAL', `member "${failed.member}" failed on this batch: ${failed.error}`), 'INTERNAL');
       return;
     }
+    if (batch.plan.stage !== undefined) {
+      this.#combineStage(batch);
+      return;
+    }
     try {
       const input = combineInputOf(this.#ensemble, batch);
       const started = performance.now();
@@ -252,6 +285,89 @@ export class Combiner {
     } catch (error) {
       this.#sendAll(batch, encodeFailure(batch, 'INTERNAL', `combination rule failed: ${(error as Error).message}`), 'INTERNAL');
     }
+  }
+
+  /**
+   * A cascade's stage batch: each request is combined with what its earlier stages gave, and
+   * answered if sure enough, else held and sent on to its next stage (the batcher queues it again).
+   */
+  #combineStage(batch: CompleteBatch): void {
+    const { plan } = batch;
+    const stage = plan.stage!;
+    const now = Date.now();
+    this.#hold.expire(now);
+    const answers: Answer[] = [];
+    const continued: number[] = [];
+    let last = false;
+    const reply = (part: PlanPart, frames: Buffer[], outcome: string) => {
+      const settled = this.#settle(plan.batch, part, outcome);
+      if (settled === undefined) return;
+      answers.push({ index: part.index, frames, id: part.id });
+      last ||= settled;
+    };
+    for (const part of plan.parts) {
+      const key = cascadeKey(part);
+      const soFar = stage === 0 ? new Map<string, WireTensor[]>() : this.#hold.take(key);
+      if (!soFar) {
+        const message = `the cascade lost request ${part.id}'s earlier stages (the combiner restarted); send it again`;
+        reply(part, [...part.envelope, encodeError(part.id, 'UNAVAILABLE', message)], 'UNAVAILABLE');
+        continue;
+      }
+      if (part.deadline && now > part.deadline) {
+        reply(part, encodeDeadline(part), 'DEADLINE_EXCEEDED');
+        continue;
+      }
+      for (const result of batch.results)
+        soFar.set(
+          result.member,
+          result.outputs.map((t) => partRows(t, part)),
+        );
+      let decision;
+      try {
+        decision = decideStage(
+          this.#cascade!,
+          stage,
+          soFar,
+          part.target ?? this.#cascade!.calibration.ensembleAccuracy,
+          this.#ensemble.outputs.map((o) => o.name),
+        );
+      } catch (error) {
+        reply(
+          part,
+          [...part.envelope, encodeError(part.id, 'INTERNAL', `combination rule failed: ${(error as Error).message}`)],
+          'INTERNAL',
+        );
+        continue;
+      }
+      if (!decision.exit) {
+        const open = this.#open.get(plan.batch);
+        if (!open || !open.unanswered.delete(part.index)) continue;
+        this.#hold.put(key, soFar, part.deadline);
+        continued.push(part.index);
+        if (open.unanswered.size === 0) {
+          this.#close(plan.batch);
+          last = true;
+        }
+        continue;
+      }
+      cascadeExitsTotal.inc({ stage: String(stage) });
+      cascadeMemberCallsTotal.inc(decision.calls);
+      const answer: InferReply = {
+        id: part.id,
+        model_name: this.#ensemble.name,
+        outputs: combinedTensors(decision, this.#ensemble.outputs),
+        parameters: {
+          batch_id: plan.batch,
+          batch_size: plan.size,
+          members_used: decision.members,
+          exit_stage: stage,
+          confidence: decision.confidence,
+        },
+      };
+      reply(part, [...part.envelope, encodeMessage(answer)], 'ok');
+    }
+    mark('combiner.replied', plan.batch);
+    if (answers.length > 0 || continued.length > 0) this.#deliver(plan.batch, answers, last, continued);
   }
 
   /** Answers every part not answered yet, in one message to the batcher (one send for the whole batch). */

@@ -76,6 +76,17 @@ export const inferencesTotal = new Counter({
   labelNames: ['outcome'] as const,
   registers: [registry],
 });
+export const cascadeExitsTotal = new Counter({
+  name: 'tutti_cascade_exits_total',
+  help: "Requests answered by a cascade's stage (0-based): early exits, and the last stage",
+  labelNames: ['stage'] as const,
+  registers: [registry],
+});
+export const cascadeMemberCallsTotal = new Counter({
+  name: 'tutti_cascade_member_calls_total',
+  help: 'Member calls spent on requests answered by the cascade (divided by its exits: member calls per request)',
+  registers: [registry],
+});
 export const repliesTotal = new Counter({
   name: 'tutti_replies_total',
   help: 'Replies the combiner sent, by path: direct (straight to the client) or batcher (forwarded by the batcher); refused: not sent, the request was answered from another batch (a client re-sent it after a batcher restart); unsure: held back, the combiner before this one journaled it as sent',

@@ -121,6 +121,7 @@ export function replyMessage(
   last: boolean,
   direct?: number[],
   unsure?: number[],
+  continued?: number[],
 ): Buffer[] {
   const parts = answers.map((a) => a.index);
   const frames = answers.map((a) => a.frames.length);
@@ -132,6 +133,7 @@ export function replyMessage(
     last,
     ...(direct && direct.length > 0 && { direct }),
     ...(unsure && unsure.length > 0 && { unsure }),
+    ...(continued && continued.length > 0 && { continued }),
   });
   return [header, ...answers.flatMap((a) => a.frames)];
 }

@@ -27,6 +27,7 @@ import type { CurveConfig, InternalCurve } from '../shared/curve.js';
 import { replyEndpointOf } from './endpoints.js';
 import type { RouterOptions } from '@tutti/routing';
 import { TIMING } from '../shared/timing.js';
+import { ServedCascade, checkCalibrationModels } from '../shared/cascade.js';
 import type { LogFormat, Logger } from '../shared/log.js';
 import { serverLog, type ServerLog } from './log-render.js';
 import type { AgentHub, AgentInfo } from './agent-hub.js';
@@ -203,11 +204,6 @@ export class Server {
   static async start(ensemble: Ensemble, options: ServeOptions = {}): Promise<Server> {
     // Agents' workers connect from other hosts: the internal sockets must be tcp.
     const transport = options.transport ?? (options.agents ? 'tcp' : 'ipc');
-    if (ensemble.cascade)
-      throw new TuttiError(
-        'INVALID_OPTION',
-        `${ensemble.name} has a cascade, which the server does not serve yet (issue 16: tutti calibrate and the offline evaluation exist); serve a manifest without its cascade section to run every member on every request`,
-      );
     if (transport !== 'ipc' && transport !== 'tcp') invalidOption('transport', transport, '"ipc" or "tcp"');
     if (options.agents && transport !== 'tcp')
       invalidOption('transport', transport, '"tcp" when agents join (their workers connect over the network)');
@@ -224,6 +220,9 @@ export class Server {
       invalidOption('maxFailedRestarts', options.maxFailedRestarts, 'an integer >= 0');
     }
     checkModelFiles(ensemble);
+    // A cascade's calibration must fit the manifest and be of these very model files: checked once, here.
+    const cascade = ServedCascade.of(ensemble);
+    if (cascade) await checkCalibrationModels(ensemble, cascade);
     const runDir = mkdtempSync(join(tmpdir(), 'tutti-'));
     const internal = (name: string) =>
       transport === 'ipc' ? `ipc://${join(runDir, name)}` : options.agents ? 'tcp://0.0.0.0:*' : 'tcp://127.0.0.1:*';

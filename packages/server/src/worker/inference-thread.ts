@@ -19,7 +19,8 @@ export interface InferenceThreadData {
 }
 
 export type ThreadComputed = { outputs: WireTensor[]; computeMs: number } | { error: string; computeMs: number };
-export type ThreadRequest = { id: number; inputs: WireTensor[] };
+/** `only`: per session, whether to run it (absent: all); a skipped one answers no outputs in 0 ms. */
+export type ThreadRequest = { id: number; inputs: WireTensor[]; only?: boolean[] };
 export type ThreadReply =
   | { type: 'loaded' }
   | { type: 'load-failed'; error: string }
@@ -41,6 +42,10 @@ try {
   async function answer(request: ThreadRequest): Promise<void> {
     const results: ThreadComputed[] = [];
     for (const [k, session] of sessions.entries()) {
+      if (request.only && !request.only[k]) {
+        results.push({ outputs: [], computeMs: 0 });
+        continue;
+      }
       const started = performance.now();
       try {
         results.push({ outputs: await runInChunks(session, request.inputs, data[k]!.maxRows), computeMs: performance.now() - started });

@@ -78,8 +78,8 @@ export async function startInference(data: InferenceThreadData, choice: Inferenc
 export interface InferenceGroup {
   /** Where each model runs, in the order given. */
   readonly where: ('inline' | 'thread')[];
-  /** One result per model, in the order given. */
-  run(inputs: WireTensor[]): Promise<Computed[]>;
+  /** One result per model, in the order given; with `only`, the models it marks false are not run (their result is empty). */
+  run(inputs: WireTensor[], only?: readonly boolean[]): Promise<Computed[]>;
   close(): Promise<void>;
 }
 
@@ -96,11 +96,15 @@ export async function startInferenceGroup(
   const thread = threaded.length > 0 ? await InferenceThread.start(threaded) : undefined;
   return {
     where: placed.map((p) => ('inline' in p ? 'inline' : 'thread')),
-    async run(inputs) {
-      const fromThread = thread ? await thread.run(inputs) : [];
+    async run(inputs, only) {
+      const threadOnly = only && placed.flatMap((p, k) => ('thread' in p ? [only[k]!] : []));
+      const fromThread = thread && (!threadOnly || threadOnly.some(Boolean)) ? await thread.run(inputs, threadOnly) : [];
       let next = 0;
       const results: Computed[] = [];
-      for (const p of placed) results.push('inline' in p ? await p.inline.run(inputs) : fromThread[next++]!);
+      for (const [k, p] of placed.entries()) {
+        if ('inline' in p) results.push(only && !only[k] ? { outputs: [], computeMs: 0 } : await p.inline.run(inputs));
+        else results.push(fromThread[next++] ?? { outputs: [], computeMs: 0 });
+      }
       return results;
     },
     async close() {
@@ -173,12 +177,12 @@ class InferenceThread {
   }
 
   /** Rejects (at once, with PROCESS_FAILED) when the thread is gone or goes while computing. */
-  run(inputs: WireTensor[]): Promise<Computed[]> {
+  run(inputs: WireTensor[], only?: boolean[]): Promise<Computed[]> {
     if (this.#gone) return Promise.reject(this.#gone);
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#waiting.set(id, { resolve, reject });
-      this.#thread.postMessage({ id, inputs } satisfies ThreadRequest);
+      this.#thread.postMessage({ id, inputs, ...(only && { only }) } satisfies ThreadRequest);
     });
   }
 

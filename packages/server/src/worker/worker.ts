@@ -143,9 +143,11 @@ export class PredictionWorker {
       const results: MemberResultHeader[] = [];
       const outputs: WireTensor[] = [];
       // The members one after another: one batch computes at a time in this process, on the threads the plan gave it.
+      // A cascade's stage batch names the members it is for: the others this process hosts sit it out.
+      const only = header.members && this.#config.members.map((launch) => header.members!.includes(launch.member));
       let computedAll: Computed[];
       try {
-        computedAll = await this.#models!.run(inputs);
+        computedAll = await this.#models!.run(inputs, only);
       } catch (error) {
         // The inference thread is gone: this process cannot compute any more. It exits so that the
         // supervisor restarts it and the batcher sends its batches again; none is answered with an error.
@@ -153,6 +155,7 @@ export class PredictionWorker {
         process.exit(3);
       }
       for (const [k, launch] of this.#config.members.entries()) {
+        if (only && !only[k]) continue;
         const computed = computedAll[k]!;
         computeSeconds.observe({ member: launch.member, device: this.#config.device }, computed.computeMs / 1000);
         const emulated = this.#emulated[k];

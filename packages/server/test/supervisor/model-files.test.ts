@@ -20,11 +20,17 @@ describe('Server.start with a model file missing', () => {
 });
 
 describe('Server.start with a cascade', () => {
-  it('refuses it, saying it is not served yet, before starting any process', async () => {
+  it('refuses a calibration of other model files, or of other stages, naming the fix, before starting any process', async () => {
     const ensemble = await loadManifest(join(DIGITS, '../digits-cascade'));
-    await expect(Server.start(ensemble, { endpoint: 'tcp://127.0.0.1:0', log: () => {} })).rejects.toMatchObject({
+    const [first, ...rest] = ensemble.members;
+    const other = { ...ensemble, members: [{ ...first!, path: rest[0]!.path }, ...rest] };
+    await expect(Server.start(other, { endpoint: 'tcp://127.0.0.1:0', log: () => {} })).rejects.toMatchObject({
       code: 'INVALID_OPTION',
-      message: expect.stringContaining('has a cascade, which the server does not serve yet'),
+      message: expect.stringContaining(`the cascade's calibration was made with other model files for ${first!.name}: calibrate again`),
     });
+    const restaged = { ...ensemble, cascade: { ...ensemble.cascade!, stages: [ensemble.cascade!.stages.flat()] } };
+    await expect(Server.start(restaged, { endpoint: 'tcp://127.0.0.1:0', log: () => {} })).rejects.toThrow(
+      /does not fit the manifest: its stages are not the manifest's/,
+    );
   });
 });
