@@ -31,6 +31,8 @@ describe('internal headers are checked on arrival', () => {
       { kind: HEARTBEAT, hello },
       { kind: CREDIT, batch: 3, serviceMs: 1 },
       { kind: REPLY, batch: 3, parts: [0], frames: [2], last: true, direct: [1], unsure: [2] },
+      { kind: PLAN, batch: 4, size: 2, parts: [{ ...part, target: 0.97 }], stage: 1, members: ['b'] },
+      { kind: REPLY, batch: 4, parts: [], frames: [], last: true, continued: [0] },
     ];
     for (const header of good) expect(roundTrip(header)).toEqual(header);
   });
@@ -50,6 +52,9 @@ describe('internal headers are checked on arrival', () => {
       [{ ...hello, credits: 0 }, /HELLO header: instance, device or credits missing/],
       [{ kind: CREDIT, batch: 'x' }, /CREDIT header: batch is not a number/],
       [{ kind: REPLY, batch: 1, parts: [0, 1], frames: [2], last: true }, /REPLY header: parts and frames do not match/],
+      [{ kind: PLAN, batch: 1, size: 2, parts: [part], stage: 1 }, /PLAN header: a stage without its members/],
+      [{ kind: PLAN, batch: 1, size: 2, parts: [{ ...part, target: 2 }] }, /PLAN header: a part has a target that is no accuracy/],
+      [{ kind: REPLY, batch: 1, parts: [], frames: [], last: true, continued: ['x'] }, /REPLY header: continued is not a list of parts/],
     ];
     for (const [header, message] of bad) expect(() => roundTrip(header)).toThrow(message);
   });

@@ -71,6 +71,16 @@ describe('decodeRequest', () => {
       /MessagePack bin/,
     ],
     ['a bad timeout', encodeMessage(request({ parameters: { timeout_ms: -5 } })), /timeout_ms must be a positive/],
+    [
+      'an accuracy target above 1',
+      encodeMessage(request({ parameters: { accuracy_target: 1.2 } })),
+      /accuracy_target must be a number above 0/,
+    ],
+    [
+      'a cascade flag that is no boolean',
+      encodeMessage(request({ parameters: { cascade: 'no' } })),
+      /parameters.cascade must be true or false/,
+    ],
   ])('rejects %s with INVALID_ARGUMENT', (_what, frame, message) => {
     const error = rejection(() => decodeRequest(frame));
     expect(error).toBeInstanceOf(TuttiError);

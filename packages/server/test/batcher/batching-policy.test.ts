@@ -90,4 +90,29 @@ describe('BatchingPolicy.take with a row limit', () => {
     policy.removeWhere((i) => i.id === 3);
     expect(policy.pendingBytes).toBe(0);
   });
+
+  it("takes only requests that may share the oldest one's batch (a cascade's stage), leaving the others in place", () => {
+    const policy = new BatchingPolicy<{ id: number; rows: number; arrivedMono: number; stage: number }>({
+      maxBatchSize: 4,
+      maxQueueDelayMs: 0,
+    });
+    for (const [id, stage] of [
+      [1, 0],
+      [2, 1],
+      [3, 0],
+      [4, 1],
+      [5, 0],
+    ])
+      policy.push({ id: id!, rows: 1, arrivedMono: id!, stage: stage! });
+    const same = (a: { stage: number }, b: { stage: number }) => a.stage === b.stage;
+    expect(policy.take(2, same).map((i) => i.id)).toEqual([1, 3]);
+    expect(policy.pendingRows).toBe(3);
+    expect(policy.take(4, same).map((i) => i.id)).toEqual([2, 4]);
+    // A request going on to its next stage goes first.
+    policy.pushFront({ id: 6, rows: 1, arrivedMono: 0, stage: 2 });
+    expect(policy.oldestArrivedMono).toBe(0);
+    expect(policy.take(4, same).map((i) => i.id)).toEqual([6]);
+    expect(policy.take(4, same).map((i) => i.id)).toEqual([5]);
+    expect(policy.pendingRequests).toBe(0);
+  });
 });

@@ -72,4 +72,14 @@ describe('InFlightBatches', () => {
     batches.add({ plan: other, frames: [], oldestArrivalMono: 0 });
     expect(batches.takeExpired(60).map((e) => [e.batch, e.part.index, e.batchDone])).toEqual([[4, 0, true]]);
   });
+
+  it("owes a cascade's stage batch only by the shards it went to, also after a combiner restart", () => {
+    const batches = new InFlightBatches(['a', 'b', 'c']);
+    batches.add({ plan: plan(3, 1), frames: [], oldestArrivalMono: 0 }, ['b']);
+    expect(batches.shardsOf(3)).toEqual(['b']);
+    expect([batches.needs(3, 'a'), batches.needs(3, 'b')]).toEqual([false, true]);
+    batches.memberDone(3, 'b');
+    batches.restartAll();
+    expect([batches.needs(3, 'a'), batches.needs(3, 'b'), batches.needs(3, 'c')]).toEqual([false, true, false]);
+  });
 });

@@ -46,4 +46,11 @@ describe('BatchAssembler', () => {
     expect(assembler.addResult(1, result('zz'))).toBeUndefined();
     expect(assembler.addResult(1, result('a'))).toBeDefined();
   });
+
+  it("completes a cascade's stage batch with its stage's members alone", () => {
+    const assembler = new BatchAssembler(['a', 'b', 'c']);
+    expect(assembler.addPlan({ ...plan(5), stage: 1, members: ['c', 'b'] })).toBeUndefined();
+    expect(assembler.addResult(5, result('c'))).toBeUndefined();
+    expect(assembler.addResult(5, result('b'))?.results.map((r) => r.member)).toEqual(['b', 'c']);
+  });
 });

@@ -1,0 +1,129 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadManifest } from '@tutti/manifest';
+import type { PlanPart, WireTensor } from '@tutti/protocol';
+import type { Calibration } from '@tutti/rules';
+import { CascadeHold, cascadeKey, decideStage, partRows } from '../../src/combiner/cascade-stage.js';
+import { ServedCascade } from '../../src/shared/cascade.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'tutti-cascade-stage-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A two-member, two-stage cascade whose calibration says stage 0 may answer rows scoring >= 0.8 for targets up to 0.9. */
+async function cascade(): Promise<ServedCascade> {
+  const calibration: Calibration = {
+    version: 1,
+    ensemble: 'two',
+    score: 'max-probability',
+    output: 'p',
+    rows: 100,
+    models: {},
+    stages: [
+      {
+        members: ['a'],
+        calls: 1,
+        points: [
+          { threshold: 0.9, rows: 50, correct: 50, accuracy: 1, lower: 0.93 },
+          { threshold: 0.8, rows: 80, correct: 78, accuracy: 0.975, lower: 0.91 },
+          { threshold: 0.5, rows: 100, correct: 90, accuracy: 0.9, lower: 0.83 },
+        ],
+      },
+      { members: ['b'], calls: 2, points: [{ threshold: 0.5, rows: 100, correct: 95, accuracy: 0.95, lower: 0.89 }] },
+    ],
+    ensembleAccuracy: 0.95,
+  };
+  writeFileSync(join(dir, 'calibration.json'), JSON.stringify(calibration));
+  writeFileSync(join(dir, 'a.onnx'), '');
+  writeFileSync(
+    join(dir, 'manifest.yaml'),
+    [
+      'name: two',
+      'inputs: [{ name: x, datatype: FP32, shape: [-1, 2] }]',
+      'outputs: [{ name: p, datatype: FP32, shape: [-1, 2] }]',
+      'members: [{ name: a, path: a.onnx }, { name: b, path: a.onnx }]',
+      'rule: mean',
+      'batching: { maxBatchSize: 8, maxQueueDelayMs: 1 }',
+      'cascade: { stages: [[a], [b]] }',
+    ].join('\n'),
+  );
+  return ServedCascade.of(await loadManifest(dir, { checkModels: false }))!;
+}
+
+const tensor = (rows: number[][]): WireTensor => ({
+  name: 'p',
+  datatype: 'FP32',
+  shape: [rows.length, 2],
+  data: new Uint8Array(Float32Array.from(rows.flat()).buffer),
+});
+const part = (offset: number, count: number): PlanPart =>
+  ({
+    index: 0,
+    envelope: [Buffer.from('client')],
+    id: 7,
+    offset,
+    count,
+    members: false,
+    partial: false,
+    deadline: 0,
+    arrivedAt: 0,
+  }) as PlanPart;
+
+describe('a cascade stage in the combiner', () => {
+  it("takes a part's rows of a member's output, copied", () => {
+    const rows = partRows(
+      tensor([
+        [0.1, 0.9],
+        [0.6, 0.4],
+        [0.3, 0.7],
+      ]),
+      part(1, 2),
+    );
+    expect(rows.shape).toEqual([2, 2]);
+    expect(Array.from(new Float32Array(rows.data.buffer, rows.data.byteOffset, 4))).toEqual(
+      Array.from(Float32Array.from([0.6, 0.4, 0.3, 0.7])),
+    );
+    expect(cascadeKey(part(0, 1))).toBe(cascadeKey(part(5, 1)));
+  });
+
+  it('exits when every row reaches the threshold of its target, goes on otherwise, and always answers at the last stage', async () => {
+    const served = await cascade();
+    const sure = new Map([['a', [tensor([[0.85, 0.15]])]]]);
+    expect(decideStage(served, 0, sure, 0.9, ['p'])).toMatchObject({ exit: true, members: ['a'], calls: 1 });
+    // For 0.92 only the 0.9 threshold's bound (0.93) is enough.
+    expect(decideStage(served, 0, sure, 0.92, ['p']).exit).toBe(false);
+    const mixed = new Map([
+      [
+        'a',
+        [
+          tensor([
+            [0.85, 0.15],
+            [0.6, 0.4],
+          ]),
+        ],
+      ],
+    ]);
+    const decision = decideStage(served, 0, mixed, 0.9, ['p']);
+    expect(decision.exit).toBe(false);
+    expect(decision.confidence).toBeCloseTo(0.6, 6);
+    const both = new Map([
+      ['a', [tensor([[0.6, 0.4]])]],
+      ['b', [tensor([[0.2, 0.8]])]],
+    ]);
+    const last = decideStage(served, 1, both, 0.9, ['p']);
+    expect(last).toMatchObject({ exit: true, members: ['a', 'b'], calls: 2 });
+    expect(Array.from(last.combined.p!)).toEqual(Array.from(Float32Array.from([0.4, 0.6])));
+    expect(() => decideStage(served, 0, sure, 0.99, ['p'])).toThrow(/above what the whole ensemble reaches/);
+  });
+
+  it('holds what a request had between its stages, and drops it past its deadline', () => {
+    const hold = new CascadeHold();
+    hold.put('r1', new Map([['a', [tensor([[1, 0]])]]]), 1_000);
+    hold.put('r2', new Map(), 0);
+    hold.expire(2_000);
+    expect(hold.take('r1')).toBeUndefined();
+    expect(hold.take('r2')).toEqual(new Map());
+    expect(hold.size).toBe(0);
+  });
+});
