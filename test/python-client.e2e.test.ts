@@ -14,6 +14,8 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { curveKeyPair } from 'zeromq';
 import { Server } from '@tutti/server';
+import { TuttiClient } from '@tutti/client';
+import { loadManifest } from '@tutti/manifest';
 import { digitsLoad, type DigitsLoad } from './support/digits-load.js';
 import { expectAllGone } from './support/processes.js';
 
@@ -100,6 +102,43 @@ describe.skipIf(!python)('the Python client', () => {
     expect((summary.loop as { answered: number }).answered).toBeGreaterThanOrEqual(3000);
     expect(summary.counts).toMatchObject({ duplicates: 0, late: 0, unknown: 0 });
     expect(server.restarts.batcher).toBe(1);
+  });
+
+  it('asks a cascade for an accuracy target, and reads the stage that answered, as the TypeScript client does', async () => {
+    const ensemble = await loadManifest(fileURLToPath(new URL('../ensembles/digits-cascade/', import.meta.url)));
+    const server = await Server.start(ensemble, { endpoint: 'tcp://127.0.0.1:0', log: () => {} });
+    servers.push(server);
+    for (const p of server.processes) everyPid.add(p.pid);
+    const pixels = [...digits.pixelsOf(3)];
+    const script = [
+      'import json, sys',
+      'import numpy as np',
+      'from tutti_client import TuttiClient',
+      'client = TuttiClient(sys.argv[1])',
+      'x = np.array([json.loads(sys.argv[2])], dtype=np.float32)',
+      'early = client.infer({"pixels": x}, accuracy_target=0.97)',
+      'full = client.infer({"pixels": x}, cascade=False)',
+      'print(json.dumps({"stage": early.exit_stage, "used": early.members_used, "p": early.outputs["probabilities"][0].tolist(), "full": full.exit_stage}))',
+      'client.close()',
+    ].join('\n');
+    const run = spawnSync(python!, ['-c', script, server.endpoint, JSON.stringify(pixels)], {
+      cwd: CLIENT_DIR,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(run.status, run.stderr).toBe(0);
+    const answer = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { stage: number; used: string[]; p: number[]; full: number | null };
+    const client = new TuttiClient(server.endpoint, { timeoutMs: 10_000 });
+    try {
+      const reply = await client.infer({ pixels: { data: Float32Array.from(pixels), shape: [1, 64] } }, { accuracyTarget: 0.97 });
+      expect(answer.stage).toBe(reply.cascade!.exitStage);
+      expect(answer.used).toEqual(reply.membersUsed);
+      const served = reply.outputs.probabilities!.data as Float32Array;
+      expect(Math.max(...answer.p.map((v, c) => Math.abs(v - served[c]!)))).toBeLessThan(1e-6);
+      expect(answer.full).toBeNull();
+    } finally {
+      client.close();
+    }
   });
 
   it('speaks CurveZMQ to a server with an allow-list', async () => {

@@ -55,6 +55,9 @@ class InferResult:
     batch_id: Optional[int] = None
     batch_size: Optional[int] = None
     members_used: Optional[list[str]] = None
+    # From a cascade: the stage that answered (0-based) and its exit score.
+    exit_stage: Optional[int] = None
+    confidence: Optional[float] = None
 
 
 def to_wire(name: str, array: np.ndarray) -> dict:
@@ -143,13 +146,19 @@ class TuttiClient:
     # -- public API -------------------------------------------------------------------------------
 
     def infer_async(self, inputs: dict[str, np.ndarray], members: bool = False, partial: bool = False,
-                    timeout: Optional[float] = None) -> Future:
+                    timeout: Optional[float] = None, accuracy_target: Optional[float] = None,
+                    cascade: bool = True) -> Future:
         timeout = self.timeout if timeout is None else timeout
         parameters: dict[str, Any] = {"timeout_ms": max(1, round(timeout * 1000))}
         if members:
             parameters["members"] = True
         if partial:
             parameters["partial"] = True
+        # With a cascade: exit at the first stage whose calibrated accuracy meets the target; cascade=False runs every member.
+        if accuracy_target is not None:
+            parameters["accuracy_target"] = float(accuracy_target)
+        if not cascade:
+            parameters["cascade"] = False
         message = {"op": "infer", "inputs": [to_wire(name, array) for name, array in inputs.items()], "parameters": parameters}
         outer: Future = Future()
         inner = self._request(message, timeout)
@@ -344,6 +353,8 @@ def _infer_result(reply: dict) -> InferResult:
         batch_id=parameters.get("batch_id"),
         batch_size=parameters.get("batch_size"),
         members_used=parameters.get("members_used"),
+        exit_stage=parameters.get("exit_stage"),
+        confidence=parameters.get("confidence"),
     )
 
 
