@@ -19,6 +19,10 @@ export interface LoadConfig {
   directReplies?: boolean;
   /** Also report every measured request (for time series); off by default since it grows with the run. */
   trace?: boolean;
+  /** Real one-row inputs of the first input, flattened, sent in turn (default: random values, which the work of most ensembles does not depend on; a cascade's does). */
+  samples?: number[][];
+  /** Options of every request (a cascade's accuracy target, or cascade: false). */
+  infer?: { accuracyTarget?: number; cascade?: boolean };
 }
 
 /** What it reports when done. */

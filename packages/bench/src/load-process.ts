@@ -33,6 +33,12 @@ function inputsOf(specs: TensorSpec[], rows: number, seed: number): Record<strin
 async function main(): Promise<LoadReport> {
   const client = new TuttiClient(config.endpoint, { timeoutMs: config.timeoutMs, directReplies: config.directReplies !== false });
   const inputs = inputsOf(config.inputs, config.rows, config.seed);
+  const first = config.inputs[0]!;
+  const samples = config.samples?.map((values) => ({
+    [first.name]: { data: Float32Array.from(values), shape: [1, ...first.shape.slice(1)], datatype: first.datatype },
+  }));
+  let nextSample = config.seed % 997;
+  const next = () => (samples ? samples[nextSample++ % samples.length]! : inputs);
   const latency = new LatencyRecorder();
   const errors: Record<string, number> = {};
   const trace: number[] | undefined = config.trace ? [] : undefined;
@@ -50,7 +56,7 @@ async function main(): Promise<LoadReport> {
   const send = async (scheduledAt: number) => {
     tally.send(scheduledAt);
     try {
-      await client.infer(inputs);
+      await client.infer(next(), config.infer ?? {});
       const now = performance.now();
       const inWindow = tally.finish(now, true);
       if (latencyCounts(scheduledAt, inWindow)) latency.record(now - scheduledAt);

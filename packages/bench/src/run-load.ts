@@ -24,6 +24,9 @@ export interface StepOptions {
   trace?: boolean;
   /** false: clients with one plain socket (replies through the batcher). Default true. */
   directReplies?: boolean;
+  /** Real one-row inputs to send in turn, and every request's options (see LoadConfig). */
+  samples?: number[][];
+  infer?: { accuracyTarget?: number; cascade?: boolean };
 }
 
 /** One measured request: t is its scheduled send time in ms from the start of measuring; latencyMs -1 for an error. */
@@ -97,6 +100,8 @@ export async function runStep(options: StepOptions): Promise<StepResult> {
         rows,
         timeoutMs: options.timeoutMs ?? 30_000,
         ...(options.trace && { trace: true }),
+        ...(options.samples && { samples: options.samples }),
+        ...(options.infer && { infer: options.infer }),
       }),
     ),
   );

@@ -52,27 +52,32 @@ export class CascadeHold {
   }
 }
 
-export interface StageDecision {
-  exit: boolean;
+export interface StageOutcome {
   /** The members combined, in manifest order. */
   members: string[];
-  /** The combination of the request's rows, per ensemble output, with its shape. */
+  /** Member calls a request answered at this stage has cost. */
+  calls: number;
+  /** The combination of the whole batch, per ensemble output, with its shape. */
   combined: CombineOutput;
   shapes: Record<string, number[]>;
-  /** The lowest exit score among its rows. */
-  confidence: number;
-  /** Member calls the request has cost so far. */
-  calls: number;
+  /** Per part, in plan order: whether it exits here, and its exit score (the lowest of its rows). */
+  exits: boolean[];
+  confidence: number[];
 }
 
-/** Combines and scores one request after `stage`, from the outputs it has had (by member). */
-export function decideStage(
+/**
+ * One stage's batch, combined and scored at once (one rule call, as for a batch of every member):
+ * `outputs` holds, per member so far, its tensors over the whole batch (the stage's own results, and
+ * the earlier stages' rows of each request put back in plan order, see batchRows). A part exits if
+ * every row of it reaches the threshold its target calls for at this stage, and always at the last.
+ */
+export function combineStage(
   cascade: ServedCascade,
   stage: number,
+  parts: readonly PlanPart[],
   outputs: ReadonlyMap<string, WireTensor[]>,
-  target: number,
   outputNames: readonly string[],
-): StageDecision {
+): StageOutcome {
   const { spec } = cascade;
   const members = membersUpTo(spec, stage);
   const arrays = (name: string) => members.map((m) => viewAs('FP32', outputs.get(m)!.find((t) => t.name === name)!.data) as Float32Array);
@@ -85,25 +90,55 @@ export function decideStage(
     ),
   };
   const combined = spec.rule(input) as CombineOutput;
-  const scored = new Map(members.map((m, k) => [m, arrays(spec.output)[k]!]));
-  const scores = exitScores(spec, stage, combined[spec.output]!, scored);
-  const confidence = Math.min(...scores);
+  const scored = arrays(spec.output);
+  const scores = exitScores(spec, stage, combined[spec.output]!, new Map(members.map((m, k) => [m, scored[k]!])));
   const last = stage === spec.stages.length - 1;
-  const shapes = Object.fromEntries(outputNames.map((name) => [name, input.outputs[name]!.shape]));
+  const confidence = parts.map((part) => Math.min(...scores.subarray(part.offset, part.offset + part.count)));
   return {
-    exit: last || confidence >= cascade.thresholds(target)[stage]!,
     members,
-    combined,
-    shapes,
-    confidence,
     calls: callsUpTo(spec, stage),
+    combined,
+    shapes: Object.fromEntries(outputNames.map((name) => [name, input.outputs[name]!.shape])),
+    exits: parts.map((part, k) => last || (part.target !== undefined && confidence[k]! >= cascade.thresholds(part.target)[stage]!)),
+    confidence,
   };
 }
 
-/** The combination's tensors for a reply, in the ensemble's output order. */
-export function combinedTensors(
-  decision: StageDecision,
+/**
+ * A member's tensor over a whole stage batch from what each request had at earlier stages (parts
+ * are contiguous, in plan order); a request with nothing held (`undefined`) gets zero rows, and is
+ * answered with an error, not from them. `like` is a tensor of the batch with the same row size.
+ */
+export function batchRows(
+  parts: readonly PlanPart[],
+  held: readonly (ReadonlyMap<string, WireTensor[]> | undefined)[],
+  member: string,
+  like: WireTensor,
+): WireTensor {
+  const rowBytes = like.data.byteLength / like.shape[0]!;
+  const pieces = parts.map((part, k) => {
+    const tensor = held[k]?.get(member)?.find((t) => t.name === like.name);
+    return tensor ? tensor.data : new Uint8Array(part.count * rowBytes);
+  });
+  return { ...like, data: Buffer.concat(pieces) };
+}
+
+/** One part's rows of a combination, as reply tensors in the ensemble's output order. */
+export function combinedRows(
+  outcome: StageOutcome,
+  part: PlanPart,
   outputs: readonly { name: string; datatype: WireTensor['datatype'] }[],
 ): WireTensor[] {
-  return outputs.map(({ name, datatype }) => ({ name, datatype, shape: decision.shapes[name]!, data: bytesOf(decision.combined[name]!) }));
+  // Views, not copies: the reply is encoded at once.
+  return outputs.map(({ name, datatype }) => {
+    const shape = outcome.shapes[name]!;
+    const data = bytesOf(outcome.combined[name]!);
+    const rowBytes = data.byteLength / shape[0]!;
+    return {
+      name,
+      datatype,
+      shape: [part.count, ...shape.slice(1)],
+      data: data.subarray(part.offset * rowBytes, (part.offset + part.count) * rowBytes),
+    };
+  });
 }

@@ -10,7 +10,7 @@
  * (reply-guard.ts).
  */
 import { Pull, Push } from 'zeromq';
-import { builtinRule, CustomRuleRunner, type CombinationRule, type CombineInput, type CombineOutput } from '@tutti/rules';
+import { builtinRule, CustomRuleRunner, membersUpTo, type CombinationRule, type CombineInput, type CombineOutput } from '@tutti/rules';
 import {
   PLAN,
   RESULT,
@@ -45,11 +45,14 @@ import {
   requestSeconds,
 } from '../shared/metrics.js';
 import { ServedCascade } from '../shared/cascade.js';
-import { CascadeHold, cascadeKey, combinedTensors, decideStage, partRows } from './cascade-stage.js';
+import { CascadeHold, batchRows, cascadeKey, combineStage, combinedRows, partRows, type StageOutcome } from './cascade-stage.js';
 import { TIMING } from '../shared/timing.js';
 import { processLog } from '../shared/log.js';
 
 type Apply = (input: CombineInput) => CombineOutput | Promise<CombineOutput>;
+
+/** What a request has had before a cascade's first stage. */
+const NOTHING_YET: ReadonlyMap<string, WireTensor[]> = new Map();
 
 /** A batch whose requests are not all answered yet, with the timer of the next deadline among them. */
 interface Open {
@@ -296,76 +299,67 @@ export class Combiner {
     const stage = plan.stage!;
     const now = Date.now();
     this.#hold.expire(now);
+    const cascade = this.#cascade!;
+    const names = this.#ensemble.outputs.map((o) => o.name);
+    // What each request had at its earlier stages (nothing at the first), put back into batch order beside this stage's results.
+    const held = stage === 0 ? plan.parts.map(() => NOTHING_YET) : plan.parts.map((part) => this.#hold.take(cascadeKey(part)));
+    const outputs = new Map(batch.results.map((r) => [r.member, r.outputs]));
+    const like = batch.results[0]!.outputs;
+    for (const member of membersUpTo(cascade.spec, stage))
+      if (!outputs.has(member))
+        outputs.set(
+          member,
+          like.map((tensor) => batchRows(plan.parts, held, member, tensor)),
+        );
+    let outcome: StageOutcome;
+    try {
+      outcome = combineStage(cascade, stage, plan.parts, outputs, names);
+    } catch (error) {
+      this.#sendAll(batch, encodeFailure(batch, 'INTERNAL', `combination rule failed: ${(error as Error).message}`), 'INTERNAL');
+      return;
+    }
     const answers: Answer[] = [];
     const continued: number[] = [];
     let last = false;
-    const reply = (part: PlanPart, frames: Buffer[], outcome: string) => {
-      const settled = this.#settle(plan.batch, part, outcome);
+    const reply = (part: PlanPart, frames: Buffer[], outcomeName: string) => {
+      const settled = this.#settle(plan.batch, part, outcomeName);
       if (settled === undefined) return;
       answers.push({ index: part.index, frames, id: part.id });
       last ||= settled;
     };
-    for (const part of plan.parts) {
-      const key = cascadeKey(part);
-      const soFar = stage === 0 ? new Map<string, WireTensor[]>() : this.#hold.take(key);
-      if (!soFar) {
+    plan.parts.forEach((part, k) => {
+      if (!held[k]) {
         const message = `the cascade lost request ${part.id}'s earlier stages (the combiner restarted); send it again`;
         reply(part, [...part.envelope, encodeError(part.id, 'UNAVAILABLE', message)], 'UNAVAILABLE');
-        continue;
-      }
-      if (part.deadline && now > part.deadline) {
-        reply(part, encodeDeadline(part), 'DEADLINE_EXCEEDED');
-        continue;
-      }
-      for (const result of batch.results)
-        soFar.set(
-          result.member,
-          result.outputs.map((t) => partRows(t, part)),
-        );
-      let decision;
-      try {
-        decision = decideStage(
-          this.#cascade!,
-          stage,
-          soFar,
-          part.target ?? this.#cascade!.calibration.ensembleAccuracy,
-          this.#ensemble.outputs.map((o) => o.name),
-        );
-      } catch (error) {
-        reply(
-          part,
-          [...part.envelope, encodeError(part.id, 'INTERNAL', `combination rule failed: ${(error as Error).message}`)],
-          'INTERNAL',
-        );
-        continue;
-      }
-      if (!decision.exit) {
+      } else if (part.deadline && now > part.deadline) reply(part, encodeDeadline(part), 'DEADLINE_EXCEEDED');
+      else if (!outcome.exits[k]) {
         const open = this.#open.get(plan.batch);
-        if (!open || !open.unanswered.delete(part.index)) continue;
-        this.#hold.put(key, soFar, part.deadline);
+        if (!open || !open.unanswered.delete(part.index)) return;
+        const sofar = new Map(outcome.members.map((m) => [m, outputs.get(m)!.map((t) => partRows(t, part))]));
+        this.#hold.put(cascadeKey(part), sofar, part.deadline);
         continued.push(part.index);
         if (open.unanswered.size === 0) {
           this.#close(plan.batch);
           last = true;
         }
-        continue;
+      } else {
+        cascadeExitsTotal.inc({ stage: String(stage) });
+        cascadeMemberCallsTotal.inc(outcome.calls);
+        const answer: InferReply = {
+          id: part.id,
+          model_name: this.#ensemble.name,
+          outputs: combinedRows(outcome, part, this.#ensemble.outputs),
+          parameters: {
+            batch_id: plan.batch,
+            batch_size: plan.size,
+            members_used: outcome.members,
+            exit_stage: stage,
+            confidence: outcome.confidence[k]!,
+          },
+        };
+        reply(part, [...part.envelope, encodeMessage(answer)], 'ok');
       }
-      cascadeExitsTotal.inc({ stage: String(stage) });
-      cascadeMemberCallsTotal.inc(decision.calls);
-      const answer: InferReply = {
-        id: part.id,
-        model_name: this.#ensemble.name,
-        outputs: combinedTensors(decision, this.#ensemble.outputs),
-        parameters: {
-          batch_id: plan.batch,
-          batch_size: plan.size,
-          members_used: decision.members,
-          exit_stage: stage,
-          confidence: decision.confidence,
-        },
-      };
-      reply(part, [...part.envelope, encodeMessage(answer)], 'ok');
-    }
+    });
     mark('combiner.replied', plan.batch);
     if (answers.length > 0 || continued.length > 0) this.#deliver(plan.batch, answers, last, continued);
   }

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadManifest } from '@tutti/manifest';
 import type { PlanPart, WireTensor } from '@tutti/protocol';
 import type { Calibration } from '@tutti/rules';
-import { CascadeHold, cascadeKey, decideStage, partRows } from '../../src/combiner/cascade-stage.js';
+import { CascadeHold, batchRows, cascadeKey, combineStage, combinedRows, partRows } from '../../src/combiner/cascade-stage.js';
 import { ServedCascade } from '../../src/shared/cascade.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tutti-cascade-stage-'));
@@ -57,9 +57,9 @@ const tensor = (rows: number[][]): WireTensor => ({
   shape: [rows.length, 2],
   data: new Uint8Array(Float32Array.from(rows.flat()).buffer),
 });
-const part = (offset: number, count: number): PlanPart =>
+const part = (offset: number, count: number, target?: number): PlanPart =>
   ({
-    index: 0,
+    index: offset,
     envelope: [Buffer.from('client')],
     id: 7,
     offset,
@@ -68,7 +68,9 @@ const part = (offset: number, count: number): PlanPart =>
     partial: false,
     deadline: 0,
     arrivedAt: 0,
+    ...(target !== undefined && { target }),
   }) as PlanPart;
+const floats = (t: WireTensor) => Array.from(new Float32Array(t.data.buffer, t.data.byteOffset, t.data.byteLength / 4));
 
 describe('a cascade stage in the combiner', () => {
   it("takes a part's rows of a member's output, copied", () => {
@@ -87,12 +89,12 @@ describe('a cascade stage in the combiner', () => {
     expect(cascadeKey(part(0, 1))).toBe(cascadeKey(part(5, 1)));
   });
 
-  it('exits when every row reaches the threshold of its target, goes on otherwise, and always answers at the last stage', async () => {
+  it('exits the parts whose every row reaches the threshold of their target, goes on with the others, and answers all at the last stage', async () => {
     const served = await cascade();
     const sure = new Map([['a', [tensor([[0.85, 0.15]])]]]);
-    expect(decideStage(served, 0, sure, 0.9, ['p'])).toMatchObject({ exit: true, members: ['a'], calls: 1 });
+    expect(combineStage(served, 0, [part(0, 1, 0.9)], sure, ['p'])).toMatchObject({ exits: [true], members: ['a'], calls: 1 });
     // For 0.92 only the 0.9 threshold's bound (0.93) is enough.
-    expect(decideStage(served, 0, sure, 0.92, ['p']).exit).toBe(false);
+    expect(combineStage(served, 0, [part(0, 1, 0.92)], sure, ['p']).exits).toEqual([false]);
     const mixed = new Map([
       [
         'a',
@@ -104,17 +106,53 @@ describe('a cascade stage in the combiner', () => {
         ],
       ],
     ]);
-    const decision = decideStage(served, 0, mixed, 0.9, ['p']);
-    expect(decision.exit).toBe(false);
-    expect(decision.confidence).toBeCloseTo(0.6, 6);
+    const two = combineStage(served, 0, [part(0, 1, 0.9), part(1, 1, 0.9)], mixed, ['p']);
+    expect(two.exits).toEqual([true, false]);
+    expect(two.confidence[1]).toBeCloseTo(0.6, 6);
+    expect(floats(combinedRows(two, part(1, 1), [{ name: 'p', datatype: 'FP32' }])[0]!)).toEqual(floats(tensor([[0.6, 0.4]])));
+    // A request of two rows exits only when both are sure.
+    expect(combineStage(served, 0, [part(0, 2, 0.9)], mixed, ['p']).exits).toEqual([false]);
     const both = new Map([
       ['a', [tensor([[0.6, 0.4]])]],
       ['b', [tensor([[0.2, 0.8]])]],
     ]);
-    const last = decideStage(served, 1, both, 0.9, ['p']);
-    expect(last).toMatchObject({ exit: true, members: ['a', 'b'], calls: 2 });
+    const last = combineStage(served, 1, [part(0, 1, 0.9)], both, ['p']);
+    expect(last).toMatchObject({ exits: [true], members: ['a', 'b'], calls: 2 });
     expect(Array.from(last.combined.p!)).toEqual(Array.from(Float32Array.from([0.4, 0.6])));
-    expect(() => decideStage(served, 0, sure, 0.99, ['p'])).toThrow(/above what the whole ensemble reaches/);
+    expect(() => combineStage(served, 0, [part(0, 1, 0.99)], sure, ['p'])).toThrow(/above what the whole ensemble reaches/);
+  });
+
+  it("puts each request's earlier rows back in batch order, zeros for a request with none held", () => {
+    const like = tensor([
+      [0, 0],
+      [0, 0],
+      [0, 0],
+    ]);
+    const held = [
+      new Map([
+        [
+          'a',
+          [
+            tensor([
+              [0.1, 0.9],
+              [0.2, 0.8],
+            ]),
+          ],
+        ],
+      ]),
+      undefined,
+    ];
+    const rows = batchRows([part(0, 2), part(2, 1)], held, 'a', like);
+    expect(rows.shape).toEqual([3, 2]);
+    expect(floats(rows)).toEqual(
+      floats(
+        tensor([
+          [0.1, 0.9],
+          [0.2, 0.8],
+          [0, 0],
+        ]),
+      ),
+    );
   });
 
   it('holds what a request had between its stages, and drops it past its deadline', () => {
