@@ -66,7 +66,9 @@ try {
       calls += reply.membersUsed?.length ?? ensemble.members.length;
     }
     quality[mode] = { accuracy: right / rows.length, memberCalls: calls / rows.length };
-    console.log(`${mode}: accuracy ${(quality[mode].accuracy * 100).toFixed(2)}%, ${quality[mode].memberCalls.toFixed(2)} member calls per request`);
+    console.log(
+      `${mode}: accuracy ${(quality[mode].accuracy * 100).toFixed(2)}%, ${quality[mode].memberCalls.toFixed(2)} member calls per request`,
+    );
   }
   client.close();
 
@@ -102,7 +104,9 @@ try {
       open[mode].p50.push(result.latency.p50);
       open[mode].p99.push(result.latency.p99);
       open[mode].fellBehind.push(result.fellBehind === true);
-      console.log(`round ${round} ${mode.padEnd(7)} open loop at ${half.toFixed(0)} req/s: p50 ${result.latency.p50.toFixed(2)} ms, p99 ${result.latency.p99.toFixed(2)} ms`);
+      console.log(
+        `round ${round} ${mode.padEnd(7)} open loop at ${half.toFixed(0)} req/s: p50 ${result.latency.p50.toFixed(2)} ms, p99 ${result.latency.p99.toFixed(2)} ms`,
+      );
     }
   }
   Object.assign(results, {
@@ -120,7 +124,9 @@ try {
     },
   });
   const r = spread(ratios)!;
-  console.log(`\npeak, cascade / full in the same round: median ${r.median.toFixed(2)} (${r.min.toFixed(2)}-${r.max.toFixed(2)}) over ${rounds} rounds (${hardwareLine()})`);
+  console.log(
+    `\npeak, cascade / full in the same round: median ${r.median.toFixed(2)} (${r.min.toFixed(2)}-${r.max.toFixed(2)}) over ${rounds} rounds (${hardwareLine()})`,
+  );
 } finally {
   await server.stop();
 }

@@ -63,16 +63,26 @@ function devicesSection(plan: Plan): string[] {
 function membersSection(plan: Plan): string[] {
   const { predicted } = plan;
   const slowest = Math.max(0, ...predicted.members.map((m) => m.batchLatencyMs));
+  // A cascade's later stages see only part of the requests: the share each member computes.
+  const reach = plan.reach;
+  const share = (member: string) => (reach ? [`${((reach[member] ?? 1) * 100).toFixed(0)}%`] : []);
   const rows = [
-    ['  member', 'instances', 'rows/s', 'batch latency'],
+    ['  member', 'instances', 'rows/s', 'batch latency', ...(reach ? ['of requests'] : [])],
     ...predicted.members.map((m) => [
       `  ${m.member}${m.member === predicted.bottleneck ? ' *' : ''}`,
       String(m.instances),
       formatRate(m.throughput),
       formatLatency(m.batchLatencyMs, plan.latencyBudgetMs),
+      ...share(m.member),
     ]),
     // Members run side by side, so the ensemble's batch takes as long as its slowest member's.
-    ['  ensemble', String(plan.instances.length), formatRate(predicted.throughput), formatLatency(slowest, plan.latencyBudgetMs)],
+    [
+      '  ensemble',
+      String(plan.instances.length),
+      formatRate(predicted.throughput),
+      formatLatency(slowest, plan.latencyBudgetMs),
+      ...(reach ? [''] : []),
+    ],
   ];
   const budget = plan.latencyBudgetMs === undefined ? '' : `; batch latency budget ${plan.latencyBudgetMs} ms`;
   return [`Members (predicted; * = bottleneck${budget}):`, table(rows)];

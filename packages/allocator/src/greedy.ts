@@ -14,8 +14,9 @@ import { toPlan, worstFit } from './worst-fit.js';
 /** A guard: every step gains or breaks a tie, so the search ends anyway; this bounds it on odd inputs. */
 const MAX_STEPS = 1000;
 
-function tiedAt(prediction: Prediction, level: number): number {
-  return prediction.members.filter((m) => m.throughput <= level).length;
+/** Members whose bound on the ensemble's rate (throughput over reach) is at most `level`. */
+function tiedAt(input: AllocationInput, prediction: Prediction, level: number): number {
+  return prediction.members.filter((m) => m.throughput / (input.reach?.[m.member] ?? 1) <= level).length;
 }
 
 /**
@@ -83,13 +84,13 @@ export function greedy(input: AllocationInput, start?: Plan, options: GreedyOpti
   const fixed = onlyOn && fixedPart(instances, onlyOn);
   for (let step = 0; step < MAX_STEPS; step++) {
     const level = current.throughput * (1 + minGain);
-    const tiedNow = tiedAt(current, level);
+    const tiedNow = tiedAt(input, current, level);
     let best: Scored | undefined;
     for (const candidate of neighbours(input, instances, current.bottleneck)) {
       if (onlyOn && fixedPart(candidate.instances, onlyOn) !== fixed) continue;
       const prediction = predict(input, candidate.instances);
       if (prediction.throughput < current.throughput || !feasible(input, prediction, current)) continue;
-      const tied = tiedAt(prediction, level);
+      const tied = tiedAt(input, prediction, level);
       if (!(prediction.throughput > level || tied < tiedNow)) continue;
       const scored = { ...candidate, prediction, tied, total: prediction.members.reduce((s, m) => s + m.throughput, 0) };
       if (!best || better(scored, best)) best = scored;

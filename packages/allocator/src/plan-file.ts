@@ -68,6 +68,7 @@ const planSchema = z.strictObject({
   steps: z.array(z.strictObject({ move: z.string(), throughputBefore: rate, throughputAfter: rate })),
   latencyBudgetMs: z.number().positive().optional(),
   layout: layout.optional(),
+  reach: z.record(z.string(), z.number().positive().max(1)).optional(),
 });
 
 export function planToJson(plan: Plan): string {

@@ -81,12 +81,15 @@ export function predict(input: AllocationInput, instances: readonly Instance[]):
     return capacity;
   });
   // The work each device does per ensemble row, against what it has: its bound on the ensemble rate.
+  // A member a cascade gives only part of the requests (its reach) does that part of a row's work.
+  const reach = (member: string) => input.reach?.[member] ?? 1;
   const work = new Map<string, number>();
   instances.forEach((instance, k) => {
     const device = input.devices.find((d) => d.id === instance.device);
     const memberCapacity = byMember.get(instance.member)?.throughput ?? 0;
     if (!device || capacities[k] === 0 || memberCapacity === 0) return;
-    work.set(device.id, (work.get(device.id) ?? 0) + (device.kind === 'cpu' ? instance.threads : 1) / memberCapacity);
+    const share = ((device.kind === 'cpu' ? instance.threads : 1) * reach(instance.member)) / memberCapacity;
+    work.set(device.id, (work.get(device.id) ?? 0) + share);
   });
   const bounds = new Map(
     input.devices.filter((d) => work.has(d.id)).map((d) => [d.id, (d.kind === 'cpu' ? (d.cores ?? 1) : 1) / work.get(d.id)!]),
@@ -96,16 +99,18 @@ export function predict(input: AllocationInput, instances: readonly Instance[]):
   for (const instance of instances) {
     const member = byMember.get(instance.member);
     const bound = bounds.get(instance.device);
-    if (member && bound !== undefined && bound < member.throughput * (1 - 1e-9)) {
-      member.throughput = bound;
+    if (member && bound !== undefined && bound * reach(member.member) < member.throughput * (1 - 1e-9)) {
+      member.throughput = bound * reach(member.member);
       limits.set(member.member, instance.device);
     }
   }
+  // Each member bounds the ensemble at its throughput over its reach (rows it computes per ensemble row).
   const members = [...byMember.values()];
+  const rate = (m: MemberPrediction) => m.throughput / reach(m.member);
   let bottleneck = members[0]!;
-  for (const m of members) if (m.throughput < bottleneck.throughput) bottleneck = m;
+  for (const m of members) if (rate(m) < rate(bottleneck)) bottleneck = m;
   const prediction: Prediction = {
-    throughput: bottleneck.throughput,
+    throughput: rate(bottleneck),
     bottleneck: bottleneck.member,
     members,
     devices: usageOf(input, byDevice),

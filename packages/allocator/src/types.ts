@@ -75,6 +75,12 @@ export interface AllocationInput {
   maxInstancesPerMember?: number;
   /** Stop when no move gains more than this fraction (default 0.01). */
   minGain?: number;
+  /**
+   * Share of the ensemble's requests each member computes (default 1): less for the later stages of
+   * a cascade, which see only the requests the earlier ones were not sure of. A member then needs
+   * only that share of the ensemble's rate.
+   */
+  reach?: Record<string, number>;
 }
 
 export interface Instance {
@@ -168,4 +174,6 @@ export interface Plan {
   latencyBudgetMs?: number;
   /** How instances become processes (absent in plans written before layouts: per instance). */
   layout?: Layout;
+  /** The share of requests each member computes, when a cascade made it less than 1 (AllocationInput.reach). */
+  reach?: Record<string, number>;
 }

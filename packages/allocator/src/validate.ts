@@ -64,6 +64,10 @@ function settingProblems(input: AllocationInput): string[] {
   const cap = input.maxInstancesPerMember;
   if (cap !== undefined && !(Number.isInteger(cap) && cap >= 1)) problems.push(`maxInstancesPerMember must be an integer >= 1, got ${cap}`);
   if (input.minGain !== undefined && !(input.minGain >= 0)) problems.push(`minGain must be >= 0, got ${input.minGain}`);
+  for (const [member, share] of Object.entries(input.reach ?? {})) {
+    if (!input.members.includes(member)) problems.push(`reach names "${member}", which is not a member`);
+    else if (!(share > 0 && share <= 1)) problems.push(`reach of "${member}" must be above 0 and at most 1, got ${share}`);
+  }
   return problems;
 }
 

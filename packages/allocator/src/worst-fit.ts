@@ -86,6 +86,7 @@ export function toPlan(input: AllocationInput, strategy: Strategy, instances: In
     steps,
   };
   if (input.latencyBudgetMs !== undefined) plan.latencyBudgetMs = input.latencyBudgetMs;
+  if (input.reach && Object.values(input.reach).some((r) => r < 1)) plan.reach = { ...input.reach };
   return plan;
 }
 

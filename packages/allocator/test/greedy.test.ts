@@ -149,4 +149,22 @@ describe('greedy', () => {
     expect(greedy({ ...problem, minGain: 0.5 }).instances).toHaveLength(2);
     expect(greedy({ ...problem, minGain: 0.3 }).instances).toHaveLength(4);
   });
+
+  it("gives a cascade's later member fewer instances: it needs only its share of the ensemble's rate", () => {
+    const twins = [
+      { name: 'first', memoryGB: 10, gmacs: 5 },
+      { name: 'later', memoryGB: 10, gmacs: 5 },
+    ];
+    const all = greedy(input(gpus(8), twins));
+    const cascade = greedy(input(gpus(8), twins, { reach: { later: 0.25 } }));
+    const count = (plan: typeof all, member: string) => plan.instances.filter((i) => i.member === member).length;
+    expect(count(all, 'later')).toBe(count(all, 'first'));
+    expect(count(cascade, 'later')).toBeLessThan(count(cascade, 'first'));
+    expect(cascade.predicted.throughput).toBeGreaterThan(all.predicted.throughput);
+    expect(cascade.reach).toEqual({ later: 0.25 });
+    // Its bound on the ensemble is its throughput over its share.
+    const later = cascade.predicted.members.find((m) => m.member === 'later')!;
+    expect(later.throughput / 0.25).toBeGreaterThanOrEqual(cascade.predicted.throughput * (1 - 1e-9));
+    expect(() => greedy(input(gpus(2), twins, { reach: { later: 0 } }))).toThrow(/reach of "later" must be above 0 and at most 1/);
+  });
 });

@@ -4,7 +4,9 @@
  * allocator. Shared by `tutti allocate`, `tutti serve` and the benchmarks.
  */
 import { allocate, chooseLayout, type Device, type LayoutKind, type MemberProfile, type Plan, type Strategy } from '@tutti/allocator';
+import { existsSync, readFileSync } from 'node:fs';
 import type { Ensemble } from '@tutti/manifest';
+import { cascadeReach, type Calibration } from '@tutti/rules';
 import {
   defaultBatchSizes,
   defaultCacheDir,
@@ -47,12 +49,14 @@ export async function planEnsemble(ensemble: Ensemble, options: PlanningOptions 
     ...(options.onProgress && { onProgress: options.onProgress }),
   });
   const latencyBudgetMs = latencyBudgetOf(ensemble);
+  const reach = reachOf(ensemble);
   const input = {
     devices,
     members: ensemble.members.map((m) => m.name),
     profiles,
     batchSizes,
     ...(latencyBudgetMs !== undefined && { latencyBudgetMs }),
+    ...(reach && { reach }),
   };
   const plan = allocate(input, options.strategy ?? 'greedy');
   const cpu = devices.find((d) => d.kind === 'cpu' && d.origin === 'detected');
@@ -60,4 +64,18 @@ export async function planEnsemble(ensemble: Ensemble, options: PlanningOptions 
   const { messageCostMs } = cpu ? await hostMessageCost(defaultCacheDir(), cpu.name) : { messageCostMs: 0 };
   const layout = chooseLayout(input, plan.instances, { messageCostMs, force: options.layout ?? 'auto' });
   return { plan: { ...plan, ensemble: ensemble.name, layout }, devices, profiles };
+}
+
+/**
+ * With a cascade, a default accuracy target and its calibration: the share of requests each member
+ * computes (its later stages see fewer), so that the plan gives them fewer instances. Otherwise (or
+ * a calibration of other stages: the server will refuse it, saying why) every member sees them all.
+ */
+function reachOf(ensemble: Ensemble): Record<string, number> | undefined {
+  const cascade = ensemble.cascade;
+  if (!cascade || cascade.accuracyTarget === undefined || !existsSync(cascade.calibrationPath)) return undefined;
+  const calibration = JSON.parse(readFileSync(cascade.calibrationPath, 'utf8')) as Calibration;
+  if (JSON.stringify(calibration.stages?.map((s) => s.members)) !== JSON.stringify(cascade.stages)) return undefined;
+  if (cascade.accuracyTarget > calibration.ensembleAccuracy) return undefined;
+  return cascadeReach(calibration, cascade.accuracyTarget);
 }

@@ -227,3 +227,22 @@ export function simulateCascade(spec: CascadeSpec, outputs: MemberOutputs, thres
   }
   return { stage, calls, answers };
 }
+
+/**
+ * The share of requests each member computes under a target, from the calibration (for planning: a
+ * later stage needs fewer instances). A stage sees the requests no earlier stage answered; the rows
+ * each stage would answer on its own are known, their overlap is not, so the share of those answered
+ * before stage s is taken as the largest of them: an upper bound on each share, which plans no fewer
+ * instances than needed.
+ */
+export function cascadeReach(calibration: Calibration, target: number): Record<string, number> {
+  const thresholds = exitThresholds(calibration, target);
+  const reach: Record<string, number> = {};
+  let answered = 0;
+  calibration.stages.forEach((stage, s) => {
+    for (const member of stage.members) reach[member] = Math.max(1 - answered, 1 / calibration.rows);
+    const point = stage.points.findLast((p) => p.threshold >= thresholds[s]!);
+    answered = Math.max(answered, (point?.rows ?? 0) / calibration.rows);
+  });
+  return reach;
+}

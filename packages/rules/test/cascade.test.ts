@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   calibrate,
+  cascadeReach,
   classesOf,
   exitScores,
   exitThresholds,
@@ -150,5 +151,23 @@ describe('calibrate, exitThresholds and simulateCascade', () => {
         expect(mean).toBeLessThanOrEqual(3);
       }
     }
+  });
+
+  it('gives the share of requests each stage sees under a target: all at the first, fewer after', () => {
+    const { labels, out } = problem(400, 7);
+    const calibration = calibrate(spec(), out, labels, { ensemble: 'e', models: {} });
+    let seen = 0;
+    for (const target of [0.8, 0.85, 0.9, 0.95]) {
+      if (target > calibration.ensembleAccuracy) continue;
+      const reach = cascadeReach(calibration, target);
+      expect(reach.a).toBe(1);
+      const simulated = simulateCascade(spec(), out, exitThresholds(calibration, target));
+      const reached = simulated.stage.filter((s) => s === 1).length / 400;
+      // Exact with two stages: the rows the first stage did not answer (at least one row's worth: a share is never 0).
+      expect(reach.b).toBeCloseTo(Math.max(reached, 1 / 400), 10);
+      expect(reach.c).toBe(reach.b);
+      if (reached > 0) seen++;
+    }
+    expect(seen).toBeGreaterThan(0);
   });
 });
