@@ -42,6 +42,7 @@ const members = ensemble.members.map((m) => m.name);
 const CONFIGS: Record<string, string[][]> = {
   'five stages (one member each)': members.map((m) => [m]),
   'three stages (1, 2, 2 members)': [members.slice(0, 1), members.slice(1, 3), members.slice(3)],
+  'two stages (1, 4 members; ensembles/digits-cascade)': [members.slice(0, 1), members.slice(1)],
 };
 const SCORES: CascadeScoreKind[] = ['max-probability', 'margin', 'agreement'];
 /** Targets tried; 'ensemble' is each split's highest allowed: the whole ensemble's accuracy on its calibration rows. */
