@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadManifest } from '@tutti/manifest';
 import { TuttiClient } from '@tutti/client';
 import { Server } from '@tutti/server';
-import { meanRule, simulateCascade, exitThresholds, type Calibration, type CascadeSpec } from '@tutti/rules';
+import { cascadeSpecOf, simulateCascade, exitThresholds, type Calibration, type CascadeSpec } from '@tutti/rules';
 import { calibrationSplit, readDigits } from '../ensembles/digits/data.js';
 import { runMembers } from './support/reference.js';
 import { ROOT } from '../packages/cli/test/run-tutti.js';
@@ -35,15 +35,7 @@ describe.each(['per-instance', 'grouped'] as const)('a served cascade, %s', (lay
   beforeAll(async () => {
     const ensemble = await loadManifest(DIR);
     calibration = JSON.parse(readFileSync(ensemble.cascade!.calibrationPath, 'utf8')) as Calibration;
-    spec = {
-      stages: ensemble.cascade!.stages,
-      score: ensemble.cascade!.score,
-      members: ensemble.members.map((m) => m.name),
-      weights: ensemble.members.map((m) => m.weight),
-      rule: meanRule,
-      output: 'probabilities',
-      classes: 10,
-    };
+    spec = cascadeSpecOf(ensemble)!;
     const computed = await runMembers(
       ensemble.members.map((m) => m.path),
       pixels,

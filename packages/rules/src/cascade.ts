@@ -12,6 +12,7 @@
  * threshold, not simultaneous.) The last stage is the whole ensemble and always answers.
  */
 import { TuttiError } from '@tutti/core';
+import { builtinRule, type BuiltinRuleName } from './builtin-rules.js';
 import type { CombinationRule } from './types.js';
 
 export type CascadeScoreKind = 'max-probability' | 'margin' | 'agreement';
@@ -27,6 +28,30 @@ export interface CascadeSpec {
   /** The output scored, and its classes (its last axis). */
   output: string;
   classes: number;
+}
+
+/** What cascadeSpecOf reads of an ensemble (@tutti/manifest's Ensemble has it). */
+export interface CascadeEnsemble {
+  members: readonly { name: string; weight: number }[];
+  rule: { kind: 'builtin'; name: string } | { kind: 'module'; path: string };
+  outputs: readonly { name: string; shape: readonly number[] }[];
+  cascade?: { stages: string[][]; score: CascadeScoreKind; output: string };
+}
+
+/** The manifest's cascade as these functions take it (undefined without one); a built-in rule is required. */
+export function cascadeSpecOf(ensemble: CascadeEnsemble): CascadeSpec | undefined {
+  const cascade = ensemble.cascade;
+  if (!cascade) return undefined;
+  if (ensemble.rule.kind !== 'builtin') throw new TuttiError('INVALID_OPTION', 'a cascade needs a built-in rule');
+  return {
+    stages: cascade.stages,
+    score: cascade.score,
+    members: ensemble.members.map((m) => m.name),
+    weights: ensemble.members.map((m) => m.weight),
+    rule: builtinRule(ensemble.rule.name as BuiltinRuleName),
+    output: cascade.output,
+    classes: ensemble.outputs.find((o) => o.name === cascade.output)!.shape.at(-1)!,
+  };
 }
 
 /** Each member's output for every row, flat rows x classes, by member name. */

@@ -11,6 +11,7 @@ import {
   wilsonLower,
   type CascadeSpec,
 } from '../src/index.js';
+import { mulberry32 as seeded } from '@tutti/zoo';
 
 const MEMBERS = ['a', 'b', 'c'];
 const spec = (score: CascadeSpec['score'] = 'max-probability'): CascadeSpec => ({
@@ -26,18 +27,6 @@ const spec = (score: CascadeSpec['score'] = 'max-probability'): CascadeSpec => (
 /** Rows of two classes, each member's probabilities given row by row. */
 function outputs(rows: Record<string, number[][]>): Map<string, Float32Array> {
   return new Map(Object.entries(rows).map(([m, r]) => [m, Float32Array.from(r.flat())]));
-}
-
-/** Seeded generator (mulberry32) for property checks. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('cascade scores', () => {

@@ -8,9 +8,9 @@ import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import { Command } from 'commander';
-import { loadManifest, type Ensemble, type EnsembleCascade } from '@tutti/manifest';
+import { loadManifest, type Ensemble } from '@tutti/manifest';
 import { TuttiError } from '@tutti/protocol';
-import { builtinRule, calibrate, exitThresholds, simulateCascade, type CascadeSpec, type Calibration } from '@tutti/rules';
+import { calibrate, cascadeSpecOf, exitThresholds, simulateCascade, type CascadeSpec, type Calibration } from '@tutti/rules';
 import { ModelSession } from '@tutti/runtime';
 import { fileSha256 } from '@tutti/profiler';
 import { descriptionOf } from './index.js';
@@ -47,7 +47,7 @@ export function calibrateCommand(): Command {
           'INVALID_OPTION',
           `calibration reads one input per row; ensemble ${ensemble.name} has ${ensemble.inputs.length}`,
         );
-      const spec = cascadeSpec(ensemble, cascade);
+      const spec = cascadeSpecOf(ensemble)!;
       const width = ensemble.inputs[0]!.shape.slice(1).reduce((a, b) => a * b, 1);
       let data = readLabelledFile(flags.data, width, spec.classes);
       if (flags.rows) data = selectRows(data, readRowIndices(flags.rows), flags.rows);
@@ -59,20 +59,6 @@ export function calibrateCommand(): Command {
       console.log(summary(spec, calibration, outputs));
       console.log(`wrote ${out}`);
     });
-}
-
-function cascadeSpec(ensemble: Ensemble, cascade: EnsembleCascade): CascadeSpec {
-  if (ensemble.rule.kind !== 'builtin') throw new TuttiError('INVALID_OPTION', 'a cascade needs a built-in rule');
-  const output = ensemble.outputs.find((o) => o.name === cascade.output)!;
-  return {
-    stages: cascade.stages,
-    score: cascade.score,
-    members: ensemble.members.map((m) => m.name),
-    weights: ensemble.members.map((m) => m.weight),
-    rule: builtinRule(ensemble.rule.name),
-    output: cascade.output,
-    classes: output.shape.at(-1)!,
-  };
 }
 
 /** Every member on every row, in chunks of the ensemble's batch size: its scored output, rows x classes. */

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, readFileSync } from 'node:fs';
 import type { Ensemble } from '@tutti/manifest';
 import { TuttiError } from '@tutti/protocol';
-import { builtinRule, exitThresholds, type Calibration, type CascadeSpec } from '@tutti/rules';
+import { cascadeSpecOf, exitThresholds, type Calibration, type CascadeSpec } from '@tutti/rules';
 
 export class ServedCascade {
   readonly spec: CascadeSpec;
@@ -27,7 +27,6 @@ export class ServedCascade {
   static of(ensemble: Ensemble): ServedCascade | undefined {
     const cascade = ensemble.cascade;
     if (!cascade) return undefined;
-    if (ensemble.rule.kind !== 'builtin') throw new TuttiError('INVALID_OPTION', 'a cascade needs a built-in rule');
     const fix = `make it with tutti calibrate ${ensemble.dir} --data FILE`;
     let calibration: Calibration;
     try {
@@ -49,16 +48,7 @@ export class ServedCascade {
     }
     if (problems.length > 0)
       throw new TuttiError('INVALID_OPTION', `${cascade.calibrationPath} does not fit the manifest: ${problems.join('; ')}; ${fix}`);
-    const output = ensemble.outputs.find((o) => o.name === cascade.output)!;
-    const spec: CascadeSpec = {
-      stages: cascade.stages,
-      score: cascade.score,
-      members: ensemble.members.map((m) => m.name),
-      weights: ensemble.members.map((m) => m.weight),
-      rule: builtinRule(ensemble.rule.name),
-      output: cascade.output,
-      classes: output.shape.at(-1)!,
-    };
+    const spec = cascadeSpecOf(ensemble)!;
     if (cascade.accuracyTarget !== undefined && cascade.accuracyTarget > calibration.ensembleAccuracy)
       throw new TuttiError(
         'INVALID_OPTION',
