@@ -115,7 +115,17 @@ export class BatchingPolicy<T extends Queued> {
   #takeCompatible(limit: number, compatible: (first: T, item: T) => boolean): T[] {
     const first = this.#queue[this.#head];
     if (!first) return [];
+    // Usually every request that fits is compatible (most of a cascade's requests are at its first
+    // stage): then this is the plain take, without rebuilding the queue.
     let rows = 0;
+    for (let i = this.#head; i < this.#queue.length; i++) {
+      const item = this.#queue[i]!;
+      if (rows + item.rows > limit && rows > 0) return this.take(limit);
+      if (!compatible(first, item)) break;
+      rows += item.rows;
+      if (i === this.#queue.length - 1) return this.take(limit);
+    }
+    rows = 0;
     let full = false;
     const taken = this.removeWhere((item) => {
       if (full || !compatible(first, item)) return false;

@@ -93,7 +93,11 @@ export function combineStage(
   const scored = arrays(spec.output);
   const scores = exitScores(spec, stage, combined[spec.output]!, new Map(members.map((m, k) => [m, scored[k]!])));
   const last = stage === spec.stages.length - 1;
-  const confidence = parts.map((part) => Math.min(...scores.subarray(part.offset, part.offset + part.count)));
+  const confidence = parts.map((part) => {
+    let low = Infinity;
+    for (let row = part.offset; row < part.offset + part.count; row++) low = Math.min(low, scores[row]!);
+    return low;
+  });
   return {
     members,
     calls: callsUpTo(spec, stage),

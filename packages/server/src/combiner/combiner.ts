@@ -321,6 +321,7 @@ export class Combiner {
     const answers: Answer[] = [];
     const continued: number[] = [];
     let last = false;
+    let exited = 0;
     const reply = (part: PlanPart, frames: Buffer[], outcomeName: string) => {
       const settled = this.#settle(plan.batch, part, outcomeName);
       if (settled === undefined) return;
@@ -343,8 +344,7 @@ export class Combiner {
           last = true;
         }
       } else {
-        cascadeExitsTotal.inc({ stage: String(stage) });
-        cascadeMemberCallsTotal.inc(outcome.calls);
+        exited++;
         const answer: InferReply = {
           id: part.id,
           model_name: this.#ensemble.name,
@@ -360,6 +360,11 @@ export class Combiner {
         reply(part, [...part.envelope, encodeMessage(answer)], 'ok');
       }
     });
+    // Counted once per batch: a labelled counter's update costs more than the rest of a request's bookkeeping here.
+    if (exited > 0) {
+      cascadeExitsTotal.inc({ stage: String(stage) }, exited);
+      cascadeMemberCallsTotal.inc(outcome.calls * exited);
+    }
     mark('combiner.replied', plan.batch);
     if (answers.length > 0 || continued.length > 0) this.#deliver(plan.batch, answers, last, continued);
   }

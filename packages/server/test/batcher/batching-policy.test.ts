@@ -114,5 +114,10 @@ describe('BatchingPolicy.take with a row limit', () => {
     expect(policy.take(4, same).map((i) => i.id)).toEqual([6]);
     expect(policy.take(4, same).map((i) => i.id)).toEqual([5]);
     expect(policy.pendingRequests).toBe(0);
+    // All of one stage: as a plain take, the batch's limit respected.
+    for (const id of [7, 8, 9]) policy.push({ id, rows: 2, arrivedMono: id, stage: 0 });
+    expect(policy.take(4, same).map((i) => i.id)).toEqual([7, 8]);
+    expect(policy.take(4, same).map((i) => i.id)).toEqual([9]);
+    expect(policy.pendingRows).toBe(0);
   });
 });
