@@ -6,7 +6,8 @@
  *
  *   npx tsx bench/cascade-serve.ts [--rounds 3] [--seconds 6] [--concurrency 64] [--target 0.97] [--layout auto|grouped|per-instance]
  *
- * Per mode: accuracy and member calls per request over those rows; peak throughput (closed loop);
+ * Per mode: accuracy and member calls per request over those rows; peak throughput (closed loop),
+ * with the CPU each server process spent per answered request (/proc);
  * idle p50 (1 in flight); p50 and p99 of an open loop (Poisson) at half the full ensemble's peak.
  * Writes docs/bench/cascade-serve-digits.json (-grouped, -per-instance with --layout).
  */
@@ -19,7 +20,7 @@ import { TuttiClient } from '@tutti/client';
 import { Server } from '@tutti/server';
 import { planEnsemble } from '@tutti/planner';
 import { hardwareLine } from '@tutti/profiler';
-import { runStep, spread, type StepResult } from '@tutti/bench';
+import { clockTicksPerSecond, cpuPerRequest, readCpu, runStep, spread, type StepResult } from '@tutti/bench';
 import { calibrationSplit, readDigits } from '../ensembles/digits/data.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -75,13 +76,20 @@ try {
   const step = (mode: Mode, options: { mode: 'closed' | 'open'; load: number; seconds: number }): Promise<StepResult> =>
     runStep({ endpoint: server.endpoint, inputs: ensemble.inputs, samples, infer: MODES[mode], warmupSeconds: 1, ...options });
   const peak: Record<Mode, number[]> = { cascade: [], full: [] };
+  // CPU per answered request of each server process at the peak (the bench's own processes not counted).
+  const processes = server.processes.map((p) => ({ name: p.role === 'worker' ? p.name : p.role, pid: p.pid }));
+  const hz = clockTicksPerSecond();
+  const cpu: Record<Mode, Record<string, number>[]> = { cascade: [], full: [] };
   const idle: Record<Mode, number[]> = { cascade: [], full: [] };
   const ratios: number[] = [];
   for (let round = 1; round <= rounds; round++) {
     const order: Mode[] = round % 2 === 1 ? ['cascade', 'full'] : ['full', 'cascade'];
     const here: Partial<Record<Mode, number>> = {};
     for (const mode of order) {
+      const before = readCpu(processes);
       const closed = await step(mode, { mode: 'closed', load: concurrency, seconds });
+      const used = cpuPerRequest(before, readCpu(processes), closed.answeredAll, hz);
+      if (used) cpu[mode].push({ ...used.perProcessUs, total: used.totalUs });
       const one = await step(mode, { mode: 'closed', load: 1, seconds: 3 });
       peak[mode].push(closed.requestsPerSecond);
       idle[mode].push(one.latency.p50);
@@ -117,12 +125,22 @@ try {
     quality,
     peak: { cascade: spread(peak.cascade), full: spread(peak.full), ratio: spread(ratios), raw: peak },
     idleP50Ms: { cascade: spread(idle.cascade), full: spread(idle.full), raw: idle },
+    cpuPerRequestUs: Object.fromEntries(
+      (Object.keys(MODES) as Mode[]).map((mode) => [
+        mode,
+        Object.fromEntries(Object.keys(cpu[mode][0] ?? {}).map((name) => [name, spread(cpu[mode].map((c) => c[name]!))])),
+      ]),
+    ),
     openLoop: {
       rate: half,
       cascade: { p50: spread(open.cascade.p50), p99: spread(open.cascade.p99), fellBehind: open.cascade.fellBehind },
       full: { p50: spread(open.full.p50), p99: spread(open.full.p99), fellBehind: open.full.fellBehind },
     },
   });
+  for (const mode of Object.keys(MODES) as Mode[]) {
+    const medians = Object.keys(cpu[mode][0] ?? {}).map((name) => `${name} ${spread(cpu[mode].map((c) => c[name]!))!.median.toFixed(0)}`);
+    console.log(`${mode}: CPU per request at the peak, us: ${medians.join(', ')}`);
+  }
   const r = spread(ratios)!;
   console.log(
     `\npeak, cascade / full in the same round: median ${r.median.toFixed(2)} (${r.min.toFixed(2)}-${r.max.toFixed(2)}) over ${rounds} rounds (${hardwareLine()})`,
