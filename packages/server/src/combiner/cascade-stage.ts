@@ -4,7 +4,9 @@
  * the request has with the ensemble's rule, score it, and answer if every row reaches the threshold
  * its accuracy target calls for at this stage (always at the last stage), else go on.
  */
-import { bytesOf, viewAs, type PlanPart, type WireTensor } from '@tutti/protocol';
+import { bytesOf, encodeError, encodeMessage, viewAs, type InferReply, type PlanPart, type WireTensor } from '@tutti/protocol';
+import type { MemberResult } from './batch-assembly.js';
+import { encodeDeadline } from '../shared/replies.js';
 import { callsUpTo, exitScores, membersUpTo, type CombineInput, type CombineOutput } from '@tutti/rules';
 import type { ServedCascade } from '../shared/cascade.js';
 
@@ -145,4 +147,60 @@ export function combinedRows(
       data: data.subarray(part.offset * rowBytes, (part.offset + part.count) * rowBytes),
     };
   });
+}
+
+/** What one request of a stage batch gets: a reply (with its outcome for the metrics), or to go on with these outputs kept. */
+export type StagePart = { part: PlanPart; frames: Buffer[]; outcome: string } | { part: PlanPart; keep: Map<string, WireTensor[]> };
+
+/**
+ * A stage batch's requests, each answered or sent on: from the stage's results and what each had at
+ * its earlier stages (`held`, plan order; undefined when lost: answered UNAVAILABLE). Throws when the
+ * rule fails (the caller answers the whole batch INTERNAL).
+ */
+export function stageParts(
+  cascade: ServedCascade,
+  ensemble: { name: string; outputs: readonly { name: string; datatype: WireTensor['datatype'] }[] },
+  plan: { batch: number; size: number; stage?: number; parts: readonly PlanPart[] },
+  results: readonly MemberResult[],
+  held: readonly (ReadonlyMap<string, WireTensor[]> | undefined)[],
+  now: number,
+): { parts: StagePart[]; calls: number } {
+  const stage = plan.stage!;
+  const outputs = new Map(results.map((r) => [r.member, r.outputs]));
+  const like = results[0]!.outputs;
+  for (const member of membersUpTo(cascade.spec, stage))
+    if (!outputs.has(member))
+      outputs.set(
+        member,
+        like.map((tensor) => batchRows(plan.parts, held, member, tensor)),
+      );
+  const outcome = combineStage(
+    cascade,
+    stage,
+    plan.parts,
+    outputs,
+    ensemble.outputs.map((o) => o.name),
+  );
+  const parts = plan.parts.map((part, k): StagePart => {
+    if (!held[k]) {
+      const message = `the cascade lost request ${part.id}'s earlier stages (the combiner restarted); send it again`;
+      return { part, frames: [...part.envelope, encodeError(part.id, 'UNAVAILABLE', message)], outcome: 'UNAVAILABLE' };
+    }
+    if (part.deadline && now > part.deadline) return { part, frames: encodeDeadline(part), outcome: 'DEADLINE_EXCEEDED' };
+    if (!outcome.exits[k]) return { part, keep: new Map(outcome.members.map((m) => [m, outputs.get(m)!.map((t) => partRows(t, part))])) };
+    const answer: InferReply = {
+      id: part.id,
+      model_name: ensemble.name,
+      outputs: combinedRows(outcome, part, ensemble.outputs),
+      parameters: {
+        batch_id: plan.batch,
+        batch_size: plan.size,
+        members_used: outcome.members,
+        exit_stage: stage,
+        confidence: outcome.confidence[k]!,
+      },
+    };
+    return { part, frames: [...part.envelope, encodeMessage(answer)], outcome: 'ok' };
+  });
+  return { parts, calls: outcome.calls };
 }

@@ -45,7 +45,7 @@ import {
   requestSeconds,
 } from '../shared/metrics.js';
 import { ServedCascade } from '../shared/cascade.js';
-import { CascadeHold, batchRows, cascadeKey, combineStage, combinedRows, partRows, type StageOutcome } from './cascade-stage.js';
+import { CascadeHold, cascadeKey, stageParts } from './cascade-stage.js';
 import { TIMING } from '../shared/timing.js';
 import { processLog } from '../shared/log.js';
 
@@ -296,24 +296,13 @@ export class Combiner {
    */
   #combineStage(batch: CompleteBatch): void {
     const { plan } = batch;
-    const stage = plan.stage!;
     const now = Date.now();
     this.#hold.expire(now);
-    const cascade = this.#cascade!;
-    const names = this.#ensemble.outputs.map((o) => o.name);
-    // What each request had at its earlier stages (nothing at the first), put back into batch order beside this stage's results.
-    const held = stage === 0 ? plan.parts.map(() => NOTHING_YET) : plan.parts.map((part) => this.#hold.take(cascadeKey(part)));
-    const outputs = new Map(batch.results.map((r) => [r.member, r.outputs]));
-    const like = batch.results[0]!.outputs;
-    for (const member of membersUpTo(cascade.spec, stage))
-      if (!outputs.has(member))
-        outputs.set(
-          member,
-          like.map((tensor) => batchRows(plan.parts, held, member, tensor)),
-        );
-    let outcome: StageOutcome;
+    // What each request had at its earlier stages (nothing at the first).
+    const held = plan.stage === 0 ? plan.parts.map(() => NOTHING_YET) : plan.parts.map((part) => this.#hold.take(cascadeKey(part)));
+    let decided: ReturnType<typeof stageParts>;
     try {
-      outcome = combineStage(cascade, stage, plan.parts, outputs, names);
+      decided = stageParts(this.#cascade!, this.#ensemble, plan, batch.results, held, now);
     } catch (error) {
       this.#sendAll(batch, encodeFailure(batch, 'INTERNAL', `combination rule failed: ${(error as Error).message}`), 'INTERNAL');
       return;
@@ -322,48 +311,29 @@ export class Combiner {
     const continued: number[] = [];
     let last = false;
     let exited = 0;
-    const reply = (part: PlanPart, frames: Buffer[], outcomeName: string) => {
-      const settled = this.#settle(plan.batch, part, outcomeName);
-      if (settled === undefined) return;
-      answers.push({ index: part.index, frames, id: part.id });
-      last ||= settled;
-    };
-    plan.parts.forEach((part, k) => {
-      if (!held[k]) {
-        const message = `the cascade lost request ${part.id}'s earlier stages (the combiner restarted); send it again`;
-        reply(part, [...part.envelope, encodeError(part.id, 'UNAVAILABLE', message)], 'UNAVAILABLE');
-      } else if (part.deadline && now > part.deadline) reply(part, encodeDeadline(part), 'DEADLINE_EXCEEDED');
-      else if (!outcome.exits[k]) {
+    for (const decision of decided.parts) {
+      const { part } = decision;
+      if ('keep' in decision) {
         const open = this.#open.get(plan.batch);
-        if (!open || !open.unanswered.delete(part.index)) return;
-        const sofar = new Map(outcome.members.map((m) => [m, outputs.get(m)!.map((t) => partRows(t, part))]));
-        this.#hold.put(cascadeKey(part), sofar, part.deadline);
+        if (!open || !open.unanswered.delete(part.index)) continue;
+        this.#hold.put(cascadeKey(part), decision.keep, part.deadline);
         continued.push(part.index);
         if (open.unanswered.size === 0) {
           this.#close(plan.batch);
           last = true;
         }
-      } else {
-        exited++;
-        const answer: InferReply = {
-          id: part.id,
-          model_name: this.#ensemble.name,
-          outputs: combinedRows(outcome, part, this.#ensemble.outputs),
-          parameters: {
-            batch_id: plan.batch,
-            batch_size: plan.size,
-            members_used: outcome.members,
-            exit_stage: stage,
-            confidence: outcome.confidence[k]!,
-          },
-        };
-        reply(part, [...part.envelope, encodeMessage(answer)], 'ok');
+        continue;
       }
-    });
+      const settled = this.#settle(plan.batch, part, decision.outcome);
+      if (settled === undefined) continue;
+      if (decision.outcome === 'ok') exited++;
+      answers.push({ index: part.index, frames: decision.frames, id: part.id });
+      last ||= settled;
+    }
     // Counted once per batch: a labelled counter's update costs more than the rest of a request's bookkeeping here.
     if (exited > 0) {
-      cascadeExitsTotal.inc({ stage: String(stage) }, exited);
-      cascadeMemberCallsTotal.inc(outcome.calls * exited);
+      cascadeExitsTotal.inc({ stage: String(plan.stage) }, exited);
+      cascadeMemberCallsTotal.inc(decided.calls * exited);
     }
     mark('combiner.replied', plan.batch);
     if (answers.length > 0 || continued.length > 0) this.#deliver(plan.batch, answers, last, continued);

@@ -5,7 +5,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadManifest } from '@tutti/manifest';
 import type { PlanPart, WireTensor } from '@tutti/protocol';
 import type { Calibration } from '@tutti/rules';
-import { CascadeHold, batchRows, cascadeKey, combineStage, combinedRows, partRows } from '../../src/combiner/cascade-stage.js';
+import { CascadeHold, batchRows, cascadeKey, combineStage, combinedRows, partRows, stageParts } from '../../src/combiner/cascade-stage.js';
+import { decodeMessage } from '@tutti/protocol';
 import { ServedCascade } from '../../src/shared/cascade.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tutti-cascade-stage-'));
@@ -163,5 +164,43 @@ describe('a cascade stage in the combiner', () => {
     expect(hold.take('r1')).toBeUndefined();
     expect(hold.take('r2')).toEqual(new Map());
     expect(hold.size).toBe(0);
+  });
+
+  it('answers each request of a stage batch, sends on the unsure, and names what it cannot answer', async () => {
+    const served = await cascade();
+    const parts = [0, 1, 2, 3].map((k) => ({ ...part(k, 1, 0.9), id: k, index: k }));
+    parts[2] = { ...parts[2]!, deadline: 1_000 };
+    const results = [
+      {
+        member: 'a',
+        outputs: [
+          tensor([
+            [0.95, 0.05],
+            [0.6, 0.4],
+            [0.9, 0.1],
+            [0.99, 0.01],
+          ]),
+        ],
+        computeMs: 1,
+      },
+    ];
+    const plan = { batch: 9, size: 4, stage: 0, parts };
+    const held = [new Map(), new Map(), new Map(), undefined];
+    const { parts: decided, calls } = stageParts(
+      served,
+      { name: 'two', outputs: [{ name: 'p', datatype: 'FP32' }] },
+      plan,
+      results,
+      held,
+      2_000,
+    );
+    expect(calls).toBe(1);
+    const [sure, unsure, late, lost] = decided;
+    expect(sure).toMatchObject({ outcome: 'ok' });
+    const reply = decodeMessage((sure as { frames: Buffer[] }).frames.at(-1)!) as { parameters: Record<string, unknown> };
+    expect(reply.parameters).toMatchObject({ members_used: ['a'], exit_stage: 0, batch_id: 9 });
+    expect('keep' in unsure! && [...unsure.keep.keys()]).toEqual(['a']);
+    expect(late).toMatchObject({ outcome: 'DEADLINE_EXCEEDED' });
+    expect(lost).toMatchObject({ outcome: 'UNAVAILABLE' });
   });
 });
