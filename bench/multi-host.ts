@@ -24,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { TuttiClient, type TensorInput } from '@tutti/client';
 import { loadManifest } from '@tutti/manifest';
-import { HostProcesses, Network, namespacesAvailable, spread, writeCurveKeys } from '@tutti/bench';
+import { HostProcesses, Network, agentArgs, headArgs, namespacesAvailable, spread, writeCurveKeys } from '@tutti/bench';
 import { hardwareLine } from '@tutti/profiler';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -59,19 +59,7 @@ function agent(name: string, core: number): void {
     String(core),
     process.execPath,
     TUTTI,
-    'agent',
-    '--join',
-    `tcp://${net.address('head')}:5700`,
-    '--key',
-    join(dir, `${name}.key`),
-    '--head-key',
-    join(dir, 'head.pub'),
-    '--cache',
-    join(dir, `cache-${name}`),
-    '--name',
-    name,
-    '--log-format',
-    'json',
+    ...agentArgs({ name, join: `tcp://${net.address('head')}:5700`, dir }),
   ]);
 }
 
@@ -109,21 +97,14 @@ try {
   const head = net.address('head');
   hosts.start('head', process.execPath, [
     TUTTI,
-    'serve',
-    values.ensemble,
+    ...headArgs({
+      ensemble: values.ensemble,
+      endpoint: `tcp://${head}:5557`,
+      agents: `tcp://${head}:5700`,
+      dir,
+      agentNames: ['agent1', 'agent2'],
+    }),
     ...layoutFlags,
-    '--endpoint',
-    `tcp://${head}:5557`,
-    '--agents',
-    `tcp://${head}:5700`,
-    '--agent-key',
-    join(dir, 'head.key'),
-    '--allow-agent',
-    join(dir, 'agent1.pub'),
-    join(dir, 'agent2.pub'),
-    '--no-local-workers',
-    '--log-format',
-    'json',
   ]);
   await hosts.until('the head', () => headLog().some((l) => l.includes('ready in')), 120_000);
   agent('agent1', 0);

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TuttiClient } from '@tutti/client';
-import { HostProcesses, Network, namespacesAvailable, writeCurveKeys } from '@tutti/bench';
+import { HostProcesses, Network, agentArgs, headArgs, namespacesAvailable, writeCurveKeys } from '@tutti/bench';
 import { digitsLoad, sleep, type DigitsLoad } from './support/digits-load.js';
 import { ROOT } from '../packages/cli/test/run-tutti.js';
 
@@ -30,7 +30,7 @@ describe.skipIf(!namespacesAvailable())('across hosts (network namespaces)', () 
   let digits: DigitsLoad;
   let hosts: HostProcesses;
   let endpoint: string;
-  let headArgs: string[];
+  let headCommand: string[];
 
   /** Starts `tutti ARGS` on `host`. */
   const tutti = (host: string, args: string[]) => hosts.start(host, process.execPath, [TUTTI, ...args]);
@@ -69,45 +69,16 @@ describe.skipIf(!namespacesAvailable())('across hosts (network namespaces)', () 
     digits = await digitsLoad(60);
     const head = net.address('head');
     endpoint = `tcp://${head}:5555`;
-    headArgs = [
-      'serve',
-      'ensembles/digits',
-      '--endpoint',
-      endpoint,
-      '--agents',
-      `tcp://${head}:5700`,
-      '--agent-key',
-      join(dir, 'head.key'),
-      '--allow-agent',
-      join(dir, 'agent1.pub'),
-      join(dir, 'agent2.pub'),
-      '--no-local-workers',
+    headCommand = [
+      ...headArgs({ ensemble: 'ensembles/digits', endpoint, agents: `tcp://${head}:5700`, dir, agentNames: ['agent1', 'agent2'] }),
       '--metrics-port',
       '9464',
-      '--log-format',
-      'json',
     ];
-    const server = tutti('head', headArgs);
+    const server = tutti('head', headCommand);
     await until('the head to serve', () => server.output.some((l) => l.includes('ready in')), 90_000);
     // One after the other: the second is placed knowing the first.
     for (const agent of ['agent1', 'agent2']) {
-      tutti(agent, [
-        'agent',
-        '--join',
-        `tcp://${head}:5700`,
-        '--key',
-        join(dir, `${agent}.key`),
-        '--head-key',
-        join(dir, 'head.pub'),
-        '--cache',
-        join(dir, `cache-${agent}`),
-        '--name',
-        agent,
-        '--health-port',
-        '9465',
-        '--log-format',
-        'json',
-      ]);
+      tutti(agent, [...agentArgs({ name: agent, join: `tcp://${head}:5700`, dir }), '--health-port', '9465']);
       await until(`${agent} to join`, () => server.output.some((l) => l.includes(`agent ${agent} joined`)), 90_000);
     }
   }, 120_000);
@@ -233,7 +204,7 @@ describe.skipIf(!namespacesAvailable())('across hosts (network namespaces)', () 
       const old = hosts.all.find((r) => r.host === 'head')!;
       old.child.kill('SIGTERM');
       await new Promise((resolve) => (old.child.exitCode !== null ? resolve(undefined) : old.child.once('exit', resolve)));
-      const head = tutti('head', headArgs);
+      const head = tutti('head', headCommand);
       await until('the new head to serve', () => head.output.some((l) => l.includes('ready in')), 90_000);
       // The new head does not know the agents: their next beat is answered REJOIN, and they join it.
       for (const agent of ['agent1', 'agent2']) {

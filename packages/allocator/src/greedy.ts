@@ -63,13 +63,17 @@ export interface GreedyOptions {
   onlyOn?: ReadonlySet<string>;
 }
 
-/** The instances on devices outside `onlyOn`, as a comparable key: a move must leave it as it was. */
-function fixedPart(instances: readonly Instance[], onlyOn: ReadonlySet<string>): string {
+/** A set of instances as a comparable key (order does not matter): two with the same key are the same placement. */
+export function instancesKey(instances: readonly Instance[]): string {
   return instances
-    .filter((i) => !onlyOn.has(i.device))
     .map((i) => `${i.member}@${i.device}:b${i.batch}t${i.threads}`)
     .sort()
     .join(',');
+}
+
+/** The instances on devices outside `onlyOn`, as a key: a move must leave it as it was. */
+function fixedPart(instances: readonly Instance[], onlyOn: ReadonlySet<string>): string {
+  return instancesKey(instances.filter((i) => !onlyOn.has(i.device)));
 }
 
 export function greedy(input: AllocationInput, start?: Plan, options: GreedyOptions = {}): Plan {

@@ -3,7 +3,7 @@ export { latencyOf, instanceThroughput, settingsFor, pickSetting, type Setting }
 export { costModelProfile, estimatedMemoryBytes, threadSpeedup, RUNTIME_OVERHEAD_BYTES, type ModelCost } from './cost-model.js';
 export { predict, deviceShares, fits } from './predict.js';
 export { worstFit, baseline, placeWorstFit } from './worst-fit.js';
-export { greedy, type GreedyOptions } from './greedy.js';
+export { greedy, instancesKey, type GreedyOptions } from './greedy.js';
 export { joinHost, repairPlan, groupsOnDevices, onHost, profilesOnHost } from './hosts.js';
 export { allocate } from './allocate.js';
 export { checkInput } from './validate.js';

@@ -101,3 +101,53 @@ export function writeCurveKeys(dir: string, names: readonly string[]): void {
     writeFileSync(join(dir, `${name}.pub`), `${pair.publicKey}\n`);
   }
 }
+
+/**
+ * `tutti serve` arguments of a head on simulated hosts: `endpoint` for clients, agents joining at
+ * `agents` with the keys writeCurveKeys put in `dir` (the head's, and each agent's public key), no
+ * workers of its own, JSON logs (the callers read its join lines).
+ */
+export function headArgs(options: {
+  ensemble: string;
+  endpoint: string;
+  agents: string;
+  dir: string;
+  agentNames: readonly string[];
+}): string[] {
+  const { ensemble, endpoint, agents, dir, agentNames } = options;
+  return [
+    'serve',
+    ensemble,
+    '--endpoint',
+    endpoint,
+    '--agents',
+    agents,
+    '--agent-key',
+    join(dir, 'head.key'),
+    '--allow-agent',
+    ...agentNames.map((name) => join(dir, `${name}.pub`)),
+    '--no-local-workers',
+    '--log-format',
+    'json',
+  ];
+}
+
+/** `tutti agent` arguments of agent `name` joining the head at `join`, with its keys and a cache of its own in `dir`. */
+export function agentArgs(options: { name: string; join: string; dir: string }): string[] {
+  const { name, dir } = options;
+  return [
+    'agent',
+    '--join',
+    options.join,
+    '--key',
+    join(dir, `${name}.key`),
+    '--head-key',
+    join(dir, 'head.pub'),
+    '--cache',
+    join(dir, `cache-${name}`),
+    '--name',
+    name,
+    '--log-format',
+    'json',
+  ];
+}

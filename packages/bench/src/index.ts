@@ -31,6 +31,6 @@ export {
 export { rate, summaryLines } from './report.js';
 export { allowableThroughput, sustained, type OfferedStep } from './allowable.js';
 export { Network, namespacesAvailable } from './netns.js';
-export { HostProcesses, writeCurveKeys, type HostProcess } from './hosts.js';
+export { HostProcesses, agentArgs, headArgs, writeCurveKeys, type HostProcess } from './hosts.js';
 export { mcnemarExact, type PairedResult } from './paired.js';
 export { xyLinesSvg, type XYOptions, type XYSeries } from './plot-xy.js';

@@ -6,7 +6,7 @@
 import { allocate, chooseLayout, type Device, type LayoutKind, type MemberProfile, type Plan, type Strategy } from '@tutti/allocator';
 import { existsSync, readFileSync } from 'node:fs';
 import type { Ensemble } from '@tutti/manifest';
-import { cascadeReach, type Calibration } from '@tutti/rules';
+import { calibrationMismatches, cascadeReach, type Calibration } from '@tutti/rules';
 import {
   defaultBatchSizes,
   defaultCacheDir,
@@ -75,7 +75,7 @@ function reachOf(ensemble: Ensemble): Record<string, number> | undefined {
   const cascade = ensemble.cascade;
   if (!cascade || cascade.accuracyTarget === undefined || !existsSync(cascade.calibrationPath)) return undefined;
   const calibration = JSON.parse(readFileSync(cascade.calibrationPath, 'utf8')) as Calibration;
-  if (JSON.stringify(calibration.stages?.map((s) => s.members)) !== JSON.stringify(cascade.stages)) return undefined;
+  if (calibrationMismatches(calibration, cascade).length > 0) return undefined;
   if (cascade.accuracyTarget > calibration.ensembleAccuracy) return undefined;
   return cascadeReach(calibration, cascade.accuracyTarget);
 }

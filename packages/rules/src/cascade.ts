@@ -202,6 +202,20 @@ export function calibrate(
   };
 }
 
+/** How a calibration (parsed from its file) does not fit the manifest's cascade, in words; empty when it fits. */
+export function calibrationMismatches(
+  calibration: Partial<Calibration>,
+  cascade: { stages: string[][]; score: CascadeScoreKind; output: string },
+): string[] {
+  if (calibration.version !== 1 || !Array.isArray(calibration.stages)) return ['it is not a calibration file of version 1'];
+  const problems: string[] = [];
+  if (JSON.stringify(calibration.stages.map((s) => s.members)) !== JSON.stringify(cascade.stages))
+    problems.push(`its stages are not the manifest's (${JSON.stringify(cascade.stages)})`);
+  if (calibration.score !== cascade.score) problems.push(`it scores by ${calibration.score}, the manifest by ${cascade.score}`);
+  if (calibration.output !== cascade.output) problems.push(`it is of output ${calibration.output}, the manifest's is ${cascade.output}`);
+  return problems;
+}
+
 /**
  * The score a row needs to exit at a stage for an accuracy target: the lowest threshold whose
  * accuracy's lower bound meets the target (Infinity: no row exits there). The last stage answers

@@ -114,8 +114,8 @@ export class Batcher {
   #wakeDispatcher: (() => void) | undefined;
   /** The ensemble's cascade, when it has one: requests then go through its stages (issue 16). */
   #cascade: ServedCascade | undefined;
-  /** Each shard's members, to send a stage's batch only to the shards hosting its members. */
-  #shardMembers = new Map<string, readonly string[]>();
+  /** Per cascade stage, the shards hosting its members: a stage's batch goes only to those. */
+  #stageShards: string[][] = [];
   /** A stage batch's requests, by part index: those the combiner continues are queued again at the next stage. */
   #stageItems = new Map<number, Pending[]>();
 
@@ -147,8 +147,10 @@ export class Batcher {
     const shardLists = config.shards ?? config.ensemble.members.map((m) => [m.name]);
     const shards = shardLists.map(shardKey);
     this.#shards = shards;
-    shardLists.forEach((members, k) => this.#shardMembers.set(shards[k]!, members));
     this.#cascade = ServedCascade.of(config.ensemble);
+    this.#stageShards = (this.#cascade?.spec.stages ?? []).map((stage) =>
+      shards.filter((_, k) => shardLists[k]!.some((m) => stage.includes(m))),
+    );
     this.#pool = new WorkerPool(shards, {
       heartbeatTimeoutMs: TIMING.heartbeatTimeoutMs,
       ...(config.routing && { routing: config.routing }),
@@ -572,7 +574,7 @@ export class Batcher {
     const stage = items[0]!.stage;
     const members = stage === undefined ? undefined : this.#cascade!.spec.stages[stage]!;
     // A stage's batch goes only to the shards hosting its members; they compute only those.
-    const shards = members ? this.#shards.filter((shard) => this.#shardMembers.get(shard)!.some((m) => members.includes(m))) : this.#shards;
+    const shards = stage === undefined ? this.#shards : this.#stageShards[stage]!;
     const { plan, frames, oldestArrivalMono } = buildBatch(
       batch,
       items,
@@ -581,7 +583,8 @@ export class Batcher {
       now,
       members && { stage: stage!, members },
     );
-    if (members) this.#stageItems.set(batch, items);
+    // Kept to queue again those the combiner continues (none can go on from the last stage).
+    if (stage !== undefined && stage < this.#stageShards.length - 1) this.#stageItems.set(batch, items);
     for (const item of items) queueSeconds.observe((now - item.arrivedMono) / 1000);
     batchRows.observe(plan.size);
     pendingRequests.set(this.#policy.pendingRequests);

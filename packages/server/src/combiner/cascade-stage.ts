@@ -6,7 +6,7 @@
  */
 import { bytesOf, encodeError, encodeMessage, viewAs, type InferReply, type PlanPart, type WireTensor } from '@tutti/protocol';
 import type { MemberResult } from './batch-assembly.js';
-import { encodeDeadline } from '../shared/replies.js';
+import { encodeDeadline, rowsOf } from '../shared/replies.js';
 import { callsUpTo, exitScores, membersUpTo, type CombineInput, type CombineOutput } from '@tutti/rules';
 import type { ServedCascade } from '../shared/cascade.js';
 
@@ -17,20 +17,19 @@ export function cascadeKey(part: PlanPart): string {
 
 /** One part's rows of a member's output tensor, copied (the batch's frames are not kept alive by it). */
 export function partRows(tensor: WireTensor, part: PlanPart): WireTensor {
-  const rowBytes = tensor.data.byteLength / tensor.shape[0]!;
-  const start = part.offset * rowBytes;
-  return {
-    ...tensor,
-    shape: [part.count, ...tensor.shape.slice(1)],
-    data: Buffer.from(tensor.data.subarray(start, start + part.count * rowBytes)),
-  };
+  const rows = rowsOf(tensor, part, tensor.name);
+  return { ...rows, data: Buffer.from(rows.data) };
 }
 
 /** At most this many requests' outputs are held (the oldest deadline goes first past it). */
 const MAX_HELD = 100_000;
 
+/** How often the hold is swept for requests past their deadline. */
+const SWEEP_MS = 1_000;
+
 export class CascadeHold {
   #held = new Map<string, { outputs: Map<string, WireTensor[]>; deadline: number }>();
+  #sweptAt = -Infinity;
 
   get size(): number {
     return this.#held.size;
@@ -48,8 +47,13 @@ export class CascadeHold {
     this.#held.set(key, { outputs, deadline });
   }
 
-  /** Drops what requests past their deadline had (a request with no deadline, 0, stays until answered). */
+  /**
+   * Drops what requests past their deadline had (a request with no deadline, 0, stays until
+   * answered). Called per stage batch, it looks at most once a second: a sweep reads every entry.
+   */
   expire(now: number): void {
+    if (now - this.#sweptAt < SWEEP_MS) return;
+    this.#sweptAt = now;
     for (const [key, held] of this.#held) if (held.deadline && held.deadline < now) this.#held.delete(key);
   }
 }
@@ -136,17 +140,9 @@ export function combinedRows(
   outputs: readonly { name: string; datatype: WireTensor['datatype'] }[],
 ): WireTensor[] {
   // Views, not copies: the reply is encoded at once.
-  return outputs.map(({ name, datatype }) => {
-    const shape = outcome.shapes[name]!;
-    const data = bytesOf(outcome.combined[name]!);
-    const rowBytes = data.byteLength / shape[0]!;
-    return {
-      name,
-      datatype,
-      shape: [part.count, ...shape.slice(1)],
-      data: data.subarray(part.offset * rowBytes, (part.offset + part.count) * rowBytes),
-    };
-  });
+  return outputs.map(({ name, datatype }) =>
+    rowsOf({ datatype, shape: outcome.shapes[name]!, data: bytesOf(outcome.combined[name]!) }, part, name),
+  );
 }
 
 /** What one request of a stage batch gets: a reply (with its outcome for the metrics), or to go on with these outputs kept. */

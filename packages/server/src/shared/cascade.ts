@@ -4,11 +4,11 @@
  * target (cached: requests repeat a few targets). The batcher uses it to admit requests (a target
  * above the ensemble's calibrated accuracy is refused) and the combiner to decide exits.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { hashFile } from './file-hash.js';
 import type { Ensemble } from '@tutti/manifest';
 import { TuttiError } from '@tutti/protocol';
-import { cascadeSpecOf, exitThresholds, type Calibration, type CascadeSpec } from '@tutti/rules';
+import { calibrationMismatches, cascadeSpecOf, exitThresholds, type Calibration, type CascadeSpec } from '@tutti/rules';
 
 export class ServedCascade {
   readonly spec: CascadeSpec;
@@ -37,15 +37,7 @@ export class ServedCascade {
         `cannot read the cascade's calibration ${cascade.calibrationPath} (${(error as Error).message}): ${fix}`,
       );
     }
-    const problems: string[] = [];
-    if (calibration.version !== 1 || !Array.isArray(calibration.stages)) problems.push('it is not a calibration file of version 1');
-    else {
-      if (JSON.stringify(calibration.stages.map((s) => s.members)) !== JSON.stringify(cascade.stages))
-        problems.push(`its stages are not the manifest's (${JSON.stringify(cascade.stages)})`);
-      if (calibration.score !== cascade.score) problems.push(`it scores by ${calibration.score}, the manifest by ${cascade.score}`);
-      if (calibration.output !== cascade.output)
-        problems.push(`it is of output ${calibration.output}, the manifest's is ${cascade.output}`);
-    }
+    const problems = calibrationMismatches(calibration, cascade);
     if (problems.length > 0)
       throw new TuttiError('INVALID_OPTION', `${cascade.calibrationPath} does not fit the manifest: ${problems.join('; ')}; ${fix}`);
     const spec = cascadeSpecOf(ensemble)!;
@@ -73,17 +65,11 @@ export async function checkCalibrationModels(ensemble: Ensemble, cascade: Served
   const stale: string[] = [];
   for (const member of ensemble.members) {
     const want = cascade.calibration.models[member.name];
-    if (want === undefined || want !== (await sha256Of(member.path))) stale.push(member.name);
+    if (want === undefined || want !== (await hashFile(member.path)).sha256) stale.push(member.name);
   }
   if (stale.length > 0)
     throw new TuttiError(
       'INVALID_OPTION',
       `the cascade's calibration was made with other model files for ${stale.join(', ')}: calibrate again (tutti calibrate ${ensemble.dir} --data FILE)`,
     );
-}
-
-async function sha256Of(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }

@@ -60,7 +60,12 @@ export function combineInputOf(ensemble: Ensemble, batch: CompleteBatch): Combin
   };
 }
 
-function rowsOf(tensor: { shape: number[]; datatype: WireTensor['datatype']; data: Uint8Array }, part: PlanPart, name: string): WireTensor {
+/** One request's rows of a batch's tensor, as a view (no copy). */
+export function rowsOf(
+  tensor: { shape: readonly number[]; datatype: WireTensor['datatype']; data: Uint8Array },
+  part: Pick<PlanPart, 'offset' | 'count'>,
+  name: string,
+): WireTensor {
   const rowBytes = tensor.data.byteLength / tensor.shape[0]!;
   const start = part.offset * rowBytes;
   return {

@@ -15,8 +15,6 @@
  *
  * The link is a CURVE server: only agents whose public key is on the allow-list get in.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { Router } from 'zeromq';
 import {
@@ -33,6 +31,7 @@ import { formatPlan, type AllocationInput, type Device, type MemberProfile } fro
 import type { Ensemble } from '@tutti/manifest';
 import type { WorkerConfig } from '../shared/config.js';
 import { TIMING } from '../shared/timing.js';
+import { hashFile } from '../shared/file-hash.js';
 import type { Cluster, HostPlacement } from './cluster.js';
 import { curveServerOptions, startZap, type CurveConfig, type ZapHandler } from '../shared/curve.js';
 import type { Logger } from '../shared/log.js';
@@ -331,13 +330,7 @@ function deviceOf(raw: Record<string, unknown>): Device {
   return raw as unknown as Device;
 }
 
-/** A model file's size and sha256, read as a stream (models run to hundreds of MB). */
+/** A model file's size and sha256. */
 async function modelFile(member: string, path: string): Promise<ModelFile> {
-  const hash = createHash('sha256');
-  let bytes = 0;
-  for await (const chunk of createReadStream(path)) {
-    hash.update(chunk as Buffer);
-    bytes += (chunk as Buffer).length;
-  }
-  return { member, path, bytes, sha256: hash.digest('hex') };
+  return { member, path, ...(await hashFile(path)) };
 }

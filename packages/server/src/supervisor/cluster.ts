@@ -10,6 +10,7 @@
  */
 import {
   groupsOnDevices,
+  instancesKey,
   joinHost,
   onHost,
   predict,
@@ -111,7 +112,7 @@ export class Cluster {
     );
     for (const [name, entry] of present) {
       const placed = this.#grouped(input, plan.instances, entry.devices);
-      if (key(placed.instances) === key(entry.instances)) continue;
+      if (instancesKey(placed.instances) === instancesKey(entry.instances)) continue;
       Object.assign(entry, placed);
       changed.set(name, placed);
     }
@@ -180,13 +181,6 @@ export class Cluster {
 function sameDevices(a: readonly Device[], b: readonly Device[]): boolean {
   const describe = (d: Device) => `${d.id}:${d.kind}:${d.name}:${d.cores ?? ''}:${d.memoryBytes}`;
   return a.map(describe).sort().join() === b.map(describe).sort().join();
-}
-
-function key(instances: readonly Instance[]): string {
-  return instances
-    .map((i) => `${i.member}@${i.device}:b${i.batch}t${i.threads}`)
-    .sort()
-    .join();
 }
 
 /**
