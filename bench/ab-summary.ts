@@ -1,7 +1,8 @@
 /**
  * Summarises an A/B folder written by bench/ab-servers.sh (OUTDIR/<checkout>-r<round>/<run>.json):
  * per checkout, the median and range over rounds of idle p50, closed-loop req/s at 64 and 256 in
- * flight, and the open-loop p99 at half the peak.
+ * flight, the open-loop p99 at half the peak, and (when the run read the servers' pids) server CPU per
+ * request at 256 in flight, in all and in the busiest process.
  *
  *   npx tsx bench/ab-summary.ts OUTDIR
  */
@@ -13,8 +14,14 @@ interface Closed {
   requestsPerSecond: number;
   latency: { p50: number };
 }
+interface Cpu {
+  totalUs: number;
+  perProcessUs: Record<string, number>;
+}
 interface Run {
-  rounds: { results: { closed: Closed[]; open: { latency: { p99: number } } | { latency: { p99: number } }[] }[] }[];
+  rounds: {
+    results: { closed: Closed[]; open: { latency: { p99: number } } | { latency: { p99: number } }[]; cpu?: Record<string, Cpu> }[];
+  }[];
 }
 
 const folder = process.argv[2];
@@ -33,6 +40,9 @@ for (const dir of readdirSync(folder, { withFileTypes: true }).filter((d) => d.i
     add('req/s at 64', closed.get(64)?.requestsPerSecond);
     add('req/s at 256', closed.get(256)?.requestsPerSecond);
     add('open p99 ms', open.latency.p99);
+    const cpu = result.cpu?.['256'];
+    add('cpu us/req at 256', cpu?.totalUs);
+    add('busiest us/req', cpu && Math.max(...Object.values(cpu.perProcessUs)));
     figures.set(checkout, row);
   }
 }

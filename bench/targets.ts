@@ -6,7 +6,10 @@
  *   npx tsx bench/targets.ts
  *
  * Inputs: the newest JSON in docs/bench/runs/{digits,digits-plain,zoo-cnn}/ and
- * docs/bench/footprint-digits.json (see docs/BENCHMARKS.md for the commands that wrote them).
+ * docs/bench/footprint-digits.json (see docs/BENCHMARKS.md for the commands that wrote them). The
+ * digits rows also show the floor pipeline's figure for the same target, from
+ * docs/bench/runs/floor-{direct,plain}/ (bench/floor-server.ts measured by `tutti bench --endpoint`,
+ * where it is listed as "tutti"): what a three-process server doing nothing but the path reaches here.
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -78,16 +81,16 @@ interface Row {
   met: boolean;
   digits: number;
   source: string;
+  /** The floor pipeline's figure for the same target (digits rows only). */
+  floor?: Spread;
+  floorSource?: string;
 }
 const rows: Row[] = [];
 const add = (target: string, bound: string, measured: Spread, met: (v: number) => boolean, source: string, digits = 2) =>
   rows.push({ target, bound, measured, met: met(measured.median), digits, source });
 
-for (const [folder, label] of [
-  ['digits', 'digits'],
-  ['digits-plain', 'digits, plain one-socket clients'],
-] as const) {
-  const { run, file } = newest(folder);
+/** The digits targets of one run (tutti's, or the floor pipeline's). */
+function digitsRows(run: Run, file: string, label: string): void {
   add(
     `${label}: server CPU per request, tutti / paper`,
     '<= 1.3',
@@ -124,6 +127,22 @@ for (const [folder, label] of [
     tuttiOnly(run, (t) => run.predictedRequestsPerSecond! / peakOf(t).requestsPerSecond),
     (v) => v >= 0.75 && v <= 1.25,
     file,
+  );
+}
+for (const [folder, floorFolder, label] of [
+  ['digits', 'floor-direct', 'digits'],
+  ['digits-plain', 'floor-plain', 'digits, plain one-socket clients'],
+] as const) {
+  const { run, file } = newest(folder);
+  const first = rows.length;
+  digitsRows(run, file, label);
+  const ours = rows.splice(first);
+  const floor = newest(floorFolder);
+  digitsRows(floor.run, floor.file, label);
+  const floors = rows.splice(first);
+  // The allocator's prediction is tutti's: the floor has no allocator.
+  ours.forEach((row, k) =>
+    rows.push(row.target.includes('prediction') ? row : { ...row, floor: floors[k]!.measured, floorSource: floor.file }),
   );
 }
 {
@@ -181,8 +200,11 @@ for (const [folder, label] of [
   );
 }
 
-const lines = ['| target | bound | measured: median (range) | met | from |', '|---|---|---|---|---|'];
-for (const r of rows) lines.push(`| ${r.target} | ${r.bound} | ${show(r.measured, r.digits)} | ${r.met ? 'yes' : 'no'} | ${r.source} |`);
+const lines = ['| target | bound | measured: median (range) | met | floor pipeline, same measure | from |', '|---|---|---|---|---|---|'];
+for (const r of rows) {
+  const floor = r.floor ? show(r.floor, r.digits) : '';
+  lines.push(`| ${r.target} | ${r.bound} | ${show(r.measured, r.digits)} | ${r.met ? 'yes' : 'no'} | ${floor} | ${r.source} |`);
+}
 console.log(lines.join('\n'));
 writeFileSync(join(ROOT, 'docs/bench/targets.json'), `${JSON.stringify(rows, null, 2)}\n`);
 console.log('\nwrote docs/bench/targets.json');

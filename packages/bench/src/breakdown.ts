@@ -18,14 +18,18 @@ export function histogramSums(text: string): Sums {
   return sums;
 }
 
-/** Mean (ms) of each histogram over what was recorded between two readings. */
+/**
+ * Mean of each histogram over what was recorded between two readings: durations in ms, and
+ * tutti_batch_size in rows (how much each batch carried: its messages' cost is shared by that many).
+ */
 export function meansBetween(before: Sums, after: Sums): Record<string, number> {
   const means: Record<string, number> = {};
   for (const [key, end] of after) {
-    if (!key.includes('_seconds')) continue; // only durations; tutti_batch_size is rows, not time
+    const scale = key.includes('_seconds') ? 1000 : key === 'tutti_batch_size' ? 1 : undefined;
+    if (scale === undefined) continue;
     const start = before.get(key) ?? { sum: 0, count: 0 };
     const count = end.count - start.count;
-    if (count > 0) means[key] = ((end.sum - start.sum) / count) * 1000;
+    if (count > 0) means[key] = ((end.sum - start.sum) / count) * scale;
   }
   return means;
 }

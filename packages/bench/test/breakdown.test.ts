@@ -14,6 +14,12 @@ describe('server-side breakdown', () => {
     expect(means.tutti_queue_seconds).toBeCloseTo(5, 9);
     expect(means['tutti_member_compute_seconds{member="a",device="cpu"}']).toBeCloseTo(10, 9);
   });
+
+  it('gives the mean batch size in rows, and leaves other histograms out', () => {
+    const before = histogramSums('tutti_batch_size_sum 100\ntutti_batch_size_count 10\nother_bytes_sum 5\nother_bytes_count 1');
+    const after = histogramSums('tutti_batch_size_sum 400\ntutti_batch_size_count 30\nother_bytes_sum 9\nother_bytes_count 2');
+    expect(meansBetween(before, after)).toEqual({ tutti_batch_size: 15 });
+  });
 });
 
 describe('added latency', () => {

@@ -35,6 +35,7 @@ import {
   throughputLatencySvg,
   type AddedLatency,
   type RoundResult,
+  type ProcessRef,
   type RunningSystem,
   type SystemResult,
 } from '@tutti/bench';
@@ -56,6 +57,8 @@ interface BenchFlags {
   metrics?: string;
   layout: LayoutKind | 'auto';
   plainClients?: boolean;
+  pids?: string;
+  label?: string;
 }
 
 /** A mean emulation lag above this (ms per batch) marks a run whose emulated devices fell behind their profiles. */
@@ -148,6 +151,16 @@ async function measureClosed(
   return result;
 }
 
+/** --pids: the server's process ids, comma-separated. */
+function pidsOf(text: string): ProcessRef[] {
+  return text.split(',').map((item) => {
+    const pid = Number(item.trim());
+    if (!Number.isInteger(pid) || pid <= 0)
+      throw new TuttiError('INVALID_OPTION', `--pids takes process ids separated by commas, got "${item}"`);
+    return { name: `pid ${pid}`, pid };
+  });
+}
+
 /** The tutti server measured: the one at --endpoint, or one started now on the allocator's plan. */
 async function startTutti(
   ensemble: Ensemble,
@@ -158,13 +171,19 @@ async function startTutti(
 ): Promise<RunningSystem> {
   if (flags.metrics && !flags.endpoint)
     throw new TuttiError('INVALID_OPTION', '--metrics is for a server given by --endpoint; a server bench starts exports its own');
-  if (flags.endpoint)
+  if (flags.label && !flags.endpoint) throw new TuttiError('INVALID_OPTION', '--label names a server given by --endpoint');
+  if (flags.pids && !flags.endpoint)
+    throw new TuttiError('INVALID_OPTION', '--pids is for a server given by --endpoint; a server bench starts is measured anyway');
+  if (flags.endpoint) {
+    const processes = flags.pids && pidsOf(flags.pids);
     return {
       name: 'tutti',
       endpoint: flags.endpoint,
       ...(flags.metrics && { metricsUrl: flags.metrics.replace(/\/$/, '') }),
+      ...(processes && { processes: () => processes }),
       stop: async () => {},
     };
+  }
   const started = performance.now();
   const server = await Server.start(ensemble, { endpoint: 'tcp://127.0.0.1:0', plan, profiles, metricsPort: 0, log: () => {} });
   const readyMs = performance.now() - started;
@@ -201,6 +220,8 @@ export function benchCommand(): Command {
       '-m, --metrics <url>',
       "with --endpoint: that server's metrics base URL (e.g. http://127.0.0.1:9464), for the server-side breakdown",
     )
+    .option('--pids <list>', 'with --endpoint: its server process ids, comma-separated, for CPU per request')
+    .option('--label <text>', 'with --endpoint: what that server is, kept in the JSON (its figures are still listed as "tutti")')
     .addHelpText(
       'after',
       '\nExamples:\n  tutti bench ensembles/digits --seconds 10 --concurrency 1,8,32,128 --rounds 3\n  tutti bench ensembles/digits --endpoint tcp://127.0.0.1:5555 --metrics http://127.0.0.1:9464 --no-baselines',
@@ -231,7 +252,8 @@ export function benchCommand(): Command {
           startBaseline('paper', ensemble, cpu.cores ?? 1, bestBatches(cpuProfiles, Math.min(cpu.cores ?? 1, 2), batchSizes)),
         );
       }
-      if (flags.endpoint) log('CPU per request: not measured for tutti (--endpoint: its process ids are not known here)');
+      if (flags.endpoint && !flags.pids)
+        log('CPU per request: not measured for tutti (--endpoint without --pids: its process ids are not known here)');
       const names = [...starters.keys()];
       // The open-loop rate is fixed by round 1, where tutti runs first, and kept for every round, so
       // each round measures the open-loop p99 at the same offered rate.
@@ -302,13 +324,16 @@ export function benchCommand(): Command {
       }
       const lastTutti = rounds.at(-1)!.results.find((r) => r.name === 'tutti')!;
       log(
-        `  tutti server-side (mean ms, last closed step of the last round): ${Object.entries(lastTutti.breakdown ?? {})
+        `  tutti server-side (mean ms; tutti_batch_size in rows; last closed step of the last round): ${Object.entries(
+          lastTutti.breakdown ?? {},
+        )
           .map(([k, v]) => `${k} ${v.toFixed(3)}`)
           .join(', ')}`,
       );
       mkdirSync(flags.out, { recursive: true });
       const stem = join(flags.out, `${ensemble.name}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
       const settings = {
+        ...(flags.endpoint && { endpoint: flags.endpoint, measured: flags.label ?? 'a tutti server started by hand' }),
         layout: plan.layout?.kind,
         plainClients: flags.plainClients === true,
         rounds: flags.rounds,
