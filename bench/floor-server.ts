@@ -33,7 +33,8 @@ const children: ChildProcess[] = [];
 
 function start(role: string, endpoints: string[]): Promise<void> {
   const child = fork(fileURLToPath(new URL('./lib/floor-main.ts', import.meta.url)), [role, manifest, ...endpoints], {
-    execArgv: ['--import', TSX],
+    // FLOOR_NODE_ARGS: Node flags for the three processes (e.g. --cpu-prof), as TUTTI_CHILD_NODE_ARGS for tutti's.
+    execArgv: ['--import', TSX, ...(process.env.FLOOR_NODE_ARGS?.split(' ').filter(Boolean) ?? [])],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   children.push(child);
