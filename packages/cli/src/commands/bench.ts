@@ -151,6 +151,19 @@ async function measureClosed(
   return result;
 }
 
+/** The options that only make sense with --endpoint, checked before anything runs. */
+function checkEndpointFlags(flags: BenchFlags): void {
+  if (flags.endpoint) {
+    if (flags.pids) pidsOf(flags.pids);
+    return;
+  }
+  if (flags.metrics)
+    throw new TuttiError('INVALID_OPTION', '--metrics is for a server given by --endpoint; a server bench starts exports its own');
+  if (flags.label) throw new TuttiError('INVALID_OPTION', '--label names a server given by --endpoint');
+  if (flags.pids)
+    throw new TuttiError('INVALID_OPTION', '--pids is for a server given by --endpoint; a server bench starts is measured anyway');
+}
+
 /** --pids: the server's process ids, comma-separated. */
 function pidsOf(text: string): ProcessRef[] {
   return text.split(',').map((item) => {
@@ -169,11 +182,6 @@ async function startTutti(
   profiles: Profiles,
   footprints: Footprint[],
 ): Promise<RunningSystem> {
-  if (flags.metrics && !flags.endpoint)
-    throw new TuttiError('INVALID_OPTION', '--metrics is for a server given by --endpoint; a server bench starts exports its own');
-  if (flags.label && !flags.endpoint) throw new TuttiError('INVALID_OPTION', '--label names a server given by --endpoint');
-  if (flags.pids && !flags.endpoint)
-    throw new TuttiError('INVALID_OPTION', '--pids is for a server given by --endpoint; a server bench starts is measured anyway');
   if (flags.endpoint) {
     const processes = flags.pids && pidsOf(flags.pids);
     return {
@@ -228,6 +236,7 @@ export function benchCommand(): Command {
     )
     .action(async (ensembleDir: string, flags: BenchFlags) => {
       const log = (line: string) => console.log(line);
+      checkEndpointFlags(flags);
       const ensemble = await loadManifest(ensembleDir, { generate: true });
       const concurrencies = list(flags.concurrency);
       log(`tutti bench ${ensemble.name} — ${hardwareLine()}`);
