@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import type { Pull, Push, Router } from 'zeromq';
 import { pack } from 'msgpackr';
 import { loadManifest } from '@tutti/manifest';
+import { formatSpread, spread } from '@tutti/bench';
 import { hardwareLine } from '@tutti/profiler';
 import {
   CREDIT,
@@ -153,7 +154,6 @@ async function floorFrontRun(requests: Buffer[][], batchSize: number): Promise<n
   return (used.user + used.system) / requests.length;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const requests = encodedRequests();
 // One untimed run of each first: the rounds compare code the JIT has compiled, as a server's is after its first seconds.
 const warm = await batcherRun(requests);
@@ -172,11 +172,9 @@ for (let round = 1; round <= Number(values.rounds); round++) {
     `round ${round}: batcher ${run.us.toFixed(2)} us/request (batches of ${run.batchSize.toFixed(1)}), floor front ${results.floorFront.at(-1)!.toFixed(2)}`,
   );
 }
-const summary = Object.fromEntries(
-  Object.entries(results).map(([name, xs]) => [name, { median: median(xs), min: Math.min(...xs), max: Math.max(...xs) }]),
-);
+const summary = { batcher: spread(results.batcher), floorFront: spread(results.floorFront), batchSize: spread(results.batchSize) };
 console.log(
-  `${hardwareLine()}\nCPU per request without ZeroMQ, median (range) of ${values.rounds} rounds: batcher ${summary.batcher!.median.toFixed(2)} us (${summary.batcher!.min.toFixed(2)}-${summary.batcher!.max.toFixed(2)}), floor front ${summary.floorFront!.median.toFixed(2)} us (${summary.floorFront!.min.toFixed(2)}-${summary.floorFront!.max.toFixed(2)})`,
+  `${hardwareLine()}\nCPU per request without ZeroMQ, median (range) of ${values.rounds} rounds: batcher ${formatSpread(summary.batcher, 2)} us, floor front ${formatSpread(summary.floorFront, 2)} us; batches of ${formatSpread(summary.batchSize, 1)} requests`,
 );
 
 let hottest: { name: string; ms: number }[] | undefined;

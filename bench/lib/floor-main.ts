@@ -54,7 +54,6 @@ async function front([client, toWorker, fromCombiner, direct]: string[]): Promis
   const fail = (error: unknown) => console.error('floor front: send failed', error);
   const replies = new SendQueue(router, fail);
   const batches = new SendQueue(push, fail);
-  const send = (frames: Buffer[]) => replies.send(frames);
   let out = 0;
   let batch = 0;
   let requests = 0;
@@ -77,7 +76,7 @@ async function front([client, toWorker, fromCombiner, direct]: string[]): Promis
       const counts = unpack(header!) as number[];
       let at = 0;
       for (const n of counts) {
-        send(frames.slice(at, at + n));
+        replies.send(frames.slice(at, at + n));
         at += n;
       }
       dispatch();
@@ -95,7 +94,7 @@ async function front([client, toWorker, fromCombiner, direct]: string[]): Promis
         const { tensors, batchSize } = checkInferInputs(request.inputs, ensemble.inputs, ensemble.batching.maxBatchSize);
         waiting.push({ envelope, id: request.id, rows: batchSize, data: tensors[0]!.data as Buffer });
         dispatch();
-      } else if (request.op === 'health') send([...envelope, encodeMessage({ id, live: true, ready: true })]);
+      } else if (request.op === 'health') replies.send([...envelope, encodeMessage({ id, live: true, ready: true })]);
       else {
         const { name, inputs, outputs, members } = ensemble;
         const metadata = {
@@ -108,10 +107,10 @@ async function front([client, toWorker, fromCombiner, direct]: string[]): Promis
           protocol: PROTOCOL_VERSION,
           ...(direct && { replies: direct }),
         };
-        send([...envelope, encodeMessage(metadata)]);
+        replies.send([...envelope, encodeMessage(metadata)]);
       }
     } catch (error) {
-      send([...envelope, encodeErrorOf(id, error)]);
+      replies.send([...envelope, encodeErrorOf(id, error)]);
     }
   }
 }

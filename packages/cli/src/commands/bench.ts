@@ -151,17 +151,27 @@ async function measureClosed(
   return result;
 }
 
-/** The options that only make sense with --endpoint, checked before anything runs. */
-function checkEndpointFlags(flags: BenchFlags): void {
+/**
+ * The server given by --endpoint, or undefined when the bench starts its own. Its options (and those
+ * that only make sense with it) are checked here, before anything runs.
+ */
+function givenServer(flags: BenchFlags): RunningSystem | undefined {
   if (flags.endpoint) {
-    if (flags.pids) pidsOf(flags.pids);
-    return;
+    const processes = flags.pids === undefined ? undefined : pidsOf(flags.pids);
+    return {
+      name: 'tutti',
+      endpoint: flags.endpoint,
+      ...(flags.metrics && { metricsUrl: flags.metrics.replace(/\/$/, '') }),
+      ...(processes && { processes: () => processes }),
+      stop: async () => {},
+    };
   }
   if (flags.metrics)
     throw new TuttiError('INVALID_OPTION', '--metrics is for a server given by --endpoint; a server bench starts exports its own');
   if (flags.label) throw new TuttiError('INVALID_OPTION', '--label names a server given by --endpoint');
   if (flags.pids)
     throw new TuttiError('INVALID_OPTION', '--pids is for a server given by --endpoint; a server bench starts is measured anyway');
+  return undefined;
 }
 
 /** --pids: the server's process ids, comma-separated. */
@@ -177,21 +187,12 @@ function pidsOf(text: string): ProcessRef[] {
 /** The tutti server measured: the one at --endpoint, or one started now on the allocator's plan. */
 async function startTutti(
   ensemble: Ensemble,
-  flags: BenchFlags,
+  given: RunningSystem | undefined,
   plan: Plan,
   profiles: Profiles,
   footprints: Footprint[],
 ): Promise<RunningSystem> {
-  if (flags.endpoint) {
-    const processes = flags.pids && pidsOf(flags.pids);
-    return {
-      name: 'tutti',
-      endpoint: flags.endpoint,
-      ...(flags.metrics && { metricsUrl: flags.metrics.replace(/\/$/, '') }),
-      ...(processes && { processes: () => processes }),
-      stop: async () => {},
-    };
-  }
+  if (given) return given;
   const started = performance.now();
   const server = await Server.start(ensemble, { endpoint: 'tcp://127.0.0.1:0', plan, profiles, metricsPort: 0, log: () => {} });
   const readyMs = performance.now() - started;
@@ -236,7 +237,7 @@ export function benchCommand(): Command {
     )
     .action(async (ensembleDir: string, flags: BenchFlags) => {
       const log = (line: string) => console.log(line);
-      checkEndpointFlags(flags);
+      const given = givenServer(flags);
       const ensemble = await loadManifest(ensembleDir, { generate: true });
       const concurrencies = list(flags.concurrency);
       log(`tutti bench ${ensemble.name} — ${hardwareLine()}`);
@@ -253,7 +254,7 @@ export function benchCommand(): Command {
       const bound = computeBound(cpuProfiles, cpu.cores ?? 1, batchSizes);
       const hz = clockTicksPerSecond();
       const starters = new Map<string, () => Promise<RunningSystem>>([
-        ['tutti', () => startTutti(ensemble, flags, plan, profiles, footprints)],
+        ['tutti', () => startTutti(ensemble, given, plan, profiles, footprints)],
       ]);
       if (flags.baselines) {
         starters.set('naive', () => startBaseline('naive', ensemble, cpu.cores ?? 1));
