@@ -6,8 +6,12 @@
  *   npx tsx bench/spans.ts [--ensemble ensembles/digits] [--requests 3000] [--layout grouped|per-instance]
  *
  * --layout grouped (the default) hosts every member in one worker process, as the allocator lays out
- * digits; per-instance gives each member a process. Writes docs/bench/spans-<layout>.{json,txt}.
+ * digits; per-instance gives each member a process; floor serves the floor pipeline instead of tutti
+ * (bench/floor-server.ts, direct replies: the same marks, for the same steps). Writes
+ * docs/bench/spans-<layout>.{json,txt}.
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,13 +31,64 @@ const { values } = parseArgs({
     layout: { type: 'string', default: 'grouped' },
   },
 });
-if (values.layout !== 'grouped' && values.layout !== 'per-instance')
-  throw new Error(`--layout must be grouped or per-instance, got ${values.layout}`);
+if (values.layout !== 'grouped' && values.layout !== 'per-instance' && values.layout !== 'floor')
+  throw new Error(`--layout must be grouped, per-instance or floor, got ${values.layout}`);
 const count = Number(values.requests);
 const ensemble = await loadManifest(join(ROOT, values.ensemble), { generate: true });
 const folder = mkdtempSync(join(tmpdir(), 'tutti-spans-'));
 // The children read it when they start: set before the server spawns them.
 process.env.TUTTI_SPANS = folder;
+
+interface Served {
+  endpoint: string;
+  /** Worker processes: each marks its own steps. */
+  workers: number;
+  stop(): Promise<void>;
+}
+
+async function startTutti(layout: 'grouped' | 'per-instance'): Promise<Served> {
+  const groups = layout === 'grouped' ? [{ device: 'cpu', members: ensemble.members.map((m) => m.name), processes: 1, threads: 1 }] : [];
+  const server = await Server.start(ensemble, { endpoint: 'tcp://127.0.0.1:0', groups, log: () => {} });
+  return { endpoint: server.endpoint, workers: server.processes.filter((p) => p.role === 'worker').length, stop: () => server.stop() };
+}
+
+/** The floor pipeline on fixed ports (it binds no free port of its own), stopped with SIGINT. */
+async function startFloor(): Promise<Served> {
+  const endpoint = 'tcp://127.0.0.1:5575';
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(ROOT, 'bench/floor-server.ts'),
+      '--ensemble',
+      values.ensemble,
+      '--endpoint',
+      endpoint,
+      '--direct',
+      'tcp://127.0.0.1:5576',
+      '--pids-file',
+      join(folder, 'floor.pids'),
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  while (!out.includes('ready in')) {
+    if (child.exitCode !== null) throw new Error(`the floor pipeline exited with ${child.exitCode}: ${out}`);
+    await new Promise((resolve) => child.stdout.once('data', resolve));
+  }
+  return {
+    endpoint,
+    workers: 1,
+    async stop() {
+      child.kill('SIGINT');
+      if (child.exitCode === null) await once(child, 'exit');
+      // Its children write their marks as they exit, just after it.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    },
+  };
+}
 
 /** One row of zeros per input: the path's cost does not depend on the values. */
 const inputs: Record<string, TensorInput> = Object.fromEntries(
@@ -43,9 +98,7 @@ const inputs: Record<string, TensorInput> = Object.fromEntries(
   }),
 );
 
-const groups =
-  values.layout === 'grouped' ? [{ device: 'cpu', members: ensemble.members.map((m) => m.name), processes: 1, threads: 1 }] : [];
-const server = await Server.start(ensemble, { endpoint: 'tcp://127.0.0.1:0', groups, log: () => {} });
+const server = values.layout === 'floor' ? await startFloor() : await startTutti(values.layout);
 const client = new TuttiClient(server.endpoint, { timeoutMs: 10_000 });
 const windows: [number, number][] = [];
 try {
@@ -68,7 +121,7 @@ const marks: Mark[] = readdirSync(folder).flatMap((file) =>
 );
 rmSync(folder, { recursive: true, force: true });
 marks.sort((a, b) => a.t - b.t);
-const instances = server.processes.filter((p) => p.role === 'worker').length;
+const instances = server.workers;
 const requests = windows.map(([sent, answered]) => stepsOf(sent, answered, marks, instances)).filter((r) => r !== undefined);
 const summary = summariseSteps(requests);
 

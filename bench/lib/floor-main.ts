@@ -14,6 +14,8 @@
  *   floor-main.ts combiner MANIFEST COMBINER_IPC REPLIES_IPC [DIRECT_ENDPOINT]
  */
 import { Pull, Push, Router } from 'zeromq';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { pack, unpack } from 'msgpackr';
 import { loadManifest } from '@tutti/manifest';
 import { ModelSession } from '@tutti/runtime';
@@ -42,6 +44,18 @@ const [role, manifest, ...endpoints] = process.argv.slice(2);
 const ensemble = await loadManifest(manifest!);
 process.on('disconnect', () => process.exit(0));
 
+// TUTTI_SPANS: the same step marks as tutti's processes (packages/server/src/shared/spans.ts), so
+// bench/spans.ts --endpoint reads where the floor's idle request spends its time.
+const spans = process.env.TUTTI_SPANS;
+const marks: string[] = [];
+const mark = (step: string, key: number) => {
+  if (spans) marks.push(`${(performance.timeOrigin + performance.now()).toFixed(3)} ${step} ${key}\n`);
+};
+if (spans) {
+  process.on('exit', () => writeFileSync(join(spans, `spans-${process.pid}.txt`), marks.join('')));
+  if (role !== 'front') process.on('SIGTERM', () => process.exit(0));
+}
+
 async function front([client, toWorker, fromCombiner, direct]: string[]): Promise<void> {
   const router = new Router({ linger: 0, sendHighWaterMark: 100_000 });
   const push = new Push({ linger: 0 });
@@ -68,6 +82,7 @@ async function front([client, toWorker, fromCombiner, direct]: string[]): Promis
     const parts: Part[] = take.map(({ envelope, id, rows }) => ({ envelope, id, rows }));
     requests += take.length;
     out++;
+    mark('batcher.dispatched', batch);
     batches.send([pack({ batch: batch++, parts }), Buffer.concat(take.map((t) => t.data))]);
   };
   void (async () => {
@@ -91,6 +106,7 @@ async function front([client, toWorker, fromCombiner, direct]: string[]): Promis
       id = requestIdOf(message);
       const request = parseRequest(message);
       if (request.op === 'infer') {
+        mark('batcher.received', 0);
         const { tensors, batchSize } = checkInferInputs(request.inputs, ensemble.inputs, ensemble.batching.maxBatchSize);
         waiting.push({ envelope, id: request.id, rows: batchSize, data: tensors[0]!.data as Buffer });
         dispatch();
@@ -124,11 +140,15 @@ async function worker([fromFront, toCombiner]: string[]): Promise<void> {
   process.send!('ready');
   const spec = ensemble.inputs[0]!;
   for await (const [plan, data] of pull) {
+    const batch = spans ? (unpack(plan!) as { batch: number }).batch : 0;
+    mark('worker.received', batch);
     const rows = data!.byteLength / 4 / spec.shape[1]!;
     const input = { ...spec, shape: [rows, spec.shape[1]!], data: data! };
     const outputs: Buffer[] = [];
     for (const session of sessions) outputs.push(Buffer.from((await session.run([input]))[0]!.data));
+    mark('worker.computed', batch);
     await push.send([plan!, ...outputs]);
+    mark('worker.sent', batch);
   }
 }
 
@@ -144,7 +164,8 @@ async function combiner([fromWorker, toFront, direct]: string[]): Promise<void> 
   await clients?.bind(direct!);
   process.send!('ready');
   for await (const [planFrame, ...outputs] of pull) {
-    const { parts } = unpack(planFrame!) as { parts: Part[] };
+    const { batch, parts } = unpack(planFrame!) as { batch: number; parts: Part[] };
+    mark('combiner.result', batch);
     const rows = parts.reduce((n, p) => n + p.rows, 0);
     const data = outputs.map((o) => viewAs('FP32', o) as Float32Array);
     const width = data[0]!.length / rows;
@@ -156,6 +177,7 @@ async function combiner([fromWorker, toFront, direct]: string[]): Promise<void> 
     const frames: Buffer[] = [];
     const counts: number[] = [];
     let offset = 0;
+    mark('combiner.replied', batch);
     for (const part of parts) {
       const slice = combined.subarray(offset * width, (offset + part.rows) * width);
       offset += part.rows;

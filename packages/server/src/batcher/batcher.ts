@@ -111,7 +111,11 @@ export class Batcher {
   #housekeeping: NodeJS.Timeout | undefined;
   /** While the combiner is down: the deadline check (see combinerDown). */
   #deadlineWatch: NodeJS.Timeout | undefined;
-  #wakeDispatcher: (() => void) | undefined;
+  /** The dispatch timer: set for when the next batch is due, while requests wait for it (see #pump). */
+  #dueTimer: NodeJS.Timeout | undefined;
+  #dueTimerAt = Infinity;
+  /** Set while #pump runs: a pump asked for meanwhile is the same pass. */
+  #pumping = false;
   /** The ensemble's cascade, when it has one: requests then go through its stages (issue 16). */
   #cascade: ServedCascade | undefined;
   /** Per cascade stage, the shards hosting its members: a stage's batch goes only to those. */
@@ -174,7 +178,6 @@ export class Batcher {
     const client = await this.#clients.start();
     void this.#workerLoop();
     void this.#replyLoop();
-    void this.#dispatchLoop();
     this.#housekeeping = setInterval(() => this.#housekeep(), TIMING.housekeepingMs);
     return { client, workers: this.#workers.lastEndpoint! };
   }
@@ -211,14 +214,14 @@ export class Batcher {
       this.#planQueue.send(encodeHeader({ ...plan, replanned: true }));
       for (const shard of this.#inFlight.shardsOf(plan.batch)) this.#unsent.add(plan.batch, shard);
     }
-    this.#wakeDispatcher?.();
+    this.#pump();
   }
 
   /** Graceful stop: refuse new requests, send every queued one now, resolve when all are answered. */
   drain(): Promise<void> {
     return new Promise((resolve) => {
       this.#draining = resolve;
-      this.#wakeDispatcher?.();
+      this.#pump();
       this.#checkDrained();
     });
   }
@@ -292,11 +295,11 @@ export class Batcher {
     this.#policy.push(pending);
     requestsTotal.inc({ op: 'infer', outcome: 'accepted' });
     pendingRequests.set(this.#policy.pendingRequests);
-    // The dispatcher only needs waking when this request changes what it waits for: the first in the
+    // A pump is only needed when this request changes what the batcher waits for: the first in the
     // queue sets when a batch is due, a full batch is due now, and an idle server sends at once.
-    // Otherwise it is already waiting for the right moment; waking it per request costs a timer each.
+    // Otherwise the due timer is already set for the right moment.
     const { pendingRequests: queued, pendingRows, maxBatchSize } = this.#policy;
-    if (queued === 1 || pendingRows >= maxBatchSize || this.#inFlight.size === 0) this.#wakeDispatcher?.();
+    if (queued === 1 || pendingRows >= maxBatchSize || this.#inFlight.size === 0) this.#pump();
   }
 
   /**
@@ -331,7 +334,7 @@ export class Batcher {
         // A malformed internal message must not take the batcher, and every client with it, down.
         this.#dropped.workers.drop(error);
       }
-      this.#wakeDispatcher?.();
+      this.#pump();
     }
   }
 
@@ -404,8 +407,8 @@ export class Batcher {
       if (!item || !this.#inFlight.answer(header.batch, part)) continue;
       this.#policy.pushFront({ ...item, stage: item.stage! + 1 });
       pendingRequests.set(this.#policy.pendingRequests);
-      this.#wakeDispatcher?.();
     }
+    if (header.continued?.length) this.#pump();
     for (const [part, reply] of splitReply(header.parts, header.frames, frames)) {
       if (!this.#inFlight.answer(header.batch, part)) continue;
       settled(part);
@@ -494,30 +497,53 @@ export class Batcher {
     for (const { member, batches } of lost) {
       for (const batch of batches) if (this.#inFlight.needs(batch, member)) this.#unsent.addFirst(batch, member);
     }
-    this.#wakeDispatcher?.();
+    this.#pump();
   }
 
-  async #dispatchLoop(): Promise<void> {
-    while (this.#running) {
-      this.#sendUnsent();
-      const due = this.#policy.dueAt();
-      // Wait for a batch to fill only while members are busy: with nothing in flight, waiting adds
-      // latency and cannot add throughput. Draining: what is queued goes out now.
-      const idle = this.#inFlight.size === 0;
-      const wait = due === undefined ? Infinity : this.#draining || idle ? 0 : due - performance.now();
-      // A new batch forms only once the last one has gone to every member: until then requests
-      // keep queueing, and the next batch grows.
-      if (wait > 0 || this.#unsent.waiting > 0 || !this.#pool.canDispatch() || !this.#combinerUp) {
-        await this.#sleep(wait > 0 ? wait : Infinity);
-        continue;
+  /**
+   * Sends every batch that can go now, and sets the timer for when the next is due. Called whenever
+   * something changes what it waits for (a request, a credit, an answer, a worker, the timer), in
+   * the same turn: an idle server's request leaves for the workers before this process reads
+   * anything else. A new batch forms only once the last one has gone to every member: until then
+   * requests keep queueing, and the next batch grows.
+   */
+  #pump(): void {
+    if (this.#pumping || !this.#running) return;
+    this.#pumping = true;
+    try {
+      for (;;) {
+        this.#sendUnsent();
+        const due = this.#policy.dueAt();
+        if (due === undefined || this.#unsent.waiting > 0 || !this.#pool.canDispatch() || !this.#combinerUp) return;
+        // Wait for a batch to fill only while members are busy: with nothing in flight, waiting adds
+        // latency and cannot add throughput. Draining: what is queued goes out now.
+        const now = performance.now();
+        if (!this.#draining && this.#inFlight.size > 0 && due > now) {
+          this.#wakeAt(due);
+          return;
+        }
+        this.#expire();
+        const limit = this.#unsent.batchLimit(this.#policy.oldestArrivedMono ?? now, now);
+        // With a cascade, a batch is of one stage (or of requests that run every member at once).
+        const items = this.#cascade ? this.#policy.take(limit, (first, item) => first.stage === item.stage) : this.#policy.take(limit);
+        if (items.length === 0) return;
+        this.#dispatch(items);
       }
-      this.#expire();
-      const now = performance.now();
-      const limit = this.#unsent.batchLimit(this.#policy.oldestArrivedMono ?? now, now);
-      // With a cascade, a batch is of one stage (or of requests that run every member at once).
-      const items = this.#cascade ? this.#policy.take(limit, (first, item) => first.stage === item.stage) : this.#policy.take(limit);
-      if (items.length > 0) this.#dispatch(items);
+    } finally {
+      this.#pumping = false;
     }
+  }
+
+  /** Pumps again at `at` (performance.now() ms), unless the timer is set for sooner already. */
+  #wakeAt(at: number): void {
+    if (this.#dueTimer !== undefined && this.#dueTimerAt <= at) return;
+    clearTimeout(this.#dueTimer);
+    this.#dueTimerAt = at;
+    this.#dueTimer = setTimeout(() => {
+      this.#dueTimer = undefined;
+      this.#dueTimerAt = Infinity;
+      this.#pump();
+    }, at - performance.now());
   }
 
   #sendUnsent(): void {
@@ -538,21 +564,6 @@ export class Batcher {
       },
       performance.now(),
     );
-  }
-
-  /** Sleeps until `ms` passes or something happens (a request, a credit, a worker), whichever is first. */
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = Number.isFinite(ms) ? setTimeout(done, ms) : undefined;
-      function done(): void {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.#wakeDispatcher = () => {
-        this.#wakeDispatcher = undefined;
-        done();
-      };
-    });
   }
 
   /** Requests still queued past their deadline are answered here; once sent, the combiner owns them. */
@@ -602,7 +613,7 @@ export class Batcher {
     this.#running = false;
     clearInterval(this.#housekeeping);
     clearInterval(this.#deadlineWatch);
-    this.#wakeDispatcher?.();
+    clearTimeout(this.#dueTimer);
     // After a drain, requests already on their way are still read and answered UNAVAILABLE, and the
     // answers get time to leave: closing at once would drop both, and those clients would hear nothing.
     // The grace runs from the last client message: a server no client spoke to for that long stops at once.
