@@ -52,11 +52,13 @@ const CHECKS: Record<number, (header: Fields) => void> = {
     need('BATCH', isNumber(h.batch), 'batch is not a number');
     checkSpecs('BATCH', h.inputs, 'inputs');
     need('BATCH', h.members === undefined || isNames(h.members), 'members is not a list of names');
+    need('BATCH', h.plan === undefined || typeof h.plan === 'boolean', 'plan is not a flag');
   },
   2: (h) => {
     need('PLAN', isNumber(h.batch) && isInt(h.size), 'batch or size is not a number');
     need('PLAN', Array.isArray(h.parts), 'parts is not a list');
     need('PLAN', h.stage === undefined || (isInt(h.stage) && isNames(h.members)), 'a stage without its members');
+    need('PLAN', h.generation === undefined || isInt(h.generation), 'generation is not a count');
     for (const part of h.parts as Fields[]) {
       need('PLAN', typeof part === 'object' && part !== null, 'a part is not a map');
       need(
@@ -79,6 +81,8 @@ const CHECKS: Record<number, (header: Fields) => void> = {
   },
   3: (h) => {
     need('RESULT', isNumber(h.batch) && typeof h.shard === 'string' && isInt(h.instance), 'batch, shard or instance missing');
+    need('RESULT', isNumber(h.serviceMs), 'serviceMs is not a number');
+    need('RESULT', h.plan === undefined || typeof h.plan === 'boolean', 'plan is not a flag');
     need('RESULT', Array.isArray(h.results), 'results is not a list');
     for (const result of h.results as Fields[]) {
       need(
@@ -107,6 +111,15 @@ const CHECKS: Record<number, (header: Fields) => void> = {
         `${field} is not a list of parts`,
       );
     }
+    need(
+      'REPLY',
+      h.credits === undefined ||
+        (Array.isArray(h.credits) &&
+          (h.credits as Fields[]).every(
+            (c) => typeof c === 'object' && c !== null && typeof c.worker === 'string' && isNumber(c.serviceMs),
+          )),
+      'credits is not a list of workers and service times',
+    );
   },
 };
 

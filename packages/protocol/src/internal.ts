@@ -3,19 +3,27 @@
  * a small msgpackr header, then one raw frame per tensor, so tensor bytes are never re-encoded and a
  * batch's frames can be sent unchanged to every member.
  *
- *   batcher  -> worker    BATCH    [header{batch, inputs: specs}, ...input bytes]
- *   batcher  -> combiner  PLAN     [header{batch, size, parts}]
- *   worker   -> combiner  RESULT   [header{batch, results: [{member, outputs: specs | error}]}, ...output bytes]
- *                                  (one message for every member the worker process hosts)
+ *   batcher  -> worker    BATCH    [header{batch, inputs: specs, plan}, ...input bytes, PLAN header]
+ *   worker   -> combiner  RESULT   [header{batch, serviceMs, plan, results: [{member, outputs: specs | error}]},
+ *                                   ...output bytes, PLAN header]
+ *                                  (one message for every member the worker process hosts; the worker
+ *                                  passes the batch's plan on untouched, so the combiner learns it
+ *                                  with the first result and a batch costs no message of its own for it)
+ *   batcher  -> combiner  PLAN     [header{batch, size, parts}], on its own only when the combiner must
+ *                                  know the plan before any result comes: a request's deadline is near
+ *                                  (the combiner answers it at the deadline), or the combiner restarted
  *   combiner -> client    (reply)  [client envelope, reply frame], when the client connected its
  *                                  second DEALER to the combiner (direct replies, see PROTOCOL.md)
- *   combiner -> batcher   REPLY    [header{batch, parts, direct, continued, last}, ...client envelope, reply frame]
+ *   combiner -> batcher   REPLY    [header{batch, parts, direct, continued, credits, last}, ...client envelope, reply frame]
  *                                  (which parts went direct; the rest the batcher forwards as is;
- *                                  in a cascade, which parts go on to the next stage)
+ *                                  in a cascade, which parts go on to the next stage; which
+ *                                  instances' results are in, so their credits come back)
  *
  * Control, worker -> batcher (never data: results go to the combiner):
  *   HELLO     the instance is loaded and takes `credits` batches at once
- *   CREDIT    the instance finished a batch (its credit comes back)
+ *   CREDIT    the instance dropped a batch all of whose requests were past their deadline (its
+ *             credit comes back; a computed batch's credit comes back through the combiner's REPLY,
+ *             with the answers, so a batch costs no message of its own for it)
  *   HEARTBEAT the instance is alive (sent from its main thread, also while it computes)
  */
 import { Packr } from 'msgpackr';
@@ -42,6 +50,8 @@ export interface BatchHeader {
   sentAt: number;
   /** A cascade's stage: the members this batch is for (a worker computes only those it hosts); absent: every member. */
   members?: string[];
+  /** The last frame is the batch's PLAN header, for the worker to pass on with its RESULT. */
+  plan?: boolean;
 }
 
 /** One client request's rows inside a batch. */
@@ -77,6 +87,12 @@ export interface PlanHeader {
   /** A cascade's stage batch: its stage (0-based) and the members whose results complete it. */
   stage?: number;
   members?: string[];
+  /**
+   * How many times the combiner had restarted when this plan was made. A plan passed on by a worker
+   * is used only by a combiner of its generation: a restarted one waits for the plan sent again
+   * (`replanned`), cut to the requests its predecessor did not answer.
+   */
+  generation?: number;
 }
 
 /**
@@ -100,7 +116,11 @@ export interface ResultHeader {
   /** The worker process's shard (see HelloHeader) and instance index. */
   shard: string;
   instance: number;
+  /** How long the instance took to serve the batch, in ms (compute, plus hold-back on an emulated device). */
+  serviceMs: number;
   results: MemberResultHeader[];
+  /** The last frame is the batch's PLAN header, passed on from the BATCH. */
+  plan?: boolean;
 }
 
 export interface HelloHeader {
@@ -124,6 +144,14 @@ export interface CreditHeader {
   batch: number;
   /** How long the instance took to serve the batch, in ms (compute, plus hold-back on an emulated device). */
   serviceMs?: number;
+}
+
+/** An instance whose result for a batch reached the combiner: its credit comes back (see ReplyHeader). */
+export interface ReturnedCredit {
+  /** The instance's worker id (see workerId). */
+  worker: string;
+  /** As CreditHeader.serviceMs. */
+  serviceMs: number;
 }
 
 export interface HeartbeatHeader {
@@ -155,6 +183,12 @@ export interface ReplyHeader {
    * stage (the batcher queues them again; the combiner keeps their members' outputs so far).
    */
   continued?: number[];
+  /**
+   * Instances whose result for this batch the combiner has: their credit comes back. A result that
+   * completes its batch returns its credit with the batch's answers; any other in a message of its
+   * own (no parts), so an instance is free again as soon as its part of the work is done.
+   */
+  credits?: ReturnedCredit[];
   /** The batch's last reply: every request in it has been answered (or continued). */
   last: boolean;
 }

@@ -24,15 +24,24 @@ describe('internal headers are checked on arrival', () => {
         batch: 1,
         shard: 'a',
         instance: 0,
+        serviceMs: 0.3,
         results: [{ member: 'a', outputs: [{ name: 'p', datatype: 'FP32', shape: [2, 10] }], computeMs: 0.2 }],
       },
-      { kind: RESULT, batch: 1, shard: 'a', instance: 0, results: [{ member: 'a', outputs: [], error: 'boom', computeMs: 0 }] },
+      {
+        kind: RESULT,
+        batch: 1,
+        shard: 'a',
+        instance: 0,
+        serviceMs: 0,
+        results: [{ member: 'a', outputs: [], error: 'boom', computeMs: 0 }],
+      },
       hello,
       { kind: HEARTBEAT, hello },
       { kind: CREDIT, batch: 3, serviceMs: 1 },
       { kind: REPLY, batch: 3, parts: [0], frames: [2], last: true, direct: [1], unsure: [2] },
       { kind: PLAN, batch: 4, size: 2, parts: [{ ...part, target: 0.97 }], stage: 1, members: ['b'] },
       { kind: REPLY, batch: 4, parts: [], frames: [], last: true, continued: [0] },
+      { kind: REPLY, batch: 5, parts: [], frames: [], last: false, credits: [{ worker: 'a#0', serviceMs: 0.4 }] },
     ];
     for (const header of good) expect(roundTrip(header)).toEqual(header);
   });
@@ -43,9 +52,17 @@ describe('internal headers are checked on arrival', () => {
       [{ kind: PLAN, batch: 1, size: 1, parts: [part] }, /PLAN header: a part has no valid index, offset or count/],
       [{ kind: PLAN, batch: 1, size: 2, parts: [{ ...part, envelope: 'x' }] }, /PLAN header: a part has no envelope/],
       [{ kind: PLAN, batch: 1, size: 2, parts: 'none' }, /parts is not a list/],
-      [{ kind: RESULT, batch: 1, shard: 'a', instance: 0, results: 'no' }, /RESULT header: results is not a list/],
+      [{ kind: RESULT, batch: 1, shard: 'a', instance: 0, serviceMs: 1, results: 'no' }, /RESULT header: results is not a list/],
+      [{ kind: RESULT, batch: 1, shard: 'a', instance: 0, results: [] }, /RESULT header: serviceMs is not a number/],
       [
-        { kind: RESULT, batch: 1, shard: 'a', instance: 0, results: [{ member: 'a', outputs: [{ name: 'p' }], computeMs: 1 }] },
+        {
+          kind: RESULT,
+          batch: 1,
+          shard: 'a',
+          instance: 0,
+          serviceMs: 1,
+          results: [{ member: 'a', outputs: [{ name: 'p' }], computeMs: 1 }],
+        },
         /without name and datatype/,
       ],
       [{ kind: HEARTBEAT }, /HEARTBEAT header: no hello/],
@@ -55,6 +72,10 @@ describe('internal headers are checked on arrival', () => {
       [{ kind: PLAN, batch: 1, size: 2, parts: [part], stage: 1 }, /PLAN header: a stage without its members/],
       [{ kind: PLAN, batch: 1, size: 2, parts: [{ ...part, target: 2 }] }, /PLAN header: a part has a target that is no accuracy/],
       [{ kind: REPLY, batch: 1, parts: [], frames: [], last: true, continued: ['x'] }, /REPLY header: continued is not a list of parts/],
+      [
+        { kind: REPLY, batch: 1, parts: [], frames: [], last: false, credits: [{ worker: 'a#0' }] },
+        /REPLY header: credits is not a list of workers and service times/,
+      ],
     ];
     for (const [header, message] of bad) expect(() => roundTrip(header)).toThrow(message);
   });

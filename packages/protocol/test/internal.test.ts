@@ -11,6 +11,7 @@ describe('internal messages', () => {
       batch: 3,
       shard: shardKey(['a', 'b', 'c']),
       instance: 0,
+      serviceMs: 0.3,
       results: [
         { member: 'a', outputs: [spec('p'), spec('q')], computeMs: 0.1 },
         { member: 'b', outputs: [], error: 'boom', computeMs: 0.1 },
@@ -30,6 +31,7 @@ describe('internal messages', () => {
       batch: 1,
       shard: 'a',
       instance: 0,
+      serviceMs: 0,
       results: [{ member: 'a', outputs: [spec('p')], computeMs: 0 }],
     };
     expect(() => memberOutputs(header, [])).toThrow(TuttiError);

@@ -1,9 +1,19 @@
 /**
  * From the requests a batch takes to what goes out: the plan the combiner needs to answer each
  * request (its rows in the batch, its envelope, its deadline), and the batch's frames for the
- * members, encoded once. Pure: clocks are passed in.
+ * members, encoded once, the plan riding last (the workers pass it on to the combiner). Pure:
+ * clocks are passed in.
  */
-import { BATCH, PLAN, encodeTensorMessage, type PlanHeader, type RequestId, type TensorSpec, type WireTensor } from '@tutti/protocol';
+import {
+  BATCH,
+  PLAN,
+  encodeHeader,
+  encodeTensorMessage,
+  type PlanHeader,
+  type RequestId,
+  type TensorSpec,
+  type WireTensor,
+} from '@tutti/protocol';
 
 export interface BatchItem {
   envelope: Buffer[];
@@ -23,6 +33,7 @@ export interface BatchItem {
 
 export interface BuiltBatch {
   plan: PlanHeader;
+  /** The BATCH header, the input frames, then the plan's (see BatchHeader.plan). */
   frames: Buffer[];
   /** performance.now() arrival of the batch's oldest request. */
   oldestArrivalMono: number;
@@ -36,7 +47,9 @@ export function buildBatch(
   timeOrigin: number,
   now: number,
   /** A cascade's stage batch (every item at `stage`): the members it is for. */
-  stage?: { stage: number; members: string[] },
+  stage: { stage: number; members: string[] } | undefined,
+  /** The combiner's generation (see PlanHeader.generation). */
+  generation: number,
 ): BuiltBatch {
   let offset = 0;
   const parts = items.map((item, index) => {
@@ -55,7 +68,14 @@ export function buildBatch(
     offset += item.rows;
     return part;
   });
-  const plan: PlanHeader = { kind: PLAN, batch, size: offset, parts, ...(stage && { stage: stage.stage, members: stage.members }) };
+  const plan: PlanHeader = {
+    kind: PLAN,
+    batch,
+    size: offset,
+    parts,
+    generation,
+    ...(stage && { stage: stage.stage, members: stage.members }),
+  };
   const inputs = inputSpecs.map((spec, index): WireTensor => {
     const first = items[0]!.tensors[index]!;
     // One request: its bytes go out as received. Several: one copy into the batch buffer.
@@ -69,9 +89,11 @@ export function buildBatch(
       inputs: inputs.map(({ name, datatype, shape }) => ({ name, datatype, shape })),
       deadline: Math.max(...items.map((item) => item.deadline)),
       sentAt: timeOrigin + now,
+      plan: true,
       ...(stage && { members: stage.members }),
     },
     inputs,
   );
+  frames.push(encodeHeader(plan));
   return { plan, frames, oldestArrivalMono: Math.min(...items.map((item) => item.arrivedMono)) };
 }

@@ -11,7 +11,7 @@ runChild(async () => {
   process.on('message', (command: SupervisorCommand) => {
     if (command.type === 'worker-down') batcher.workerDown(command.id);
     else if (command.type === 'combiner-down') batcher.combinerDown();
-    else if (command.type === 'combiner-restarted') batcher.combinerRestarted();
+    else if (command.type === 'combiner-restarted') batcher.combinerRestarted(command.generation);
     else if (command.type === 'drain') void batcher.drain().then(() => process.send?.({ type: 'drained' }));
   });
   const endpoints = await batcher.start();

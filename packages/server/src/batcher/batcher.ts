@@ -65,6 +65,11 @@ import { ServedCascade } from '../shared/cascade.js';
 
 type Pending = Queued & BatchItem;
 
+/** The shard of a worker id (see workerId). */
+function shardOf(worker: string): string {
+  return worker.slice(0, worker.lastIndexOf('#'));
+}
+
 /** The batcher's sockets: clients' ROUTER, workers' ROUTER, the PUSH of plans and the PULL of replies from the combiner. */
 export interface BatcherSockets {
   clients: Router;
@@ -98,6 +103,8 @@ export class Batcher {
   /** Copies of batches not yet sent to an instance of a member: waiting for a credit, a faster instance, or a restart. */
   #unsent: MemberSends;
   #combinerUp = true;
+  /** How many times the combiner has restarted (see PlanHeader.generation). */
+  #combinerGeneration: number;
   #everReady = false;
   #draining: (() => void) | undefined;
   #running = true;
@@ -160,7 +167,8 @@ export class Batcher {
       ...(config.routing && { routing: config.routing }),
     });
     this.#unsent = new MemberSends(config.ensemble, shards, this.#pool);
-    this.#inFlight = new InFlightBatches(shards);
+    this.#inFlight = new InFlightBatches(shards, TIMING.planLeadMs);
+    this.#combinerGeneration = config.combinerGeneration ?? 0;
   }
 
   get ready(): boolean {
@@ -202,17 +210,22 @@ export class Batcher {
     this.#updateGauges();
   }
 
-  /** A new combiner knows nothing: every batch not fully answered is planned and computed again. */
-  combinerRestarted(): void {
+  /**
+   * A new combiner (the `generation`th restart) knows nothing: every batch not fully answered is
+   * planned and computed again. Its plans go to it on their own, and ride in the batches sent again;
+   * plans passed on from before (an older generation's) it does not use.
+   */
+  combinerRestarted(generation: number): void {
     this.#ledger.recover(Date.now());
     this.#combinerUp = true;
+    this.#combinerGeneration = generation;
     clearInterval(this.#deadlineWatch);
     this.#updateGauges();
     this.#unsent.clear();
-    for (const plan of this.#inFlight.restartAll()) {
-      this.#pool.forget(plan.batch);
-      this.#planQueue.send(encodeHeader({ ...plan, replanned: true }));
-      for (const shard of this.#inFlight.shardsOf(plan.batch)) this.#unsent.add(plan.batch, shard);
+    for (const { batch, planFrame } of this.#inFlight.restartAll(generation, encodeHeader)) {
+      this.#pool.forget(batch);
+      this.#planQueue.send(planFrame);
+      for (const shard of this.#inFlight.shardsOf(batch)) this.#unsent.add(batch, shard);
     }
     this.#pump();
   }
@@ -344,7 +357,7 @@ export class Batcher {
       this.#hello(id, header, now);
     } else if (header.kind === CREDIT) {
       this.#interference(this.#pool.completed(id, header.batch, now, header.serviceMs));
-      this.#inFlight.memberDone(header.batch, id.slice(0, id.lastIndexOf('#')));
+      this.#inFlight.memberDone(header.batch, shardOf(id));
     } else if (header.kind === HEARTBEAT) {
       // Heartbeats repeat the hello, so a worker expired by mistake (or a restarted batcher) learns it again.
       if (this.#pool.isKnown(id)) this.#pool.seen(id, now);
@@ -373,10 +386,23 @@ export class Batcher {
       try {
         const header = decodeHeader(headerFrame!);
         if (header.kind !== REPLY) throw new TuttiError('INTERNAL', `the combiner sent a message of kind ${header.kind} where replies go`);
+        this.#returned(header);
         this.#replied(header, frames);
       } catch (error) {
         this.#dropped.replies.drop(error);
       }
+      // Credits came back, or a batch finished (an idle server then sends at once).
+      this.#pump();
+    }
+  }
+
+  /** Instances whose results reached the combiner: their credits come back (see ReplyHeader.credits). */
+  #returned(header: ReplyHeader): void {
+    if (!header.credits) return;
+    const now = performance.now();
+    for (const { worker, serviceMs } of header.credits) {
+      this.#interference(this.#pool.completed(worker, header.batch, now, serviceMs));
+      this.#inFlight.memberDone(header.batch, shardOf(worker));
     }
   }
 
@@ -408,7 +434,6 @@ export class Batcher {
       this.#policy.pushFront({ ...item, stage: item.stage! + 1 });
       pendingRequests.set(this.#policy.pendingRequests);
     }
-    if (header.continued?.length) this.#pump();
     for (const [part, reply] of splitReply(header.parts, header.frames, frames)) {
       if (!this.#inFlight.answer(header.batch, part)) continue;
       settled(part);
@@ -457,6 +482,7 @@ export class Batcher {
 
   #housekeep(): void {
     this.#updateGauges();
+    if (this.#combinerUp) this.#sendPlansDue();
     for (const change of this.#pool.tick(performance.now())) this.#interference(change);
     const lost = this.#pool.expire(performance.now());
     if (lost.length > 0) {
@@ -593,6 +619,7 @@ export class Batcher {
       performance.timeOrigin,
       now,
       members && { stage: stage!, members },
+      this.#combinerGeneration,
     );
     // Kept to queue again those the combiner continues (none can go on from the last stage).
     if (stage !== undefined && stage < this.#stageShards.length - 1) this.#stageItems.set(batch, items);
@@ -602,11 +629,19 @@ export class Batcher {
     this.#inFlight.add({ plan, frames, oldestArrivalMono }, shards);
     mark('batcher.dispatched', batch);
     // The same frames go to one instance of every member: encoded once, never copied per member.
-    // The batch goes before its plan: the workers' compute is on the request's path, the plan is not
-    // (the combiner needs it only when the results are in).
+    // The plan rides in them; on its own only when a deadline is near (see #sendPlansDue).
     this.#unsent.addBatch(batch, shards);
     this.#sendUnsent();
-    this.#planQueue.send(encodeHeader(plan));
+    this.#sendPlansDue();
+  }
+
+  /**
+   * Plans the combiner must have before any result could bring them: a request's deadline comes
+   * within TIMING.planLeadMs (the combiner answers it then, computed or not). Checked as each batch
+   * leaves and at every housekeeping, which comes well within the lead.
+   */
+  #sendPlansDue(): void {
+    for (const flight of this.#inFlight.takePlansDue(Date.now())) this.#planQueue.send(flight.frames.at(-1)!);
   }
 
   async close(): Promise<void> {

@@ -58,6 +58,11 @@ export class BatchAssembler {
     return this.#completed(batch, entry);
   }
 
+  /** Whether `batch` is neither done nor planned yet: a plan passed on with a result is news. */
+  needsPlan(batch: number): boolean {
+    return !this.#done.has(batch) && this.#pending.get(batch)?.plan === undefined;
+  }
+
   /** The results in so far of a batch still pending, in member order (for partial answers). */
   resultsSoFar(batch: number): MemberResult[] {
     const entry = this.#pending.get(batch);

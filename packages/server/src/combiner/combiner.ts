@@ -19,9 +19,11 @@ import {
   encodeError,
   encodeMessage,
   memberOutputs,
+  workerId,
   type InferReply,
   type PlanHeader,
   type PlanPart,
+  type ReturnedCredit,
   type WireTensor,
 } from '@tutti/protocol';
 import type { Ensemble } from '@tutti/manifest';
@@ -88,6 +90,8 @@ export class Combiner {
   /** The ensemble's cascade, and what its requests between stages have had so far (issue 16). */
   #cascade: ServedCascade | undefined;
   #hold = new CascadeHold();
+  /** How many combiners ran before this one (see PlanHeader.generation). */
+  #generation: number;
 
   /** `sockets` are ZeroMQ's unless a test gives its own (the PULL for plans and results, the PUSH to the batcher). */
   constructor(config: CombinerConfig, sockets: CombinerSockets = combinerSockets()) {
@@ -97,6 +101,7 @@ export class Combiner {
     this.#config = config;
     this.#ensemble = config.ensemble;
     this.#assembler = new BatchAssembler(config.ensemble.members.map((m) => m.name));
+    this.#generation = config.generation ?? 0;
     this.#cascade = ServedCascade.of(config.ensemble);
   }
 
@@ -132,6 +137,10 @@ export class Combiner {
   async #loop(): Promise<void> {
     for await (const [headerFrame, ...frames] of this.#input) {
       let complete: CompleteBatch | undefined;
+      // A result's instance is free again once the result is here: its credit goes back with the
+      // batch's answers when it completes the batch, else at once (see ReplyHeader.credits).
+      let credits: ReturnedCredit[] = [];
+      let batch = 0;
       try {
         const header = decodeHeader(headerFrame!);
         if (header.kind === PLAN) {
@@ -139,6 +148,10 @@ export class Combiner {
           complete = this.#assembler.addPlan(header);
         } else if (header.kind === RESULT) {
           mark('combiner.result', header.batch);
+          batch = header.batch;
+          credits = [{ worker: workerId(header.shard, header.instance), serviceMs: header.serviceMs }];
+          const planFrame = header.plan ? frames.pop() : undefined;
+          if (planFrame && this.#assembler.needsPlan(batch)) complete = this.#passedOn(batch, planFrame);
           const outputs = memberOutputs(header, frames);
           header.results.forEach((r, k) => {
             if (r.emulationLagMs !== undefined) emulationLagSeconds.observe({ member: r.member }, r.emulationLagMs / 1000);
@@ -149,8 +162,27 @@ export class Combiner {
       } catch (error) {
         this.#dropped.drop(error);
       }
-      if (complete) void this.#combine(complete);
+      if (complete) void this.#combine(complete, credits);
+      else if (credits.length > 0) this.#returnCredits(batch, credits);
     }
+  }
+
+  /**
+   * The plan a worker passed on with its result. Used unless it is from before this combiner's
+   * restart: the batcher sends those again, cut to what the combiner before this one did not answer.
+   */
+  #passedOn(batch: number, frame: Buffer): CompleteBatch | undefined {
+    const plan = decodeHeader(frame);
+    if (plan.kind !== PLAN || plan.batch !== batch)
+      throw new TuttiError('INTERNAL', `the plan passed on with batch ${batch}'s result is not its plan`);
+    if ((plan.generation ?? 0) < this.#generation) return undefined;
+    this.#opened(plan);
+    return this.#assembler.addPlan(plan);
+  }
+
+  /** Tells the batcher these instances are free again, in a message of their own (no answers). */
+  #returnCredits(batch: number, credits: ReturnedCredit[]): void {
+    this.#replyQueue.send(replyMessage(batch, [], false, { credits }));
   }
 
   /** Starts the deadline watch of a new batch: a request past its timeout is answered at once. */
@@ -204,10 +236,10 @@ export class Combiner {
    * Replies go straight to clients that can take them; the batcher hears which, and forwards the
    * rest (and, in a cascade, which requests go on to their next stage).
    */
-  #deliver(batch: number, answers: Answer[], last: boolean, continued: number[] = []): void {
+  #deliver(batch: number, answers: Answer[], last: boolean, continued: number[] = [], credits: ReturnedCredit[] = []): void {
     if (!this.#direct) {
       repliesTotal.inc({ path: 'batcher' }, answers.length);
-      this.#replyQueue.send(replyMessage(batch, answers, last, undefined, undefined, continued));
+      this.#replyQueue.send(replyMessage(batch, answers, last, { continued, credits }));
       if (last) this.#guard.closed(batch);
       return;
     }
@@ -220,11 +252,12 @@ export class Combiner {
         repliesTotal.inc({ path: 'refused' }, refused.length);
         repliesTotal.inc({ path: 'unsure' }, unsure.length);
         // Refused answers' requests are answered elsewhere: for the batcher, they are settled like direct ones.
-        this.#replyQueue.send(replyMessage(batch, viaBatcher, last, [...direct, ...refused], unsure, continued));
+        this.#replyQueue.send(replyMessage(batch, viaBatcher, last, { direct: [...direct, ...refused], unsure, continued, credits }));
       },
       (error: unknown) => {
         // Rare (the journal could not be written): not sent, and the batcher not told; the clients' own timers end these requests.
         processLog().error({ batch, err: error }, `replies of batch ${batch} failed: ${(error as Error).message}`);
+        if (credits.length > 0) this.#returnCredits(batch, credits);
       },
     );
   }
@@ -266,14 +299,16 @@ export class Combiner {
     }
   }
 
-  async #combine(batch: CompleteBatch): Promise<void> {
+  /** `credits`: of the instances whose results completed the batch, returned with its answers. */
+  async #combine(batch: CompleteBatch, credits: ReturnedCredit[]): Promise<void> {
     const failed = batch.results.find((r) => r.error !== undefined);
     if (failed) {
-      this.#sendAll(batch, encodeFailure(batch, 'INTERNAL', `member "${failed.member}" failed on this batch: ${failed.error}`), 'INTERNAL');
+      const replies = encodeFailure(batch, 'INTERNAL', `member "${failed.member}" failed on this batch: ${failed.error}`);
+      this.#sendAll(batch, replies, 'INTERNAL', credits);
       return;
     }
     if (batch.plan.stage !== undefined) {
-      this.#combineStage(batch);
+      this.#combineStage(batch, credits);
       return;
     }
     try {
@@ -282,11 +317,10 @@ export class Combiner {
       const combined = await this.#apply!(input);
       combineSeconds.observe((performance.now() - started) / 1000);
       const now = Date.now();
-      this.#sendAll(batch, encodeReplies(this.#ensemble, batch, input, combined, now), (part) =>
-        part.deadline && now > part.deadline ? 'DEADLINE_EXCEEDED' : 'ok',
-      );
+      const replies = encodeReplies(this.#ensemble, batch, input, combined, now);
+      this.#sendAll(batch, replies, (part) => (part.deadline && now > part.deadline ? 'DEADLINE_EXCEEDED' : 'ok'), credits);
     } catch (error) {
-      this.#sendAll(batch, encodeFailure(batch, 'INTERNAL', `combination rule failed: ${(error as Error).message}`), 'INTERNAL');
+      this.#sendAll(batch, encodeFailure(batch, 'INTERNAL', `combination rule failed: ${(error as Error).message}`), 'INTERNAL', credits);
     }
   }
 
@@ -294,7 +328,7 @@ export class Combiner {
    * A cascade's stage batch: each request is combined with what its earlier stages gave, and
    * answered if sure enough, else held and sent on to its next stage (the batcher queues it again).
    */
-  #combineStage(batch: CompleteBatch): void {
+  #combineStage(batch: CompleteBatch, credits: ReturnedCredit[]): void {
     const { plan } = batch;
     const now = Date.now();
     this.#hold.expire(now);
@@ -304,7 +338,7 @@ export class Combiner {
     try {
       decided = stageParts(this.#cascade!, this.#ensemble, plan, batch.results, held, now);
     } catch (error) {
-      this.#sendAll(batch, encodeFailure(batch, 'INTERNAL', `combination rule failed: ${(error as Error).message}`), 'INTERNAL');
+      this.#sendAll(batch, encodeFailure(batch, 'INTERNAL', `combination rule failed: ${(error as Error).message}`), 'INTERNAL', credits);
       return;
     }
     const answers: Answer[] = [];
@@ -336,11 +370,17 @@ export class Combiner {
       cascadeMemberCallsTotal.inc(decided.calls * exited);
     }
     mark('combiner.replied', plan.batch);
-    if (answers.length > 0 || continued.length > 0) this.#deliver(plan.batch, answers, last, continued);
+    if (answers.length > 0 || continued.length > 0) this.#deliver(plan.batch, answers, last, continued, credits);
+    else if (credits.length > 0) this.#returnCredits(plan.batch, credits);
   }
 
   /** Answers every part not answered yet, in one message to the batcher (one send for the whole batch). */
-  #sendAll(batch: CompleteBatch, replies: Buffer[][], outcome: string | ((part: PlanPart) => string)): void {
+  #sendAll(
+    batch: CompleteBatch,
+    replies: Buffer[][],
+    outcome: string | ((part: PlanPart) => string),
+    credits: ReturnedCredit[] = [],
+  ): void {
     const answers: Answer[] = [];
     let last = false;
     batch.plan.parts.forEach((part, k) => {
@@ -350,7 +390,8 @@ export class Combiner {
       last ||= settled;
     });
     mark('combiner.replied', batch.plan.batch);
-    if (answers.length > 0) this.#deliver(batch.plan.batch, answers, last);
+    if (answers.length > 0) this.#deliver(batch.plan.batch, answers, last, [], credits);
+    else if (credits.length > 0) this.#returnCredits(batch.plan.batch, credits);
   }
 
   async close(): Promise<void> {

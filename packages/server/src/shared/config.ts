@@ -21,6 +21,8 @@ export interface CombinerConfig {
   journal?: string;
   /** CurveZMQ keys of the internal sockets (tcp transport only, see curve.ts). */
   internalCurve?: InternalCurve;
+  /** How many combiners ran before this one (0 at start, +1 per restart; see PlanHeader.generation). */
+  generation?: number;
 }
 
 export interface BatcherConfig {
@@ -44,6 +46,8 @@ export interface BatcherConfig {
   shards?: string[][];
   /** How many batchers ran before this one (0 at start, +1 per restart): its batch ids start past theirs. */
   epoch?: number;
+  /** How many times the combiner has been restarted so far (see PlanHeader.generation). */
+  combinerGeneration?: number;
   /** CurveZMQ keys of the internal sockets (tcp transport only, see curve.ts). */
   internalCurve?: InternalCurve;
 }
@@ -79,7 +83,7 @@ export type ChildReport =
 export type SupervisorCommand =
   | { type: 'worker-down'; id: string }
   | { type: 'combiner-down' }
-  | { type: 'combiner-restarted' }
+  | { type: 'combiner-restarted'; generation: number }
   /** Stop taking requests, finish those accepted, then report 'drained'. */
   | { type: 'drain' }
   /** Any child: send your metrics (prom-client JSON) back with this id. */

@@ -16,6 +16,7 @@ import {
   type InferReply,
   type PlanPart,
   type RequestId,
+  type ReturnedCredit,
   type WireTensor,
 } from '@tutti/protocol';
 import type { CompleteBatch } from '../combiner/batch-assembly.js';
@@ -115,19 +116,26 @@ export function encodeReplies(
   });
 }
 
-/**
- * One message answering several parts of a batch: the REPLY header, then each part's frames in turn;
- * `direct` lists parts already sent straight to their client (no frames here), `unsure` parts held
- * back as maybe sent by the combiner before this one (see ReplyHeader).
- */
+/** What a REPLY message says besides the answers it carries (see ReplyHeader). */
+export interface ReplyNotes {
+  /** Parts already sent straight to their client (no frames here). */
+  direct?: number[];
+  /** Parts held back as maybe sent by the combiner before this one. */
+  unsure?: number[];
+  /** Parts that go on to their cascade's next stage. */
+  continued?: number[];
+  /** Instances whose results are in: their credits come back. */
+  credits?: ReturnedCredit[];
+}
+
+/** One message answering several parts of a batch: the REPLY header, then each part's frames in turn. */
 export function replyMessage(
   batch: number,
   answers: readonly { index: number; frames: Buffer[] }[],
   last: boolean,
-  direct?: number[],
-  unsure?: number[],
-  continued?: number[],
+  notes: ReplyNotes = {},
 ): Buffer[] {
+  const { direct, unsure, continued, credits } = notes;
   const parts = answers.map((a) => a.index);
   const frames = answers.map((a) => a.frames.length);
   const header = encodeHeader({
@@ -139,6 +147,7 @@ export function replyMessage(
     ...(direct && direct.length > 0 && { direct }),
     ...(unsure && unsure.length > 0 && { unsure }),
     ...(continued && continued.length > 0 && { continued }),
+    ...(credits && credits.length > 0 && { credits }),
   });
   return [header, ...answers.flatMap((a) => a.frames)];
 }

@@ -20,6 +20,12 @@ export const TIMING = {
   agentTimeoutMs: 5_000,
   /** The batcher's housekeeping: expiries, interference windows, gauges. */
   housekeepingMs: 200,
+  /**
+   * A batch's plan rides with its inputs and reaches the combiner with the first result; when a
+   * request's deadline comes sooner than this after the batch leaves, or housekeeping finds one that
+   * near, the combiner is sent the plan on its own, so that it can answer the deadline in time.
+   */
+  planLeadMs: 1_000,
   /** After a drain, requests still get their UNAVAILABLE answer until this long after the last client message. */
   drainGraceMs: 1_000,
   /** How long Server.stop() lets accepted requests be answered before stopping the processes (default). */
@@ -71,6 +77,7 @@ export function timingViolations(timing: Timing): string[] {
       t.agentTimeoutMs > t.heartbeatTimeoutMs,
     ],
     ['housekeeping runs at least 4 times per heartbeat timeout', 4 * t.housekeepingMs <= t.heartbeatTimeoutMs],
+    ['a plan sent at housekeeping still reaches the combiner well before its deadline', t.planLeadMs >= 4 * t.housekeepingMs],
     [
       "a stopping child's drain grace and socket linger fit before it gives up on close()",
       t.drainGraceMs + t.closeLingerMs < t.childHardExitMs,

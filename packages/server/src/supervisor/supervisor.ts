@@ -455,7 +455,12 @@ export class Server {
     slot.startedAt = performance.now();
     restartsTotal.inc({ process: slot.name });
     // Batch ids of a new batcher start past its predecessors' (see firstBatchOf), never colliding with theirs.
-    if (slot.config.role === 'batcher') slot.config.epoch = slot.restarts;
+    if (slot.config.role === 'batcher') {
+      slot.config.epoch = slot.restarts;
+      slot.config.combinerGeneration = this.#slots.find((s) => s.config.role === 'combiner')?.restarts ?? 0;
+    }
+    // Plans passed on by workers from before this restart are not for it (see PlanHeader.generation).
+    if (slot.config.role === 'combiner') slot.config.generation = slot.restarts;
     slot.child = spawnChild(slot.config, slot.name, this.#childLines(slot.name), this.#bundles);
     this.#watch(slot);
     try {
@@ -468,7 +473,7 @@ export class Server {
       return;
     }
     this.#logger.info({ child: slot.name, childPid: slot.child.pid }, `${slot.name} restarted (pid ${slot.child.pid})`);
-    if (slot.config.role === 'combiner') this.#command({ type: 'combiner-restarted' });
+    if (slot.config.role === 'combiner') this.#command({ type: 'combiner-restarted', generation: slot.restarts });
     if (slot.config.role === 'batcher') this.#listenToBatcher();
   }
 

@@ -7,7 +7,9 @@
  * fast enough to run inline delays them by a batch at most: see inference.ts). The batcher sends a
  * process at most `credits` batches at a time: that credit is the back-pressure that makes batches
  * grow under load, and with one batch computing per process it is also what keeps the processes on
- * a CPU from computing more batches at once than the plan gave them cores.
+ * a CPU from computing more batches at once than the plan gave them cores. A computed batch's credit
+ * comes back through the combiner, with its answers (see ReplyHeader.credits): the worker sends the
+ * batcher nothing per batch, except for one it drops unanswered.
  */
 import { Dealer, Push } from 'zeromq';
 import {
@@ -130,6 +132,8 @@ export class PredictionWorker {
         this.#linkQueue.send(encodeHeader({ kind: CREDIT, batch: header.batch }));
         continue;
       }
+      // The batch's plan rides behind its inputs, for the combiner: passed on untouched.
+      const planFrame = header.plan ? frames.pop() : undefined;
       let inputs: WireTensor[];
       try {
         inputs = tensorsOf(header.inputs, frames);
@@ -175,14 +179,15 @@ export class PredictionWorker {
       }
       this.#computingSince = 0;
       mark('worker.computed', header.batch);
-      await this.#results.send(
-        encodeTensorMessage(
-          { kind: RESULT, batch: header.batch, shard: this.#config.shard, instance: this.#config.instance, results },
-          outputs,
-        ),
+      const { shard, instance } = this.#config;
+      const serviceMs = performance.now() - startedAt;
+      const message = encodeTensorMessage(
+        { kind: RESULT, batch: header.batch, shard, instance, serviceMs, results, ...(planFrame && { plan: true }) },
+        outputs,
       );
+      if (planFrame) message.push(planFrame);
+      await this.#results.send(message);
       mark('worker.sent', header.batch);
-      this.#linkQueue.send(encodeHeader({ kind: CREDIT, batch: header.batch, serviceMs: performance.now() - startedAt }));
     }
   }
 

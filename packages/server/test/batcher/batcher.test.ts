@@ -109,18 +109,19 @@ describe('Batcher', () => {
     expect(workers.sent).toEqual([]);
   });
 
-  it('sends a request to a worker as a batch, encoded once, and its plan to the combiner', async () => {
+  it('sends a request to a worker as a batch, encoded once, its plan riding last for the combiner', async () => {
     await startBatcher();
     const id = await hello(0);
     request('tutti-a', 7);
     await workers.sentCount(1);
-    const [to, head, data] = workers.sent[0]!;
+    const [to, head, data, planFrame] = workers.sent[0]!;
     expect(to!.toString()).toBe(id);
     const batch = decodeHeader(head!) as BatchHeader;
-    expect(batch).toMatchObject({ kind: BATCH, inputs: [{ name: 'pixels', datatype: 'FP32', shape: [1, 64] }] });
+    expect(batch).toMatchObject({ kind: BATCH, inputs: [{ name: 'pixels', datatype: 'FP32', shape: [1, 64] }], plan: true });
     expect(Buffer.compare(data!, pixels(7))).toBe(0);
-    await plans.sentCount(1);
-    const plan = decodeHeader(plans.sent[0]![0]!) as PlanHeader;
+    // Its deadline is 10 s away: the plan does not also go to the combiner on its own.
+    expect(plans.sent).toEqual([]);
+    const plan = decodeHeader(planFrame!) as PlanHeader;
     expect(plan).toMatchObject({ kind: PLAN, batch: batch.batch, size: 1 });
     expect(plan.parts).toMatchObject([{ index: 0, id: 7, offset: 0, count: 1 }]);
     expect(plan.parts[0]!.envelope.map((b) => Buffer.from(b).toString())).toEqual(['tutti-a']);
@@ -141,8 +142,8 @@ describe('Batcher', () => {
     await startBatcher();
     await hello(0);
     request('plain-client', 3);
-    await plans.sentCount(1);
-    const plan = decodeHeader(plans.sent[0]![0]!) as PlanHeader;
+    await workers.sentCount(1);
+    const plan = decodeHeader(workers.sent[0]!.at(-1)!) as PlanHeader;
     const answer = encodeMessage({ id: 3, model_name: 'digits', outputs: [] });
     replies.deliver([
       encodeHeader({ kind: REPLY, batch: plan.batch, parts: [0], frames: [2], last: true }),
@@ -153,6 +154,45 @@ describe('Batcher', () => {
     const [envelope, frame] = clients.sent[0]!;
     expect(envelope!.toString()).toBe('plain-client');
     expect(Buffer.compare(frame!, answer)).toBe(0);
+  });
+
+  it("takes an instance's credit back from the combiner's note, and sends that instance the next batch", async () => {
+    await startBatcher();
+    const id = await hello(0, 1);
+    request('tutti-a', 5);
+    await workers.sentCount(1);
+    const first = (decodeHeader(workers.sent[0]![1]!) as BatchHeader).batch;
+    // Its one credit is out: the next request waits in the queue. (The health answer behind it says
+    // the batcher has read it.)
+    request('tutti-b', 6);
+    clients.deliver([Buffer.from('tutti-c'), encodeMessage({ id: 9, op: 'health' })]);
+    await clients.sentCount(1);
+    expect(workers.sent).toHaveLength(1);
+    replies.deliver([
+      encodeHeader({ kind: REPLY, batch: first, parts: [], frames: [], last: false, credits: [{ worker: id, serviceMs: 0.5 }] }),
+    ]);
+    await workers.sentCount(2);
+    const [to, head] = workers.sent[1]!;
+    expect(to!.toString()).toBe(id);
+    expect((decodeHeader(head!) as BatchHeader).batch).toBe(first + 1);
+  });
+
+  it('sends the combiner a plan on its own when a deadline is near, as the batch leaves', async () => {
+    await startBatcher();
+    await hello(0);
+    clients.deliver([
+      Buffer.from('tutti-a'),
+      encodeMessage({
+        id: 8,
+        op: 'infer',
+        inputs: [{ name: 'pixels', datatype: 'FP32', shape: [1, 64], data: pixels(8) }],
+        parameters: { timeout_ms: 500 },
+      }),
+    ]);
+    await workers.sentCount(1);
+    await plans.sentCount(1);
+    expect(plans.sent[0]).toEqual([workers.sent[0]!.at(-1)]);
+    expect(decodeHeader(plans.sent[0]![0]!)).toMatchObject({ kind: PLAN, parts: [{ id: 8 }] });
   });
 
   it('sends the batch of an instance that went down to another instance of its shard', async () => {

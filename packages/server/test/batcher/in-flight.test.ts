@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PLAN, type PlanHeader } from '@tutti/protocol';
+import { PLAN, decodeHeader, encodeHeader, type PlanHeader } from '@tutti/protocol';
 import { InFlightBatches } from '../../src/batcher/in-flight.js';
 
 function plan(batch: number, parts: number): PlanHeader {
@@ -19,9 +19,12 @@ function plan(batch: number, parts: number): PlanHeader {
   } as unknown as PlanHeader;
 }
 
+/** How long before a batch's earliest deadline the combiner must have its plan, in these tests. */
+const LEAD = 1_000;
+
 describe('InFlightBatches', () => {
   it('knows which members still owe a batch their result', () => {
-    const batches = new InFlightBatches(['a', 'b']);
+    const batches = new InFlightBatches(['a', 'b'], LEAD);
     batches.add({ plan: plan(7, 2), frames: [], oldestArrivalMono: 0 });
     expect(batches.needs(7, 'a')).toBe(true);
     batches.memberDone(7, 'a');
@@ -31,7 +34,7 @@ describe('InFlightBatches', () => {
   });
 
   it('answers each request once, and forgets a finished batch', () => {
-    const batches = new InFlightBatches(['a']);
+    const batches = new InFlightBatches(['a'], LEAD);
     batches.add({ plan: plan(1, 3), frames: [], oldestArrivalMono: 0 });
     expect(batches.answer(1, 0)).toBe(true);
     expect(batches.answer(1, 0)).toBe(false);
@@ -42,24 +45,31 @@ describe('InFlightBatches', () => {
   });
 
   it('after a combiner restart, plans only the unanswered requests again, owed by every member', () => {
-    const batches = new InFlightBatches(['a', 'b']);
-    batches.add({ plan: plan(1, 3), frames: [], oldestArrivalMono: 0 });
-    batches.add({ plan: plan(2, 1), frames: [], oldestArrivalMono: 0 });
+    const batches = new InFlightBatches(['a', 'b'], LEAD);
+    const inputs = Buffer.from('inputs');
+    batches.add({ plan: plan(1, 3), frames: [inputs, encodeHeader(plan(1, 3))], oldestArrivalMono: 0 });
+    batches.add({ plan: plan(2, 1), frames: [inputs, encodeHeader(plan(2, 1))], oldestArrivalMono: 0 });
     batches.memberDone(1, 'a');
     batches.memberDone(1, 'b');
     batches.answer(1, 1);
-    const again = batches.restartAll();
-    expect(again.map((p) => [p.batch, p.parts.map((part) => part.index)])).toEqual([
-      [1, [0, 2]],
-      [2, [0]],
+    const again = batches
+      .restartAll(3, encodeHeader)
+      .map(({ batch, planFrame }) => [batch, decodeHeader(planFrame) as PlanHeader] as const);
+    expect(again.map(([batch, p]) => [batch, p.parts.map((part) => part.index), p.generation, p.replanned])).toEqual([
+      [1, [0, 2], 3, true],
+      [2, [0], 3, true],
     ]);
+    // The copies sent again to the workers carry the new plan in place of the old one.
+    const [first, replanned] = batches.get(1)!.frames;
+    expect(first).toBe(inputs);
+    expect(decodeHeader(replanned!)).toEqual(again[0]![1]);
     expect(batches.needs(1, 'a') && batches.needs(1, 'b')).toBe(true);
     // The requests answered before the restart stay answered: their second copy is not forwarded.
     expect(batches.answer(1, 1)).toBe(false);
   });
 
   it('hands over the requests past their deadline once each, saying when that finishes their batch', () => {
-    const batches = new InFlightBatches(['a']);
+    const batches = new InFlightBatches(['a'], LEAD);
     const withDeadlines = plan(3, 3);
     withDeadlines.parts.forEach((part, k) => (part.deadline = [100, 200, 0][k]!));
     batches.add({ plan: withDeadlines, frames: [], oldestArrivalMono: 0 });
@@ -73,13 +83,25 @@ describe('InFlightBatches', () => {
     expect(batches.takeExpired(60).map((e) => [e.batch, e.part.index, e.batchDone])).toEqual([[4, 0, true]]);
   });
 
+  it('hands over, once, the batches whose plan the combiner must have by now: a deadline within the lead', () => {
+    const batches = new InFlightBatches(['a'], LEAD);
+    const soon = plan(5, 2);
+    soon.parts[0]!.deadline = 10_000;
+    soon.parts[1]!.deadline = 4_000;
+    batches.add({ plan: soon, frames: [], oldestArrivalMono: 0 });
+    batches.add({ plan: plan(6, 1), frames: [], oldestArrivalMono: 0 }); // no deadline: never
+    expect(batches.takePlansDue(2_999)).toEqual([]);
+    expect(batches.takePlansDue(3_000).map((f) => f.plan.batch)).toEqual([5]);
+    expect(batches.takePlansDue(1e12)).toEqual([]);
+  });
+
   it("owes a cascade's stage batch only by the shards it went to, also after a combiner restart", () => {
-    const batches = new InFlightBatches(['a', 'b', 'c']);
+    const batches = new InFlightBatches(['a', 'b', 'c'], LEAD);
     batches.add({ plan: plan(3, 1), frames: [], oldestArrivalMono: 0 }, ['b']);
     expect(batches.shardsOf(3)).toEqual(['b']);
     expect([batches.needs(3, 'a'), batches.needs(3, 'b')]).toEqual([false, true]);
     batches.memberDone(3, 'b');
-    batches.restartAll();
+    batches.restartAll(1, encodeHeader);
     expect([batches.needs(3, 'a'), batches.needs(3, 'b'), batches.needs(3, 'c')]).toEqual([false, true, false]);
   });
 });

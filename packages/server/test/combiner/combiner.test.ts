@@ -1,7 +1,8 @@
 /**
  * The combiner's logic without processes or ZeroMQ: plans and results go in through a fake PULL,
  * the REPLY messages to the batcher come out of a fake PUSH (no direct replies configured, so every
- * answer travels in them).
+ * answer travels in them). Each member here is its own shard (one process per instance): a result
+ * that does not complete its batch returns its instance's credit at once, in a REPLY of its own.
  */
 import { join } from 'node:path';
 import type { Pull, Push } from 'zeromq';
@@ -17,6 +18,7 @@ import {
   encodeTensorMessage,
   type ErrorReply,
   type InferReply,
+  type PlanHeader,
   type PlanPart,
   type ReplyHeader,
 } from '@tutti/protocol';
@@ -47,15 +49,25 @@ let input: FakeSocket;
 let output: FakeSocket;
 let combiner: Combiner;
 
+/** The REPLY messages sent so far that answer requests (not the ones that only return credits). */
+const answering = () => output.sent.filter((frames) => (decodeHeader(frames[0]!) as ReplyHeader).parts.length > 0);
+
+/** Waits for `count` answering messages (for the condition, never a fixed time). */
+async function answered(count: number): Promise<Buffer[][]> {
+  while (answering().length < count) await output.sentCount(output.sent.length + 1);
+  return answering();
+}
+
 beforeAll(async () => {
   ensemble = await loadManifest(DIGITS);
 });
 
-async function startCombiner(): Promise<void> {
+/** `generation`: how many combiners ran before this one (see PlanHeader.generation). */
+async function startCombiner(generation = 0): Promise<void> {
   input = new FakeSocket('combiner-input');
   output = new FakeSocket('combiner-replies');
   combiner = new Combiner(
-    { role: 'combiner', ensemble, bind: { input: 'inproc://in', replies: 'inproc://out' } },
+    { role: 'combiner', ensemble, bind: { input: 'inproc://in', replies: 'inproc://out' }, generation },
     { input: asSocket<Pull>(input), replies: asSocket<Push>(output) },
   );
   await combiner.start();
@@ -79,8 +91,8 @@ function part(index: number, offset: number, count: number, deadline = 0, partia
   };
 }
 
-function plan(batch: number, parts: PlanPart[]): Buffer[] {
-  return [encodeHeader({ kind: PLAN, batch, size: parts.reduce((n, p) => n + p.count, 0), parts })];
+function plan(batch: number, parts: PlanPart[], more: Partial<PlanHeader> = {}): Buffer[] {
+  return [encodeHeader({ kind: PLAN, batch, size: parts.reduce((n, p) => n + p.count, 0), parts, ...more })];
 }
 
 /** A member's probabilities for `rows` rows: row r, class c is (seed + r * CLASSES + c) / 1000. */
@@ -88,19 +100,23 @@ function probabilities(seed: number, rows: number): Float32Array {
   return Float32Array.from({ length: rows * CLASSES }, (_, k) => (seed + k) / 1000);
 }
 
-function result(batch: number, member: string, rows: number, seed: number, error?: string): Buffer[] {
+/** A member's RESULT; with `planned`, the batch's plan (as PLAN frames) passed on behind it, as a worker does. */
+function result(batch: number, member: string, rows: number, seed: number, error?: string, planned?: Buffer[]): Buffer[] {
   const data = probabilities(seed, rows);
   const spec = { name: 'probabilities', datatype: 'FP32' as const, shape: [rows, CLASSES] };
-  return encodeTensorMessage(
+  const frames = encodeTensorMessage(
     {
       kind: RESULT,
       batch,
       shard: member,
       instance: 0,
+      serviceMs: 0.2,
       results: [{ member, outputs: error ? [] : [spec], computeMs: 0.1, ...(error && { error }) }],
+      ...(planned && { plan: true }),
     },
     error ? [] : [{ ...spec, data: new Uint8Array(data.buffer) }],
   );
+  return planned ? [...frames, ...planned] : frames;
 }
 
 const members = () => ensemble.members.map((m) => m.name);
@@ -110,9 +126,17 @@ describe('Combiner', () => {
     await startCombiner();
     input.deliver(plan(7, [part(0, 0, 1), part(1, 1, 2)]));
     members().forEach((member, k) => input.deliver(result(7, member, 3, 100 * k)));
-    await output.sentCount(1);
-    const { header, replies } = decodeReply(output.sent[0]!);
+    const [answer] = await answered(1);
+    const { header, replies } = decodeReply(answer!);
     expect(header).toMatchObject({ batch: 7, parts: [0, 1], last: true });
+    // Every instance's credit came back: the last one's with the answers, the others' on their own.
+    const credits = output.sent.flatMap((frames) => (decodeHeader(frames[0]!) as ReplyHeader).credits ?? []);
+    expect(credits.map((c) => c.worker).sort()).toEqual(
+      members()
+        .map((m) => `${m}#0`)
+        .sort(),
+    );
+    expect(header.credits).toEqual([{ worker: `${members().at(-1)}#0`, serviceMs: 0.2 }]);
     const mean = (row: number, c: number) =>
       members().reduce((sum, _, k) => sum + (100 * k + row * CLASSES + c) / 1000, 0) / members().length;
     for (const [index, rows] of [
@@ -134,23 +158,40 @@ describe('Combiner', () => {
     await startCombiner();
     members().forEach((member, k) => input.deliver(result(8, member, 1, k)));
     input.deliver(plan(8, [part(0, 0, 1)]));
-    await output.sentCount(1);
-    expect(decodeReply(output.sent[0]!).header).toMatchObject({ batch: 8, parts: [0], last: true });
+    const [answer] = await answered(1);
+    expect(decodeReply(answer!).header).toMatchObject({ batch: 8, parts: [0], last: true });
+  });
+
+  it('answers a batch from the plan its workers passed on with their results, with no plan message', async () => {
+    await startCombiner();
+    const carried = plan(20, [part(0, 0, 1), part(1, 1, 1)]);
+    members().forEach((member, k) => input.deliver(result(20, member, 2, k, undefined, carried)));
+    const [answer] = await answered(1);
+    expect(decodeReply(answer!).header).toMatchObject({ batch: 20, parts: [0, 1], last: true });
+  });
+
+  it('after its restart, waits for the plan sent again instead of one passed on from before, and answers only that', async () => {
+    await startCombiner(1);
+    // Computed before the restart: the plan they carry has parts the combiner before this one answered.
+    const stale = plan(21, [part(0, 0, 1), part(1, 1, 1)], { generation: 0 });
+    members().forEach((member, k) => input.deliver(result(21, member, 2, k, undefined, stale)));
+    input.deliver(plan(21, [part(1, 1, 1)], { size: 2, generation: 1, replanned: true }));
+    const [answer] = await answered(1);
+    expect(decodeReply(answer!).header).toMatchObject({ batch: 21, parts: [1], last: true });
   });
 
   it('answers DEADLINE_EXCEEDED at the deadline, once: the late results add no second answer', async () => {
     await startCombiner();
     input.deliver(plan(9, [part(0, 0, 1, Date.now() + 30)]));
-    await output.sentCount(1);
-    const late = decodeReply(output.sent[0]!);
+    const [answer] = await answered(1);
+    const late = decodeReply(answer!);
     expect(late.header).toMatchObject({ batch: 9, parts: [0], last: true });
     expect((late.replies.get(0) as ErrorReply).error.code).toBe('DEADLINE_EXCEEDED');
     // The late results, then a batch behind them: once that one is answered, the late ones were read.
     members().forEach((member, k) => input.deliver(result(9, member, 1, k)));
     input.deliver(plan(10, [part(0, 0, 1)]));
     members().forEach((member, k) => input.deliver(result(10, member, 1, k)));
-    await output.sentCount(2);
-    expect(output.sent.map((frames) => decodeReply(frames).header.batch)).toEqual([9, 10]);
+    expect((await answered(2)).map((frames) => decodeReply(frames).header.batch)).toEqual([9, 10]);
   });
 
   it('answers a partial request at its deadline from the members that answered, and names them', async () => {
@@ -159,8 +200,8 @@ describe('Combiner', () => {
     input.deliver(plan(11, [part(0, 0, 1, Date.now() + 50, true)]));
     input.deliver(result(11, first!, 1, 0));
     input.deliver(result(11, second!, 1, 500));
-    await output.sentCount(1);
-    const reply = decodeReply(output.sent[0]!).replies.get(0) as InferReply;
+    const [answer] = await answered(1);
+    const reply = decodeReply(answer!).replies.get(0) as InferReply;
     expect(reply.parameters?.members_used).toEqual([first, second]);
     const got = new Float32Array(new Uint8Array(reply.outputs[0]!.data).slice().buffer);
     expect(got[0]).toBeCloseTo((0 + 500) / 2 / 1000, 5);
@@ -175,12 +216,12 @@ describe('Combiner', () => {
     rest.forEach((member, k) => input.deliver(result(12, member, 1, k)));
     input.deliver(plan(13, [part(0, 0, 1)]));
     members().forEach((member, k) => input.deliver(result(13, member, 1, k)));
-    await output.sentCount(2);
-    const failed = decodeReply(output.sent[0]!).replies.get(0) as ErrorReply;
+    const [first, second] = await answered(2);
+    const failed = decodeReply(first!).replies.get(0) as ErrorReply;
     expect(failed.error).toMatchObject({
       code: 'INTERNAL',
       message: expect.stringContaining(`member "${broken}" failed on this batch: out of memory`),
     });
-    expect((decodeReply(output.sent[1]!).replies.get(0) as InferReply).outputs[0]!.shape).toEqual([1, CLASSES]);
+    expect((decodeReply(second!).replies.get(0) as InferReply).outputs[0]!.shape).toEqual([1, CLASSES]);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * A worker process's class, in this process, against sockets the test holds in the batcher's and the
  * combiner's place: it hosts several members, answers a batch with one RESULT holding every member's
- * outputs (equal to onnxruntime run directly), returns one credit, and survives malformed frames.
+ * outputs (equal to onnxruntime run directly) with its service time (its credit goes back through the
+ * combiner), returns a credit itself only for a batch it drops, and survives malformed frames.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import { Pull, Router } from 'zeromq';
 import { loadManifest, type Ensemble } from '@tutti/manifest';
-import { BATCH, CREDIT, HELLO, RESULT, decodeHeader, encodeHeader, memberOutputs, type ResultHeader } from '@tutti/protocol';
+import {
+  BATCH,
+  CREDIT,
+  HELLO,
+  PLAN,
+  RESULT,
+  decodeHeader,
+  encodeHeader,
+  memberOutputs,
+  type BatchHeader,
+  type ResultHeader,
+} from '@tutti/protocol';
 import { PredictionWorker } from '../../src/worker/worker.js';
 
 const DIGITS = join(import.meta.dirname, '../../../../ensembles/digits');
@@ -69,7 +81,7 @@ describe('PredictionWorker hosting several members', () => {
     expect(header).toMatchObject({ kind: HELLO, shard: members.join('+'), members });
   });
 
-  it('answers one batch with one RESULT of every member, equal to onnxruntime, and one credit', async () => {
+  it('answers one batch with one RESULT of every member, equal to onnxruntime, with its service time', async () => {
     await batcher.send([Buffer.from(`${members.join('+')}#0`), ...batchFrames(7)]);
     const [headerFrame, ...frames] = await combiner.receive();
     const header = decodeHeader(headerFrame!) as ResultHeader;
@@ -86,8 +98,7 @@ describe('PredictionWorker hosting several members', () => {
       expect(served.length).toBe(direct.length);
       expect(Math.max(...served.map((v, i) => Math.abs(v - direct[i]!)))).toBeLessThan(1e-6);
     }
-    const { header: credit } = await fromWorker();
-    expect(credit).toMatchObject({ kind: CREDIT, batch: 7 });
+    expect(header.serviceMs).toBeGreaterThan(0);
   });
 
   it('drops malformed batches (bad header, frames missing) and keeps serving', async () => {
@@ -100,5 +111,26 @@ describe('PredictionWorker hosting several members', () => {
     await batcher.send([id, ...batchFrames(9)]);
     const [headerFrame] = await combiner.receive();
     expect((decodeHeader(headerFrame!) as ResultHeader).batch).toBe(9);
+  });
+
+  it("passes the batch's plan on to the combiner untouched, behind the outputs", async () => {
+    const id = Buffer.from(`${members.join('+')}#0`);
+    const [header, data] = batchFrames(11);
+    const planFrame = encodeHeader({ kind: PLAN, batch: 11, size: rows, parts: [] });
+    await batcher.send([id, encodeHeader({ ...(decodeHeader(header!) as BatchHeader), plan: true }), data!, planFrame]);
+    const [resultFrame, ...frames] = await combiner.receive();
+    const result = decodeHeader(resultFrame!) as ResultHeader;
+    expect(result).toMatchObject({ kind: RESULT, batch: 11, plan: true });
+    expect(Buffer.compare(frames.at(-1)!, planFrame)).toBe(0);
+    expect(memberOutputs(result, frames.slice(0, -1))).toHaveLength(members.length);
+  });
+
+  it('returns the credit of a batch it drops past its deadline itself, and no other', async () => {
+    const id = Buffer.from(`${members.join('+')}#0`);
+    const [header, data] = batchFrames(10);
+    await batcher.send([id, encodeHeader({ ...(decodeHeader(header!) as BatchHeader), deadline: Date.now() - 1 }), data!]);
+    // Batches 7, 9 and 11 were computed: had their credits come here, they would come first.
+    const { header: credit } = await fromWorker();
+    expect(credit).toMatchObject({ kind: CREDIT, batch: 10 });
   });
 });
