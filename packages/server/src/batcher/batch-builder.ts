@@ -29,6 +29,8 @@ export interface BatchItem {
   /** In a cascade: the stage the request is at (0-based) and its accuracy target. Absent: every member at once. */
   stage?: number;
   target?: number;
+  /** Its identity across re-sends (requestKey), when its client has one. */
+  key?: string | undefined;
 }
 
 export interface BuiltBatch {

@@ -271,7 +271,9 @@ export class Batcher {
     const { tensors, batchSize } = checkInferInputs(request.inputs, this.#ensemble.inputs, this.#ensemble.batching.maxBatchSize);
     const timeout = request.parameters.timeout_ms ?? this.#config.defaultTimeoutMs;
     const target = this.#targetOf(request);
+    const key = requestKey(envelope, request.id);
     const pending: Pending = {
+      key,
       envelope,
       id: request.id,
       tensors,
@@ -283,7 +285,6 @@ export class Batcher {
       deadline: Date.now() + timeout,
       ...(target !== undefined && { stage: 0, target }),
     };
-    const key = requestKey(envelope, request.id);
     if (key !== undefined && this.#ledger.accept(key, pending, Date.now()) !== 'new') {
       requestsTotal.inc({ op: 'infer', outcome: 'resent' });
       return;
@@ -414,10 +415,7 @@ export class Batcher {
     // here as well could answer one twice.
     if (!flight) return;
     const now = Date.now();
-    const keyOf = (index: number) => {
-      const part = flight.plan.parts[index];
-      return part && requestKey(part.envelope, part.id);
-    };
+    const keyOf = (index: number) => flight.keys[index];
     const settled = (index: number) => {
       const key = keyOf(index);
       if (key !== undefined) this.#ledger.answered(key, now);
@@ -596,8 +594,7 @@ export class Batcher {
   #expire(): void {
     const now = Date.now();
     for (const item of this.#policy.removeWhere((p) => p.deadline <= now)) {
-      const key = requestKey(item.envelope, item.id);
-      if (key !== undefined) this.#ledger.answered(key, now);
+      if (item.key !== undefined) this.#ledger.answered(item.key, now);
       this.#reply(item.envelope, encodeError(item.id, 'DEADLINE_EXCEEDED', `request ${item.id} waited in the queue past its timeout`));
       inferencesTotal.inc({ outcome: 'DEADLINE_EXCEEDED' });
     }
@@ -626,7 +623,7 @@ export class Batcher {
     for (const item of items) queueSeconds.observe((now - item.arrivedMono) / 1000);
     batchRows.observe(plan.size);
     pendingRequests.set(this.#policy.pendingRequests);
-    this.#inFlight.add({ plan, frames, oldestArrivalMono }, shards);
+    this.#inFlight.add({ plan, frames, oldestArrivalMono, keys: items.map((item) => item.key) }, shards);
     mark('batcher.dispatched', batch);
     // The same frames go to one instance of every member: encoded once, never copied per member.
     // The plan rides in them; on its own only when a deadline is near (see #sendPlansDue).

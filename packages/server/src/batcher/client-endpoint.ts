@@ -111,7 +111,16 @@ export class ClientEndpoint {
   }
 
   async #receiveLoop(): Promise<void> {
-    for await (const frames of this.#socket) {
+    for (;;) {
+      // receive() itself, not `for await`: the async iterator wraps each receive in one more promise,
+      // and this loop runs once per client message.
+      let frames: Buffer[];
+      try {
+        frames = await this.#socket.receive();
+      } catch (error) {
+        if (this.#socket.closed) return;
+        throw error;
+      }
       this.#lastMessageAt = performance.now();
       mark('batcher.received', 0);
       const payload = frames[frames.length - 1]!;

@@ -14,6 +14,8 @@ export interface InFlight {
   readonly frames: Buffer[];
   /** When the batch's oldest request arrived (performance.now()), for its slack against the latency target. */
   readonly oldestArrivalMono: number;
+  /** Each part's identity across re-sends (requestKey), by part index, when its client has one. */
+  readonly keys: readonly (string | undefined)[];
 }
 
 interface Entry extends InFlight {

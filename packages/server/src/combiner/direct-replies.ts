@@ -11,7 +11,7 @@
  * old way, through the batcher. No client is ever left without its answer.
  */
 import { Router } from 'zeromq';
-import { DIRECT_REPLY_ID_PREFIX, SendQueue, TuttiError, type RequestId } from '@tutti/protocol';
+import { DIRECT_REPLY_ID_PREFIX, TuttiError, type RequestId } from '@tutti/protocol';
 import { curveServerOptions, startZap, type CurveConfig, type ZapHandler } from '../shared/curve.js';
 import type { ReplyGuard } from './reply-guard.js';
 import { requestKey } from '../shared/replies.js';
@@ -61,10 +61,10 @@ export class DirectReplies {
   #curve: CurveConfig | undefined;
   /**
    * Batches are judged and sent one after another, so that of two answers to one request the first
-   * sent is the one the guard lets through; the sends themselves go through the socket's SendQueue.
+   * sent is the one the guard lets through. That chain is also what keeps this socket to one send at
+   * a time (zeromq.js allows no more): nothing else sends on it, so it needs no SendQueue.
    */
   #tail: Promise<unknown> = Promise.resolve();
-  #queue: SendQueue;
 
   #guard: ReplyGuard;
   #journal: AnswerJournal | undefined;
@@ -88,8 +88,6 @@ export class DirectReplies {
       receiveHighWaterMark: 1,
       ...(curve && curveServerOptions(curve)),
     });
-    // Only sendAndWait is used here: each send's outcome goes to its caller, none to onError.
-    this.#queue = new SendQueue(this.#socket, () => {});
   }
 
   async bind(endpoint: string): Promise<string> {
@@ -146,7 +144,7 @@ export class DirectReplies {
       }
       if (!this.#socket.closed && mayBeDirect(envelopes[k]!)) {
         try {
-          await this.#queue.sendAndWait(answer.frames);
+          await this.#socket.send(answer.frames);
           sent.direct.push(answer.index);
           // Bounded: a server that has seen this many clients starts the set afresh (journaling after sending meanwhile).
           if (this.#reachable.size >= MAX_REACHABLE) this.#reachable.clear();

@@ -29,11 +29,19 @@ import type { CompleteBatch } from '../combiner/batch-assembly.js';
  */
 export function requestKey(envelope: readonly Uint8Array[], id: RequestId): string | undefined {
   const client = envelope.length === 1 ? envelope[0]! : undefined;
-  if (!client || client.length <= TUTTI_ID.length || !TUTTI_ID.equals(client.subarray(0, TUTTI_ID.length))) return undefined;
-  return `${Buffer.from(client.buffer, client.byteOffset, client.byteLength).toString('latin1')}\u0000${typeof id}:${id}`;
+  if (!client || !namedTutti(client)) return undefined;
+  const name = (Buffer.isBuffer(client) ? client : Buffer.from(client.buffer, client.byteOffset, client.byteLength)).toString('latin1');
+  return `${name}\u0000${typeof id}:${id}`;
 }
 
 const TUTTI_ID = Buffer.from(DIRECT_REPLY_ID_PREFIX);
+
+/** Whether a routing id is `tutti-...` and longer (compared in place: this runs for every request). */
+function namedTutti(client: Uint8Array): boolean {
+  if (client.length <= TUTTI_ID.length) return false;
+  for (let k = 0; k < TUTTI_ID.length; k++) if (client[k] !== TUTTI_ID[k]) return false;
+  return true;
+}
 
 /** The rule's input: per ensemble output, every member's array (FP32, checked by the manifest). A partial batch has fewer members. */
 export function combineInputOf(ensemble: Ensemble, batch: CompleteBatch): CombineInput {

@@ -25,7 +25,7 @@ const LEAD = 1_000;
 describe('InFlightBatches', () => {
   it('knows which members still owe a batch their result', () => {
     const batches = new InFlightBatches(['a', 'b'], LEAD);
-    batches.add({ plan: plan(7, 2), frames: [], oldestArrivalMono: 0 });
+    batches.add({ plan: plan(7, 2), frames: [], oldestArrivalMono: 0, keys: [] });
     expect(batches.needs(7, 'a')).toBe(true);
     batches.memberDone(7, 'a');
     expect(batches.needs(7, 'a')).toBe(false);
@@ -35,7 +35,7 @@ describe('InFlightBatches', () => {
 
   it('answers each request once, and forgets a finished batch', () => {
     const batches = new InFlightBatches(['a'], LEAD);
-    batches.add({ plan: plan(1, 3), frames: [], oldestArrivalMono: 0 });
+    batches.add({ plan: plan(1, 3), frames: [], oldestArrivalMono: 0, keys: [] });
     expect(batches.answer(1, 0)).toBe(true);
     expect(batches.answer(1, 0)).toBe(false);
     expect(batches.size).toBe(1);
@@ -47,8 +47,8 @@ describe('InFlightBatches', () => {
   it('after a combiner restart, plans only the unanswered requests again, owed by every member', () => {
     const batches = new InFlightBatches(['a', 'b'], LEAD);
     const inputs = Buffer.from('inputs');
-    batches.add({ plan: plan(1, 3), frames: [inputs, encodeHeader(plan(1, 3))], oldestArrivalMono: 0 });
-    batches.add({ plan: plan(2, 1), frames: [inputs, encodeHeader(plan(2, 1))], oldestArrivalMono: 0 });
+    batches.add({ plan: plan(1, 3), frames: [inputs, encodeHeader(plan(1, 3))], oldestArrivalMono: 0, keys: [] });
+    batches.add({ plan: plan(2, 1), frames: [inputs, encodeHeader(plan(2, 1))], oldestArrivalMono: 0, keys: [] });
     batches.memberDone(1, 'a');
     batches.memberDone(1, 'b');
     batches.answer(1, 1);
@@ -72,14 +72,14 @@ describe('InFlightBatches', () => {
     const batches = new InFlightBatches(['a'], LEAD);
     const withDeadlines = plan(3, 3);
     withDeadlines.parts.forEach((part, k) => (part.deadline = [100, 200, 0][k]!));
-    batches.add({ plan: withDeadlines, frames: [], oldestArrivalMono: 0 });
+    batches.add({ plan: withDeadlines, frames: [], oldestArrivalMono: 0, keys: [] });
     batches.answer(3, 1);
     expect(batches.takeExpired(150).map((e) => [e.part.index, e.batchDone])).toEqual([[0, false]]);
     expect(batches.takeExpired(10_000)).toEqual([]); // part 1 was answered, part 2 has no deadline
     batches.answer(3, 2);
     const other = plan(4, 1);
     other.parts[0]!.deadline = 50;
-    batches.add({ plan: other, frames: [], oldestArrivalMono: 0 });
+    batches.add({ plan: other, frames: [], oldestArrivalMono: 0, keys: [] });
     expect(batches.takeExpired(60).map((e) => [e.batch, e.part.index, e.batchDone])).toEqual([[4, 0, true]]);
   });
 
@@ -88,8 +88,8 @@ describe('InFlightBatches', () => {
     const soon = plan(5, 2);
     soon.parts[0]!.deadline = 10_000;
     soon.parts[1]!.deadline = 4_000;
-    batches.add({ plan: soon, frames: [], oldestArrivalMono: 0 });
-    batches.add({ plan: plan(6, 1), frames: [], oldestArrivalMono: 0 }); // no deadline: never
+    batches.add({ plan: soon, frames: [], oldestArrivalMono: 0, keys: [] });
+    batches.add({ plan: plan(6, 1), frames: [], oldestArrivalMono: 0, keys: [] }); // no deadline: never
     expect(batches.takePlansDue(2_999)).toEqual([]);
     expect(batches.takePlansDue(3_000).map((f) => f.plan.batch)).toEqual([5]);
     expect(batches.takePlansDue(1e12)).toEqual([]);
@@ -97,7 +97,7 @@ describe('InFlightBatches', () => {
 
   it("owes a cascade's stage batch only by the shards it went to, also after a combiner restart", () => {
     const batches = new InFlightBatches(['a', 'b', 'c'], LEAD);
-    batches.add({ plan: plan(3, 1), frames: [], oldestArrivalMono: 0 }, ['b']);
+    batches.add({ plan: plan(3, 1), frames: [], oldestArrivalMono: 0, keys: [] }, ['b']);
     expect(batches.shardsOf(3)).toEqual(['b']);
     expect([batches.needs(3, 'a'), batches.needs(3, 'b')]).toEqual([false, true]);
     batches.memberDone(3, 'b');

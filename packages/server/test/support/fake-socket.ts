@@ -45,6 +45,13 @@ export class FakeSocket {
     this.#waiting?.({ value: undefined, done: true });
   }
 
+  /** The next delivered message; rejects once closed (as ZeroMQ's does, with EAGAIN). */
+  async receive(): Promise<Buffer[]> {
+    const next = await this[Symbol.asyncIterator]().next();
+    if (next.done) throw Object.assign(new Error('Socket is closed'), { code: 'EAGAIN' });
+    return next.value;
+  }
+
   [Symbol.asyncIterator](): AsyncIterator<Buffer[]> {
     return {
       next: () => {
