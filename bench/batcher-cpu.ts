@@ -25,7 +25,6 @@ import { loadManifest } from '@tutti/manifest';
 import { formatSpread, spread } from '@tutti/bench';
 import { hardwareLine } from '@tutti/profiler';
 import {
-  CREDIT,
   HELLO,
   REPLY,
   checkInferInputs,
@@ -102,20 +101,20 @@ async function batcherRun(requests: Buffer[][]): Promise<{ us: number; batchSize
   for (; next < IN_FLIGHT; next++) clients!.deliver(requests[next]!);
   let answered = 0;
   let batches = 0;
+  const credit = [{ worker: worker.toString(), serviceMs: 0.5 }];
   for (; answered < requests.length; batches++) {
-    await plans!.sentCount(batches + 1);
+    await workers!.sentCount(1);
     // The worker computes: until the batcher sends the next batch (its second credit), or 1 ms.
-    await Promise.race([plans!.sentCount(batches + 2), sleep(1)]);
-    const plan = decodeHeader(plans!.sent[batches]![0]!) as PlanHeader;
-    // The worker's credit, and the combiner's note that it answered every part straight to its client.
-    workers!.deliver([worker, encodeHeader({ kind: CREDIT, batch: plan.batch, serviceMs: 0.5 })]);
+    await Promise.race([workers!.sentCount(2), sleep(1)]);
+    // The batch's plan rides last in its frames (the worker passes it on to the combiner).
+    const plan = decodeHeader(workers!.sent.shift()!.at(-1)!) as PlanHeader;
+    // The combiner's note: every part answered straight to its client, and the worker's credit back.
     const parts = plan.parts.map((p) => p.index);
-    replies!.deliver([encodeHeader({ kind: REPLY, batch: plan.batch, parts: [], frames: [], direct: parts, last: true })]);
+    replies!.deliver([
+      encodeHeader({ kind: REPLY, batch: plan.batch, parts: [], frames: [], direct: parts, credits: credit, last: true }),
+    ]);
     answered += parts.length;
     for (let k = 0; k < parts.length && next < requests.length; k++) clients!.deliver(requests[next++]!);
-    // What the fakes kept is not needed again: dropping it keeps memory flat.
-    workers!.sent.length = 0;
-    plans!.sent[batches] = [];
   }
   const used = process.cpuUsage(started);
   await batcher.close();
