@@ -156,6 +156,18 @@ describe('Batcher', () => {
     expect(Buffer.compare(frame!, answer)).toBe(0);
   });
 
+  it('sends a request that came while a batch computes once its queue delay is up, with nothing else happening', async () => {
+    await startBatcher();
+    await hello(0, 2);
+    request('tutti-a', 10);
+    await workers.sentCount(1);
+    // The first batch is still out (no answer comes): only the due timer can send this one.
+    request('tutti-b', 11);
+    await workers.sentCount(2);
+    const plan = decodeHeader(workers.sent[1]!.at(-1)!) as PlanHeader;
+    expect(plan.parts.map((p) => p.id)).toEqual([11]);
+  });
+
   it("takes an instance's credit back from the combiner's note, and sends that instance the next batch", async () => {
     await startBatcher();
     const id = await hello(0, 1);
