@@ -110,9 +110,7 @@ async function batcherRun(requests: Buffer[][]): Promise<{ us: number; batchSize
     const plan = decodeHeader(workers!.sent.shift()!.at(-1)!) as PlanHeader;
     // The combiner's note: every part answered straight to its client, and the worker's credit back.
     const parts = plan.parts.map((p) => p.index);
-    replies!.deliver([
-      encodeHeader({ kind: REPLY, batch: plan.batch, parts: [], frames: [], direct: parts, credits: credit, last: true }),
-    ]);
+    replies!.deliver([encodeHeader({ kind: REPLY, batch: plan.batch, parts: [], frames: [], direct: parts, credits: credit, last: true })]);
     answered += parts.length;
     for (let k = 0; k < parts.length && next < requests.length; k++) clients!.deliver(requests[next++]!);
   }
