@@ -7,9 +7,10 @@
  * costs `messageCostMs` of CPU, measured when profiling (see the profiler's message-cost probe).
  * A batch of B rows fanned out to S shards (a shard: a worker process's members, each its own shard
  * in the per-instance layout, one shard per group when grouped) costs
- * - the batcher: one plan, S batch sends, S credits received, and each request received (B / r);
- * - the combiner: the plan, S results, and each reply sent (B / r);
- * - each shard's worker: its batch, its result, its credit.
+ * - the batcher: S batch sends (the plan rides in them), S replies received (the one with the
+ *   answers, and S - 1 returning the other shards' credits), and each request received (B / r);
+ * - the combiner: S results, S replies sent, and each answer sent (B / r);
+ * - each shard's worker: its batch and its result (its credit comes back through the combiner).
  * Requests carry r rows (1 in the benchmarks). The batcher and the combiner are one thread each, so
  * each bounds the rate alone; all processes and the models' compute share the device's cores.
  * For digits (five MLPs computing a batch in ~20-100 us) the messages cost more than the models,
@@ -88,8 +89,8 @@ export function predictLayout(
   const batch = Math.max(...input.members.map((member) => batchOf(instances, groups, member)));
   const perRow = (messagesPerBatch: number, messagesPerRequest: number) => (m * messagesPerBatch) / batch + (m * messagesPerRequest) / rows;
   const bounds: LayoutPrediction[] = [
-    { limitedBy: 'batcher', throughput: 1000 / perRow(1 + 2 * shards, 1) / rows },
-    { limitedBy: 'combiner', throughput: 1000 / perRow(1 + shards, 1) / rows },
+    { limitedBy: 'batcher', throughput: 1000 / perRow(2 * shards, 1) / rows },
+    { limitedBy: 'combiner', throughput: 1000 / perRow(2 * shards, 1) / rows },
   ];
   // Compute: the per-instance members as the allocator predicts them; each group's processes each compute a batch of every member in turn.
   const single = instances.filter((i) => !grouped.has(i.member));
@@ -104,14 +105,15 @@ export function predictLayout(
         (sum, member) => sum + chunkedMs(input, member, group.device, batch, batchOf(instances, groups, member), group.threads),
         0,
       ) +
-      3 * m;
+      2 * m;
     const share = device.kind === 'cpu' ? Math.min(1, (device.cores ?? 1) / (group.processes * group.threads)) : 1 / group.processes;
     bounds.push({ limitedBy: 'compute', throughput: (group.processes * share * batch * 1000) / batchMs / rows });
   }
   // Every process shares the CPU's cores: the models' core-time per row plus every message's.
   const cpu = input.devices.find((d) => d.kind === 'cpu');
   if (cpu) {
-    let coreMsPerRow = perRow(2 + 3 * shards + 3 * shards, 2);
+    // Per batch: the batcher's 2S, the combiner's 2S, the workers' 2S; per request: its receipt and its answer.
+    let coreMsPerRow = perRow(6 * shards, 2);
     for (const group of groups.filter((g) => g.device === cpu.id)) {
       for (const member of group.members)
         coreMsPerRow +=
