@@ -5,10 +5,10 @@
  * figures in one round stands where figures from separate runs do not (successive runs of one
  * checkout's idle p50 differed by 45% here, more than most changes under test).
  *
- *   npx tsx bench/paired.ts [--rounds 8] [--loads 1,256] [--seconds 2] [--out FILE.json] SYSTEM...
+ *   npx tsx bench/paired.ts [--ensemble ensembles/digits] [--rounds 8] [--loads 1,256] [--seconds 2] [--out FILE.json] SYSTEM...
  *
  * A SYSTEM is a checkout of tutti (a folder with its own `pnpm install`), served by its own `tutti
- * serve ensembles/digits`, or `floor` (bench/floor-server.ts, direct replies); LABEL=SYSTEM names
+ * serve ENSEMBLE`, or `floor` (bench/floor-server.ts, direct replies; digits only); LABEL=SYSTEM names
  * it, and SYSTEM?NAME=VALUE&... sets environment variables for its processes. The first system is
  * the reference of the ratios. Each block is closed-loop at one load (requests in flight, from
  * this process, on direct replies) for --seconds after a short warm-up; it yields req/s, p50
@@ -34,12 +34,14 @@ import {
   spread,
   type ProcessRef,
 } from '@tutti/bench';
+import { loadManifest } from '@tutti/manifest';
 import { hardwareLine } from '@tutti/profiler';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
+    ensemble: { type: 'string', default: 'ensembles/digits' },
     rounds: { type: 'string', default: '8' },
     loads: { type: 'string', default: '1,256' },
     seconds: { type: 'string', default: '2' },
@@ -56,7 +58,15 @@ if (positionals.length < 2) throw new Error('give at least two systems: checkout
 const WARMUP_MS = 300;
 const CLIENTS = 4;
 const hz = clockTicksPerSecond();
-const input = { pixels: { data: new Float32Array(64), shape: [1, 64], datatype: 'FP32' as const } };
+// One row of every input, zeros but for a ramp (the path's cost does not depend on the values).
+const ensemble = await loadManifest(join(ROOT, values.ensemble), { generate: true });
+const input = Object.fromEntries(
+  ensemble.inputs.map((spec) => {
+    const shape = spec.shape.map((d, k) => (k === 0 ? 1 : Math.max(1, d)));
+    const data = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, k) => (k % 17) / 17);
+    return [spec.name, { data, shape, datatype: 'FP32' as const }];
+  }),
+);
 
 interface Block {
   round: number;
@@ -92,6 +102,8 @@ async function start(spec: string, k: number): Promise<System> {
           '--import',
           'tsx',
           join(ROOT, 'bench/floor-server.ts'),
+          '--ensemble',
+          values.ensemble,
           '--endpoint',
           endpoint,
           '--direct',
@@ -101,15 +113,11 @@ async function start(spec: string, k: number): Promise<System> {
         ],
         { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], env },
       )
-    : spawn(
-        join(resolve(folder), 'node_modules/.bin/tutti'),
-        ['serve', 'ensembles/digits', '--endpoint', endpoint, '--metrics-port', 'off'],
-        {
-          cwd: resolve(folder),
-          stdio: ['ignore', 'pipe', 'inherit'],
-          env,
-        },
-      );
+    : spawn(join(resolve(folder), 'node_modules/.bin/tutti'), ['serve', values.ensemble, '--endpoint', endpoint, '--metrics-port', 'off'], {
+        cwd: resolve(folder),
+        stdio: ['ignore', 'pipe', 'inherit'],
+        env,
+      });
   let out = '';
   child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
   // tutti lists its processes after its "ready in" line, and ends the list with "Ctrl-C to stop".
@@ -175,7 +183,9 @@ try {
   for (const system of systems) {
     system.clients = Array.from({ length: CLIENTS }, () => new TuttiClient(system.endpoint, { timeoutMs: 30_000 }));
     // Warm: the direct-reply sockets connect, and every process's code is compiled.
-    for (const client of system.clients) for (let n = 0; n < 200; n++) await client.infer(input);
+    // (200 requests a socket, or 3 s for a slow ensemble.)
+    const until = performance.now() + 3_000;
+    for (const client of system.clients) for (let n = 0; n < 200 && (n < 2 || performance.now() < until); n++) await client.infer(input);
   }
   for (let round = 1; round <= rounds; round++) {
     for (const load of loads) for (const system of roundOrder(systems, round)) system.blocks.push(await block(system, load, round));
