@@ -144,8 +144,12 @@ export class Combiner {
       try {
         const header = decodeHeader(headerFrame!);
         if (header.kind === PLAN) {
-          this.#opened(header);
-          complete = this.#assembler.addPlan(header);
+          // A plan also sent on its own (a deadline was near, or after a restart) may come after the
+          // batch was planned from its results, or even answered: it must not open it again.
+          if (this.#assembler.needsPlan(header.batch)) {
+            this.#opened(header);
+            complete = this.#assembler.addPlan(header);
+          }
         } else if (header.kind === RESULT) {
           mark('combiner.result', header.batch);
           batch = header.batch;

@@ -170,6 +170,20 @@ describe('Combiner', () => {
     expect(decodeReply(answer!).header).toMatchObject({ batch: 20, parts: [0, 1], last: true });
   });
 
+  it('opens no batch again for its plan sent on its own after it was answered: no second answer', async () => {
+    await startCombiner();
+    const parts = [part(0, 0, 1, Date.now() + 60_000)];
+    members().forEach((member, k) => input.deliver(result(22, member, 1, k, undefined, plan(22, parts))));
+    await answered(1);
+    // The same plan on its own, late, its deadline now past: opened again, it would be answered DEADLINE_EXCEEDED.
+    input.deliver(plan(22, [{ ...parts[0]!, deadline: Date.now() - 1 }]));
+    input.deliver(plan(23, [part(0, 0, 1)]));
+    members().forEach((member, k) => input.deliver(result(23, member, 1, k)));
+    const answers = (await answered(2)).map((frames) => decodeReply(frames));
+    expect(answers.map((a) => a.header.batch)).toEqual([22, 23]);
+    expect(answers.every((a) => 'outputs' in a.replies.get(0)!)).toBe(true);
+  });
+
   it('after its restart, waits for the plan sent again instead of one passed on from before, and answers only that', async () => {
     await startCombiner(1);
     // Computed before the restart: the plan they carry has parts the combiner before this one answered.
