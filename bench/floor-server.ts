@@ -9,6 +9,7 @@
  * It writes its processes' ids (comma-separated) to --pids-file, for the bench's CPU per request.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,13 +45,16 @@ function start(role: string, endpoints: string[]): Promise<void> {
   });
 }
 
-function stop(): void {
-  for (const child of children) child.kill();
+/** Stops its processes and waits for them: their exit handlers (e.g. span marks) have run when it exits. */
+async function stop(): Promise<void> {
+  const running = children.filter((child) => child.exitCode === null && child.signalCode === null);
+  for (const child of running) child.kill();
+  await Promise.all(running.map((child) => once(child, 'exit')));
   rmSync(dir, { recursive: true, force: true });
   rmSync(values['pids-file'], { force: true });
 }
-process.on('SIGINT', () => (stop(), process.exit(0)));
-process.on('SIGTERM', () => (stop(), process.exit(0)));
+process.on('SIGINT', () => void stop().then(() => process.exit(0)));
+process.on('SIGTERM', () => void stop().then(() => process.exit(0)));
 
 const started = performance.now();
 try {
@@ -59,7 +63,7 @@ try {
   await start('worker', [ipc('worker'), ipc('combiner')]);
   await start('front', [values.endpoint, ipc('worker'), ipc('replies'), ...direct]);
 } catch (error) {
-  stop();
+  await stop();
   throw error;
 }
 writeFileSync(values['pids-file'], children.map((c) => c.pid).join(','));

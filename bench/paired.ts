@@ -18,7 +18,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -36,6 +36,7 @@ import {
 } from '@tutti/bench';
 import { loadManifest } from '@tutti/manifest';
 import { hardwareLine } from '@tutti/profiler';
+import { startFloor } from './lib/floor-process.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { values, positionals } = parseArgs({
@@ -94,42 +95,27 @@ async function start(spec: string, k: number): Promise<System> {
   const port = 5600 + 10 * k;
   const endpoint = `tcp://127.0.0.1:${port}`;
   const pidsFile = join(tmpdir(), `tutti-paired-${process.pid}-${k}.pids`);
-  const floor = folder === 'floor';
-  const child = floor
-    ? spawn(
-        process.execPath,
-        [
-          '--import',
-          'tsx',
-          join(ROOT, 'bench/floor-server.ts'),
-          '--ensemble',
-          values.ensemble,
-          '--endpoint',
-          endpoint,
-          '--direct',
-          `tcp://127.0.0.1:${port + 1}`,
-          '--pids-file',
-          pidsFile,
-        ],
-        { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], env },
-      )
-    : spawn(join(resolve(folder), 'node_modules/.bin/tutti'), ['serve', values.ensemble, '--endpoint', endpoint, '--metrics-port', 'off'], {
-        cwd: resolve(folder),
-        stdio: ['ignore', 'pipe', 'inherit'],
-        env,
-      });
-  let out = '';
-  child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  // tutti lists its processes after its "ready in" line, and ends the list with "Ctrl-C to stop".
-  while (!out.includes(floor ? 'ready in' : 'Ctrl-C to stop')) {
-    if (child.exitCode !== null) throw new Error(`${label} exited with ${child.exitCode}: ${out}`);
-    await Promise.race([once(child.stdout!, 'data'), once(child, 'exit')]);
+  if (folder === 'floor') {
+    const floor = await startFloor({ ensemble: values.ensemble, endpoint, direct: `tcp://127.0.0.1:${port + 1}`, pidsFile, env });
+    return { label, endpoint, child: floor.child, processes: floor.processes, clients: [], blocks: [] };
   }
-  const processes = floor
-    ? readFileSync(pidsFile, 'utf8')
-        .split(',')
-        .map((pid, n) => ({ name: ['combiner', 'worker', 'front'][n]!, pid: Number(pid) }))
-    : [...out.matchAll(/^\s+(\w+)\s.*\bpid (\d+)/gm)].map(([, name, pid]) => ({ name: name!, pid: Number(pid) }));
+  const child = spawn(
+    join(resolve(folder), 'node_modules/.bin/tutti'),
+    ['serve', values.ensemble, '--endpoint', endpoint, '--metrics-port', 'off'],
+    {
+      cwd: resolve(folder),
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env,
+    },
+  );
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  // tutti lists its processes after its "ready in" line, and ends the list with "Ctrl-C to stop".
+  while (!out.includes('Ctrl-C to stop')) {
+    if (child.exitCode !== null) throw new Error(`${label} exited with ${child.exitCode}: ${out}`);
+    await Promise.race([once(child.stdout, 'data'), once(child, 'exit')]);
+  }
+  const processes = [...out.matchAll(/^\s+(\w+)\s.*\bpid (\d+)/gm)].map(([, name, pid]) => ({ name: name!, pid: Number(pid) }));
   return { label, endpoint, child, processes, clients: [], blocks: [] };
 }
 

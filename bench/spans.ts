@@ -10,8 +10,6 @@
  * (bench/floor-server.ts, direct replies: the same marks, for the same steps). Writes
  * docs/bench/spans-<layout>.{json,txt}.
  */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +20,7 @@ import { loadManifest } from '@tutti/manifest';
 import { Server } from '@tutti/server';
 import { parseMarks, stepsOf, summariseSteps, STEPS, type Mark } from '@tutti/bench';
 import { hardwareLine } from '@tutti/profiler';
+import { startFloor as startPipeline } from './lib/floor-process.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({
@@ -52,42 +51,12 @@ async function startTutti(layout: 'grouped' | 'per-instance'): Promise<Served> {
   return { endpoint: server.endpoint, workers: server.processes.filter((p) => p.role === 'worker').length, stop: () => server.stop() };
 }
 
-/** The floor pipeline on fixed ports (it binds no free port of its own), stopped with SIGINT. */
+/** The floor pipeline on fixed ports (it binds no free port of its own). */
 async function startFloor(): Promise<Served> {
   const endpoint = 'tcp://127.0.0.1:5575';
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      join(ROOT, 'bench/floor-server.ts'),
-      '--ensemble',
-      values.ensemble,
-      '--endpoint',
-      endpoint,
-      '--direct',
-      'tcp://127.0.0.1:5576',
-      '--pids-file',
-      join(folder, 'floor.pids'),
-    ],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  let out = '';
-  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  while (!out.includes('ready in')) {
-    if (child.exitCode !== null) throw new Error(`the floor pipeline exited with ${child.exitCode}: ${out}`);
-    await new Promise((resolve) => child.stdout.once('data', resolve));
-  }
-  return {
-    endpoint,
-    workers: 1,
-    async stop() {
-      child.kill('SIGINT');
-      if (child.exitCode === null) await once(child, 'exit');
-      // Its children write their marks as they exit, just after it.
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    },
-  };
+  const pidsFile = join(tmpdir(), `tutti-spans-floor-${process.pid}.pids`);
+  const floor = await startPipeline({ ensemble: values.ensemble, endpoint, direct: 'tcp://127.0.0.1:5576', pidsFile });
+  return { endpoint, workers: 1, stop: () => floor.stop() };
 }
 
 /** One row of zeros per input: the path's cost does not depend on the values. */

@@ -499,8 +499,7 @@ export class Batcher {
   /** With no combiner to answer them, requests past their deadline are answered here, as the combiner would have. */
   #expireWhileCombinerDown(): void {
     const now = Date.now();
-    for (const { batch, part, batchDone } of this.#inFlight.takeExpired(now)) {
-      const key = requestKey(part.envelope, part.id);
+    for (const { batch, part, key, batchDone } of this.#inFlight.takeExpired(now)) {
       if (key !== undefined) this.#ledger.answered(key, now);
       this.#reply(
         part.envelope,

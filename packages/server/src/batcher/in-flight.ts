@@ -18,6 +18,16 @@ export interface InFlight {
   readonly keys: readonly (string | undefined)[];
 }
 
+/** A request past its deadline, handed over once (see takeExpired). */
+export interface Expired {
+  batch: number;
+  part: PlanPart;
+  /** Its identity across re-sends, as the batch keeps it (see InFlight.keys). */
+  key: string | undefined;
+  /** Whether that left its batch fully answered. */
+  batchDone: boolean;
+}
+
 interface Entry extends InFlight {
   frames: Buffer[];
   /** The shards the batch is for: all, or a cascade's stage's. */
@@ -105,13 +115,14 @@ export class InFlightBatches {
    * Marks answered, and returns, the unanswered requests whose deadline (ms since epoch) has passed,
    * with whether that left their batch fully answered. For when no combiner is there to do it.
    */
-  takeExpired(now: number): { batch: number; part: PlanPart; batchDone: boolean }[] {
-    const expired: { batch: number; part: PlanPart; batchDone: boolean }[] = [];
+  takeExpired(now: number): Expired[] {
+    const expired: Expired[] = [];
     for (const entry of this.#batches.values()) {
       for (const part of entry.plan.parts) {
         if (entry.answered.has(part.index) || !part.deadline || part.deadline > now) continue;
         entry.answered.add(part.index);
-        expired.push({ batch: entry.plan.batch, part, batchDone: entry.answered.size === entry.plan.parts.length });
+        const batchDone = entry.answered.size === entry.plan.parts.length;
+        expired.push({ batch: entry.plan.batch, part, key: entry.keys[part.index], batchDone });
       }
     }
     return expired;

